@@ -1,0 +1,85 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "shopfloor",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "shopfloor", targets: ["shopfloor"]),
+        .library(name: "ShopfloorTransport", targets: ["ShopfloorTransport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0", traits: []),
+    ],
+    targets: [
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .target(
+            name: "ShopfloorTransport",
+            dependencies: [
+                "CLinux", "COpenSSL", "CZlib",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
+        .target(
+            name: "ShopfloorStorage",
+            dependencies: ["CSQLite", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: settings),
+        .target(
+            name: "ShopfloorAPI",
+            dependencies: [
+                "ShopfloorTransport", "ShopfloorStorage",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings,
+            plugins: ["EmbedOpenAPI"]),
+        .executableTarget(name: "EmbedResource", path: "Sources/EmbedResource"),
+        .plugin(name: "EmbedOpenAPI", capability: .buildTool(), dependencies: ["EmbedResource"]),
+        .executableTarget(
+            name: "shopfloor",
+            dependencies: [
+                "ShopfloorAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
+        .target(
+            name: "TransportTesting",
+            dependencies: ["ShopfloorTransport", "CLinux"],
+            swiftSettings: settings),
+        .target(
+            name: "ShopfloorTesting",
+            dependencies: ["ShopfloorAPI", "TransportTesting"],
+            swiftSettings: settings),
+        .testTarget(
+            name: "TransportTests",
+            dependencies: ["ShopfloorTransport", "TransportTesting"],
+            swiftSettings: settings),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["ShopfloorStorage"],
+            swiftSettings: settings),
+        .testTarget(
+            name: "APITests",
+            dependencies: ["ShopfloorAPI", "ShopfloorTesting", "TransportTesting"],
+            swiftSettings: settings),
+    ]
+)

@@ -1,0 +1,92 @@
+public import Logging
+public import ShopfloorTransport
+
+/// Everything the service is told at start, from flags or `SHOPFLOOR_*` environment variables.
+public struct Configuration: Sendable {
+    public var host = "0.0.0.0"
+    public var port = 8080
+    public var dataDirectory = "./data"
+    public var threads = System.coreCount
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+    public var logLevel = Logger.Level.info
+    public var limits = HTTPLimits()
+    public var maxConnections = 10_000
+    /// How long a graceful stop waits for in-flight requests before closing what remains.
+    public var drainTimeout: Duration = .seconds(10)
+    /// Serves the echo endpoints used by conformance and lifecycle tests.
+    public var enableEcho = false
+
+    public init() {}
+
+    /// What is wrong with a setting.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let setting: String
+        public let value: String
+        public var description: String { "invalid value '\(value)' for \(setting)" }
+    }
+
+    /// Defaults overridden by any `SHOPFLOOR_*` variable present in `environment`.
+    public init(environment: [String: String]) throws(Invalid) {
+        for (name, value) in environment where name.hasPrefix("SHOPFLOOR_") {
+            let key = name.dropFirst("SHOPFLOOR_".count).lowercased().replacing("_", with: "-")
+            if Self.settings.contains(key) { try set(key, to: value, source: name) }
+        }
+    }
+
+    /// The names of the settings, as flags without their dashes.
+    public static let settings: Set<String> = [
+        "host", "port", "data-dir", "threads", "tls-cert", "tls-key", "log-level", "max-body-size",
+        "max-connections", "header-timeout", "body-timeout", "idle-timeout", "drain-timeout", "enable-echo",
+    ]
+
+    /// Sets one setting from its text form; `source` names it in errors.
+    public mutating func set(_ key: String, to value: String, source: String) throws(Invalid) {
+        let invalid = Invalid(setting: source, value: value)
+        switch key {
+        case "host": host = value
+        case "port":
+            guard let port = Int(value), (0...65535).contains(port) else { throw invalid }
+            self.port = port
+        case "data-dir": dataDirectory = value
+        case "threads":
+            guard let threads = Int(value), (1...256).contains(threads) else { throw invalid }
+            self.threads = threads
+        case "tls-cert": tlsCertificatePath = value
+        case "tls-key": tlsKeyPath = value
+        case "log-level":
+            guard let level = Logger.Level(rawValue: value.lowercased()) else { throw invalid }
+            logLevel = level
+        case "max-body-size":
+            guard let size = Int(value), size > 0 else { throw invalid }
+            limits.maxBodySize = size
+        case "max-connections":
+            guard let count = Int(value), count > 0 else { throw invalid }
+            maxConnections = count
+        case "header-timeout": limits.headerTimeout = try Self.duration(value, invalid)
+        case "body-timeout": limits.bodyTimeout = try Self.duration(value, invalid)
+        case "idle-timeout": limits.idleTimeout = try Self.duration(value, invalid)
+        case "drain-timeout": drainTimeout = try Self.duration(value, invalid)
+        case "enable-echo":
+            guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][value.lowercased()] else { throw invalid }
+            enableEcho = flag
+        default: throw invalid
+        }
+    }
+
+    private static func duration(_ text: String, _ invalid: Invalid) throws(Invalid) -> Duration {
+        guard let duration = parseDuration(text) else { throw invalid }
+        return duration
+    }
+
+    /// Parses `500ms`, `90s`, `15m`, `2h`, `7d` (API.md's duration format).
+    public static func parseDuration(_ text: String) -> Duration? {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        for (suffix, milliseconds) in units where text.hasSuffix(suffix) {
+            let number = text.dropLast(suffix.count)
+            guard let value = Int64(number), value >= 0, value <= Int64.max / milliseconds / 1000 else { return nil }
+            return .milliseconds(value * milliseconds)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+public import HTTPTypes
+public import ShopfloorTransport
+
+/// The API's JSON conventions (API.md): `snake_case` keys, RFC 3339 UTC times.
+public enum JSON {
+    /// Encodes `value` with the API's conventions.
+    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value))
+    }
+
+    /// A JSON response with `value` as its body.
+    public static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> HTTPServerResponse {
+        HTTPServerResponse(status: status, headerFields: [.contentType: "application/json"], body: .bytes(try encode(value)))
+    }
+}

@@ -1,0 +1,32 @@
+import HTTPTypes
+import Logging
+import ShopfloorTransport
+
+/// Gives every request an id, taken from the client's `X-Request-Id` when it is short and plain,
+/// otherwise random; puts it in the logger metadata and on the response.
+struct RequestIDMiddleware: Middleware {
+    static let field = HTTPField.Name("X-Request-Id")!
+
+    func handle(_ request: HTTPServerRequest, context: RequestContext, next: RequestHandler) async throws -> HTTPServerResponse {
+        var context = context
+        let id = request.head.headerFields[Self.field].flatMap(Self.acceptable) ?? SecureRandom.hex(12)
+        context.requestID = id
+        context.logger[metadataKey: "request_id"] = "\(id)"
+        var response = try await next(request, context)
+        response.headerFields[Self.field] = id
+        return response
+    }
+
+    /// 1 to 128 characters of letters, digits, `-`, `_`, `.` and `:`: safe in logs and headers.
+    static func acceptable(_ value: String) -> String? {
+        guard (1...128).contains(value.utf8.count) else { return nil }
+        let allowed = value.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":"): true
+            default: false
+            }
+        }
+        return allowed ? value : nil
+    }
+}

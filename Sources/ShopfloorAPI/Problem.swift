@@ -1,0 +1,101 @@
+import Foundation
+import HTTPTypes
+public import ShopfloorTransport
+
+/// An RFC 9457 problem details body, the one shape every error response has.
+///
+/// This file is the only place that maps errors to HTTP: each error enum is switched over exhaustively,
+/// so a new case does not compile until it has a status and a stable `code` (API.md).
+public struct Problem: Error, Sendable, Encodable {
+    public var type = "about:blank"
+    public var title: String
+    public var status: Int
+    public var detail: String
+    public var code: String
+    public var errors: [FieldError]?
+    /// Extra response fields, such as `Allow` or `Retry-After`.
+    var headers: [(HTTPField.Name, String)] = []
+
+    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, errors }
+
+    init(status: HTTPResponse.Status, code: String, detail: String, errors: [FieldError]? = nil) {
+        title = status.reasonPhrase
+        self.status = status.code
+        self.code = code
+        self.detail = detail
+        self.errors = errors
+    }
+
+    /// The problem for any error; unknown errors become an opaque 500.
+    public init(_ error: any Error) {
+        switch error {
+        case let problem as Problem: self = problem
+        case let error as APIError: self = Problem(error)
+        case let error as HTTPTransportError: self = Problem(error)
+        default: self = Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred.")
+        }
+    }
+
+    init(_ error: APIError) {
+        switch error {
+        case .notFound(let path):
+            self = Problem(status: .notFound, code: "not_found", detail: "No resource at \(path).")
+        case .methodNotAllowed(let allowed):
+            let list = allowed.map(\.rawValue).joined(separator: ", ")
+            self = Problem(status: .methodNotAllowed, code: "invalid_request", detail: "Allowed methods: \(list).")
+            headers = [(.allow, list)]
+        case .invalidRequest(let detail):
+            self = Problem(status: .badRequest, code: "invalid_request", detail: detail)
+        case .validationFailed(let errors):
+            self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The request body is not valid.", errors: errors)
+        case .unavailable(let detail):
+            self = Problem(status: .serviceUnavailable, code: "unavailable", detail: detail)
+            headers = [(.retryAfter, "1")]
+        }
+    }
+
+    init(_ error: HTTPTransportError) {
+        switch error {
+        case .tooManyConnections:
+            self = Problem(status: .serviceUnavailable, code: "unavailable", detail: "The server is at its connection limit.")
+            headers = [(.retryAfter, "1")]
+        case .requestTimeout:
+            self = Problem(status: .requestTimeout, code: "invalid_request", detail: "The request was not received in time.")
+        case .parse(let parse):
+            switch parse {
+            case .requestLineTooLong(let limit):
+                self = Problem(status: .uriTooLong, code: "invalid_request", detail: "The request line is longer than \(limit) bytes.")
+            case .headersTooLarge(let limit):
+                self = Problem(status: .requestHeaderFieldsTooLarge, code: "invalid_request", detail: "The header section is larger than \(limit) bytes.")
+            case .tooManyHeaders(let limit):
+                self = Problem(status: .requestHeaderFieldsTooLarge, code: "invalid_request", detail: "More than \(limit) header fields.")
+            case .bodyTooLarge(let limit):
+                self = Problem(status: .contentTooLarge, code: "payload_too_large", detail: "The body is larger than \(limit) bytes.")
+            case .malformedRequestLine:
+                self = Problem(status: .badRequest, code: "invalid_request", detail: "Malformed request line.")
+            case .malformedHeader:
+                self = Problem(status: .badRequest, code: "invalid_request", detail: "Malformed header field.")
+            case .invalidHost:
+                self = Problem(status: .badRequest, code: "invalid_request", detail: "HTTP/1.1 requires exactly one Host field.")
+            case .invalidContentLength:
+                self = Problem(status: .badRequest, code: "invalid_request", detail: "Invalid Content-Length.")
+            case .conflictingFraming:
+                self = Problem(status: .badRequest, code: "invalid_request", detail: "Both Content-Length and Transfer-Encoding were sent.")
+            case .unsupportedTransferEncoding:
+                self = Problem(status: .notImplemented, code: "invalid_request", detail: "Only the chunked transfer coding is supported.")
+            case .invalidChunk:
+                self = Problem(status: .badRequest, code: "invalid_request", detail: "Malformed chunked body.")
+            case .unsupportedVersion:
+                self = Problem(status: .httpVersionNotSupported, code: "invalid_request", detail: "Only HTTP/1.0 and HTTP/1.1 are supported.")
+            }
+        }
+    }
+
+    /// The `application/problem+json` response.
+    public func response() -> HTTPServerResponse {
+        var fields: HTTPFields = [.contentType: "application/problem+json"]
+        for (name, value) in headers { fields.append(HTTPField(name: name, value: value)) }
+        let body = (try? JSON.encode(self)) ?? Array(#"{"title":"Internal Server Error","status":500}"#.utf8)
+        return HTTPServerResponse(status: HTTPResponse.Status(code: status, reasonPhrase: title), headerFields: fields, body: .bytes(body))
+    }
+}

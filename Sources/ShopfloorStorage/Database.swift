@@ -1,0 +1,31 @@
+import Foundation
+
+/// The embedded store: one SQLite file in WAL mode, one ``Writer`` and a ``ReaderPool``.
+///
+/// Opening applies the migrations before anything else can touch the file.
+public final class Database: Sendable {
+    /// The database file.
+    public let path: String
+    public let writer: Writer
+    public let readers: ReaderPool
+
+    /// Opens (creating if needed) `shopfloor.sqlite` in `directory` and migrates it.
+    public init(directory: String, migrations: [Migration], readerCount: Int = 4) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        path = (directory as NSString).appendingPathComponent("shopfloor.sqlite")
+        let connection = try SQLiteConnection(path: path, readOnly: false)
+        try connection.execute("""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = FULL;
+            PRAGMA foreign_keys = ON;
+            """)
+        try Migrator.migrate(connection, migrations: migrations)
+        readers = try ReaderPool(path: path, count: readerCount)
+        writer = Writer(connection: connection)
+    }
+
+    /// Waits for queued writes and ends the writer thread.
+    public func close() {
+        writer.close()
+    }
+}

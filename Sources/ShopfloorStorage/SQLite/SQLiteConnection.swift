@@ -1,0 +1,91 @@
+import CSQLite
+
+/// One SQLite database connection and its cache of prepared statements.
+///
+/// Opened with `SQLITE_OPEN_NOMUTEX`: SQLite does no locking of its own, so exactly one thread may use
+/// the connection at a time. ``Writer`` and ``ReaderPool`` are the only owners and enforce that.
+public final class SQLiteConnection {
+    let handle: OpaquePointer
+    private var statements: [String: SQLiteStatement] = [:]
+
+    /// A row as column name → value, for queries whose shape is read by name.
+    public typealias Row = [String: SQLiteValue]
+
+    public init(path: String, readOnly: Bool) throws(SQLiteError) {
+        var handle: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
+        let status = sqlite3_open_v2(path, &handle, flags, nil)
+        guard status == SQLITE_OK, let handle else {
+            // "Whether or not an error occurs when it is opened, resources associated with the database
+            // connection handle should be released by passing it to sqlite3_close()" (sqlite3_open docs).
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(handle)
+            throw SQLiteError(code: status, message: message, sql: nil)
+        }
+        self.handle = handle
+        sqlite3_extended_result_codes(handle, 1)
+        sqlite3_busy_timeout(handle, 5000)
+    }
+
+    deinit {
+        statements.removeAll()
+        sqlite3_close(handle)
+    }
+
+    func error(_ status: Int32, sql: String?) -> SQLiteError {
+        SQLiteError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+    }
+
+    /// Runs one or more statements without results, such as DDL or pragmas.
+    public func execute(_ sql: String) throws(SQLiteError) {
+        var message: UnsafeMutablePointer<CChar>?
+        let status = sqlite3_exec(handle, sql, nil, nil, &message)
+        defer { sqlite3_free(message) }
+        guard status == SQLITE_OK else {
+            throw SQLiteError(code: status, message: message.map { String(cString: $0) } ?? "error", sql: sql)
+        }
+    }
+
+    /// The cached prepared statement for `sql`, prepared on first use.
+    public func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        if let cached = statements[sql] { return cached }
+        let statement = try SQLiteStatement(connection: self, sql: sql)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Runs `sql` with `bindings`, returning every row.
+    public func query(_ sql: String, _ bindings: [SQLiteValue] = []) throws(SQLiteError) -> [Row] {
+        let statement = try statement(sql)
+        try statement.bind(bindings)
+        defer { sqlite3_reset(statement.handle) }
+        var rows: [Row] = []
+        while try statement.step() {
+            var row = Row(minimumCapacity: statement.columnCount)
+            for index in 0..<statement.columnCount {
+                row[statement.columnName(index)] = statement.column(index)
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+
+    /// Runs a statement that returns no rows; returns the number of rows changed.
+    @discardableResult
+    public func run(_ sql: String, _ bindings: [SQLiteValue] = []) throws(SQLiteError) -> Int {
+        let statement = try statement(sql)
+        try statement.bind(bindings)
+        defer { sqlite3_reset(statement.handle) }
+        while try statement.step() {}
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// The rowid of the last successful insert on this connection.
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Whether the connection is inside a transaction.
+    public var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+}
+
+@available(*, unavailable)
+extension SQLiteConnection: Sendable {}

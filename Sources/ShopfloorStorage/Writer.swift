@@ -1,0 +1,115 @@
+import Foundation
+import Synchronization
+
+/// The one connection that writes, on its own thread, with group commit.
+///
+/// Guarantee: every write closure runs on the writer thread, one at a time, inside a transaction;
+/// its caller resumes only after that transaction has committed to disk (`synchronous=FULL`), so
+/// nothing acknowledged to a client is lost on a crash. Closures queued together share one
+/// transaction (and one fsync), each in its own savepoint, so a failing closure is rolled back alone.
+///
+/// Rule: the connection is valid only inside the closure; do not keep it, and do not call the writer
+/// from inside a write (that would wait for itself).
+///
+/// `@unchecked Sendable`: `connection` is touched only on the writer thread; `queue` and `stopping`
+/// are guarded by their mutex; `wake` is a semaphore, itself thread-safe.
+public final class Writer: @unchecked Sendable {
+    private struct Job: Sendable {
+        /// Runs the closure; returns its error, if any. Called on the writer thread.
+        let perform: @Sendable (SQLiteConnection) -> (any Error)?
+        /// Delivers the outcome after the transaction ends: `nil` for committed.
+        let finish: @Sendable ((any Error)?) -> Void
+    }
+
+    /// Results live here between the closure running and the commit; only the writer thread touches it.
+    private final class ResultBox<T>: @unchecked Sendable {
+        var result: Result<T, any Error>?
+    }
+
+    private let connection: SQLiteConnection
+    private let queue = Mutex<(jobs: [Job], stopping: Bool)>(([], false))
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    /// Most closures in one transaction: bounds the latency a batch adds to its first member.
+    private let maxBatch = 512
+
+    init(connection: SQLiteConnection) {
+        self.connection = connection
+        let thread = Thread { [self] in run() }
+        thread.name = "shopfloor-writer"
+        thread.start()
+    }
+
+    /// Runs `body` in a committed transaction and returns its value once durable.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let box = ResultBox<T>()
+            let job = Job(
+                perform: { connection in
+                    do {
+                        box.result = .success(try body(connection))
+                        return nil
+                    } catch {
+                        box.result = .failure(error)
+                        return error
+                    }
+                },
+                finish: { transactionError in
+                    if let transactionError, case .success = box.result {
+                        continuation.resume(throwing: transactionError)
+                    } else {
+                        continuation.resume(with: box.result ?? .failure(CancellationError()))
+                    }
+                })
+            let accepted = queue.withLock { state in
+                guard !state.stopping else { return false }
+                state.jobs.append(job)
+                return true
+            }
+            if accepted { wake.signal() } else { continuation.resume(throwing: CancellationError()) }
+        }
+    }
+
+    /// Finishes queued writes, then ends the thread. Blocks until it has.
+    func close() {
+        queue.withLock { $0.stopping = true }
+        wake.signal()
+        finished.wait()
+    }
+
+    private func run() {
+        while true {
+            wake.wait()
+            let (batch, stopping) = queue.withLock { state in
+                let count = min(state.jobs.count, maxBatch)
+                defer { state.jobs.removeFirst(count) }
+                return (Array(state.jobs.prefix(count)), state.stopping && state.jobs.count == count)
+            }
+            if !batch.isEmpty { commit(batch) }
+            if stopping { break }
+            if !batch.isEmpty && queue.withLock({ !$0.jobs.isEmpty }) { wake.signal() }
+        }
+        finished.signal()
+    }
+
+    private func commit(_ batch: [Job]) {
+        var outcomes: [(any Error)?] = []
+        outcomes.reserveCapacity(batch.count)
+        do {
+            try connection.run("BEGIN IMMEDIATE")
+            for job in batch {
+                try connection.run("SAVEPOINT job")
+                let error = job.perform(connection)
+                if error != nil { try connection.run("ROLLBACK TO job") }
+                try connection.run("RELEASE job")
+                outcomes.append(error)
+            }
+            try connection.run("COMMIT")
+        } catch {
+            if connection.inTransaction { _ = try? connection.run("ROLLBACK") }
+            for job in batch { job.finish(error) }
+            return
+        }
+        for (job, error) in zip(batch, outcomes) { job.finish(error) }
+    }
+}

@@ -1,0 +1,24 @@
+import COpenSSL
+
+/// Cryptographically secure random bytes from OpenSSL's CSPRNG (`RAND_bytes`).
+public enum SecureRandom {
+    /// `count` random bytes. Traps if OpenSSL cannot seed: nothing secure can be made without it.
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let status = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
+        precondition(status == 1, "RAND_bytes failed")
+        return bytes
+    }
+
+    /// `count` random bytes as lowercase hex.
+    public static func hex(_ count: Int) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(count * 2)
+        for byte in bytes(count) {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+
+/// The listening socket, on the first loop: accepts connections and spreads them round-robin over
+/// every loop, refusing politely once the server holds its maximum.
+final class HTTPListener: EventLoopHandler {
+    private let socket: Socket
+    private let loop: EventLoop
+    private let loops: [EventLoop]
+    private let context: ServerContext
+    private var nextLoop = 0
+    private var isOpen = true
+    private let refusal: [UInt8]
+
+    init(socket: Socket, loop: EventLoop, loops: [EventLoop], context: ServerContext) {
+        self.socket = socket
+        self.loop = loop
+        self.loops = loops
+        self.context = context
+        let response = context.responder.errorResponse(for: .tooManyConnections)
+        let body: [UInt8] = if case .bytes(let bytes) = response.body { bytes } else { [] }
+        refusal = HTTPResponseEncoder.encode(response, body: body, context: .init(keepAlive: false), closing: true)
+    }
+
+    func register() throws(SystemError) {
+        try loop.register(self, fd: socket.fd, events: Epoll.readable)
+    }
+
+    func handle(events: UInt32) {
+        for _ in 0..<128 {
+            let client: Socket?
+            do {
+                client = try socket.accept()
+            } catch {
+                // EMFILE and friends: leave the rest queued and try again on the next wake-up.
+                context.logger.warning("accept failed: \(error)")
+                return
+            }
+            guard let client else { return }
+            guard let id = context.connectionOpened() else {
+                refusal.withUnsafeBytes { _ = try? client.write($0) }
+                client.close()
+                continue
+            }
+            let target = loops[nextLoop]
+            nextLoop = (nextLoop + 1) % loops.count
+            let context = context
+            target.execute {
+                do {
+                    let connection = try HTTPConnection(id: id, socket: client, loop: target, context: context)
+                    try connection.register()
+                } catch {
+                    context.logger.warning("could not set up connection: \(error)")
+                    client.close()
+                    context.connectionClosed()
+                }
+            }
+        }
+    }
+
+    func tick(now: UInt64) {}
+
+    func forceClose() {
+        guard isOpen else { return }
+        isOpen = false
+        loop.deregister(fd: socket.fd)
+        socket.close()
+    }
+}
+
+@available(*, unavailable)
+extension HTTPListener: Sendable {}

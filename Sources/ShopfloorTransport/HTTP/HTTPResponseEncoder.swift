@@ -1,0 +1,118 @@
+import HTTPTypes
+
+/// Serialises responses for HTTP/1.1 (RFC 9112 §4, §6) and decides compression and persistence.
+///
+/// Runs off the event loop, in the task that produced the response, so the loops only copy bytes.
+struct HTTPResponseEncoder {
+    /// What the encoder needs to know of the request being answered.
+    struct Context {
+        var isHead: Bool
+        var keepAlive: Bool
+        var acceptsGzip: Bool
+
+        init(request: HTTPServerRequest) {
+            isHead = request.head.method == .head
+            keepAlive = request.keepAlive
+            acceptsGzip = request.head.headerFields[.acceptEncoding].map(Self.allowsGzip) ?? false
+        }
+
+        init(isHead: Bool = false, keepAlive: Bool, acceptsGzip: Bool = false) {
+            self.isHead = isHead
+            self.keepAlive = keepAlive
+            self.acceptsGzip = acceptsGzip
+        }
+
+        /// Whether an `Accept-Encoding` value admits gzip: `gzip` or `*` with a non-zero weight
+        /// (RFC 9110 §12.5.3).
+        static func allowsGzip(_ value: String) -> Bool {
+            var gzip: Bool?
+            var wildcard: Bool?
+            for element in value.split(separator: ",") {
+                let parts = element.split(separator: ";")
+                guard let coding = parts.first?.trimmingCharacters(in: " \t").lowercased() else { continue }
+                var accepted = true
+                for parameter in parts.dropFirst() {
+                    let pair = parameter.split(separator: "=", maxSplits: 1)
+                    if pair.count == 2, pair[0].trimmingCharacters(in: " \t").lowercased() == "q" {
+                        accepted = (Double(pair[1].trimmingCharacters(in: " \t")) ?? 0) > 0
+                    }
+                }
+                if coding == "gzip" || coding == "x-gzip" { gzip = accepted }
+                if coding == "*" { wildcard = accepted }
+            }
+            return gzip ?? wildcard ?? false
+        }
+    }
+
+    /// Bodies at most this long are sent as they are: compressing them saves little and costs CPU.
+    static let compressionThreshold = 1024
+    static let serverName = "shopfloor"
+
+    /// The response head, and the body to send after it (empty for HEAD and bodiless statuses).
+    static func encode(_ response: HTTPServerResponse, body: [UInt8]?, context: Context, closing: Bool) -> [UInt8] {
+        var fields = response.headerFields
+        var body = body
+        let code = response.status.code
+        let bodiless = code < 200 || code == 204 || code == 304
+        if var bytes = body, !bodiless, context.acceptsGzip, bytes.count > compressionThreshold,
+           fields[.contentEncoding] == nil, isCompressible(fields[.contentType]),
+           let compressed = try? Deflater.gzip(bytes), compressed.count < bytes.count {
+            bytes = compressed
+            body = bytes
+            fields[.contentEncoding] = "gzip"
+            fields.append(HTTPField(name: .vary, value: "Accept-Encoding"))
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(192 + (context.isHead ? 0 : body?.count ?? 0))
+        out.append(contentsOf: "HTTP/1.1 \(code) \(response.status.reasonPhrase)\r\n".utf8)
+        for field in fields {
+            out.append(contentsOf: field.name.rawName.utf8)
+            out.append(contentsOf: ": ".utf8)
+            out.append(contentsOf: field.value.utf8)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        out.append(contentsOf: "Date: \(HTTPDate.now)\r\nServer: \(serverName)\r\n".utf8)
+        if !bodiless {
+            if let body {
+                out.append(contentsOf: "Content-Length: \(body.count)\r\n".utf8)
+            } else {
+                out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+            }
+        }
+        if closing {
+            out.append(contentsOf: "Connection: close\r\n".utf8)
+        }
+        out.append(contentsOf: "\r\n".utf8)
+        if let body, !context.isHead, !bodiless {
+            out.append(contentsOf: body)
+        }
+        return out
+    }
+
+    /// Frames one chunk of a streamed body (RFC 9112 §7.1); an empty chunk ends the body.
+    static func chunk(_ bytes: [UInt8]) -> [UInt8] {
+        var out = Array(String(bytes.count, radix: 16).utf8)
+        out.reserveCapacity(out.count + bytes.count + 4)
+        out.append(contentsOf: [.cr, .lf])
+        out.append(contentsOf: bytes)
+        out.append(contentsOf: [.cr, .lf])
+        if bytes.isEmpty { return Array("0\r\n\r\n".utf8) }
+        return out
+    }
+
+    private static func isCompressible(_ contentType: String?) -> Bool {
+        guard let type = contentType?.lowercased() else { return false }
+        return type.hasPrefix("text/") || type.contains("json") || type.contains("yaml")
+            || type.contains("xml") || type.contains("javascript")
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: String) -> String {
+        let scalars = Set(set.unicodeScalars)
+        var view = Substring(self)
+        while let first = view.unicodeScalars.first, scalars.contains(first) { view = view.dropFirst() }
+        while let last = view.unicodeScalars.last, scalars.contains(last) { view = view.dropLast() }
+        return String(view)
+    }
+}

@@ -1,0 +1,64 @@
+import Logging
+import Synchronization
+
+/// What every connection of one server shares: the responder, limits, TLS, counters and the drain flag.
+final class ServerContext: Sendable {
+    let responder: any HTTPResponder
+    let limits: HTTPLimits
+    let tls: TLSContext?
+    let logger: Logger
+    let maxConnections: Int
+    private let openConnections = Atomic<Int>(0)
+    private let nextConnectionID = Atomic<UInt64>(1)
+    private let draining = Atomic<Bool>(false)
+
+    init(responder: any HTTPResponder, limits: HTTPLimits, tls: TLSContext?, maxConnections: Int, logger: Logger) {
+        self.responder = responder
+        self.limits = limits
+        self.tls = tls
+        self.maxConnections = maxConnections
+        self.logger = logger
+    }
+
+    var connectionCount: Int { openConnections.load(ordering: .relaxed) }
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    func beginDraining() { draining.store(true, ordering: .relaxed) }
+
+    /// Reserves a place for a new connection, or `nil` at the limit.
+    func connectionOpened() -> UInt64? {
+        let (_, count) = openConnections.add(1, ordering: .relaxed)
+        guard count <= maxConnections else {
+            openConnections.subtract(1, ordering: .relaxed)
+            return nil
+        }
+        return nextConnectionID.add(1, ordering: .relaxed).oldValue
+    }
+
+    func connectionClosed() {
+        openConnections.subtract(1, ordering: .relaxed)
+    }
+
+    /// Runs the responder for one request and sends the encoded response back to its connection.
+    func respond(to request: HTTPServerRequest, route: ConnectionRoute, slot: UInt64) async {
+        let response = await responder.respond(to: request)
+        let encoding = HTTPResponseEncoder.Context(request: request)
+        let closing = !request.keepAlive || isDraining
+        switch response.body {
+        case .bytes(let body):
+            let bytes = HTTPResponseEncoder.encode(response, body: body, context: encoding, closing: closing)
+            route.withConnection { $0.receive(slot: slot, bytes: bytes, finished: true, closing: closing, waiter: nil) }
+        case .stream(let produce):
+            let head = HTTPResponseEncoder.encode(response, body: nil, context: encoding, closing: closing)
+            do {
+                try await route.send(slot: slot, bytes: head, finished: false, closing: false)
+                try await produce(ResponseBodyWriter(route: route, slot: slot, suppressBody: encoding.isHead))
+                let end = encoding.isHead ? [] : HTTPResponseEncoder.chunk([])
+                try await route.send(slot: slot, bytes: end, finished: true, closing: closing)
+            } catch {
+                // Part of the body is on the wire: no error response can follow it, so end the connection.
+                route.withConnection { $0.forceClose() }
+            }
+        }
+    }
+}

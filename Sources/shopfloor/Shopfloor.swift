@@ -1,0 +1,78 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import ShopfloorAPI
+
+@main
+struct Shopfloor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Shopfloor: one live truth about stock, carts, orders and customers.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// `shopfloor serve`: flags override `SHOPFLOOR_*` environment variables, which override defaults.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the API server until SIGTERM or SIGINT.")
+
+    @Option(help: "Address to listen on (SHOPFLOOR_HOST). Default 0.0.0.0; '::' for IPv6 and IPv4.") var host: String?
+    @Option(help: "Port; 0 picks a free one (SHOPFLOOR_PORT). Default 8080.") var port: String?
+    @Option(help: "Directory for the SQLite database (SHOPFLOOR_DATA_DIR). Default ./data.") var dataDir: String?
+    @Option(help: "Event-loop threads (SHOPFLOOR_THREADS). Default: one per core.") var threads: String?
+    @Option(help: "PEM certificate chain; with --tls-key serves HTTPS only (SHOPFLOOR_TLS_CERT).") var tlsCert: String?
+    @Option(help: "PEM private key (SHOPFLOOR_TLS_KEY).") var tlsKey: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (SHOPFLOOR_LOG_LEVEL). Default info.") var logLevel: String?
+    @Option(help: "Largest request body in bytes (SHOPFLOOR_MAX_BODY_SIZE). Default 1048576.") var maxBodySize: String?
+    @Option(help: "Most open connections (SHOPFLOOR_MAX_CONNECTIONS). Default 10000.") var maxConnections: String?
+    @Option(help: "Time allowed for a request's headers (SHOPFLOOR_HEADER_TIMEOUT). Default 10s.") var headerTimeout: String?
+    @Option(help: "Time allowed for a request's body (SHOPFLOOR_BODY_TIMEOUT). Default 30s.") var bodyTimeout: String?
+    @Option(help: "Idle keep-alive timeout (SHOPFLOOR_IDLE_TIMEOUT). Default 60s.") var idleTimeout: String?
+    @Option(help: "Longest wait for in-flight requests on stop (SHOPFLOOR_DRAIN_TIMEOUT). Default 10s.") var drainTimeout: String?
+    @Flag(help: "Serve the echo endpoints for conformance tests (SHOPFLOOR_ENABLE_ECHO).") var enableEcho = false
+
+    func run() async throws {
+        var configuration = try Configuration(environment: ProcessInfo.processInfo.environment)
+        let flags: [(String, String?)] = [
+            ("host", host), ("port", port), ("data-dir", dataDir), ("threads", threads), ("tls-cert", tlsCert),
+            ("tls-key", tlsKey), ("log-level", logLevel), ("max-body-size", maxBodySize), ("max-connections", maxConnections),
+            ("header-timeout", headerTimeout), ("body-timeout", bodyTimeout), ("idle-timeout", idleTimeout),
+            ("drain-timeout", drainTimeout), ("enable-echo", enableEcho ? "true" : nil),
+        ]
+        for case let (key, value?) in flags { try configuration.set(key, to: value, source: "--\(key)") }
+        guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
+
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "shopfloor")
+        let (signals, sources) = Self.terminationSignals()
+        let application = try Application(configuration: configuration, logger: logger)
+        application.start()
+        for await signal in signals {
+            logger.notice("received signal \(signal), draining")
+            break
+        }
+        await application.shutdown()
+        withExtendedLifetime(sources) {}
+    }
+
+    /// SIGTERM and SIGINT as a stream, delivered through Dispatch so no work runs in a signal handler.
+    /// The sources must stay alive as long as the stream is read.
+    private static func terminationSignals() -> (AsyncStream<Int32>, [any DispatchSourceSignal]) {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        let sources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+        return (stream, sources)
+    }
+}
