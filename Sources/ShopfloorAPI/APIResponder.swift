@@ -33,7 +33,7 @@ struct APIResponder: HTTPResponder {
 
     func errorResponse(for error: HTTPTransportError) -> HTTPServerResponse {
         var response = Problem(error).response()
-        response.headerFields[RequestIDMiddleware.field] = SecureRandom.hex(12)
+        response.headerFields[RequestIDMiddleware.field] = RequestIDMiddleware.make()
         return response
     }
 }

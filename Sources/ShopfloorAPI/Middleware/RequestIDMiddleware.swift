@@ -1,15 +1,23 @@
 import HTTPTypes
 import Logging
 import ShopfloorTransport
+import Synchronization
 
 /// Gives every request an id, taken from the client's `X-Request-Id` when it is short and plain,
 /// otherwise random; puts it in the logger metadata and on the response.
 struct RequestIDMiddleware: Middleware {
     static let field = HTTPField.Name("X-Request-Id")!
+    private static let prefix = SecureRandom.hex(6)
+    private static let counter = Atomic<UInt64>(0)
+
+    /// A new id: a random per-process prefix and a counter, unique without a syscall per request.
+    static func make() -> String {
+        "\(prefix)-\(counter.add(1, ordering: .relaxed).newValue)"
+    }
 
     func handle(_ request: HTTPServerRequest, context: RequestContext, next: RequestHandler) async throws -> HTTPServerResponse {
         var context = context
-        let id = request.head.headerFields[Self.field].flatMap(Self.acceptable) ?? SecureRandom.hex(12)
+        let id = request.head.headerFields[Self.field].flatMap(Self.acceptable) ?? Self.make()
         context.requestID = id
         context.logger[metadataKey: "request_id"] = "\(id)"
         var response = try await next(request, context)

@@ -282,9 +282,10 @@ struct HTTPRequestDecoder {
             method: method, scheme: nil, authority: host,
             path: String(decoding: target, as: UTF8.self), headerFields: headerFields)
         let keepAlive = isHTTP11 ? !connectionClose : (connectionKeepAlive && !connectionClose)
-        let request = HTTPServerRequest(
+        var request = HTTPServerRequest(
             head: head, keepAlive: keepAlive,
             expectsContinue: expectsContinue && !(framing.isNone), isSecure: isSecure)
+        request.isHTTP10 = !isHTTP11
         return (request, framing)
     }
 

@@ -9,10 +9,12 @@ struct HTTPResponseEncoder {
         var isHead: Bool
         var keepAlive: Bool
         var acceptsGzip: Bool
+        var isHTTP10 = false
 
         init(request: HTTPServerRequest) {
             isHead = request.head.method == .head
             keepAlive = request.keepAlive
+            isHTTP10 = request.isHTTP10
             acceptsGzip = request.head.headerFields[.acceptEncoding].map(Self.allowsGzip) ?? false
         }
 
@@ -81,6 +83,8 @@ struct HTTPResponseEncoder {
         }
         if closing {
             out.append(contentsOf: "Connection: close\r\n".utf8)
+        } else if context.isHTTP10 {
+            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
         }
         out.append(contentsOf: "\r\n".utf8)
         if let body, !context.isHead, !bodiless {

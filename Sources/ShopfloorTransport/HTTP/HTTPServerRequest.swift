@@ -14,6 +14,8 @@ public struct HTTPServerRequest: Sendable {
     public var expectsContinue: Bool
     /// Whether the connection is TLS.
     public var isSecure: Bool
+    /// HTTP/1.0, whose persistent connections must be confirmed with `Connection: keep-alive`.
+    var isHTTP10 = false
 
     public init(head: HTTPRequest, body: [UInt8] = [], keepAlive: Bool = true, expectsContinue: Bool = false, isSecure: Bool = false) {
         self.head = head
