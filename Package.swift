@@ -38,14 +38,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
+        .target(name: "ShopfloorCrypto", dependencies: ["COpenSSL"], swiftSettings: settings),
         .target(
             name: "ShopfloorStorage",
             dependencies: ["CSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings),
         .target(
+            name: "ShopfloorDomain",
+            dependencies: ["ShopfloorStorage", "ShopfloorCrypto", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: settings),
+        .target(
             name: "ShopfloorAPI",
             dependencies: [
-                "ShopfloorTransport", "ShopfloorStorage",
+                "ShopfloorTransport", "ShopfloorStorage", "ShopfloorDomain", "ShopfloorCrypto",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -76,6 +81,10 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: ["ShopfloorStorage"],
+            swiftSettings: settings),
+        .testTarget(
+            name: "DomainTests",
+            dependencies: ["ShopfloorDomain", "ShopfloorStorage"],
             swiftSettings: settings),
         .testTarget(
             name: "APITests",

@@ -1,4 +1,5 @@
 public import HTTPTypes
+public import ShopfloorDomain
 
 /// Errors of the API layer itself: routing, parsing and validation of requests.
 public enum APIError: Error, Sendable {
@@ -12,15 +13,12 @@ public enum APIError: Error, Sendable {
     case validationFailed([FieldError])
     /// The service cannot answer now: starting or draining (503).
     case unavailable(detail: String)
-}
-
-/// One failing field of a request body, as listed in a 422 problem's `errors`.
-public struct FieldError: Sendable, Encodable, Equatable {
-    public var field: String
-    public var detail: String
-
-    public init(field: String, detail: String) {
-        self.field = field
-        self.detail = detail
-    }
+    /// No valid API key (401).
+    case unauthorized
+    /// The key's role may not do this (403).
+    case forbidden(required: [Role])
+    /// The body is not JSON (415).
+    case unsupportedMediaType
+    /// A thing the request names does not exist (404), such as an unknown location in a body.
+    case missing(detail: String)
 }

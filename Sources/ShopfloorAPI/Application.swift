@@ -1,14 +1,20 @@
 public import Logging
+public import ShopfloorDomain
 public import ShopfloorStorage
 public import ShopfloorTransport
+import Synchronization
 
-/// The service wired together: storage, routes, and the HTTP server, with start and graceful stop.
+/// The service wired together: storage, domain services, routes and the HTTP server, with start and
+/// graceful stop.
 public final class Application: Sendable {
     public let configuration: Configuration
     public let database: Database
     public let lifecycle = Lifecycle()
+    public let events: EventLog
+    public let keys: APIKeyService
     private let server: HTTPServer
     private let logger: Logger
+    private let maintenance = Mutex<Task<Void, Never>?>(nil)
 
     /// Opens storage (running migrations) and binds the listening socket; serves nothing until
     /// ``start()``.
@@ -18,12 +24,23 @@ public final class Application: Sendable {
         database = try Database(
             directory: configuration.dataDirectory, migrations: Migrations.all,
             readerCount: max(4, configuration.threads * 2))
+        events = try EventLog(database: database)
+        keys = try APIKeyService(database: database)
+        let catalogue = CatalogueService(database: database)
+        let locations = LocationService(database: database)
+        let inventory = InventoryService(database: database)
+
         var router = Router()
         SystemRoutes(lifecycle: lifecycle).register(on: &router)
         if configuration.enableEcho { EchoRoutes().register(on: &router) }
+        ProductRoutes(catalogue: catalogue).register(on: &router)
+        LocationRoutes(locations: locations).register(on: &router)
+        InventoryRoutes(inventory: inventory, locations: locations).register(on: &router)
+        APIKeyRoutes(keys: keys, locations: locations).register(on: &router)
+        EventRoutes(events: events).register(on: &router)
         let responder = APIResponder(
             router: router,
-            middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware()],
+            middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys)],
             logger: logger)
         var tls: TLSContext?
         if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
@@ -39,18 +56,40 @@ public final class Application: Sendable {
     /// Where the server listens (the real port when configured with port 0).
     public var localAddress: SocketAddress { server.localAddress }
 
-    /// Starts serving and reports ready.
-    public func start() {
+    /// Makes sure an admin key exists, starts serving and background maintenance, and reports ready.
+    public func start() async throws {
+        if let secret = try await keys.bootstrapAdmin(configuredKey: configuration.adminKey, dataDirectory: configuration.dataDirectory) {
+            // Shown once, on standard output, so it can be captured apart from the logs.
+            print("Shopfloor admin key (also in \(configuration.dataDirectory)/admin.key): \(secret)")
+        }
         server.start()
         lifecycle.enter(.ready)
         let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
         logger.notice("Shopfloor listening on \(scheme)://\(server.localAddress)")
+        let events = events
+        let retention = configuration.eventRetention
+        let logger = logger
+        maintenance.withLock {
+            $0 = Task {
+                while !Task.isCancelled {
+                    do {
+                        let pruned = try await events.prune(olderThan: retention)
+                        if pruned > 0 { logger.info("pruned \(pruned) events older than \(retention)") }
+                        try await Task.sleep(for: .seconds(3600))
+                    } catch {
+                        if !(error is CancellationError) { logger.error("event pruning failed: \(error)") }
+                        return
+                    }
+                }
+            }
+        }
     }
 
     /// Graceful stop: `/ready` turns 503, no new connections, in-flight requests finish (bounded by
     /// the drain timeout), then everything closes.
     public func shutdown() async {
         lifecycle.enter(.draining)
+        maintenance.withLock { $0?.cancel() }
         server.drain()
         let drained = await server.waitUntilIdle(timeout: configuration.drainTimeout)
         if !drained { logger.warning("drain timeout reached with \(server.connectionCount) connections open; closing them") }

@@ -16,6 +16,10 @@ public struct Configuration: Sendable {
     public var drainTimeout: Duration = .seconds(10)
     /// Serves the echo endpoints used by conformance and lifecycle tests.
     public var enableEcho = false
+    /// The admin key to accept, from `SHOPFLOOR_ADMIN_KEY` only (never a flag: flags show in `ps`).
+    public var adminKey: String?
+    /// How long the event log keeps events; older ones are pruned in the background.
+    public var eventRetention: Duration = .seconds(30 * 86_400)
 
     public init() {}
 
@@ -28,6 +32,7 @@ public struct Configuration: Sendable {
 
     /// Defaults overridden by any `SHOPFLOOR_*` variable present in `environment`.
     public init(environment: [String: String]) throws(Invalid) {
+        adminKey = environment["SHOPFLOOR_ADMIN_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         for (name, value) in environment where name.hasPrefix("SHOPFLOOR_") {
             let key = name.dropFirst("SHOPFLOOR_".count).lowercased().replacing("_", with: "-")
             if Self.settings.contains(key) { try set(key, to: value, source: name) }
@@ -38,6 +43,7 @@ public struct Configuration: Sendable {
     public static let settings: Set<String> = [
         "host", "port", "data-dir", "threads", "tls-cert", "tls-key", "log-level", "max-body-size",
         "max-connections", "header-timeout", "body-timeout", "idle-timeout", "drain-timeout", "enable-echo",
+        "event-retention",
     ]
 
     /// Sets one setting from its text form; `source` names it in errors.
@@ -67,6 +73,7 @@ public struct Configuration: Sendable {
         case "body-timeout": limits.bodyTimeout = try Self.duration(value, invalid)
         case "idle-timeout": limits.idleTimeout = try Self.duration(value, invalid)
         case "drain-timeout": drainTimeout = try Self.duration(value, invalid)
+        case "event-retention": eventRetention = try Self.duration(value, invalid)
         case "enable-echo":
             guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][value.lowercased()] else { throw invalid }
             enableEcho = flag

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+public import ShopfloorDomain
 public import ShopfloorTransport
 
 /// An RFC 9457 problem details body, the one shape every error response has.
@@ -32,6 +33,16 @@ public struct Problem: Error, Sendable, Encodable {
         case let problem as Problem: self = problem
         case let error as APIError: self = Problem(error)
         case let error as HTTPTransportError: self = Problem(error)
+        case let error as ValidationError:
+            self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The request is not valid.", errors: error.errors)
+        case let error as JSONParser.Failure:
+            self = Problem(status: .badRequest, code: "invalid_request", detail: "The body is not valid JSON: \(error).")
+        case let error as DecodingError:
+            self = Problem(error)
+        case let error as CatalogueError: self = Problem(error)
+        case let error as InventoryError: self = Problem(error)
+        case let error as LocationError: self = Problem(error)
+        case let error as AuthError: self = Problem(error)
         default: self = Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred.")
         }
     }
@@ -51,6 +62,96 @@ public struct Problem: Error, Sendable, Encodable {
         case .unavailable(let detail):
             self = Problem(status: .serviceUnavailable, code: "unavailable", detail: detail)
             headers = [(.retryAfter, "1")]
+        case .unauthorized:
+            self = Problem(status: .unauthorized, code: "unauthorized", detail: "A valid API key is required: Authorization: Bearer <key>.")
+            headers = [(.wwwAuthenticate, "Bearer")]
+        case .forbidden(let roles):
+            self = Problem(status: .forbidden, code: "forbidden", detail: "This needs a key with role \(roles.map(\.rawValue).joined(separator: " or ")).")
+        case .unsupportedMediaType:
+            self = Problem(status: .unsupportedMediaType, code: "invalid_request", detail: "The body must be application/json.")
+        case .missing(let detail):
+            self = Problem(status: .notFound, code: "not_found", detail: detail)
+        }
+    }
+
+    /// A body that parsed as JSON but does not fit the expected shape: the failing field by its path.
+    init(_ error: DecodingError) {
+        let (path, detail): ([any CodingKey], String) = switch error {
+        case .keyNotFound(let key, let context): (context.codingPath + [key], "is required")
+        case .typeMismatch(let type, let context): (context.codingPath, "must be \(Problem.describe(type))")
+        case .valueNotFound(let type, let context): (context.codingPath, "must be \(Problem.describe(type)), not null")
+        case .dataCorrupted(let context): (context.codingPath, context.debugDescription)
+        @unknown default: ([], "is not valid")
+        }
+        self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The request is not valid.",
+                       errors: [FieldError(field: Problem.fieldPath(path), detail: detail)])
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type: "a whole number"
+        case is Bool.Type: "true or false"
+        case is Double.Type: "a number"
+        default: "of type \(type)".replacingOccurrences(of: "Swift.", with: "")
+        }
+    }
+
+    /// `variants[0].price.amount` from a coding path, in the API's snake_case.
+    static func fieldPath(_ path: [any CodingKey]) -> String {
+        var out = ""
+        for key in path {
+            if let index = key.intValue {
+                out += "[\(index)]"
+            } else {
+                if !out.isEmpty { out += "." }
+                out += snakeCase(key.stringValue)
+            }
+        }
+        return out
+    }
+
+    private static func snakeCase(_ name: String) -> String {
+        name.reduce(into: "") { out, character in
+            if character.isUppercase { out += "_" + character.lowercased() } else { out.append(character) }
+        }
+    }
+
+    init(_ error: CatalogueError) {
+        switch error {
+        case .productNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No product \(id).")
+        case .duplicateSKU(let detail): self = Problem(status: .conflict, code: "conflict", detail: "A variant with this SKU already exists (\(detail)).")
+        case .duplicateBarcode(let detail): self = Problem(status: .conflict, code: "conflict", detail: "A variant with this barcode already exists (\(detail)).")
+        case .productInUse(let id): self = Problem(status: .conflict, code: "conflict", detail: "Product \(id) has units reserved in carts.")
+        }
+    }
+
+    init(_ error: InventoryError) {
+        switch error {
+        case .unknownSKU(let sku): self = Problem(status: .notFound, code: "not_found", detail: "No variant with SKU \(sku).")
+        case .unknownLocation(let location): self = Problem(status: .notFound, code: "not_found", detail: "No location \(location).")
+        case .belowReserved(let sku, let location, let reserved, let onHand):
+            self = Problem(status: .conflict, code: "conflict",
+                           detail: "\(sku) at \(location) would have \(onHand) on hand with \(reserved) reserved.")
+        case .otherLocation(let location):
+            self = Problem(status: .forbidden, code: "forbidden", detail: "This key may only change stock at its own location, not \(location).")
+        }
+    }
+
+    init(_ error: LocationError) {
+        switch error {
+        case .duplicateCode(let code): self = Problem(status: .conflict, code: "conflict", detail: "A location with code \(code) exists.")
+        case .notFound(let code): self = Problem(status: .notFound, code: "not_found", detail: "No location \(code).")
+        }
+    }
+
+    init(_ error: AuthError) {
+        switch error {
+        case .invalidKey: self = Problem(.unauthorized)
+        case .keyNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No active API key \(id).")
+        case .locationRequired:
+            self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "A pos key needs a location; other keys take none.",
+                           errors: [FieldError(field: "location", detail: "is required for pos keys and not allowed otherwise")])
         }
     }
 

@@ -1,4 +1,5 @@
 public import Logging
+public import ShopfloorDomain
 
 /// What travels with a request through middleware to its handler.
 public struct RequestContext: Sendable {
@@ -8,10 +9,20 @@ public struct RequestContext: Sendable {
     public var parameters: [String: String]
     /// A logger carrying the request id as metadata.
     public var logger: Logger
+    /// The authenticated key, when the request carried a valid one.
+    public var principal: Principal?
 
     public init(requestID: String = "", parameters: [String: String] = [:], logger: Logger) {
         self.requestID = requestID
         self.parameters = parameters
         self.logger = logger
+    }
+
+    /// The caller, who must hold one of `roles`: 401 without a key, 403 with a key of another role.
+    @discardableResult
+    public func require(_ roles: Role...) throws(APIError) -> Principal {
+        guard let principal else { throw .unauthorized }
+        guard roles.contains(principal.role) else { throw .forbidden(required: roles) }
+        return principal
     }
 }

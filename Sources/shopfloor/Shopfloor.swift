@@ -29,6 +29,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Time allowed for a request's body (SHOPFLOOR_BODY_TIMEOUT). Default 30s.") var bodyTimeout: String?
     @Option(help: "Idle keep-alive timeout (SHOPFLOOR_IDLE_TIMEOUT). Default 60s.") var idleTimeout: String?
     @Option(help: "Longest wait for in-flight requests on stop (SHOPFLOOR_DRAIN_TIMEOUT). Default 10s.") var drainTimeout: String?
+    @Option(help: "How long the event log keeps events (SHOPFLOOR_EVENT_RETENTION). Default 30d.") var eventRetention: String?
     @Flag(help: "Serve the echo endpoints for conformance tests (SHOPFLOOR_ENABLE_ECHO).") var enableEcho = false
 
     func run() async throws {
@@ -37,7 +38,7 @@ struct Serve: AsyncParsableCommand {
             ("host", host), ("port", port), ("data-dir", dataDir), ("threads", threads), ("tls-cert", tlsCert),
             ("tls-key", tlsKey), ("log-level", logLevel), ("max-body-size", maxBodySize), ("max-connections", maxConnections),
             ("header-timeout", headerTimeout), ("body-timeout", bodyTimeout), ("idle-timeout", idleTimeout),
-            ("drain-timeout", drainTimeout), ("enable-echo", enableEcho ? "true" : nil),
+            ("drain-timeout", drainTimeout), ("enable-echo", enableEcho ? "true" : nil), ("event-retention", eventRetention),
         ]
         for case let (key, value?) in flags { try configuration.set(key, to: value, source: "--\(key)") }
         guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {
@@ -53,7 +54,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "shopfloor")
         let (signals, sources) = Self.terminationSignals()
         let application = try Application(configuration: configuration, logger: logger)
-        application.start()
+        try await application.start()
         for await signal in signals {
             logger.notice("received signal \(signal), draining")
             break

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Logging
+import ShopfloorCrypto
 import ShopfloorTransport
 import Synchronization
 

@@ -22,3 +22,25 @@ public enum SecureRandom {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+extension SecureRandom {
+    /// `count` random bytes in Crockford's base32 (lowercase, no padding): compact, case-safe
+    /// identifiers; 16 bytes give 128 bits in 26 characters.
+    public static func base32(_ count: Int) -> String {
+        let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((count * 8 + 4) / 5)
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in bytes(count) {
+            buffer = buffer << 8 | UInt32(byte)
+            bits += 8
+            while bits >= 5 {
+                bits -= 5
+                out.append(alphabet[Int((buffer >> UInt32(bits)) & 31)])
+            }
+        }
+        if bits > 0 { out.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,24 @@
+import HTTPTypes
+import Logging
+import ShopfloorDomain
+import ShopfloorTransport
+
+/// Resolves `Authorization: Bearer <key>` to the caller. A request without a key goes on as anonymous
+/// (routes decide with ``RequestContext/require(_:)``); a request with a wrong key is refused at once.
+struct AuthMiddleware: Middleware {
+    let keys: APIKeyService
+
+    func handle(_ request: HTTPServerRequest, context: RequestContext, next: RequestHandler) async throws -> HTTPServerResponse {
+        guard let header = request.head.headerFields[.authorization] else {
+            return try await next(request, context)
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer",
+              let principal = keys.authenticate(String(parts[1].filter { $0 != " " && $0 != "\t" }))
+        else { throw APIError.unauthorized }
+        var context = context
+        context.principal = principal
+        context.logger[metadataKey: "key"] = "\(principal.keyID)"
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import ShopfloorCrypto
+public import ShopfloorStorage
+import Synchronization
+
+/// Issues, lists, revokes and checks API keys.
+///
+/// Keys are random `sf_…` tokens; only their SHA-256 is stored. Active keys are held in memory by
+/// hash, so authenticating costs a hash and a dictionary lookup, then a constant-time comparison.
+public final class APIKeyService: Sendable {
+    private struct Entry: Sendable {
+        let hash: [UInt8]
+        let principal: Principal
+    }
+
+    private let database: Database
+    private let active: Mutex<[String: Entry]>
+
+    public init(database: Database) throws {
+        self.database = database
+        let rows = try database.readers.read { connection in
+            try connection.query("SELECT id, role, location_id, secret_hash FROM api_keys WHERE revoked_at IS NULL")
+        }
+        var entries: [String: Entry] = [:]
+        for row in rows {
+            guard case .blob(let hash)? = row["secret_hash"], let role = Role(rawValue: row["role"]?.string ?? "") else { continue }
+            let principal = Principal(
+                keyID: APIKeyID(rawValue: row["id"]?.string ?? ""), role: role,
+                locationID: row["location_id"]?.string.map(LocationID.init(rawValue:)))
+            entries[APIKeyService.hex(hash)] = Entry(hash: hash, principal: principal)
+        }
+        active = Mutex(entries)
+    }
+
+    /// The principal for a bearer token, or `nil` when it is not an active key.
+    public func authenticate(_ token: String) -> Principal? {
+        let hash = Digest.sha256(Array(token.utf8))
+        guard let entry = active.withLock({ $0[APIKeyService.hex(hash)] }),
+              Digest.constantTimeEquals(entry.hash, hash)
+        else { return nil }
+        return entry.principal
+    }
+
+    /// Issues a key; the returned secret is shown once and never stored.
+    public func issue(role: Role, name: String, location: Location?) async throws -> (key: APIKey, secret: String) {
+        var validator = Validator()
+        validator.text(name, "name", max: 100)
+        try validator.throwIfAny()
+        guard (role == .pos) == (location != nil) else { throw AuthError.locationRequired }
+        let secret = "sf_" + SecureRandom.base32(32)
+        let key = try await insert(secret: secret, role: role, name: name, location: location)
+        return (key, secret)
+    }
+
+    /// Every active key.
+    public func list() throws -> [APIKey] {
+        try database.readers.read { connection in
+            try connection.query("""
+                SELECT k.id, k.name, k.role, k.created_at, l.code AS location FROM api_keys k
+                LEFT JOIN locations l ON l.id = k.location_id WHERE k.revoked_at IS NULL ORDER BY k.created_at, k.id
+                """).map { row in
+                APIKey(
+                    id: APIKeyID(rawValue: row["id"]?.string ?? ""), name: row["name"]?.string ?? "",
+                    role: Role(rawValue: row["role"]?.string ?? "") ?? .storefront, location: row["location"]?.string,
+                    createdAt: row["created_at"]?.string ?? "")
+            }
+        }
+    }
+
+    /// Revokes a key at once, for every request from now on.
+    public func revoke(_ id: APIKeyID) async throws {
+        let changed = try await database.writer.write { connection in
+            try connection.run("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [.text(Timestamp.now), .text(id.rawValue)])
+        }
+        guard changed == 1 else { throw AuthError.keyNotFound(id.rawValue) }
+        active.withLock { entries in entries = entries.filter { $0.value.principal.keyID != id } }
+    }
+
+    /// Makes sure an admin can get in: the key in `SHOPFLOOR_ADMIN_KEY` if given, else a new key written
+    /// to `<dataDirectory>/admin.key` (mode 0600) when no admin key exists yet. Returns a new secret.
+    public func bootstrapAdmin(configuredKey: String?, dataDirectory: String) async throws -> String? {
+        if let configuredKey {
+            if authenticate(configuredKey)?.role != .admin {
+                _ = try await insert(secret: configuredKey, role: .admin, name: "SHOPFLOOR_ADMIN_KEY", location: nil)
+            }
+            return nil
+        }
+        let hasAdmin = active.withLock { $0.values.contains { $0.principal.role == .admin } }
+        guard !hasAdmin else { return nil }
+        let (_, secret) = try await issue(role: .admin, name: "first admin", location: nil)
+        let path = (dataDirectory as NSString).appendingPathComponent("admin.key")
+        guard FileManager.default.createFile(atPath: path, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        return secret
+    }
+
+    private func insert(secret: String, role: Role, name: String, location: Location?) async throws -> APIKey {
+        let hash = Digest.sha256(Array(secret.utf8))
+        let key = APIKey(id: .make(), name: name, role: role, location: location?.code, createdAt: Timestamp.now)
+        _ = try await database.writer.write { connection in
+            try connection.run(
+                "INSERT INTO api_keys (id, name, role, location_id, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [.text(key.id.rawValue), .text(name), .text(role.rawValue), location.map { .text($0.id.rawValue) } ?? .null,
+                 .blob(hash), .text(key.createdAt)])
+        }
+        let principal = Principal(keyID: key.id, role: role, locationID: location?.id)
+        active.withLock { $0[APIKeyService.hex(hash)] = Entry(hash: hash, principal: principal) }
+        return key
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+}

@@ -1,0 +1,355 @@
+import Foundation
+public import ShopfloorStorage
+
+/// Products and variants: create, read, search, update, delete. Every change is committed with its
+/// `product.*` event and its search-index row.
+public struct CatalogueService: Sendable {
+    private let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    // MARK: Writes
+
+    public func create(_ input: NewProduct, actor: String) async throws -> Product {
+        try await create([input], actor: actor)[0]
+    }
+
+    /// Creates products in one transaction (bulk import): all or none. Variants with `initial_stock`
+    /// get those units recorded as `received` at each named location.
+    public func create(_ inputs: [NewProduct], actor: String) async throws -> [Product] {
+        var validator = Validator()
+        validator.check((1...1000).contains(inputs.count), "products", "must hold 1 to 1000 products")
+        try validator.throwIfAny()
+        for (index, input) in inputs.enumerated() {
+            do {
+                try Self.validate(input)
+            } catch {
+                throw ValidationError(error.errors.map { FieldError(field: inputs.count == 1 ? $0.field : "products[\(index)].\($0.field)", detail: $0.detail) })
+            }
+        }
+        let now = Timestamp.now
+        let products = inputs.map { input in
+            Product(
+                id: .make(), title: input.title, description: input.description, category: input.category,
+                tags: input.tags ?? [], images: input.images ?? [], status: input.status ?? .active,
+                variants: input.variants.map { Variant(new: $0) }, createdAt: now, updatedAt: now)
+        }
+        return try await write { connection in
+            var stored: [Product] = []
+            for (product, input) in zip(products, inputs) {
+                try connection.run(
+                    """
+                    INSERT INTO products (id, title, description, category, tags, images, status, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [.text(product.id.rawValue), .text(product.title), .optional(product.description), .optional(product.category),
+                     .json(product.tags), .json(product.images), .text(product.status.rawValue), .text(now), .text(now)])
+                let seq = connection.lastInsertRowID
+                for (position, variant) in product.variants.enumerated() {
+                    try Self.insert(variant, productSeq: seq, position: position, connection)
+                }
+                try Self.index(product, seq: seq, connection)
+                for variant in input.variants {
+                    for (code, units) in (variant.initialStock ?? [:]).sorted(by: { $0.key < $1.key }) where units > 0 {
+                        guard let location = try connection.query("SELECT * FROM locations WHERE code = ?", [.text(code)]).first.map(Location.init(row:)) else {
+                            throw InventoryError.unknownLocation(code)
+                        }
+                        try StockLedger.apply(
+                            StockLedger.Change(sku: variant.sku, location: location, onHandDelta: units, reason: AdjustmentReason.received.rawValue, actor: actor),
+                            connection)
+                    }
+                }
+                let created = try Self.load(seq: seq, connection)
+                try EventLog.append(connection, type: "product.created", topic: "product:\(product.id)", data: created)
+                stored.append(created)
+            }
+            return stored
+        }
+    }
+
+    public func update(_ id: ProductID, _ patch: ProductPatch) async throws -> Product {
+        var validator = Validator()
+        if let title = patch.title { validator.text(title, "title", max: 200) }
+        Self.validateOptionalFields(description: patch.description, category: patch.category, tags: patch.tags, images: patch.images, &validator)
+        for (index, variant) in (patch.variants ?? []).enumerated() { Self.validate(variant, "variants[\(index)]", &validator) }
+        try validator.throwIfAny()
+        return try await write { connection in
+            guard let seq = try Self.seq(of: id, connection) else { throw CatalogueError.productNotFound(id.rawValue) }
+            var current = try Self.load(seq: seq, connection)
+            if let title = patch.title { current.title = title }
+            if let description = patch.description { current.description = description }
+            if let category = patch.category { current.category = category }
+            if let tags = patch.tags { current.tags = tags }
+            if let images = patch.images { current.images = images }
+            if let status = patch.status { current.status = status }
+            current.updatedAt = Timestamp.now
+            try connection.run(
+                "UPDATE products SET title = ?, description = ?, category = ?, tags = ?, images = ?, status = ?, updated_at = ? WHERE seq = ?",
+                [.text(current.title), .optional(current.description), .optional(current.category), .json(current.tags),
+                 .json(current.images), .text(current.status.rawValue), .text(current.updatedAt), .integer(seq)])
+            for variant in patch.variants ?? [] {
+                if let existing = current.variants.first(where: { $0.sku == variant.sku }) {
+                    try connection.run(
+                        "UPDATE variants SET title = ?, price_amount = ?, price_currency = ?, attributes = ?, barcode = ?, low_stock_threshold = ? WHERE id = ?",
+                        [.optional(variant.title), .integer(variant.price.amount), .text(variant.price.currency.code),
+                         .json(variant.attributes ?? [:]), .optional(variant.barcode), .optional(variant.lowStockThreshold),
+                         .text(existing.id.rawValue)])
+                } else {
+                    try Self.insert(Variant(new: variant), productSeq: seq, position: current.variants.count, connection)
+                    current.variants.append(Variant(new: variant))
+                }
+            }
+            let stored = try Self.load(seq: seq, connection)
+            try Self.index(stored, seq: seq, connection)
+            try EventLog.append(connection, type: "product.updated", topic: "product:\(id)", data: stored)
+            return stored
+        }
+    }
+
+    /// Deletes a product and its variants; refused while any of its units are reserved.
+    public func delete(_ id: ProductID) async throws {
+        try await write { connection in
+            guard let seq = try Self.seq(of: id, connection) else { throw CatalogueError.productNotFound(id.rawValue) }
+            let reserved = try connection.query("""
+                SELECT COALESCE(SUM(s.reserved), 0) AS reserved FROM stock_levels s
+                JOIN variants v ON v.sku = s.sku WHERE v.product_seq = ?
+                """, [.integer(seq)]).first?["reserved"]?.int ?? 0
+            guard reserved == 0 else { throw CatalogueError.productInUse(id.rawValue) }
+            try connection.run("DELETE FROM product_search WHERE rowid = ?", [.integer(seq)])
+            try connection.run("DELETE FROM products WHERE seq = ?", [.integer(seq)])
+            try EventLog.append(connection, type: "product.deleted", topic: "product:\(id)", data: ["id": id.rawValue])
+        }
+    }
+
+    /// Runs a write, turning unique violations into the catalogue's conflicts.
+    private func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        do {
+            return try await database.writer.write(body)
+        } catch let error as SQLiteError where error.isUniqueViolation {
+            if error.violatedColumn == "variants.barcode" { throw CatalogueError.duplicateBarcode(error.message) }
+            throw CatalogueError.duplicateSKU(error.message)
+        }
+    }
+
+    // MARK: Reads
+
+    public func product(_ id: ProductID) throws -> Product? {
+        try database.readers.read { connection in
+            guard let seq = try Self.seq(of: id, connection) else { return nil }
+            return try Self.load(seq: seq, connection)
+        }
+    }
+
+    /// A page of products matching `query`: ranked by relevance when searching, else in creation order.
+    public func products(_ query: ProductQuery) throws -> Page<Product> {
+        try database.readers.read { connection in
+            var conditions: [String] = []
+            var bindings: [SQLiteValue] = []
+            if let category = query.category { conditions.append("p.category = ?"); bindings.append(.text(category)) }
+            if let status = query.status { conditions.append("p.status = ?"); bindings.append(.text(status.rawValue)) }
+            if let tag = query.tag {
+                conditions.append("EXISTS (SELECT 1 FROM json_each(p.tags) WHERE json_each.value = ?)")
+                bindings.append(.text(tag))
+            }
+            if let barcode = query.barcode {
+                conditions.append("EXISTS (SELECT 1 FROM variants v WHERE v.product_seq = p.seq AND v.barcode = ?)")
+                bindings.append(.text(barcode))
+            }
+            if query.inStock {
+                conditions.append("""
+                    EXISTS (SELECT 1 FROM variants v JOIN stock_levels s ON s.sku = v.sku
+                    JOIN locations l ON l.id = s.location_id AND l.fulfils_online = 1
+                    WHERE v.product_seq = p.seq AND s.on_hand > s.reserved)
+                    """)
+            }
+            let limit = max(1, min(query.limit, 200))
+            let seqs: [Int64]
+            var next: ProductQuery.Cursor?
+            if let match = query.matchExpression {
+                let offset = if case .offset(let offset) = query.cursor { offset } else { 0 }
+                let filter = conditions.isEmpty ? "" : " AND " + conditions.joined(separator: " AND ")
+                let rows = try connection.query(
+                    """
+                    SELECT p.seq FROM product_search JOIN products p ON p.seq = product_search.rowid
+                    WHERE product_search MATCH ?\(filter)
+                    ORDER BY bm25(product_search, 10.0, 1.0, 5.0, 8.0), p.seq LIMIT ? OFFSET ?
+                    """,
+                    [.text(match)] + bindings + [.integer(Int64(limit + 1)), .integer(Int64(offset))])
+                seqs = rows.compactMap { $0["seq"]?.int.map(Int64.init) }
+                if seqs.count > limit { next = .offset(offset + limit) }
+            } else {
+                if case .after(let seq) = query.cursor { conditions.append("p.seq > ?"); bindings.append(.integer(seq)) }
+                let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+                let rows = try connection.query(
+                    "SELECT p.seq FROM products p \(filter) ORDER BY p.seq LIMIT ?", bindings + [.integer(Int64(limit + 1))])
+                seqs = rows.compactMap { $0["seq"]?.int.map(Int64.init) }
+                if seqs.count > limit { next = .after(seq: seqs[limit - 1]) }
+            }
+            let page = Array(seqs.prefix(limit))
+            let products = try Self.load(seqs: page, connection)
+            return Page(items: products, nextCursor: next?.token)
+        }
+    }
+
+    // MARK: Storage
+
+    private static func seq(of id: ProductID, _ connection: SQLiteConnection) throws -> Int64? {
+        try connection.query("SELECT seq FROM products WHERE id = ?", [.text(id.rawValue)]).first?["seq"]?.int.map(Int64.init)
+    }
+
+    static func load(seq: Int64, _ connection: SQLiteConnection) throws -> Product {
+        guard let product = try load(seqs: [seq], connection).first else { throw CatalogueError.productNotFound("\(seq)") }
+        return product
+    }
+
+    /// Loads products with their variants and online availability in three queries, whatever the count.
+    static func load(seqs: [Int64], _ connection: SQLiteConnection) throws -> [Product] {
+        guard !seqs.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: seqs.count).joined(separator: ",")
+        let bindings = seqs.map { SQLiteValue.integer($0) }
+        let variantRows = try connection.query(
+            """
+            SELECT v.*, COALESCE((SELECT SUM(s.on_hand - s.reserved) FROM stock_levels s
+                JOIN locations l ON l.id = s.location_id AND l.fulfils_online = 1 WHERE s.sku = v.sku), 0) AS available
+            FROM variants v WHERE v.product_seq IN (\(placeholders)) ORDER BY v.product_seq, v.position
+            """, bindings)
+        var variants: [Int: [Variant]] = [:]
+        for row in variantRows {
+            variants[row["product_seq"]?.int ?? 0, default: []].append(Variant(row: row))
+        }
+        let rows = try connection.query("SELECT * FROM products WHERE seq IN (\(placeholders))", bindings)
+        var products: [Int: Product] = [:]
+        for row in rows {
+            let seq = row["seq"]?.int ?? 0
+            products[seq] = Product(
+                id: ProductID(rawValue: row["id"]?.string ?? ""), title: row["title"]?.string ?? "",
+                description: row["description"]?.string, category: row["category"]?.string,
+                tags: row["tags"]?.jsonValue([String].self) ?? [], images: row["images"]?.jsonValue([String].self) ?? [],
+                status: Product.Status(rawValue: row["status"]?.string ?? "") ?? .draft, variants: variants[seq] ?? [],
+                createdAt: row["created_at"]?.string ?? "", updatedAt: row["updated_at"]?.string ?? "")
+        }
+        return seqs.compactMap { products[Int($0)] }
+    }
+
+    private static func insert(_ variant: Variant, productSeq: Int64, position: Int, _ connection: SQLiteConnection) throws {
+        try connection.run(
+            """
+            INSERT INTO variants (id, product_seq, position, sku, title, price_amount, price_currency, attributes, barcode, low_stock_threshold)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [.text(variant.id.rawValue), .integer(productSeq), .integer(Int64(position)), .text(variant.sku),
+             .optional(variant.title), .integer(variant.price.amount), .text(variant.price.currency.code),
+             .json(variant.attributes), .optional(variant.barcode), .optional(variant.lowStockThreshold)])
+    }
+
+    private static func index(_ product: Product, seq: Int64, _ connection: SQLiteConnection) throws {
+        try connection.run("DELETE FROM product_search WHERE rowid = ?", [.integer(seq)])
+        try connection.run(
+            "INSERT INTO product_search (rowid, title, description, tags, skus) VALUES (?, ?, ?, ?, ?)",
+            [.integer(seq), .text(product.title), .text(product.description ?? ""), .text(product.tags.joined(separator: " ")),
+             .text(product.variants.map(\.sku).joined(separator: " "))])
+    }
+
+    // MARK: Validation
+
+    static func validate(_ input: NewProduct) throws(ValidationError) {
+        var validator = Validator()
+        validator.text(input.title, "title", max: 200)
+        validateOptionalFields(description: input.description, category: input.category, tags: input.tags, images: input.images, &validator)
+        validator.check((1...100).contains(input.variants.count), "variants", "must hold 1 to 100 variants")
+        for (index, variant) in input.variants.enumerated() { validate(variant, "variants[\(index)]", &validator) }
+        let skus = input.variants.map(\.sku)
+        validator.check(Set(skus).count == skus.count, "variants", "SKUs must be unique")
+        let barcodes = input.variants.compactMap(\.barcode)
+        validator.check(Set(barcodes).count == barcodes.count, "variants", "barcodes must be unique")
+        try validator.throwIfAny()
+    }
+
+    private static func validateOptionalFields(description: String?, category: String?, tags: [String]?, images: [String]?, _ validator: inout Validator) {
+        validator.text(description, "description", max: 10_000, required: false)
+        validator.text(category, "category", max: 100, required: false)
+        if let tags {
+            validator.check(tags.count <= 50, "tags", "must hold at most 50 tags")
+            for (index, tag) in tags.enumerated() { validator.text(tag, "tags[\(index)]", max: 50) }
+        }
+        if let images {
+            validator.check(images.count <= 20, "images", "must hold at most 20 URLs")
+            for (index, image) in images.enumerated() {
+                validator.check(image.count <= 2000 && (image.hasPrefix("https://") || image.hasPrefix("http://")) && !image.contains(" "),
+                                "images[\(index)]", "must be an http or https URL")
+            }
+        }
+    }
+
+    private static func validate(_ variant: NewVariant, _ path: String, _ validator: inout Validator) {
+        validator.check(isValidSKU(variant.sku), "\(path).sku", "must be 1 to 64 letters, digits, '-', '_' or '.'")
+        validator.text(variant.title, "\(path).title", max: 200, required: false)
+        validator.check((0...100_000_000_000).contains(variant.price.amount), "\(path).price.amount",
+                        "must be a whole number of minor units from 0 to 100000000000")
+        if let attributes = variant.attributes {
+            validator.check(attributes.count <= 20, "\(path).attributes", "must hold at most 20 attributes")
+            for (key, value) in attributes {
+                validator.check((1...50).contains(key.count), "\(path).attributes", "names must be 1 to 50 characters")
+                validator.text(value, "\(path).attributes.\(key)", max: 200)
+            }
+        }
+        if let barcode = variant.barcode {
+            validator.check(isValidBarcode(barcode), "\(path).barcode", "must be an EAN-8, UPC-A, EAN-13 or GTIN-14 with a valid check digit")
+        }
+        if let threshold = variant.lowStockThreshold {
+            validator.check((0...1_000_000).contains(threshold), "\(path).low_stock_threshold", "must be from 0 to 1000000")
+        }
+        for (code, units) in variant.initialStock ?? [:] {
+            validator.check((0...100_000_000).contains(units), "\(path).initial_stock.\(code)", "must be a whole number from 0 to 100000000")
+        }
+    }
+
+    /// 1 to 64 of letters, digits, `-`, `_` and `.`.
+    public static func isValidSKU(_ sku: String) -> Bool {
+        (1...64).contains(sku.utf8.count) && sku.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+                || byte == UInt8(ascii: ".")
+        }
+    }
+
+    /// GS1 check digit: from the right, digits weigh 3, 1, 3, …; the total is a multiple of 10.
+    static func isValidBarcode(_ barcode: String) -> Bool {
+        let digits = barcode.utf8.map { Int($0) - 48 }
+        guard [8, 12, 13, 14].contains(digits.count), digits.allSatisfy({ (0...9).contains($0) }) else { return false }
+        let sum = digits.reversed().enumerated().reduce(0) { $0 + $1.element * ($1.offset % 2 == 0 ? 1 : 3) }
+        return sum % 10 == 0
+    }
+}
+
+extension Variant {
+    init(new: NewVariant) {
+        self.init(
+            id: .make(), sku: new.sku, title: new.title, price: new.price, attributes: new.attributes ?? [:],
+            barcode: new.barcode, lowStockThreshold: new.lowStockThreshold, available: 0)
+    }
+
+    init(row: SQLiteConnection.Row) {
+        self.init(
+            id: VariantID(rawValue: row["id"]?.string ?? ""), sku: row["sku"]?.string ?? "", title: row["title"]?.string,
+            price: Money(amount: Int64(row["price_amount"]?.int ?? 0), currency: Currency(row["price_currency"]?.string ?? "") ?? Currency("USD")!),
+            attributes: row["attributes"]?.jsonValue([String: String].self) ?? [:], barcode: row["barcode"]?.string,
+            lowStockThreshold: row["low_stock_threshold"]?.int, available: row["available"]?.int ?? 0)
+    }
+}
+
+extension SQLiteValue {
+    static func optional(_ text: String?) -> SQLiteValue { text.map { .text($0) } ?? .null }
+    static func optional(_ number: Int?) -> SQLiteValue { number.map { .integer(Int64($0)) } ?? .null }
+
+    static func json<T: Encodable>(_ value: T) -> SQLiteValue {
+        .text((try? JSONCoding.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null")
+    }
+
+    func jsonValue<T: Decodable>(_ type: T.Type) -> T? {
+        guard case .text(let text) = self else { return nil }
+        return try? JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+public import ShopfloorStorage
+import Synchronization
+
+/// The durable, append-only event log and its in-process bus.
+///
+/// Guarantee: an event is appended in the same transaction as the change it reports (pass the write
+/// closure's connection to ``append(_:type:topic:data:)``), so there is no change without its event
+/// and no event without its change. After each commit the writer thread reads the new rows and hands
+/// them to subscribers in `seq` order, exactly once each.
+public final class EventLog: Sendable {
+    private let database: Database
+    private let state = Mutex<(published: Int64, subscribers: [Int: @Sendable (Event) -> Void], next: Int)>((0, [:], 0))
+
+    public init(database: Database) throws {
+        self.database = database
+        let last = try database.readers.read { connection in
+            try connection.query("SELECT COALESCE(MAX(seq), 0) AS seq FROM events").first?["seq"]?.int ?? 0
+        }
+        state.withLock { $0.published = Int64(last) }
+        database.writer.observeCommits { [weak self] connection in self?.publishCommitted(connection) }
+    }
+
+    /// Appends an event inside the caller's write transaction; returns its `seq`.
+    @discardableResult
+    public static func append<Payload: Encodable>(_ connection: SQLiteConnection, type: String, topic: String, data: Payload) throws -> Int64 {
+        let json = String(decoding: try JSONCoding.encode(data), as: UTF8.self)
+        try connection.run(
+            "INSERT INTO events (type, topic, at, data) VALUES (?, ?, ?, ?)",
+            [.text(type), .text(topic), .text(Timestamp.now), .text(json)])
+        return connection.lastInsertRowID
+    }
+
+    /// Events after `since` on any of `topics` (all topics when empty), oldest first.
+    public func read(since: Int64, topics: [String], limit: Int) throws -> [Event] {
+        try database.readers.read { connection in
+            var sql = "SELECT seq, type, topic, at, data FROM events WHERE seq > ?"
+            var bindings: [SQLiteValue] = [.integer(since)]
+            if !topics.isEmpty {
+                let clauses = topics.map { topic -> String in
+                    bindings.append(.text(topic))
+                    bindings.append(.text(EventLog.specificPrefix(forFamily: topic)))
+                    return "(topic = ? OR topic GLOB ?)"
+                }
+                sql += " AND (" + clauses.joined(separator: " OR ") + ")"
+            }
+            sql += " ORDER BY seq LIMIT ?"
+            bindings.append(.integer(Int64(limit)))
+            return try connection.query(sql, bindings).map(EventLog.event)
+        }
+    }
+
+    /// The oldest `seq` still held, or `nil` when the log is empty; a resume from before it has a gap.
+    public func oldestSeq() throws -> Int64? {
+        try database.readers.read { connection in
+            try connection.query("SELECT MIN(seq) AS seq FROM events").first?["seq"]?.int.map(Int64.init)
+        }
+    }
+
+    /// Deletes events older than `age`; returns how many went.
+    @discardableResult
+    public func prune(olderThan age: Duration) async throws -> Int {
+        let cutoff = Timestamp.string(Date().addingTimeInterval(-Double(age.components.seconds)))
+        return try await database.writer.write { connection in
+            try connection.run("DELETE FROM events WHERE at < ?", [.text(cutoff)])
+        }
+    }
+
+    /// Calls `handler` with every event committed from now on, in order, on the writer thread:
+    /// it must return quickly (enqueue, do not work). Returns a token for ``unsubscribe(_:)``.
+    public func subscribe(_ handler: @escaping @Sendable (Event) -> Void) -> Int {
+        state.withLock { state in
+            state.next += 1
+            state.subscribers[state.next] = handler
+            return state.next
+        }
+    }
+
+    public func unsubscribe(_ token: Int) {
+        _ = state.withLock { $0.subscribers.removeValue(forKey: token) }
+    }
+
+    /// The highest `seq` handed to subscribers.
+    public var publishedSeq: Int64 { state.withLock { $0.published } }
+
+    private func publishCommitted(_ connection: SQLiteConnection) {
+        let (since, subscribers) = state.withLock { ($0.published, Array($0.subscribers.values)) }
+        guard let rows = try? connection.query(
+            "SELECT seq, type, topic, at, data FROM events WHERE seq > ? ORDER BY seq", [.integer(since)]),
+            let last = rows.last
+        else { return }
+        let events = rows.map(EventLog.event)
+        state.withLock { $0.published = Int64(last["seq"]?.int ?? Int(since)) }
+        for event in events {
+            for subscriber in subscribers { subscriber(event) }
+        }
+    }
+
+    private static func event(_ row: SQLiteConnection.Row) -> Event {
+        Event(
+            seq: Int64(row["seq"]?.int ?? 0), type: row["type"]?.string ?? "", topic: row["topic"]?.string ?? "",
+            at: row["at"]?.string ?? "", data: row["data"]?.string ?? "{}")
+    }
+
+    /// The GLOB pattern for the specific topics of a family (`stock` → `stock:*`).
+    static func specificPrefix(forFamily family: String) -> String {
+        let kind = switch family {
+        case "products": "product"
+        case "carts": "cart"
+        case "orders": "order"
+        default: family
+        }
+        return "\(kind):*"
+    }
+}

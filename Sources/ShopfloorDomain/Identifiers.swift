@@ -1,0 +1,38 @@
+import ShopfloorCrypto
+
+/// An opaque identifier with a type prefix (API.md): `prod_…`, `loc_…`. New ones carry 128 random
+/// bits, so ids that are capabilities (carts, tracking tokens) cannot be guessed.
+public protocol EntityID: RawRepresentable<String>, Codable, Hashable, Sendable, CustomStringConvertible {
+    static var prefix: String { get }
+    init(rawValue: String)
+}
+
+extension EntityID {
+    /// A new random id.
+    public static func make() -> Self { Self(rawValue: "\(prefix)_\(SecureRandom.base32(16))") }
+    public var description: String { rawValue }
+}
+
+public struct ProductID: EntityID {
+    public static let prefix = "prod"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+public struct VariantID: EntityID {
+    public static let prefix = "var"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+public struct LocationID: EntityID {
+    public static let prefix = "loc"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+public struct APIKeyID: EntityID {
+    public static let prefix = "key"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}

@@ -1,0 +1,89 @@
+import Foundation
+public import ShopfloorStorage
+
+/// Stock levels per SKU and location: read them, adjust them with a reason, count them.
+public struct InventoryService: Sendable {
+    private let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    public func level(_ sku: String) throws -> InventoryLevel {
+        try database.readers.read { connection in
+            guard try !connection.query("SELECT 1 FROM variants WHERE sku = ?", [.text(sku)]).isEmpty else {
+                throw InventoryError.unknownSKU(sku)
+            }
+            return try StockLedger.level(sku, connection)
+        }
+    }
+
+    /// Adds `delta` units (negative removes) at `location`. With an idempotency key, a repeat returns
+    /// the first result and changes nothing; the key is recorded in the same transaction.
+    public func adjust(sku: String, location: Location, delta: Int, reason: AdjustmentReason, actor: String, note: String?,
+                       idempotencyKey: String? = nil) async throws -> InventoryLevel {
+        var validator = Validator()
+        validator.check(delta != 0 && abs(delta) <= 1_000_000, "delta", "must be a non-zero whole number from -1000000 to 1000000")
+        validator.text(note, "note", max: 500, required: false)
+        try validator.throwIfAny()
+        let change = StockLedger.Change(sku: sku, location: location, onHandDelta: delta, reason: reason.rawValue, actor: actor, note: note)
+        return try await database.writer.write { connection in
+            try Self.once(idempotencyKey, scope: "adjust:\(actor):\(sku)", connection) {
+                try StockLedger.apply(change, connection)
+            }
+        }
+    }
+
+    /// Sets the counted units at `location` (a stocktake), recorded as a movement of the difference.
+    public func setLevel(sku: String, location: Location, onHand: Int, actor: String) async throws -> InventoryLevel {
+        var validator = Validator()
+        validator.check((0...100_000_000).contains(onHand), "on_hand", "must be a whole number from 0 to 100000000")
+        try validator.throwIfAny()
+        return try await database.writer.write { connection in
+            let current = try connection.query(
+                "SELECT on_hand FROM stock_levels WHERE sku = ? AND location_id = ?", [.text(sku), .text(location.id.rawValue)])
+                .first?["on_hand"]?.int ?? 0
+            let change = StockLedger.Change(
+                sku: sku, location: location, onHandDelta: onHand - current, reason: AdjustmentReason.stocktake.rawValue, actor: actor)
+            return try StockLedger.apply(change, connection)
+        }
+    }
+
+    /// Movements of a SKU, newest first, paged by movement id.
+    public func movements(sku: String, before: Int64?, limit: Int) throws -> Page<StockMovement> {
+        try database.readers.read { connection in
+            guard try !connection.query("SELECT 1 FROM variants WHERE sku = ?", [.text(sku)]).isEmpty else {
+                throw InventoryError.unknownSKU(sku)
+            }
+            let limit = max(1, min(limit, 200))
+            let rows = try connection.query(
+                """
+                SELECT m.*, l.code AS location FROM stock_movements m JOIN locations l ON l.id = m.location_id
+                WHERE m.sku = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?
+                """, [.text(sku), .integer(before ?? Int64.max), .integer(Int64(limit + 1))])
+            let movements = rows.prefix(limit).map { row in
+                StockMovement(
+                    id: Int64(row["id"]?.int ?? 0), sku: sku, location: row["location"]?.string ?? "",
+                    reason: row["reason"]?.string ?? "", delta: row["delta"]?.int ?? 0,
+                    onHandBefore: row["on_hand_before"]?.int ?? 0, onHandAfter: row["on_hand_after"]?.int ?? 0,
+                    actor: row["actor"]?.string ?? "", note: row["note"]?.string, at: row["at"]?.string ?? "")
+            }
+            let next = rows.count > limit ? movements.last.map { ProductQuery.Cursor.after(seq: $0.id).token } : nil
+            return Page(items: movements, nextCursor: next)
+        }
+    }
+
+    /// Runs `body` unless `key` was already used in `scope`, in which case the stored result returns.
+    static func once<T: Codable>(_ key: String?, scope: String, _ connection: SQLiteConnection, _ body: () throws -> T) throws -> T {
+        guard let key else { return try body() }
+        if case .blob(let stored)? = try connection.query(
+            "SELECT body FROM idempotency_keys WHERE scope = ? AND key = ?", [.text(scope), .text(key)]).first?["body"] {
+            return try JSONCoding.decode(T.self, from: stored)
+        }
+        let result = try body()
+        try connection.run(
+            "INSERT INTO idempotency_keys (key, scope, status, body, created_at) VALUES (?, ?, 200, ?, ?)",
+            [.text(key), .text(scope), .blob(try JSONCoding.encode(result)), .text(Timestamp.now)])
+        return result
+    }
+}

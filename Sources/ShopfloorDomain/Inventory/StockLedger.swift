@@ -1,0 +1,95 @@
+public import ShopfloorStorage
+
+/// The one place that changes a SKU's numbers (`on_hand`, `reserved`) at a location.
+///
+/// Every change, from an adjustment, a stocktake or (later) a cart reservation, is applied here
+/// inside the caller's write transaction: it checks `0 ≤ reserved ≤ on_hand`, records a movement
+/// when on-hand changes, and appends `stock.changed` (and `stock.low` when online availability falls to
+/// the SKU's threshold). The live cart puts one actor per SKU in front of this to linearise callers.
+public enum StockLedger {
+    /// A change to apply.
+    public struct Change: Sendable {
+        public var sku: String
+        public var location: Location
+        public var onHandDelta: Int
+        public var reservedDelta: Int
+        /// Recorded on the movement when `onHandDelta` is not zero.
+        public var reason: String
+        public var actor: String
+        public var note: String?
+
+        public init(sku: String, location: Location, onHandDelta: Int, reservedDelta: Int = 0, reason: String, actor: String, note: String? = nil) {
+            self.sku = sku
+            self.location = location
+            self.onHandDelta = onHandDelta
+            self.reservedDelta = reservedDelta
+            self.reason = reason
+            self.actor = actor
+            self.note = note
+        }
+    }
+
+    /// Applies `change` and returns the SKU's level afterwards.
+    @discardableResult
+    public static func apply(_ change: Change, _ connection: SQLiteConnection) throws -> InventoryLevel {
+        guard let threshold = try connection.query("SELECT low_stock_threshold FROM variants WHERE sku = ?", [.text(change.sku)]).first else {
+            throw InventoryError.unknownSKU(change.sku)
+        }
+        let before = try level(change.sku, connection)
+        let current = try connection.query(
+            "SELECT on_hand, reserved FROM stock_levels WHERE sku = ? AND location_id = ?",
+            [.text(change.sku), .text(change.location.id.rawValue)]).first
+        let onHand = current?["on_hand"]?.int ?? 0
+        let reserved = current?["reserved"]?.int ?? 0
+        let newOnHand = onHand + change.onHandDelta
+        let newReserved = reserved + change.reservedDelta
+        guard newReserved >= 0, newOnHand >= newReserved else {
+            throw InventoryError.belowReserved(sku: change.sku, location: change.location.code, reserved: newReserved, onHand: newOnHand)
+        }
+        try connection.run(
+            """
+            INSERT INTO stock_levels (sku, location_id, on_hand, reserved) VALUES (?, ?, ?, ?)
+            ON CONFLICT (sku, location_id) DO UPDATE SET on_hand = excluded.on_hand, reserved = excluded.reserved
+            """,
+            [.text(change.sku), .text(change.location.id.rawValue), .integer(Int64(newOnHand)), .integer(Int64(newReserved))])
+        if change.onHandDelta != 0 {
+            try connection.run(
+                """
+                INSERT INTO stock_movements (sku, location_id, reason, delta, on_hand_before, on_hand_after, actor, note, at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(change.sku), .text(change.location.id.rawValue), .text(change.reason), .integer(Int64(change.onHandDelta)),
+                 .integer(Int64(onHand)), .integer(Int64(newOnHand)), .text(change.actor), .optional(change.note), .text(Timestamp.now)])
+        }
+        let after = try level(change.sku, connection)
+        let topic = "stock:\(change.sku)"
+        try EventLog.append(
+            connection, type: "stock.changed", topic: topic,
+            data: StockChanged(sku: change.sku, available: after.available, onHand: after.onHand, reserved: after.reserved, location: change.location.code))
+        if let threshold = threshold["low_stock_threshold"]?.int, before.available > threshold, after.available <= threshold {
+            try EventLog.append(
+                connection, type: "stock.low", topic: topic,
+                data: StockChanged(sku: change.sku, available: after.available, onHand: after.onHand, reserved: after.reserved, location: change.location.code))
+        }
+        return after
+    }
+
+    /// The SKU's level now, over every location (locations without a row show as zero).
+    public static func level(_ sku: String, _ connection: SQLiteConnection) throws -> InventoryLevel {
+        let rows = try connection.query(
+            """
+            SELECT l.code, l.fulfils_online, COALESCE(s.on_hand, 0) AS on_hand, COALESCE(s.reserved, 0) AS reserved
+            FROM locations l LEFT JOIN stock_levels s ON s.location_id = l.id AND s.sku = ? ORDER BY l.created_at, l.code
+            """, [.text(sku)])
+        var level = InventoryLevel(sku: sku, onHand: 0, reserved: 0, available: 0, locations: [])
+        for row in rows {
+            let onHand = row["on_hand"]?.int ?? 0
+            let reserved = row["reserved"]?.int ?? 0
+            level.onHand += onHand
+            level.reserved += reserved
+            if row["fulfils_online"]?.int == 1 { level.available += onHand - reserved }
+            level.locations.append(LocationLevel(location: row["code"]?.string ?? "", onHand: onHand, reserved: reserved, available: onHand - reserved))
+        }
+        return level
+    }
+}
