@@ -19,7 +19,7 @@ public final class TestServer: Sendable {
 
     /// Starts an application with test defaults (loopback, port 0, two threads, echo routes on, a short
     /// drain), then `configure`'s changes. The data directory is always a fresh one.
-    public init(configure: (inout Configuration) -> Void = { _ in }, logger: Logger = TestServer.silentLogger) throws {
+    public init(configure: @Sendable (inout Configuration) -> Void = { _ in }, logger: Logger = TestServer.silentLogger) async throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("shopfloor-test-\(UUID().uuidString)").path
         var configuration = Configuration()
@@ -37,7 +37,7 @@ public final class TestServer: Sendable {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
-        application.start()
+        try await application.start()
     }
 
     /// A client connected to this server.
@@ -58,11 +58,11 @@ public final class TestServer: Sendable {
 /// Runs `body` against a fresh ``TestServer`` and always shuts it down afterwards, also when `body`
 /// throws, so no test leaves threads, sockets or files behind.
 public func withTestServer<T>(
-    configure: (inout Configuration) -> Void = { _ in },
+    configure: @Sendable (inout Configuration) -> Void = { _ in },
     isolation: isolated (any Actor)? = #isolation,
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
-    let server = try TestServer(configure: configure)
+    let server = try await TestServer(configure: configure)
     let result: T
     do {
         result = try await body(server)

@@ -1,0 +1,75 @@
+import Testing
+@testable import ShopfloorDomain
+import ShopfloorStorage
+
+struct CatalogueServiceTests {
+    @Test func createdProductIsReadBackWithItsEvent() async throws {
+        let store = try TestDatabase()
+        let catalogue = CatalogueService(database: store.database)
+        let created = try await catalogue.create(.make(), actor: "test")
+        #expect(try catalogue.product(created.id) == created)
+        let events = try EventLog(database: store.database).read(since: 0, topics: ["products"], limit: 10)
+        #expect(events.map(\.type) == ["product.created"])
+        #expect(events.first?.topic == "product:\(created.id)")
+    }
+
+    @Test func duplicateSKUIsAConflictAndStoresNothing() async throws {
+        let store = try TestDatabase()
+        let catalogue = CatalogueService(database: store.database)
+        _ = try await catalogue.create(.make(skus: ["DUP-1"]), actor: "test")
+        await #expect(throws: CatalogueError.self) {
+            try await catalogue.create(.make(title: "Other", skus: ["NEW-1", "DUP-1"]), actor: "test")
+        }
+        #expect(try catalogue.products(ProductQuery()).items.count == 1)
+        #expect(try EventLog(database: store.database).read(since: 0, topics: [], limit: 10).count == 1)
+    }
+
+    @Test func invalidInputListsEveryFailingField() async throws {
+        let store = try TestDatabase()
+        let catalogue = CatalogueService(database: store.database)
+        let input = NewProduct.make(title: String(repeating: "x", count: 201), skus: ["bad sku"], amount: -1)
+        do {
+            _ = try await catalogue.create(input, actor: "test")
+            Issue.record("expected a validation error")
+        } catch let error as ValidationError {
+            #expect(Set(error.errors.map(\.field)) == ["title", "variants[0].sku", "variants[0].price.amount"])
+        }
+    }
+
+    @Test func searchRanksTitleMatchesFirstAndMatchesPrefixes() async throws {
+        let store = try TestDatabase()
+        let catalogue = CatalogueService(database: store.database)
+        let inDescription = try await catalogue.create(.make(title: "Plate", description: "goes with the teapot", skus: ["P-1"]), actor: "t")
+        let inTitle = try await catalogue.create(.make(title: "Teapot", skus: ["T-1"]), actor: "t")
+        _ = try await catalogue.create(.make(title: "Spoon", skus: ["S-1"]), actor: "t")
+        var query = ProductQuery()
+        query.text = "teap"
+        #expect(try catalogue.products(query).items.map(\.id) == [inTitle.id, inDescription.id])
+        query.text = "S-1"
+        #expect(try catalogue.products(query).items.map(\.title) == ["Spoon"])
+    }
+
+    @Test func pagesCoverEveryProductExactlyOnce() async throws {
+        let store = try TestDatabase()
+        let catalogue = CatalogueService(database: store.database)
+        let inputs = (0..<120).map { NewProduct.make(title: "Item \($0)", skus: ["SKU-\($0)"]) }
+        let created = try await catalogue.create(inputs, actor: "t")
+        var query = ProductQuery()
+        query.limit = 50
+        var seen: [ProductID] = []
+        while true {
+            let page = try catalogue.products(query)
+            seen += page.items.map(\.id)
+            guard let next = page.nextCursor else { break }
+            query.cursor = ProductQuery.Cursor(token: next)
+        }
+        #expect(seen == created.map(\.id))
+    }
+
+    @Test func barcodesNeedAValidCheckDigit() {
+        #expect(CatalogueService.isValidBarcode("5012345678900"))
+        #expect(!CatalogueService.isValidBarcode("5012345678901"))
+        #expect(CatalogueService.isValidBarcode("96385074"))
+        #expect(!CatalogueService.isValidBarcode("12345"))
+    }
+}
