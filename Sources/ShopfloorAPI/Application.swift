@@ -26,7 +26,7 @@ public final class Application: Sendable {
             readerCount: max(4, configuration.threads * 2))
         events = try EventLog(database: database)
         keys = try APIKeyService(database: database)
-        let catalogue = CatalogueService(database: database)
+        let catalogue = CatalogueService(database: database, events: events)
         let locations = LocationService(database: database)
         let inventory = InventoryService(database: database)
 

@@ -1,16 +1,12 @@
-import Foundation
+public import ShopfloorDomain
 public import HTTPTypes
 public import ShopfloorTransport
 
-/// The API's JSON conventions (API.md): `snake_case` keys, RFC 3339 UTC times.
+/// The API's JSON conventions (API.md): `snake_case` keys, RFC 3339 UTC times (stored as text).
 public enum JSON {
     /// Encodes `value` with the API's conventions.
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
+        try JSONCoding.encode(value)
     }
 
     /// A JSON response with `value` as its body.

@@ -8,7 +8,7 @@ public struct JSONParser {
     public struct Limits: Sendable {
         public var maxDepth = 32
         public var maxStringBytes = 64 * 1024
-        public var maxMembers = 10_000
+        public var maxMembers = 200_000
 
         public init() {}
     }

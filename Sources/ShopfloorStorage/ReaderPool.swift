@@ -26,12 +26,25 @@ public final class ReaderPool: @unchecked Sendable {
         return connection
     }
 
-    /// Runs `body` with a read-only connection; the connection is valid only inside it.
+    /// Runs `body` in one read transaction, so all its queries see the same committed state and the
+    /// WAL read lock is taken once. The connection is valid only inside `body`.
     public func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         guard let index = free.withLock({ $0.popLast() }) else {
-            return try body(ReaderPool.open(path))
+            return try ReaderPool.transaction(ReaderPool.open(path), body)
         }
         defer { free.withLock { $0.append(index) } }
-        return try body(connections[index])
+        return try ReaderPool.transaction(connections[index], body)
+    }
+
+    private static func transaction<T>(_ connection: SQLiteConnection, _ body: (SQLiteConnection) throws -> T) throws -> T {
+        try connection.run("BEGIN")
+        do {
+            let result = try body(connection)
+            try connection.run("COMMIT")
+            return result
+        } catch {
+            _ = try? connection.run("ROLLBACK")
+            throw error
+        }
     }
 }

@@ -5,7 +5,7 @@ import ShopfloorStorage
 struct CatalogueServiceTests {
     @Test func createdProductIsReadBackWithItsEvent() async throws {
         let store = try TestDatabase()
-        let catalogue = CatalogueService(database: store.database)
+        let catalogue = CatalogueService(database: store.database, events: try EventLog(database: store.database))
         let created = try await catalogue.create(.make(), actor: "test")
         #expect(try catalogue.product(created.id) == created)
         let events = try EventLog(database: store.database).read(since: 0, topics: ["products"], limit: 10)
@@ -15,7 +15,7 @@ struct CatalogueServiceTests {
 
     @Test func duplicateSKUIsAConflictAndStoresNothing() async throws {
         let store = try TestDatabase()
-        let catalogue = CatalogueService(database: store.database)
+        let catalogue = CatalogueService(database: store.database, events: try EventLog(database: store.database))
         _ = try await catalogue.create(.make(skus: ["DUP-1"]), actor: "test")
         await #expect(throws: CatalogueError.self) {
             try await catalogue.create(.make(title: "Other", skus: ["NEW-1", "DUP-1"]), actor: "test")
@@ -26,7 +26,7 @@ struct CatalogueServiceTests {
 
     @Test func invalidInputListsEveryFailingField() async throws {
         let store = try TestDatabase()
-        let catalogue = CatalogueService(database: store.database)
+        let catalogue = CatalogueService(database: store.database, events: try EventLog(database: store.database))
         let input = NewProduct.make(title: String(repeating: "x", count: 201), skus: ["bad sku"], amount: -1)
         do {
             _ = try await catalogue.create(input, actor: "test")
@@ -38,7 +38,7 @@ struct CatalogueServiceTests {
 
     @Test func searchRanksTitleMatchesFirstAndMatchesPrefixes() async throws {
         let store = try TestDatabase()
-        let catalogue = CatalogueService(database: store.database)
+        let catalogue = CatalogueService(database: store.database, events: try EventLog(database: store.database))
         let inDescription = try await catalogue.create(.make(title: "Plate", description: "goes with the teapot", skus: ["P-1"]), actor: "t")
         let inTitle = try await catalogue.create(.make(title: "Teapot", skus: ["T-1"]), actor: "t")
         _ = try await catalogue.create(.make(title: "Spoon", skus: ["S-1"]), actor: "t")
@@ -51,7 +51,7 @@ struct CatalogueServiceTests {
 
     @Test func pagesCoverEveryProductExactlyOnce() async throws {
         let store = try TestDatabase()
-        let catalogue = CatalogueService(database: store.database)
+        let catalogue = CatalogueService(database: store.database, events: try EventLog(database: store.database))
         let inputs = (0..<120).map { NewProduct.make(title: "Item \($0)", skus: ["SKU-\($0)"]) }
         let created = try await catalogue.create(inputs, actor: "t")
         var query = ProductQuery()
@@ -71,5 +71,27 @@ struct CatalogueServiceTests {
         #expect(!CatalogueService.isValidBarcode("5012345678901"))
         #expect(CatalogueService.isValidBarcode("96385074"))
         #expect(!CatalogueService.isValidBarcode("12345"))
+    }
+}
+
+struct ProductCacheTests {
+    @Test func cachedProductReflectsEveryAcknowledgedChange() async throws {
+        let store = try TestDatabase()
+        let events = try EventLog(database: store.database)
+        let catalogue = CatalogueService(database: store.database, events: events)
+        let inventory = InventoryService(database: store.database)
+        let main = try #require(try LocationService(database: store.database).find("main"))
+        let product = try await catalogue.create(.make(skus: ["C-1"]), actor: "t")
+        func available() throws -> Int {
+            let json = try #require(try catalogue.productJSON(product.id)).json
+            return try JSONCoding.decode(Product.self, from: json).variants[0].available
+        }
+        #expect(try available() == 0)
+        for expected in 1...5 {
+            _ = try await inventory.adjust(sku: "C-1", location: main, delta: 1, reason: .received, actor: "t", note: nil)
+            #expect(try available() == expected)
+        }
+        _ = try await catalogue.update(product.id, try JSONCoding.decode(ProductPatch.self, from: Array(#"{"status":"draft"}"#.utf8)))
+        #expect(try catalogue.productJSON(product.id)?.status == .draft)
     }
 }

@@ -5,7 +5,7 @@ import ShopfloorStorage
 struct InventoryServiceTests {
     private func setUp(threshold: Int? = nil) async throws -> (TestDatabase, InventoryService, Location, EventLog) {
         let store = try TestDatabase()
-        _ = try await CatalogueService(database: store.database).create(.make(skus: ["MUG-1"], threshold: threshold), actor: "t")
+        _ = try await CatalogueService(database: store.database, events: try EventLog(database: store.database)).create(.make(skus: ["MUG-1"], threshold: threshold), actor: "t")
         let main = try #require(try LocationService(database: store.database).find("main"))
         return (store, InventoryService(database: store.database), main, try EventLog(database: store.database))
     }

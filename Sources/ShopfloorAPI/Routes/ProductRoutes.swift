@@ -23,10 +23,10 @@ struct ProductRoutes {
         }
         router.on(.get, "/v1/products/{id}") { _, context in
             let id = ProductID(rawValue: try context.parameter("id"))
-            guard let product = try catalogue.product(id), product.status == .active || context.principal?.role == .admin else {
+            guard let (json, status) = try catalogue.productJSON(id), status == .active || context.principal?.role == .admin else {
                 throw CatalogueError.productNotFound(id.rawValue)
             }
-            return try JSON.response(product)
+            return HTTPServerResponse(status: .ok, headerFields: [.contentType: "application/json"], body: .bytes(json))
         }
         router.on(.patch, "/v1/products/{id}") { request, context in
             try context.require(.admin)

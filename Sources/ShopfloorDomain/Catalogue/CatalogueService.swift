@@ -5,9 +5,13 @@ public import ShopfloorStorage
 /// `product.*` event and its search-index row.
 public struct CatalogueService: Sendable {
     private let database: Database
+    private let events: EventLog
+    private let cache = ProductCache()
 
-    public init(database: Database) {
+    public init(database: Database, events: EventLog) {
         self.database = database
+        self.events = events
+        _ = events.subscribe { [cache] event in cache.invalidate(by: event) }
     }
 
     // MARK: Writes
@@ -134,6 +138,17 @@ public struct CatalogueService: Sendable {
     }
 
     // MARK: Reads
+
+    /// The product as response JSON, from memory when it has not changed since last read.
+    /// `nil` when there is no such product.
+    public func productJSON(_ id: ProductID) throws -> (json: [UInt8], status: Product.Status)? {
+        if let cached = cache.json(for: id.rawValue) { return cached }
+        let loadedAt = events.publishedSeq
+        guard let product = try product(id) else { return nil }
+        let json = try JSONCoding.encode(product)
+        cache.store(json, status: product.status, for: id.rawValue, skus: product.variants.map(\.sku), loadedAt: loadedAt)
+        return (json, product.status)
+    }
 
     public func product(_ id: ProductID) throws -> Product? {
         try database.readers.read { connection in

@@ -42,13 +42,13 @@ public struct ProductQuery: Sendable {
         }
     }
 
-    /// The FTS5 query for `text`: each word quoted (so no FTS syntax leaks through) and prefix-matched,
-    /// all words required. `nil` when the text has no words.
+    /// The FTS5 query for `text`: each word quoted (so no FTS syntax leaks through), all words required,
+    /// the last one as a prefix, as someone typing a search expects. `nil` when the text has no words.
     var matchExpression: String? {
         guard let text else { return nil }
-        let words = text.split { !$0.isLetter && !$0.isNumber }.prefix(16)
-        guard !words.isEmpty else { return nil }
-        return words.map { "\"\($0.lowercased())\"*" }.joined(separator: " ")
+        let words = text.split { !$0.isLetter && !$0.isNumber }.prefix(16).map { "\"\($0.lowercased())\"" }
+        guard let last = words.last else { return nil }
+        return (words.dropLast() + [last + "*"]).joined(separator: " ")
     }
 }
 
