@@ -5,7 +5,9 @@
 #                 [--duration 10s] [--no-header] BASE_URL
 #
 # Endpoints: health = GET /health, ready = GET /ready, echo = POST /v1/echo with a small JSON body
-# (bench/echo.lua). Each runs `wrk --latency -t2 -c<conns> -d<duration>`. Loopback targets only.
+# (bench/echo.lua), product = GET /v1/products/{id} over the paths in $BENCH_PRODUCT_PATHS, search =
+# GET /v1/products?q=… over the paths in $BENCH_SEARCH_PATHS (both through bench/paths.lua; write
+# them with bench/seed.py --out). Each runs `wrk --latency -t2 -c<conns> -d<duration>`. Loopback only.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -58,6 +60,8 @@ for ep in $endpoints; do
     health) path=/health; name="GET /health"; script=() ;;
     ready) path=/ready; name="GET /ready"; script=() ;;
     echo) path=/v1/echo; name="POST /v1/echo"; script=(-s "$here/echo.lua") ;;
+    product) path=/; name="GET /v1/products/{id}"; script=(-s "$here/paths.lua"); export WRK_PATHS=$BENCH_PRODUCT_PATHS ;;
+    search) path=/; name="GET /v1/products?q="; script=(-s "$here/paths.lua"); export WRK_PATHS=$BENCH_SEARCH_PATHS ;;
     *) echo "http.sh: unknown endpoint $ep" >&2; exit 2 ;;
   esac
   for c in $conns; do

@@ -18,8 +18,8 @@ struct ProductRoutes {
             return try JSON.response(ImportResultDTO(created: products.count, ids: products.map(\.id)), status: .created)
         }
         router.on(.get, "/v1/products") { request, context in
-            let page = try catalogue.products(try query(request, isAdmin: context.principal?.role == .admin))
-            return try JSON.response(page)
+            let json = try catalogue.productsJSON(try query(request, isAdmin: context.principal?.role == .admin))
+            return HTTPServerResponse(status: .ok, headerFields: [.contentType: "application/json"], body: .bytes(json))
         }
         router.on(.get, "/v1/products/{id}") { _, context in
             let id = ProductID(rawValue: try context.parameter("id"))

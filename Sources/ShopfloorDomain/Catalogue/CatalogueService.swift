@@ -160,52 +160,86 @@ public struct CatalogueService: Sendable {
     /// A page of products matching `query`: ranked by relevance when searching, else in creation order.
     public func products(_ query: ProductQuery) throws -> Page<Product> {
         try database.readers.read { connection in
-            var conditions: [String] = []
-            var bindings: [SQLiteValue] = []
-            if let category = query.category { conditions.append("p.category = ?"); bindings.append(.text(category)) }
-            if let status = query.status { conditions.append("p.status = ?"); bindings.append(.text(status.rawValue)) }
-            if let tag = query.tag {
-                conditions.append("EXISTS (SELECT 1 FROM json_each(p.tags) WHERE json_each.value = ?)")
-                bindings.append(.text(tag))
-            }
-            if let barcode = query.barcode {
-                conditions.append("EXISTS (SELECT 1 FROM variants v WHERE v.product_seq = p.seq AND v.barcode = ?)")
-                bindings.append(.text(barcode))
-            }
-            if query.inStock {
-                conditions.append("""
-                    EXISTS (SELECT 1 FROM variants v JOIN stock_levels s ON s.sku = v.sku
-                    JOIN locations l ON l.id = s.location_id AND l.fulfils_online = 1
-                    WHERE v.product_seq = p.seq AND s.on_hand > s.reserved)
-                    """)
-            }
-            let limit = max(1, min(query.limit, 200))
-            let seqs: [Int64]
-            var next: ProductQuery.Cursor?
-            if let match = query.matchExpression {
-                let offset = if case .offset(let offset) = query.cursor { offset } else { 0 }
-                let filter = conditions.isEmpty ? "" : " AND " + conditions.joined(separator: " AND ")
-                let rows = try connection.query(
-                    """
-                    SELECT p.seq FROM product_search JOIN products p ON p.seq = product_search.rowid
-                    WHERE product_search MATCH ?\(filter)
-                    ORDER BY bm25(product_search, 10.0, 1.0, 5.0, 8.0), p.seq LIMIT ? OFFSET ?
-                    """,
-                    [.text(match)] + bindings + [.integer(Int64(limit + 1)), .integer(Int64(offset))])
-                seqs = rows.compactMap { $0["seq"]?.int.map(Int64.init) }
-                if seqs.count > limit { next = .offset(offset + limit) }
-            } else {
-                if case .after(let seq) = query.cursor { conditions.append("p.seq > ?"); bindings.append(.integer(seq)) }
-                let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-                let rows = try connection.query(
-                    "SELECT p.seq FROM products p \(filter) ORDER BY p.seq LIMIT ?", bindings + [.integer(Int64(limit + 1))])
-                seqs = rows.compactMap { $0["seq"]?.int.map(Int64.init) }
-                if seqs.count > limit { next = .after(seq: seqs[limit - 1]) }
-            }
-            let page = Array(seqs.prefix(limit))
-            let products = try Self.load(seqs: page, connection)
-            return Page(items: products, nextCursor: next?.token)
+            let (page, next) = try Self.match(query, connection)
+            return Page(items: try Self.load(seqs: page.map(\.seq), connection), nextCursor: next)
         }
+    }
+
+    /// The same page as response JSON, built from cached product responses where they are fresh.
+    public func productsJSON(_ query: ProductQuery) throws -> [UInt8] {
+        let loadedAt = events.publishedSeq
+        let (page, next) = try database.readers.read { connection in try Self.match(query, connection) }
+        var parts = [String: [UInt8]]()
+        var missing: [Int64] = []
+        for hit in page {
+            if let cached = cache.json(for: hit.id) { parts[hit.id] = cached.json } else { missing.append(hit.seq) }
+        }
+        if !missing.isEmpty {
+            for product in try database.readers.read({ connection in try Self.load(seqs: missing, connection) }) {
+                let json = try JSONCoding.encode(product)
+                cache.store(json, status: product.status, for: product.id.rawValue, skus: product.variants.map(\.sku), loadedAt: loadedAt)
+                parts[product.id.rawValue] = json
+            }
+        }
+        var out = Array(#"{"items":["#.utf8)
+        var first = true
+        for hit in page {
+            guard let json = parts[hit.id] else { continue }
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(contentsOf: json)
+        }
+        out.append(contentsOf: #"],"next_cursor":"#.utf8)
+        out.append(contentsOf: (next.map { "\"\($0)\"" } ?? "null").utf8)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// The products on the requested page, in order, and the cursor of the next page.
+    private static func match(_ query: ProductQuery, _ connection: SQLiteConnection) throws -> (page: [(seq: Int64, id: String)], next: String?) {
+        var conditions: [String] = []
+        var bindings: [SQLiteValue] = []
+        if let category = query.category { conditions.append("p.category = ?"); bindings.append(.text(category)) }
+        if let status = query.status { conditions.append("p.status = ?"); bindings.append(.text(status.rawValue)) }
+        if let tag = query.tag {
+            conditions.append("EXISTS (SELECT 1 FROM json_each(p.tags) WHERE json_each.value = ?)")
+            bindings.append(.text(tag))
+        }
+        if let barcode = query.barcode {
+            conditions.append("EXISTS (SELECT 1 FROM variants v WHERE v.product_seq = p.seq AND v.barcode = ?)")
+            bindings.append(.text(barcode))
+        }
+        if query.inStock {
+            conditions.append("""
+                EXISTS (SELECT 1 FROM variants v JOIN stock_levels s ON s.sku = v.sku
+                JOIN locations l ON l.id = s.location_id AND l.fulfils_online = 1
+                WHERE v.product_seq = p.seq AND s.on_hand > s.reserved)
+                """)
+        }
+        let limit = max(1, min(query.limit, 200))
+        var hits: [(seq: Int64, id: String)] = []
+        var next: ProductQuery.Cursor?
+        if let match = query.matchExpression {
+            let offset = if case .offset(let offset) = query.cursor { offset } else { 0 }
+            let filter = conditions.isEmpty ? "" : " AND " + conditions.joined(separator: " AND ")
+            let rows = try connection.query(
+                """
+                SELECT p.seq, p.id FROM product_search JOIN products p ON p.seq = product_search.rowid
+                WHERE product_search MATCH ?\(filter)
+                ORDER BY bm25(product_search, 10.0, 1.0, 5.0, 8.0), p.seq LIMIT ? OFFSET ?
+                """,
+                [.text(match)] + bindings + [.integer(Int64(limit + 1)), .integer(Int64(offset))])
+            hits = rows.map { (Int64($0["seq"]?.int ?? 0), $0["id"]?.string ?? "") }
+            if hits.count > limit { next = .offset(offset + limit) }
+        } else {
+            if case .after(let seq) = query.cursor { conditions.append("p.seq > ?"); bindings.append(.integer(seq)) }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let rows = try connection.query(
+                "SELECT p.seq, p.id FROM products p \(filter) ORDER BY p.seq LIMIT ?", bindings + [.integer(Int64(limit + 1))])
+            hits = rows.map { (Int64($0["seq"]?.int ?? 0), $0["id"]?.string ?? "") }
+            if hits.count > limit { next = .after(seq: hits[limit - 1].seq) }
+        }
+        return (Array(hits.prefix(limit)), next?.token)
     }
 
     // MARK: Storage
