@@ -98,7 +98,7 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(requests.map(\.head.authority) == ["shop.example", "shop.example", "shop.example"])
         #expect(requests.map { String(decoding: $0.body, as: UTF8.self) } == ["", "hello world", "chunked body"])
         #expect(requests[1].head.headerFields[.contentType] == "text/plain")
-        #expect(requests.allSatisfy(\.keepAlive))
+        #expect(requests.map(\.keepAlive) == [true, true, true])
     }
 
     @Test func incompleteRequestYieldsNothingYet() throws {
@@ -131,7 +131,7 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(request.head.authority == "example.com:8080")
         #expect(request.head.headerFields[.init("X-Thing")!] == "padded value")
         #expect(request.head.headerFields[values: .accept] == ["a", "b"])
-        #expect(request.head.headerFields[.host] == nil)
+        #expect(!request.head.headerFields.contains { $0.name.canonicalName == "host" })
     }
 
     // MARK: Limits
