@@ -88,7 +88,7 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(
             name: "APITests",
-            dependencies: ["ShopfloorAPI", "ShopfloorTesting", "TransportTesting"],
+            dependencies: ["ShopfloorAPI", "ShopfloorDomain", "ShopfloorTesting", "TransportTesting"],
             swiftSettings: settings),
     ]
 )

@@ -91,7 +91,9 @@ public struct Configuration: Sendable {
         let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
         for (suffix, milliseconds) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
-            guard let value = Int64(number), value >= 0, value <= Int64.max / milliseconds / 1000 else { return nil }
+            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int64(number), value <= Int64.max / milliseconds / 1000 else {
+                return nil
+            }
             return .milliseconds(value * milliseconds)
         }
         return nil

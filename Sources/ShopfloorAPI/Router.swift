@@ -61,7 +61,8 @@ public struct Router: Sendable {
             if let next = node.literals[segment] {
                 node = next
             } else if let name = node.parameterName, let next = node.parameter.first {
-                parameters[name] = segment.removingPercentEncoding
+                guard let value = segment.removingPercentEncoding else { return .notFound }
+                parameters[name] = value
                 node = next
             } else {
                 return .notFound

@@ -145,17 +145,20 @@ struct HTTPRequestDecoder {
         }
         let start = buffer.readerIndex
         guard let lineEnd = findCRLF(buffer, from: start) else {
-            if buffer.readableCount > limits.maxRequestLineLength { throw .requestLineTooLong(limit: limits.maxRequestLineLength) }
+            // A line at the limit may be here with its CR but not yet its LF.
+            if buffer.readableCount > limits.maxRequestLineLength + 1 { throw .requestLineTooLong(limit: limits.maxRequestLineLength) }
             return nil
         }
         guard lineEnd - start <= limits.maxRequestLineLength else { throw .requestLineTooLong(limit: limits.maxRequestLineLength) }
+        // The header section (fields with their CRLFs) is [lineEnd + 2, headEnd + 2): headEnd - lineEnd
+        // bytes. Until its final empty line is complete, up to 2 + limit + 1 bytes may follow lineEnd.
         guard let headEnd = findHeadEnd(buffer, from: lineEnd) else {
-            if buffer.bytes.count - lineEnd > limits.maxHeaderBytes + 2 { throw .headersTooLarge(limit: limits.maxHeaderBytes) }
+            if buffer.bytes.count - lineEnd > limits.maxHeaderBytes + 3 { throw .headersTooLarge(limit: limits.maxHeaderBytes) }
             return nil
         }
-        guard headEnd - lineEnd <= limits.maxHeaderBytes + 2 else { throw .headersTooLarge(limit: limits.maxHeaderBytes) }
+        guard headEnd - lineEnd <= limits.maxHeaderBytes else { throw .headersTooLarge(limit: limits.maxHeaderBytes) }
         scanned = 0
-        var request = try parseHead(buffer.bytes, requestLine: start..<lineEnd, fields: lineEnd + 2..<headEnd)
+        var request = try parseHead(buffer.bytes, requestLine: start..<lineEnd, fields: lineEnd + 2..<headEnd + 2)
         buffer.moveReaderIndex(by: headEnd + 4 - start)
         switch request.framing {
         case .none:
@@ -225,7 +228,6 @@ struct HTTPRequestDecoder {
         while lineStart < fields.upperBound {
             var lineEnd = lineStart
             while lineEnd + 1 < fields.upperBound, !(bytes[lineEnd] == .cr && bytes[lineEnd + 1] == .lf) { lineEnd += 1 }
-            if lineEnd + 1 >= fields.upperBound { lineEnd = fields.upperBound }
             count += 1
             guard count <= limits.maxHeaderCount else { throw .tooManyHeaders(limit: limits.maxHeaderCount) }
             guard let (nameRange, valueRange) = Self.parseFieldLine(bytes[lineStart..<lineEnd]) else { throw .malformedHeader }
@@ -236,7 +238,10 @@ struct HTTPRequestDecoder {
                 hostCount += 1
                 host = String(decoding: value, as: UTF8.self)
             case 14 where name.equalsLowercased("content-length"):
-                for element in value.split(separator: .comma) {
+                // RFC 9110 §8.6: one or more digits; a list of identical values is tolerated.
+                let elements = value.split(separator: .comma, omittingEmptySubsequences: false)
+                guard !elements.isEmpty else { throw .invalidContentLength }
+                for element in elements {
                     let trimmed = element.trimmingOWS()
                     guard !trimmed.isEmpty, trimmed.count <= 18, trimmed.allSatisfy(\.isDigit) else { throw .invalidContentLength }
                     let parsed = trimmed.reduce(0) { $0 * 10 + Int($1 - .zero) }
@@ -306,7 +311,7 @@ struct HTTPRequestDecoder {
     /// Reads `chunk-size [ chunk-ext ] CRLF`, returning the line length (without CRLF) and the size.
     private func decodeChunkSize(_ buffer: InboundBuffer) throws(HTTPParseError) -> (Int, Int)? {
         guard let lineEnd = findCRLF(buffer, from: buffer.readerIndex) else {
-            if buffer.readableCount > limits.maxChunkLineLength { throw .invalidChunk }
+            if buffer.readableCount > limits.maxChunkLineLength + 1 { throw .invalidChunk }
             return nil
         }
         let line = buffer.bytes[buffer.readerIndex..<lineEnd]

@@ -50,7 +50,9 @@ struct HTTPResponseEncoder {
     static let compressionThreshold = 1024
     static let serverName = "shopfloor"
 
-    /// The response head, and the body to send after it (empty for HEAD and bodiless statuses).
+    /// The response head, and the body to send after it (empty for HEAD and bodiless statuses). A `nil`
+    /// body is streamed: chunked for HTTP/1.1, and for HTTP/1.0, which has no chunked coding, delimited
+    /// by closing the connection (RFC 9112 §6.1, §6.3), so `closing` must then be true.
     static func encode(_ response: HTTPServerResponse, body: [UInt8]?, context: Context, closing: Bool) -> [UInt8] {
         var fields = response.headerFields
         var body = body
@@ -77,7 +79,7 @@ struct HTTPResponseEncoder {
         if !bodiless {
             if let body {
                 out.append(contentsOf: "Content-Length: \(body.count)\r\n".utf8)
-            } else {
+            } else if !context.isHTTP10 {
                 out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
             }
         }

@@ -6,11 +6,13 @@ public struct ResponseBodyWriter: Sendable {
     let route: ConnectionRoute
     let slot: UInt64
     let suppressBody: Bool
+    /// Chunked framing (HTTP/1.1); without it the bytes go as they are and the connection's close ends them.
+    let chunked: Bool
 
     /// Sends `bytes` as one chunk. Throws ``ResponseBodyWriter/ConnectionClosed`` once the client is gone.
     public func write(_ bytes: [UInt8]) async throws {
         guard !bytes.isEmpty, !suppressBody else { return }
-        try await route.send(slot: slot, bytes: HTTPResponseEncoder.chunk(bytes), finished: false, closing: false)
+        try await route.send(slot: slot, bytes: chunked ? HTTPResponseEncoder.chunk(bytes) : bytes, finished: false, closing: false)
     }
 
     /// The client went away; stop producing.

@@ -49,11 +49,13 @@ final class ServerContext: Sendable {
             let bytes = HTTPResponseEncoder.encode(response, body: body, context: encoding, closing: closing)
             route.withConnection { $0.receive(slot: slot, bytes: bytes, finished: true, closing: closing, waiter: nil) }
         case .stream(let produce):
+            let chunked = !encoding.isHTTP10
+            let closing = closing || !chunked
             let head = HTTPResponseEncoder.encode(response, body: nil, context: encoding, closing: closing)
             do {
                 try await route.send(slot: slot, bytes: head, finished: false, closing: false)
-                try await produce(ResponseBodyWriter(route: route, slot: slot, suppressBody: encoding.isHead))
-                let end = encoding.isHead ? [] : HTTPResponseEncoder.chunk([])
+                try await produce(ResponseBodyWriter(route: route, slot: slot, suppressBody: encoding.isHead, chunked: chunked))
+                let end = encoding.isHead || !chunked ? [] : HTTPResponseEncoder.chunk([])
                 try await route.send(slot: slot, bytes: end, finished: true, closing: closing)
             } catch {
                 // Part of the body is on the wire: no error response can follow it, so end the connection.

@@ -1,0 +1,74 @@
+# Shopfloor: build, run, test and benchmark. `make help` lists the targets.
+
+SWIFT   ?= swift
+PYTHON  ?= python3
+VENV    ?= .build/venv
+DATA    ?= ./data
+
+# Debian packages the build, the black-box suite and the benchmarks need.
+DEB_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev python3-venv wrk pkg-config openssl
+
+REQUIREMENTS := Tests/blackbox/requirements.txt
+VENV_STAMP   := $(VENV)/.requirements-installed
+
+# Steps run in order: SwiftPM parallelises inside a build, and the suites must not overlap.
+.NOTPARALLEL:
+
+.PHONY: help deps build release run test test-swift test-blackbox venv bench clean
+
+help:
+	@echo "make deps           install missing system packages (root), or print the apt-get command"
+	@echo "make build          debug build ($(SWIFT) build)"
+	@echo "make run            release build, then serve on :8080 with data in $(DATA)"
+	@echo "make test           swift test, then the Python black-box suite against the debug binary"
+	@echo "make bench          bench/run (release build, wrk on loopback)"
+	@echo "make clean          remove build products and the test venv (keeps $(DATA) and package checkouts)"
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+		else \
+			echo "missing system packages:$$missing" >&2; \
+			echo "run: sudo apt-get install -y$$missing" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+run: release
+	.build/release/shopfloor serve --data-dir $(DATA)
+
+test: deps test-swift test-blackbox
+
+test-swift:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+# The venv is rebuilt only when the requirements change (or it is missing).
+$(VENV_STAMP): $(REQUIREMENTS)
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet -r $(REQUIREMENTS)
+	touch $@
+
+venv: $(VENV_STAMP)
+
+# Runs against .build/debug/shopfloor (what `swift build` produced); SHOPFLOOR_BIN picks another binary.
+test-blackbox: $(VENV_STAMP)
+	$(VENV)/bin/python -m pytest -q Tests/blackbox
+
+bench:
+	bash bench/run
+
+clean:
+	$(SWIFT) package clean
+	rm -rf $(VENV) .pytest_cache Tests/blackbox/__pycache__

@@ -1,0 +1,61 @@
+import Foundation
+import ShopfloorStorage
+import Testing
+
+@Suite struct DatabaseTests {
+    @Test func journalModeIsWAL() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = try Database(directory: directory, migrations: [])
+            defer { database.close() }
+            let mode = try await database.writer.write { try $0.query("PRAGMA journal_mode").first?["journal_mode"] }
+            #expect(mode == "wal")
+            #expect(try database.readers.read { try $0.query("PRAGMA journal_mode").first?["journal_mode"] } == "wal")
+            #expect(FileManager.default.fileExists(atPath: database.path + "-wal"))
+        }
+    }
+
+    @Test func fileLivesInTheDataDirectoryWhichIsCreated() async throws {
+        try await withTemporaryDirectory { directory in
+            let nested = directory + "/a/b"
+            let database = try Database(directory: nested, migrations: [])
+            defer { database.close() }
+            #expect(database.path == nested + "/shopfloor.sqlite")
+            #expect(FileManager.default.fileExists(atPath: database.path))
+        }
+    }
+
+    @Test func schemaMigrationsExistsAndRecordsMigrations() async throws {
+        try await withTemporaryDirectory { directory in
+            let migration = Migration(version: 1, name: "things", sql: "CREATE TABLE things (id INTEGER PRIMARY KEY)")
+            let database = try Database(directory: directory, migrations: [migration])
+            defer { database.close() }
+            let tables = try database.readers.read {
+                try $0.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").compactMap { $0["name"]?.string }
+            }
+            #expect(tables == ["schema_migrations", "things"])
+            let versions = try database.readers.read { try $0.query("SELECT version, name FROM schema_migrations") }
+            #expect(versions == [["version": 1, "name": "things"]])
+        }
+    }
+
+    @Test func foreignKeysAreEnforcedOnTheWriter() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = try Database(directory: directory, migrations: [])
+            defer { database.close() }
+            let enabled = try await database.writer.write { try $0.query("PRAGMA foreign_keys").first?["foreign_keys"] }
+            #expect(enabled == 1)
+        }
+    }
+
+    @Test func readersCannotWrite() async throws {
+        try await withTemporaryDirectory { directory in
+            let migration = Migration(version: 1, name: "things", sql: "CREATE TABLE things (id INTEGER PRIMARY KEY)")
+            let database = try Database(directory: directory, migrations: [migration])
+            defer { database.close() }
+            let error = try #require(throws: SQLiteError.self) {
+                try database.readers.read { try $0.run("INSERT INTO things DEFAULT VALUES") }
+            }
+            #expect(error.primaryCode == 8)  // SQLITE_READONLY
+        }
+    }
+}

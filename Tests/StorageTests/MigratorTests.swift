@@ -1,0 +1,116 @@
+import Foundation
+import ShopfloorStorage
+import Testing
+
+private func open(_ directory: String) throws -> SQLiteConnection {
+    try SQLiteConnection(path: directory + "/migrations.sqlite", readOnly: false)
+}
+
+private let first = Migration(version: 1, name: "create_items", sql: "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+private let second = Migration(version: 2, name: "add_price", sql: "ALTER TABLE items ADD COLUMN price INTEGER NOT NULL DEFAULT 0")
+private let third = Migration(version: 5, name: "seed", sql: "INSERT INTO items (name, price) VALUES ('first', 100)")
+
+private func recorded(_ connection: SQLiteConnection) throws -> [(version: Int, name: String)] {
+    try connection.query("SELECT version, name FROM schema_migrations ORDER BY version").map { row in
+        (row["version"]?.int ?? -1, row["name"]?.string ?? "")
+    }
+}
+
+@Suite struct MigratorTests {
+    @Test func appliesEveryMigrationInOrderOnce() async throws {
+        try await withTemporaryDirectory { directory in
+            let connection = try open(directory)
+            let applied = try Migrator.migrate(connection, migrations: [first, second, third])
+            #expect(applied == [1, 2, 5])
+            let rows = try recorded(connection)
+            #expect(rows.map(\.version) == [1, 2, 5])
+            #expect(rows.map(\.name) == ["create_items", "add_price", "seed"])
+            // The seed ran after the column it uses was added.
+            let items = try connection.query("SELECT name, price FROM items")
+            #expect(items == [["name": "first", "price": 100]])
+            let appliedAt = try connection.query("SELECT applied_at FROM schema_migrations WHERE version = 1").first?["applied_at"]?.string
+            #expect(appliedAt?.hasSuffix("Z") == true)
+        }
+    }
+
+    @Test func rerunningAppliesNothing() async throws {
+        try await withTemporaryDirectory { directory in
+            try Migrator.migrate(open(directory), migrations: [first, second, third])
+            // A fresh connection to the same file, as after a restart.
+            let connection = try open(directory)
+            #expect(try Migrator.migrate(connection, migrations: [first, second, third]) == [])
+            #expect(try connection.query("SELECT COUNT(*) AS n FROM items").first?["n"] == 1)
+            #expect(try recorded(connection).map(\.version) == [1, 2, 5])
+        }
+    }
+
+    @Test func onlyNewMigrationsAreApplied() async throws {
+        try await withTemporaryDirectory { directory in
+            let connection = try open(directory)
+            #expect(try Migrator.migrate(connection, migrations: [first]) == [1])
+            #expect(try Migrator.migrate(connection, migrations: [first, second]) == [2])
+            #expect(try recorded(connection).map(\.version) == [1, 2])
+        }
+    }
+
+    @Test func databaseNewerThanTheCodeIsRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let connection = try open(directory)
+            try Migrator.migrate(connection, migrations: [first, second])
+            let error = try #require(throws: Migrator.Failure.self) {
+                try Migrator.migrate(connection, migrations: [first])
+            }
+            guard case .databaseIsNewer(let applied, let known) = error else {
+                Issue.record("expected databaseIsNewer, got \(error)")
+                return
+            }
+            #expect(applied == 2)
+            #expect(known == 1)
+            #expect(error.description == "database schema is at version 2, this build knows up to 1")
+            // Nothing was touched.
+            #expect(try recorded(connection).map(\.version) == [1, 2])
+        }
+    }
+
+    @Test(arguments: [
+        ([2, 1], 1),
+        ([1, 1], 1),
+        ([0], 0),
+        ([1, 3, 2], 2),
+    ])
+    func unorderedMigrationsAreRefusedBeforeAnyIsApplied(_ versions: [Int], _ offending: Int) async throws {
+        try await withTemporaryDirectory { directory in
+            let connection = try open(directory)
+            let migrations = versions.map { Migration(version: $0, name: "m\($0)", sql: "CREATE TABLE t\($0) (x)") }
+            let error = try #require(throws: Migrator.Failure.self) {
+                try Migrator.migrate(connection, migrations: migrations)
+            }
+            guard case .unordered(let version) = error else {
+                Issue.record("expected unordered, got \(error)")
+                return
+            }
+            #expect(version == offending)
+            let tables = try connection.query("SELECT name FROM sqlite_master WHERE type = 'table'")
+            #expect(tables.isEmpty)
+        }
+    }
+
+    @Test func failingMigrationIsRolledBackWhole() async throws {
+        try await withTemporaryDirectory { directory in
+            let connection = try open(directory)
+            let broken = Migration(version: 2, name: "broken", sql: "CREATE TABLE half (x); INSERT INTO missing VALUES (1)")
+            let error = try #require(throws: SQLiteError.self) {
+                try Migrator.migrate(connection, migrations: [first, broken])
+            }
+            #expect(error.primaryCode == 1)  // SQLITE_ERROR: no such table
+            #expect(error.message.contains("missing"))
+            #expect(try recorded(connection).map(\.version) == [1])
+            let half = try connection.query("SELECT name FROM sqlite_master WHERE name = 'half'")
+            #expect(half.isEmpty)
+            #expect(!connection.inTransaction)
+            // Fixed forward, it applies.
+            let fixed = Migration(version: 2, name: "fixed", sql: "CREATE TABLE half (x)")
+            #expect(try Migrator.migrate(connection, migrations: [first, fixed]) == [2])
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Dispatch
+import Foundation
+import ShopfloorStorage
+import Synchronization
+import Testing
+
+private let items = Migration(
+    version: 1, name: "items", sql: "CREATE TABLE items (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE)")
+
+private struct Refused: Error, Equatable {
+    let value: String
+}
+
+/// Opens a database with the `items` table in a temporary directory and always closes it.
+private func withDatabase(_ body: (Database) async throws -> Void) async throws {
+    try await withTemporaryDirectory { directory in
+        let database = try Database(directory: directory, migrations: [items])
+        defer { database.close() }
+        try await body(database)
+    }
+}
+
+private func insert(_ value: String, into database: Database) async throws -> Int64 {
+    try await database.writer.write { connection in
+        try connection.run("INSERT INTO items (value) VALUES (?)", [.text(value)])
+        return connection.lastInsertRowID
+    }
+}
+
+private func values(in database: Database) throws -> [String] {
+    try database.readers.read { try $0.query("SELECT value FROM items ORDER BY value").compactMap { $0["value"]?.string } }
+}
+
+/// Something a test blocks the writer thread on, so that writes queue up behind it.
+private final class Latch: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    func wait() { semaphore.wait() }
+    func open() { semaphore.signal() }
+}
+
+/// How many tasks have reached the point just before their write.
+private final class Counter: Sendable {
+    private let count = Atomic<Int>(0)
+    var value: Int { count.load(ordering: .acquiring) }
+    func increment() { count.add(1, ordering: .releasing) }
+}
+
+@Suite struct WriterTests {
+    @Test func writeIsVisibleToReadersOnceAwaited() async throws {
+        try await withDatabase { database in
+            let id = try await insert("visible", into: database)
+            #expect(id == 1)
+            let row = try database.readers.read { try $0.query("SELECT value FROM items WHERE id = ?", [.integer(id)]) }
+            #expect(row == [["value": "visible"]])
+        }
+    }
+
+    @Test func writeReturnsItsClosureValue() async throws {
+        try await withDatabase { database in
+            let result = try await database.writer.write { connection -> [String] in
+                try connection.run("INSERT INTO items (value) VALUES ('a'), ('b')")
+                return try connection.query("SELECT value FROM items ORDER BY id").compactMap { $0["value"]?.string }
+            }
+            #expect(result == ["a", "b"])
+        }
+    }
+
+    @Test func writeRunsInsideATransaction() async throws {
+        try await withDatabase { database in
+            let inTransaction = try await database.writer.write { $0.inTransaction }
+            #expect(inTransaction)
+        }
+    }
+
+    @Test func concurrentWritesAllCommitWithDistinctRowIDs() async throws {
+        try await withDatabase { database in
+            let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for index in 0..<200 {
+                    group.addTask { try await insert("row-\(index)", into: database) }
+                }
+                return try await group.reduce(into: [Int64]()) { $0.append($1) }
+            }
+            #expect(ids.count == 200)
+            #expect(Set(ids).count == 200)
+            #expect(Set(ids) == Set(1...200))
+            #expect(try values(in: database).count == 200)
+            #expect(try database.readers.read { try $0.query("SELECT COUNT(DISTINCT value) AS n FROM items").first?["n"] } == 200)
+        }
+    }
+
+    @Test func failingWriteIsRolledBackAloneWhileItsBatchCommits() async throws {
+        try await withDatabase { (database: Database) async throws in
+            // Hold the writer thread inside a first write so the next three queue up and run as one batch.
+            let latch = Latch()
+            let started = Latch()
+            let blocker = Task { try await database.writer.write { connection -> Int64 in
+                started.open()
+                latch.wait()
+                try connection.run("INSERT INTO items (value) VALUES ('blocker')")
+                return connection.lastInsertRowID
+            } }
+            await withCheckedContinuation { continuation in
+                Thread { started.wait(); continuation.resume() }.start()
+            }
+            let queued = Counter()
+            let before = Task { queued.increment(); return try await insert("before", into: database) }
+            let failing = Task {
+                queued.increment()
+                return try await database.writer.write { connection -> Int64 in
+                    try connection.run("INSERT INTO items (value) VALUES ('doomed')")
+                    throw Refused(value: "doomed")
+                }
+            }
+            let after = Task { queued.increment(); return try await insert("after", into: database) }
+            while queued.value < 3 { await Task.yield() }
+            latch.open()
+
+            #expect(try await blocker.value > 0)
+            #expect(try await before.value > 0)
+            await #expect(throws: Refused(value: "doomed")) { try await failing.value }
+            #expect(try await after.value > 0)
+            #expect(try values(in: database) == ["after", "before", "blocker"])
+        }
+    }
+
+    @Test func constraintViolationFailsOnlyThatWrite() async throws {
+        try await withDatabase { database in
+            _ = try await insert("taken", into: database)
+            let duplicate = Task { try await insert("taken", into: database) }
+            let fresh = Task { try await insert("fresh", into: database) }
+            let error = await #expect(throws: SQLiteError.self) { try await duplicate.value }
+            #expect(error?.primaryCode == 19)  // SQLITE_CONSTRAINT
+            #expect(error?.code == 2067)  // SQLITE_CONSTRAINT_UNIQUE
+            #expect(try await fresh.value > 0)
+            #expect(try values(in: database) == ["fresh", "taken"])
+        }
+    }
+
+    @Test func queuedWritesFinishBeforeClose() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = try Database(directory: directory, migrations: [items])
+            let id = try await insert("durable", into: database)
+            database.close()
+            let reopened = try Database(directory: directory, migrations: [items])
+            defer { reopened.close() }
+            #expect(try reopened.readers.read { try $0.query("SELECT value FROM items WHERE id = ?", [.integer(id)]) } == [["value": "durable"]])
+        }
+    }
+}
