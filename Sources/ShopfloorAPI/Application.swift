@@ -12,6 +12,8 @@ public final class Application: Sendable {
     public let lifecycle = Lifecycle()
     public let events: EventLog
     public let keys: APIKeyService
+    public let carts: CartService
+    private let stock: StockRegistry
     private let server: HTTPServer
     private let logger: Logger
     private let maintenance = Mutex<Task<Void, Never>?>(nil)
@@ -28,7 +30,9 @@ public final class Application: Sendable {
         keys = try APIKeyService(database: database)
         let catalogue = CatalogueService(database: database, events: events)
         let locations = LocationService(database: database)
-        let inventory = InventoryService(database: database)
+        stock = StockRegistry(database: database)
+        let inventory = InventoryService(database: database, stock: stock)
+        carts = CartService(database: database, stock: stock, reservationTTL: configuration.reservationTTL)
 
         var router = Router()
         SystemRoutes(lifecycle: lifecycle).register(on: &router)
@@ -38,6 +42,7 @@ public final class Application: Sendable {
         InventoryRoutes(inventory: inventory, locations: locations).register(on: &router)
         APIKeyRoutes(keys: keys, locations: locations).register(on: &router)
         EventRoutes(events: events).register(on: &router)
+        CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
         let responder = APIResponder(
             router: router,
             middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys)],
@@ -62,6 +67,7 @@ public final class Application: Sendable {
             // Shown once, on standard output, so it can be captured apart from the logs.
             print("Shopfloor admin key (also in \(configuration.dataDirectory)/admin.key): \(secret)")
         }
+        try await carts.recover()
         server.start()
         lifecycle.enter(.ready)
         let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
@@ -69,16 +75,31 @@ public final class Application: Sendable {
         let events = events
         let retention = configuration.eventRetention
         let logger = logger
+        let carts = carts
+        let stock = stock
         maintenance.withLock {
             $0 = Task {
-                while !Task.isCancelled {
-                    do {
-                        let pruned = try await events.prune(olderThan: retention)
-                        if pruned > 0 { logger.info("pruned \(pruned) events older than \(retention)") }
-                        try await Task.sleep(for: .seconds(3600))
-                    } catch {
-                        if !(error is CancellationError) { logger.error("event pruning failed: \(error)") }
-                        return
+                await withDiscardingTaskGroup { group in
+                    group.addTask {
+                        await carts.runExpiry { logger.error("cart expiry failed: \($0)") }
+                    }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            stock.evictIdle()
+                            try? await Task.sleep(for: .seconds(60))
+                        }
+                    }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            do {
+                                let pruned = try await events.prune(olderThan: retention)
+                                if pruned > 0 { logger.info("pruned \(pruned) events older than \(retention)") }
+                                try await Task.sleep(for: .seconds(3600))
+                            } catch {
+                                if !(error is CancellationError) { logger.error("event pruning failed: \(error)") }
+                                return
+                            }
+                        }
                     }
                 }
             }

@@ -1,4 +1,5 @@
 public import Logging
+public import ShopfloorDomain
 public import ShopfloorTransport
 
 /// Everything the service is told at start, from flags or `SHOPFLOOR_*` environment variables.
@@ -20,6 +21,10 @@ public struct Configuration: Sendable {
     public var adminKey: String?
     /// How long the event log keeps events; older ones are pruned in the background.
     public var eventRetention: Duration = .seconds(30 * 86_400)
+    /// How long a cart's reservations last after its last write.
+    public var reservationTTL: Duration = .seconds(15 * 60)
+    /// The currency of carts that do not name one.
+    public var currency = Currency("GBP")!
 
     public init() {}
 
@@ -43,7 +48,7 @@ public struct Configuration: Sendable {
     public static let settings: Set<String> = [
         "host", "port", "data-dir", "threads", "tls-cert", "tls-key", "log-level", "max-body-size",
         "max-connections", "header-timeout", "body-timeout", "idle-timeout", "drain-timeout", "enable-echo",
-        "event-retention",
+        "event-retention", "reservation-ttl", "currency",
     ]
 
     /// Sets one setting from its text form; `source` names it in errors.
@@ -74,6 +79,10 @@ public struct Configuration: Sendable {
         case "idle-timeout": limits.idleTimeout = try Self.duration(value, invalid)
         case "drain-timeout": drainTimeout = try Self.duration(value, invalid)
         case "event-retention": eventRetention = try Self.duration(value, invalid)
+        case "reservation-ttl": reservationTTL = try Self.duration(value, invalid)
+        case "currency":
+            guard let currency = Currency(value) else { throw invalid }
+            self.currency = currency
         case "enable-echo":
             guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][value.lowercased()] else { throw invalid }
             enableEcho = flag

@@ -1,3 +1,5 @@
+public import ShopfloorDomain
+
 /// A strict JSON parser (RFC 8259) for request bodies, with hard limits.
 ///
 /// Stricter than Foundation's on purpose: duplicate object keys, invalid UTF-8, lone surrogate

@@ -14,10 +14,12 @@ public struct Problem: Error, Sendable, Encodable {
     public var detail: String
     public var code: String
     public var errors: [FieldError]?
+    /// Units free now, with `insufficient_stock`.
+    public var available: Int?
     /// Extra response fields, such as `Allow` or `Retry-After`.
     var headers: [(HTTPField.Name, String)] = []
 
-    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, errors }
+    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, errors, available }
 
     init(status: HTTPResponse.Status, code: String, detail: String, errors: [FieldError]? = nil) {
         title = status.reasonPhrase
@@ -43,6 +45,7 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as InventoryError: self = Problem(error)
         case let error as LocationError: self = Problem(error)
         case let error as AuthError: self = Problem(error)
+        case let error as CartError: self = Problem(error)
         default: self = Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred.")
         }
     }
@@ -135,6 +138,23 @@ public struct Problem: Error, Sendable, Encodable {
                            detail: "\(sku) at \(location) would have \(onHand) on hand with \(reserved) reserved.")
         case .otherLocation(let location):
             self = Problem(status: .forbidden, code: "forbidden", detail: "This key may only change stock at its own location, not \(location).")
+        case .insufficientStock(let sku, let available):
+            self = Problem(status: .conflict, code: "insufficient_stock", detail: "Only \(available) of \(sku) available.")
+            self.available = available
+        }
+    }
+
+    init(_ error: CartError) {
+        switch error {
+        case .notFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No cart \(id).")
+        case .lineNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No line \(id) in this cart.")
+        case .closed(let id, let status): self = Problem(status: .conflict, code: "conflict", detail: "Cart \(id) is \(status.rawValue).")
+        case .currencyMismatch(let sku, let cart, let price):
+            self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The request is not valid.",
+                           errors: [FieldError(field: "sku", detail: "\(sku) is priced in \(price), the cart in \(cart)")])
+        case .notForSale(let sku):
+            self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The request is not valid.",
+                           errors: [FieldError(field: "sku", detail: "\(sku) is not for sale")])
         }
     }
 

@@ -36,3 +36,15 @@ public struct APIKeyID: EntityID {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 }
+
+public struct CartID: EntityID {
+    public static let prefix = "cart"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+public struct CartLineID: EntityID {
+    public static let prefix = "line"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}

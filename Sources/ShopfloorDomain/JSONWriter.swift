@@ -33,10 +33,48 @@ private final class WriterState {
         case let number as Double: try writeDouble(number)
         case let number as Float: try writeDouble(Double(number))
         case let number as any BinaryInteger: output.append(contentsOf: "\(number)".utf8)
+        case let value as JSONValue: try writeVerbatim(value)
+        case let dictionary as [String: any Encodable]:
+            // Dictionary keys are data, not property names: written as they are, sorted for stable output.
+            output.append(UInt8(ascii: "{"))
+            for (index, key) in dictionary.keys.sorted().enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                writeString(key)
+                output.append(UInt8(ascii: ":"))
+                try encodeValue(dictionary[key]!)
+            }
+            output.append(UInt8(ascii: "}"))
         default:
             let depth = stack.count
             try value.encode(to: ValueEncoder(state: self, depth: depth))
             while stack.count > depth { output.append(stack.removeLast().close) }
+        }
+    }
+
+    /// Free JSON, with object keys as the client sent them (no snake_case conversion).
+    func writeVerbatim(_ value: JSONValue) throws {
+        switch value {
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .integer(let integer): output.append(contentsOf: String(integer).utf8)
+        case .double(let double): try writeDouble(double)
+        case .string(let string): writeString(string)
+        case .array(let items):
+            output.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                try writeVerbatim(item)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .object(let members, let order):
+            output.append(UInt8(ascii: "{"))
+            for (index, key) in order.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                writeString(key)
+                output.append(UInt8(ascii: ":"))
+                try writeVerbatim(members[key] ?? .null)
+            }
+            output.append(UInt8(ascii: "}"))
         }
     }
 

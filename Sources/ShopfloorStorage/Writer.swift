@@ -44,31 +44,41 @@ public final class Writer: @unchecked Sendable {
     /// Runs `body` in a committed transaction and returns its value once durable.
     public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let box = ResultBox<T>()
-            let job = Job(
-                perform: { connection in
-                    do {
-                        box.result = .success(try body(connection))
-                        return nil
-                    } catch {
-                        box.result = .failure(error)
-                        return error
-                    }
-                },
-                finish: { transactionError in
-                    if let transactionError, case .success = box.result {
-                        continuation.resume(throwing: transactionError)
-                    } else {
-                        continuation.resume(with: box.result ?? .failure(CancellationError()))
-                    }
-                })
-            let accepted = queue.withLock { state in
-                guard !state.stopping else { return false }
-                state.jobs.append(job)
-                return true
-            }
-            if accepted { wake.signal() } else { continuation.resume(throwing: CancellationError()) }
+            enqueue(body) { continuation.resume(with: $0) }
         }
+    }
+
+    /// Queues `body` and returns at once; `completion` receives its result after the transaction ends,
+    /// on the writer thread. Writes are run in the order they were queued, so a caller that must keep
+    /// an order (the SKU actors) queues synchronously, without an `await` in between.
+    public func enqueue<T: Sendable>(
+        _ body: @escaping @Sendable (SQLiteConnection) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        let box = ResultBox<T>()
+        let job = Job(
+            perform: { connection in
+                do {
+                    box.result = .success(try body(connection))
+                    return nil
+                } catch {
+                    box.result = .failure(error)
+                    return error
+                }
+            },
+            finish: { transactionError in
+                if let transactionError, case .success = box.result {
+                    completion(.failure(transactionError))
+                } else {
+                    completion(box.result ?? .failure(CancellationError()))
+                }
+            })
+        let accepted = queue.withLock { state in
+            guard !state.stopping else { return false }
+            state.jobs.append(job)
+            return true
+        }
+        if accepted { wake.signal() } else { completion(.failure(CancellationError())) }
     }
 
     /// Sets the closure called on the writer thread after every commit, before any waiting writer

@@ -30,6 +30,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Idle keep-alive timeout (SHOPFLOOR_IDLE_TIMEOUT). Default 60s.") var idleTimeout: String?
     @Option(help: "Longest wait for in-flight requests on stop (SHOPFLOOR_DRAIN_TIMEOUT). Default 10s.") var drainTimeout: String?
     @Option(help: "How long the event log keeps events (SHOPFLOOR_EVENT_RETENTION). Default 30d.") var eventRetention: String?
+    @Option(help: "How long a cart's reservations last after its last write (SHOPFLOOR_RESERVATION_TTL). Default 15m.") var reservationTtl: String?
+    @Option(help: "ISO 4217 currency of carts that name none (SHOPFLOOR_CURRENCY). Default GBP.") var currency: String?
     @Flag(help: "Serve the echo endpoints for conformance tests (SHOPFLOOR_ENABLE_ECHO).") var enableEcho = false
 
     func run() async throws {
@@ -39,6 +41,7 @@ struct Serve: AsyncParsableCommand {
             ("tls-key", tlsKey), ("log-level", logLevel), ("max-body-size", maxBodySize), ("max-connections", maxConnections),
             ("header-timeout", headerTimeout), ("body-timeout", bodyTimeout), ("idle-timeout", idleTimeout),
             ("drain-timeout", drainTimeout), ("enable-echo", enableEcho ? "true" : nil), ("event-retention", eventRetention),
+            ("reservation-ttl", reservationTtl), ("currency", currency),
         ]
         for case let (key, value?) in flags { try configuration.set(key, to: value, source: "--\(key)") }
         guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {

@@ -4,33 +4,44 @@ public import ShopfloorStorage
 /// Stock levels per SKU and location: read them, adjust them with a reason, count them.
 public struct InventoryService: Sendable {
     private let database: Database
+    private let stock: StockRegistry
 
-    public init(database: Database) {
+    public init(database: Database, stock: StockRegistry) {
         self.database = database
+        self.stock = stock
     }
 
     public func level(_ sku: String) throws -> InventoryLevel {
         try database.readers.read { connection in
-            guard try !connection.query("SELECT 1 FROM variants WHERE sku = ?", [.text(sku)]).isEmpty else {
-                throw InventoryError.unknownSKU(sku)
-            }
+            try Self.requireSKU(sku, connection)
             return try StockLedger.level(sku, connection)
         }
     }
 
-    /// Adds `delta` units (negative removes) at `location`. With an idempotency key, a repeat returns
-    /// the first result and changes nothing; the key is recorded in the same transaction.
+    /// Adds `delta` units (negative removes) at `location`, through the SKU's actor. With an idempotency
+    /// key, a repeat returns the first result and changes nothing; the key is recorded in the same
+    /// transaction as the change.
     public func adjust(sku: String, location: Location, delta: Int, reason: AdjustmentReason, actor: String, note: String?,
                        idempotencyKey: String? = nil) async throws -> InventoryLevel {
         var validator = Validator()
         validator.check(delta != 0 && abs(delta) <= 1_000_000, "delta", "must be a non-zero whole number from -1000000 to 1000000")
         validator.text(note, "note", max: 500, required: false)
         try validator.throwIfAny()
-        let change = StockLedger.Change(sku: sku, location: location, onHandDelta: delta, reason: reason.rawValue, actor: actor, note: note)
-        return try await database.writer.write { connection in
-            try Self.once(idempotencyKey, scope: "adjust:\(actor):\(sku)", connection) {
-                try StockLedger.apply(change, connection)
+        let scope = "adjust:\(actor):\(sku)"
+        if let key = idempotencyKey, let stored: InventoryLevel = try remembered(key, scope: scope) { return stored }
+        try database.readers.read { connection in try Self.requireSKU(sku, connection) }
+        do {
+            return try await stock.withStock(sku) { stock in
+                try await stock.adjust(delta, at: location, reason: reason.rawValue, actor: actor, note: note) { connection in
+                    let level = try StockLedger.level(sku, connection)
+                    if let key = idempotencyKey { try Self.remember(level, key: key, scope: scope, connection) }
+                    return level
+                }
             }
+        } catch let error as SQLiteError where error.isUniqueViolation {
+            // The same key raced in from another request: answer with what that one stored.
+            guard let key = idempotencyKey, let stored: InventoryLevel = try remembered(key, scope: scope) else { throw error }
+            return stored
         }
     }
 
@@ -39,14 +50,31 @@ public struct InventoryService: Sendable {
         var validator = Validator()
         validator.check((0...100_000_000).contains(onHand), "on_hand", "must be a whole number from 0 to 100000000")
         try validator.throwIfAny()
-        return try await database.writer.write { connection in
-            let current = try connection.query(
-                "SELECT on_hand FROM stock_levels WHERE sku = ? AND location_id = ?", [.text(sku), .text(location.id.rawValue)])
-                .first?["on_hand"]?.int ?? 0
-            let change = StockLedger.Change(
-                sku: sku, location: location, onHandDelta: onHand - current, reason: AdjustmentReason.stocktake.rawValue, actor: actor)
-            return try StockLedger.apply(change, connection)
+        try database.readers.read { connection in try Self.requireSKU(sku, connection) }
+        return try await stock.withStock(sku) { stock in
+            try await stock.count(onHand, at: location, actor: actor) { connection in try StockLedger.level(sku, connection) }
         }
+    }
+
+    private static func requireSKU(_ sku: String, _ connection: SQLiteConnection) throws {
+        guard try !connection.query("SELECT 1 FROM variants WHERE sku = ?", [.text(sku)]).isEmpty else {
+            throw InventoryError.unknownSKU(sku)
+        }
+    }
+
+    private func remembered<T: Decodable>(_ key: String, scope: String) throws -> T? {
+        try database.readers.read { connection in
+            guard case .blob(let stored)? = try connection.query(
+                "SELECT body FROM idempotency_keys WHERE scope = ? AND key = ?", [.text(scope), .text(key)]).first?["body"]
+            else { return nil }
+            return try JSONCoding.decode(T.self, from: stored)
+        }
+    }
+
+    private static func remember<T: Encodable>(_ result: T, key: String, scope: String, _ connection: SQLiteConnection) throws {
+        try connection.run(
+            "INSERT INTO idempotency_keys (key, scope, status, body, created_at) VALUES (?, ?, 200, ?, ?)",
+            [.text(key), .text(scope), .blob(try JSONCoding.encode(result)), .text(Timestamp.now)])
     }
 
     /// Movements of a SKU, newest first, paged by movement id.
@@ -71,19 +99,5 @@ public struct InventoryService: Sendable {
             let next = rows.count > limit ? movements.last.map { ProductQuery.Cursor.after(seq: $0.id).token } : nil
             return Page(items: movements, nextCursor: next)
         }
-    }
-
-    /// Runs `body` unless `key` was already used in `scope`, in which case the stored result returns.
-    static func once<T: Codable>(_ key: String?, scope: String, _ connection: SQLiteConnection, _ body: () throws -> T) throws -> T {
-        guard let key else { return try body() }
-        if case .blob(let stored)? = try connection.query(
-            "SELECT body FROM idempotency_keys WHERE scope = ? AND key = ?", [.text(scope), .text(key)]).first?["body"] {
-            return try JSONCoding.decode(T.self, from: stored)
-        }
-        let result = try body()
-        try connection.run(
-            "INSERT INTO idempotency_keys (key, scope, status, body, created_at) VALUES (?, ?, 200, ?, ?)",
-            [.text(key), .text(scope), .blob(try JSONCoding.encode(result)), .text(Timestamp.now)])
-        return result
     }
 }

@@ -60,4 +60,6 @@ public enum InventoryError: Error, Equatable {
     case belowReserved(sku: String, location: String, reserved: Int, onHand: Int)
     /// A `pos` key may only change its own location's stock.
     case otherLocation(String)
+    /// Fewer units are free than asked for; `available` is the true number free now.
+    case insufficientStock(sku: String, available: Int)
 }

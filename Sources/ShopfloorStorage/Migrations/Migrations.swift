@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue]
+    public static let all: [Migration] = [catalogue, carts]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -100,5 +100,44 @@ public enum Migrations {
             created_at TEXT NOT NULL,
             PRIMARY KEY (scope, key)
         ) WITHOUT ROWID;
+        """)
+
+    /// Carts, their lines, and where each line's units are reserved.
+    static let carts = Migration(version: 2, name: "carts", sql: """
+        CREATE TABLE carts (
+            id TEXT PRIMARY KEY,
+            channel TEXT NOT NULL CHECK (channel IN ('online', 'pos')),
+            location_id TEXT REFERENCES locations(id),
+            customer_id TEXT,
+            email TEXT,
+            currency TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('active', 'expired', 'completed', 'deleted')),
+            checkout_step TEXT NOT NULL DEFAULT 'cart',
+            expires_at TEXT NOT NULL,
+            expires_at_ms INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX carts_status_expiry ON carts(status, expires_at_ms);
+        CREATE INDEX carts_status_updated ON carts(status, updated_at);
+
+        CREATE TABLE cart_lines (
+            id TEXT PRIMARY KEY,
+            cart_id TEXT NOT NULL REFERENCES carts(id),
+            position INTEGER NOT NULL,
+            sku TEXT NOT NULL,
+            quantity INTEGER NOT NULL CHECK (quantity > 0),
+            customisation TEXT,
+            UNIQUE (cart_id, sku)
+        );
+
+        CREATE TABLE reservations (
+            cart_id TEXT NOT NULL REFERENCES carts(id),
+            sku TEXT NOT NULL,
+            location_id TEXT NOT NULL REFERENCES locations(id),
+            quantity INTEGER NOT NULL CHECK (quantity > 0),
+            PRIMARY KEY (cart_id, sku, location_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX reservations_sku ON reservations(sku);
         """)
 }

@@ -1,0 +1,81 @@
+import HTTPTypes
+import ShopfloorDomain
+import ShopfloorTransport
+
+/// The live cart. Knowing a cart's id is the capability to use it (ids carry 128 random bits), so cart
+/// reads and writes by id are public; creating a `pos` cart needs a pos or admin key, and listing carts
+/// is for admins.
+struct CartRoutes {
+    let carts: CartService
+    let locations: LocationService
+    let currency: Currency
+
+    func register(on router: inout Router) {
+        router.on(.post, "/v1/carts") { request, context in
+            let input = try request.decode(CreateCartDTO.self)
+            var location: Location?
+            if input.channel == .pos {
+                let principal = try context.require(.admin, .pos)
+                location = try resolve(input.location, for: principal)
+            }
+            let cart = try await carts.create(channel: input.channel, location: location, customerID: input.customerId,
+                                              currency: input.currency ?? currency)
+            return try JSON.response(cart, status: .created)
+        }
+        router.on(.get, "/v1/carts") { request, context in
+            try context.require(.admin)
+            var status: Cart.Status?
+            if let raw = request.queryParameters["status"] {
+                guard let parsed = Cart.Status(rawValue: raw) else {
+                    throw APIError.invalidRequest(detail: "status must be active, expired, completed or deleted.")
+                }
+                status = parsed
+            }
+            var after: Int64?
+            if let cursor = request.queryParameters["cursor"] {
+                guard case .after(let seq)? = ProductQuery.Cursor(token: cursor) else { throw APIError.invalidRequest(detail: "cursor is not valid.") }
+                after = seq
+            }
+            return try JSON.response(try carts.carts(status: status, limit: try request.limit(), after: after))
+        }
+        router.on(.get, "/v1/carts/{id}") { _, context in
+            let id = CartID(rawValue: try context.parameter("id"))
+            guard let cart = try carts.cart(id) else { throw CartError.notFound(id.rawValue) }
+            return try JSON.response(cart)
+        }
+        router.on(.delete, "/v1/carts/{id}") { _, context in
+            try await carts.delete(CartID(rawValue: try context.parameter("id")))
+            return HTTPServerResponse(status: .noContent)
+        }
+        router.on(.post, "/v1/carts/{id}/lines") { request, context in
+            let input = try request.decode(AddLineDTO.self)
+            let cart = try await carts.addLine(
+                CartID(rawValue: try context.parameter("id")), sku: input.sku, quantity: input.quantity, customisation: input.customisation)
+            return try JSON.response(cart)
+        }
+        router.on(.patch, "/v1/carts/{id}/lines/{line}") { request, context in
+            let input = try request.decode(UpdateLineDTO.self)
+            let cart = try await carts.updateLine(
+                CartID(rawValue: try context.parameter("id")), line: CartLineID(rawValue: try context.parameter("line")),
+                quantity: input.quantity, customisation: input.customisation)
+            return try JSON.response(cart)
+        }
+        router.on(.delete, "/v1/carts/{id}/lines/{line}") { _, context in
+            let cart = try await carts.removeLine(
+                CartID(rawValue: try context.parameter("id")), line: CartLineID(rawValue: try context.parameter("line")))
+            return try JSON.response(cart)
+        }
+    }
+
+    /// A pos cart sells from the till's own location; an admin names one.
+    private func resolve(_ code: String?, for principal: Principal) throws -> Location {
+        if principal.role == .pos {
+            guard let own = principal.locationID, let location = try locations.find(own.rawValue) else { throw APIError.forbidden(required: [.admin]) }
+            guard code == nil || code == location.code || code == location.id.rawValue else { throw InventoryError.otherLocation(code ?? "") }
+            return location
+        }
+        guard let code else { throw ValidationError(field: "location", detail: "is required for a pos cart") }
+        guard let location = try locations.find(code) else { throw InventoryError.unknownLocation(code) }
+        return location
+    }
+}

@@ -1,0 +1,62 @@
+/// A basket whose every unit is reserved while it is active (API.md, Carts).
+public struct Cart: Codable, Sendable, Equatable {
+    public enum Channel: String, Codable, Sendable {
+        /// A web or app shop: reserves from the locations that fulfil online.
+        case online
+        /// A till: reserves at its location.
+        case pos
+    }
+
+    public enum Status: String, Codable, Sendable {
+        case active, expired, completed, deleted
+    }
+
+    public var id: CartID
+    public var channel: Channel
+    public var status: Status
+    /// The location code a `pos` cart sells from.
+    public var location: String?
+    public var customerId: String?
+    public var email: String?
+    public var currency: Currency
+    public var checkoutStep: String
+    public var lines: [CartLine]
+    public var totals: CartTotals
+    /// When the reservations lapse unless the cart is written again.
+    public var expiresAt: String
+    public var createdAt: String
+    public var updatedAt: String
+}
+
+/// One SKU in a cart, with its units reserved.
+public struct CartLine: Codable, Sendable, Equatable {
+    public var id: CartLineID
+    public var sku: String
+    public var title: String
+    public var quantity: Int
+    public var unitPrice: Money
+    public var lineTotal: Money
+    /// Free JSON kept with the line for a longer checkout (an engraving, a guest list).
+    public var customisation: JSONValue?
+}
+
+/// A cart's money, all in its currency's minor units.
+public struct CartTotals: Codable, Sendable, Equatable {
+    public var subtotal: Money
+    public var discount: Money
+    public var shipping: Money
+    public var tax: Money
+    public var total: Money
+}
+
+/// Cart failures.
+public enum CartError: Error, Equatable {
+    case notFound(String)
+    case lineNotFound(String)
+    /// The cart was completed or deleted and takes no more changes.
+    case closed(id: String, status: Cart.Status)
+    /// The SKU's price is in another currency than the cart.
+    case currencyMismatch(sku: String, cart: String, price: String)
+    /// The SKU is not for sale (its product is a draft or archived).
+    case notForSale(String)
+}

@@ -1,0 +1,471 @@
+import Foundation
+public import ShopfloorStorage
+import Synchronization
+
+/// The live cart: creating carts, adding and changing lines with their units reserved through the SKU
+/// actors, deleting, and expiring carts whose time-to-live has run out.
+///
+/// Operations on one cart run one at a time (``KeyedLock``), so a line's quantity is never read and
+/// changed by two requests at once; different carts proceed in parallel, meeting only at the SKU actors.
+/// Every write commits before the caller hears of it, with its `cart.*` and `stock.changed` events.
+public final class CartService: Sendable {
+    private let database: Database
+    private let stock: StockRegistry
+    private let ttl: Duration
+    private let locks = KeyedLock()
+    private let deadlines = Mutex(ExpiryHeap())
+
+    /// Most units of one SKU in one cart.
+    public static let maxQuantity = 10_000
+    /// Largest `customisation`, encoded.
+    public static let maxCustomisationBytes = 16 * 1024
+
+    public init(database: Database, stock: StockRegistry, reservationTTL: Duration) {
+        self.database = database
+        self.stock = stock
+        ttl = reservationTTL
+    }
+
+    // MARK: Reads
+
+    public func cart(_ id: CartID) throws -> Cart? {
+        try database.readers.read { connection in try Self.load(id, connection) }
+    }
+
+    /// Carts by status (all when `nil`), oldest first, for the back office.
+    public func carts(status: Cart.Status?, limit: Int, after: Int64?) throws -> Page<Cart> {
+        try database.readers.read { connection in
+            var sql = "SELECT rowid, id FROM carts WHERE rowid > ?"
+            var bindings: [SQLiteValue] = [.integer(after ?? 0)]
+            if let status {
+                sql += " AND status = ?"
+                bindings.append(.text(status.rawValue))
+            }
+            let limit = max(1, min(limit, 200))
+            let rows = try connection.query(sql + " ORDER BY rowid LIMIT ?", bindings + [.integer(Int64(limit + 1))])
+            let carts = try rows.prefix(limit).compactMap { try Self.load(CartID(rawValue: $0["id"]?.string ?? ""), connection) }
+            let next = rows.count > limit ? rows[limit - 1]["rowid"]?.int.map { ProductQuery.Cursor.after(seq: Int64($0)).token } : nil
+            return Page(items: carts, nextCursor: next)
+        }
+    }
+
+    // MARK: Writes
+
+    public func create(channel: Cart.Channel, location: Location?, customerID: String?, currency: Currency) async throws -> Cart {
+        var validator = Validator()
+        validator.check(channel == .online || location != nil, "location", "is required for a pos cart")
+        validator.text(customerID, "customer_id", max: 64, required: false)
+        try validator.throwIfAny()
+        let id = CartID.make()
+        let (expiresAt, expiresMs) = nextExpiry()
+        let now = Timestamp.now
+        let cart = try await database.writer.write { connection in
+            try connection.run(
+                """
+                INSERT INTO carts (id, channel, location_id, customer_id, currency, status, expires_at, expires_at_ms, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)
+                """,
+                [.text(id.rawValue), .text(channel.rawValue), .optional(channel == .pos ? location?.id.rawValue : nil), .optional(customerID),
+                 .text(currency.code), .text(expiresAt), .integer(expiresMs), .text(now), .text(now)])
+            let cart = try Self.load(id, connection)!
+            try EventLog.append(connection, type: "cart.created", topic: "cart:\(id)", data: cart)
+            return cart
+        }
+        schedule(id, at: expiresMs)
+        return cart
+    }
+
+    /// Adds units of a SKU (to its line if the cart has one), reserving them at once. An expired cart
+    /// is reactivated if every line's units can be reserved again.
+    public func addLine(_ id: CartID, sku: String, quantity: Int, customisation: JSONValue?) async throws -> Cart {
+        try validate(quantity: quantity, customisation: customisation)
+        return try await locks.withLock(id.rawValue) {
+            var cart = try self.open(id)
+            let variant = try self.saleableVariant(sku, currency: cart.currency)
+            let existing = cart.lines.first { $0.sku == sku }
+            guard (existing?.quantity ?? 0) + quantity <= Self.maxQuantity else {
+                throw ValidationError(field: "quantity", detail: "a line holds at most \(Self.maxQuantity) units")
+            }
+            let locations = try self.reservationLocations(cart)
+            var reactivated: [CartLine] = []
+            if cart.status == .expired {
+                reactivated = try await self.reserveAgain(cart, from: locations)
+                cart.status = .active
+            }
+            let (expiresAt, expiresMs) = self.nextExpiry()
+            let lineID = existing?.id ?? CartLineID.make()
+            let position = cart.lines.count
+            do {
+                try await self.stock.withStock(sku) { stock in
+                    try await stock.reserve(quantity, from: locations, actor: "cart:\(id)") { connection, allocations in
+                        try Self.addReservations(allocations, cart: id, sku: sku, connection)
+                        if let existing {
+                            try connection.run(
+                                "UPDATE cart_lines SET quantity = quantity + ?, customisation = COALESCE(?, customisation) WHERE id = ?",
+                                [.integer(Int64(quantity)), .optionalJSON(customisation), .text(existing.id.rawValue)])
+                        } else {
+                            try connection.run(
+                                "INSERT INTO cart_lines (id, cart_id, position, sku, quantity, customisation) VALUES (?, ?, ?, ?, ?, ?)",
+                                [.text(lineID.rawValue), .text(id.rawValue), .integer(Int64(position)), .text(sku),
+                                 .integer(Int64(quantity)), .optionalJSON(customisation)])
+                        }
+                        try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, connection)
+                        try EventLog.append(
+                            connection, type: existing == nil ? "cart.line_added" : "cart.line_updated", topic: "cart:\(id)",
+                            data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: sku,
+                                            quantity: (existing?.quantity ?? 0) + quantity, title: variant.title))
+                    }
+                }
+            } catch {
+                if !reactivated.isEmpty { try await self.releaseReservations(of: id) }
+                throw error
+            }
+            self.schedule(id, at: expiresMs)
+            return try self.cart(id)!
+        }
+    }
+
+    /// Changes a line's quantity (reserving or releasing the difference) or its customisation.
+    public func updateLine(_ id: CartID, line lineID: CartLineID, quantity: Int?, customisation: JSONValue?) async throws -> Cart {
+        if let quantity { try validate(quantity: quantity, customisation: customisation) } else { try validate(quantity: 1, customisation: customisation) }
+        guard quantity != nil || customisation != nil else { throw ValidationError(field: "quantity", detail: "give quantity or customisation") }
+        return try await locks.withLock(id.rawValue) {
+            var cart = try self.open(id)
+            guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
+            let locations = try self.reservationLocations(cart)
+            var reactivated: [CartLine] = []
+            if cart.status == .expired {
+                reactivated = try await self.reserveAgain(cart, from: locations)
+                cart.status = .active
+            }
+            let (expiresAt, expiresMs) = self.nextExpiry()
+            let newQuantity = quantity ?? line.quantity
+            let delta = newQuantity - line.quantity
+            let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
+                try connection.run(
+                    "UPDATE cart_lines SET quantity = ?, customisation = COALESCE(?, customisation) WHERE id = ?",
+                    [.integer(Int64(newQuantity)), .optionalJSON(customisation), .text(lineID.rawValue)])
+                try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, connection)
+                try EventLog.append(
+                    connection, type: "cart.line_updated", topic: "cart:\(id)",
+                    data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: newQuantity, title: line.title))
+            }
+            do {
+                if delta > 0 {
+                    try await self.stock.withStock(line.sku) { stock in
+                        try await stock.reserve(delta, from: locations, actor: "cart:\(id)") { connection, allocations in
+                            try Self.addReservations(allocations, cart: id, sku: line.sku, connection)
+                            try record(connection)
+                        }
+                    }
+                } else if delta < 0 {
+                    let allocations = try self.reservations(of: id, sku: line.sku, taking: -delta)
+                    try await self.stock.withStock(line.sku) { stock in
+                        try await stock.release(allocations, actor: "cart:\(id)") { connection in
+                            try Self.removeReservations(allocations, cart: id, sku: line.sku, connection)
+                            try record(connection)
+                        }
+                    }
+                } else {
+                    try await self.database.writer.write(record)
+                }
+            } catch {
+                if !reactivated.isEmpty { try await self.releaseReservations(of: id) }
+                throw error
+            }
+            self.schedule(id, at: expiresMs)
+            return try self.cart(id)!
+        }
+    }
+
+    /// Removes a line and returns its units to stock.
+    public func removeLine(_ id: CartID, line lineID: CartLineID) async throws -> Cart {
+        try await locks.withLock(id.rawValue) {
+            let cart = try self.open(id)
+            guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
+            let (expiresAt, expiresMs) = self.nextExpiry()
+            let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
+                try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ?", [.text(id.rawValue), .text(line.sku)])
+                try connection.run("DELETE FROM cart_lines WHERE id = ?", [.text(lineID.rawValue)])
+                if cart.status == .active { try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, connection) }
+                try EventLog.append(
+                    connection, type: "cart.line_removed", topic: "cart:\(id)",
+                    data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: 0, title: line.title))
+            }
+            let allocations = try self.reservations(of: id, sku: line.sku, taking: nil)
+            if allocations.isEmpty {
+                try await self.database.writer.write(record)
+            } else {
+                try await self.stock.withStock(line.sku) { stock in
+                    try await stock.release(allocations, actor: "cart:\(id)", record: record)
+                }
+            }
+            if cart.status == .active { self.schedule(id, at: expiresMs) }
+            return try self.cart(id)!
+        }
+    }
+
+    /// Deletes a cart and returns every reserved unit to stock.
+    public func delete(_ id: CartID) async throws {
+        try await locks.withLock(id.rawValue) {
+            _ = try self.open(id)
+            try await self.close(id, as: .deleted, event: "cart.deleted")
+        }
+    }
+
+    // MARK: Expiry
+
+    /// Expires every cart whose deadline has passed, then checks again every `tick`, until cancelled.
+    /// One heap of deadlines drives all carts; there is no task per cart.
+    public func runExpiry(tick: Duration = .milliseconds(250), onError: @Sendable (any Error) -> Void = { _ in }) async {
+        while !Task.isCancelled {
+            let now = Self.nowMilliseconds()
+            let due = deadlines.withLock { $0.popDue(now: now) }
+            for cart in Set(due.map(\.cart)) {
+                do { try await expire(CartID(rawValue: cart)) } catch { onError(error) }
+            }
+            try? await Task.sleep(for: tick)
+        }
+    }
+
+    /// Expires a cart if it is still active and past its deadline (a later write may have moved it).
+    func expire(_ id: CartID) async throws {
+        try await locks.withLock(id.rawValue) {
+            let row = try self.database.readers.read { connection in
+                try connection.query("SELECT status, expires_at_ms FROM carts WHERE id = ?", [.text(id.rawValue)]).first
+            }
+            guard let row, row["status"]?.string == Cart.Status.active.rawValue else { return }
+            let deadline = Int64(row["expires_at_ms"]?.int ?? 0)
+            guard deadline <= Self.nowMilliseconds() else {
+                self.schedule(id, at: deadline)
+                return
+            }
+            try await self.close(id, as: .expired, event: "cart.expired")
+        }
+    }
+
+    /// After a start: releases what carts that stopped being active still hold (a crash between the
+    /// status change and the releases), and schedules every active cart, so carts that expired while
+    /// the server was down are released on the first tick.
+    public func recover() async throws {
+        let (active, stale) = try database.readers.read { connection in
+            let active = try connection.query("SELECT id, expires_at_ms FROM carts WHERE status = 'active'")
+            let stale = try connection.query(
+                "SELECT DISTINCT r.cart_id FROM reservations r JOIN carts c ON c.id = r.cart_id WHERE c.status != 'active'")
+            return (active, stale)
+        }
+        for row in stale {
+            let id = CartID(rawValue: row["cart_id"]?.string ?? "")
+            try await locks.withLock(id.rawValue) { try await self.releaseReservations(of: id) }
+        }
+        for row in active {
+            schedule(CartID(rawValue: row["id"]?.string ?? ""), at: Int64(row["expires_at_ms"]?.int ?? 0))
+        }
+    }
+
+    // MARK: Helpers
+
+    private func close(_ id: CartID, as status: Cart.Status, event: String) async throws {
+        try await database.writer.write { connection in
+            try connection.run("UPDATE carts SET status = ?, updated_at = ? WHERE id = ?", [.text(status.rawValue), .text(Timestamp.now), .text(id.rawValue)])
+            try EventLog.append(connection, type: event, topic: "cart:\(id)", data: try Self.load(id, connection)!)
+        }
+        try await releaseReservations(of: id)
+    }
+
+    /// Returns every unit the cart holds, SKU by SKU through each SKU's actor.
+    private func releaseReservations(of id: CartID) async throws {
+        let rows = try database.readers.read { connection in
+            try connection.query(
+                "SELECT DISTINCT sku FROM reservations WHERE cart_id = ? ORDER BY sku", [.text(id.rawValue)])
+        }
+        for row in rows {
+            let sku = row["sku"]?.string ?? ""
+            let allocations = try reservations(of: id, sku: sku, taking: nil)
+            try await stock.withStock(sku) { stock in
+                try await stock.release(allocations, actor: "cart:\(id)") { connection in
+                    try Self.removeReservations(allocations, cart: id, sku: sku, connection)
+                }
+            }
+        }
+    }
+
+    /// Reserves every line of an expired cart again; on any shortage releases what it took and throws.
+    private func reserveAgain(_ cart: Cart, from locations: [Location]) async throws -> [CartLine] {
+        var done: [CartLine] = []
+        do {
+            for line in cart.lines {
+                try await stock.withStock(line.sku) { stock in
+                    try await stock.reserve(line.quantity, from: locations, actor: "cart:\(cart.id)") { connection, allocations in
+                        try Self.addReservations(allocations, cart: cart.id, sku: line.sku, connection)
+                    }
+                }
+                done.append(line)
+            }
+        } catch {
+            try await releaseReservations(of: cart.id)
+            throw error
+        }
+        return done
+    }
+
+    /// The cart if it can still change (active or expired).
+    private func open(_ id: CartID) throws -> Cart {
+        guard let cart = try cart(id) else { throw CartError.notFound(id.rawValue) }
+        guard cart.status == .active || cart.status == .expired else { throw CartError.closed(id: id.rawValue, status: cart.status) }
+        return cart
+    }
+
+    private struct SaleableVariant {
+        var title: String
+    }
+
+    private func saleableVariant(_ sku: String, currency: Currency) throws -> SaleableVariant {
+        try database.readers.read { connection in
+            guard let row = try connection.query(
+                """
+                SELECT v.title AS variant_title, v.price_currency, p.title AS product_title, p.status
+                FROM variants v JOIN products p ON p.seq = v.product_seq WHERE v.sku = ?
+                """, [.text(sku)]).first
+            else { throw InventoryError.unknownSKU(sku) }
+            guard row["status"]?.string == Product.Status.active.rawValue else { throw CartError.notForSale(sku) }
+            let priceCurrency = row["price_currency"]?.string ?? ""
+            guard priceCurrency == currency.code else {
+                throw CartError.currencyMismatch(sku: sku, cart: currency.code, price: priceCurrency)
+            }
+            return SaleableVariant(title: Self.title(product: row["product_title"]?.string, variant: row["variant_title"]?.string))
+        }
+    }
+
+    /// Where a cart's units come from: its till's location, or every location that fulfils online.
+    private func reservationLocations(_ cart: Cart) throws -> [Location] {
+        try database.readers.read { connection in
+            if cart.channel == .pos {
+                return try connection.query("SELECT * FROM locations WHERE code = ?", [.text(cart.location ?? "")]).map(Location.init(row:))
+            }
+            return try connection.query("SELECT * FROM locations WHERE fulfils_online = 1").map(Location.init(row:))
+        }
+    }
+
+    /// The cart's reservations of `sku`, as allocations to release: all of them, or `taking` units,
+    /// from the location holding most first.
+    private func reservations(of id: CartID, sku: String, taking: Int?) throws -> [Allocation] {
+        let rows = try database.readers.read { connection in
+            try connection.query(
+                """
+                SELECT r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id
+                WHERE r.cart_id = ? AND r.sku = ? ORDER BY r.quantity DESC, l.code
+                """, [.text(id.rawValue), .text(sku)])
+        }
+        var remaining = taking ?? Int.max
+        var allocations: [Allocation] = []
+        for row in rows where remaining > 0 {
+            let take = min(remaining, row["quantity"]?.int ?? 0)
+            allocations.append(Allocation(location: Location(row: row), quantity: take))
+            remaining -= take
+        }
+        return allocations
+    }
+
+    private func validate(quantity: Int, customisation: JSONValue?) throws {
+        var validator = Validator()
+        validator.check((1...Self.maxQuantity).contains(quantity), "quantity", "must be a whole number from 1 to \(Self.maxQuantity)")
+        if let customisation {
+            validator.check(customisation.encodedCount <= Self.maxCustomisationBytes, "customisation",
+                            "must be at most \(Self.maxCustomisationBytes) bytes of JSON")
+        }
+        try validator.throwIfAny()
+    }
+
+    private func nextExpiry() -> (text: String, milliseconds: Int64) {
+        let deadline = Date().addingTimeInterval(Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18)
+        return (Timestamp.string(deadline), Int64(deadline.timeIntervalSince1970 * 1000))
+    }
+
+    private func schedule(_ id: CartID, at milliseconds: Int64) {
+        deadlines.withLock { $0.push(.init(at: milliseconds, cart: id.rawValue)) }
+    }
+
+    private static func nowMilliseconds() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1000)
+    }
+
+    private static func touch(_ id: CartID, expiresAt: String, expiresMs: Int64, _ connection: SQLiteConnection) throws {
+        try connection.run(
+            "UPDATE carts SET status = 'active', expires_at = ?, expires_at_ms = ?, updated_at = ? WHERE id = ?",
+            [.text(expiresAt), .integer(expiresMs), .text(Timestamp.now), .text(id.rawValue)])
+    }
+
+    private static func addReservations(_ allocations: [Allocation], cart: CartID, sku: String, _ connection: SQLiteConnection) throws {
+        for allocation in allocations {
+            try connection.run(
+                """
+                INSERT INTO reservations (cart_id, sku, location_id, quantity) VALUES (?, ?, ?, ?)
+                ON CONFLICT (cart_id, sku, location_id) DO UPDATE SET quantity = quantity + excluded.quantity
+                """,
+                [.text(cart.rawValue), .text(sku), .text(allocation.location.id.rawValue), .integer(Int64(allocation.quantity))])
+        }
+    }
+
+    private static func removeReservations(_ allocations: [Allocation], cart: CartID, sku: String, _ connection: SQLiteConnection) throws {
+        for allocation in allocations {
+            let key: [SQLiteValue] = [.text(cart.rawValue), .text(sku), .text(allocation.location.id.rawValue), .integer(Int64(allocation.quantity))]
+            // All of it goes: delete the row; part of it: lower the row (a row never holds zero).
+            try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ? AND location_id = ? AND quantity = ?", key)
+            try connection.run(
+                "UPDATE reservations SET quantity = quantity - ?4 WHERE cart_id = ?1 AND sku = ?2 AND location_id = ?3 AND quantity > ?4", key)
+        }
+    }
+
+    static func title(product: String?, variant: String?) -> String {
+        [product, variant].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " — ")
+    }
+
+    static func load(_ id: CartID, _ connection: SQLiteConnection) throws -> Cart? {
+        guard let row = try connection.query(
+            "SELECT c.*, l.code AS location_code FROM carts c LEFT JOIN locations l ON l.id = c.location_id WHERE c.id = ?",
+            [.text(id.rawValue)]).first
+        else { return nil }
+        let currency = Currency(row["currency"]?.string ?? "") ?? Currency("USD")!
+        let lines = try connection.query(
+            """
+            SELECT cl.*, v.price_amount, v.title AS variant_title, p.title AS product_title FROM cart_lines cl
+            LEFT JOIN variants v ON v.sku = cl.sku LEFT JOIN products p ON p.seq = v.product_seq
+            WHERE cl.cart_id = ? ORDER BY cl.position
+            """, [.text(id.rawValue)]).map { line in
+            let quantity = line["quantity"]?.int ?? 0
+            let price = Int64(line["price_amount"]?.int ?? 0)
+            return CartLine(
+                id: CartLineID(rawValue: line["id"]?.string ?? ""), sku: line["sku"]?.string ?? "",
+                title: title(product: line["product_title"]?.string, variant: line["variant_title"]?.string), quantity: quantity,
+                unitPrice: Money(amount: price, currency: currency), lineTotal: Money(amount: price * Int64(quantity), currency: currency),
+                customisation: line["customisation"]?.jsonValue(JSONValue.self))
+        }
+        let subtotal = lines.reduce(Int64(0)) { $0 + $1.lineTotal.amount }
+        let zero = Money(amount: 0, currency: currency)
+        return Cart(
+            id: id, channel: Cart.Channel(rawValue: row["channel"]?.string ?? "") ?? .online,
+            status: Cart.Status(rawValue: row["status"]?.string ?? "") ?? .expired, location: row["location_code"]?.string,
+            customerId: row["customer_id"]?.string, email: row["email"]?.string, currency: currency,
+            checkoutStep: row["checkout_step"]?.string ?? "cart", lines: lines,
+            totals: CartTotals(subtotal: Money(amount: subtotal, currency: currency), discount: zero, shipping: zero, tax: zero,
+                               total: Money(amount: subtotal, currency: currency)),
+            expiresAt: row["expires_at"]?.string ?? "", createdAt: row["created_at"]?.string ?? "", updatedAt: row["updated_at"]?.string ?? "")
+    }
+}
+
+/// The payload of `cart.line_added`, `cart.line_updated` and `cart.line_removed`.
+struct LineEvent: Encodable {
+    var cartId: String
+    var lineId: String
+    var sku: String
+    var quantity: Int
+    var title: String
+}
+
+extension SQLiteValue {
+    static func optionalJSON(_ value: JSONValue?) -> SQLiteValue {
+        guard let value, let bytes = try? JSONCoding.encode(value) else { return .null }
+        return .text(String(decoding: bytes, as: UTF8.self))
+    }
+}

@@ -1,0 +1,140 @@
+public import ShopfloorStorage
+import Synchronization
+
+/// One actor per SKU: the only path that changes the SKU's `on_hand` and `reserved`.
+///
+/// Every operation decides on the actor's in-memory numbers before its first `await` and queues its
+/// durable write in the same step (``Writer/enqueue(_:completion:)``), so decisions and writes for a
+/// SKU happen in one order: two carts racing for the last unit get exactly one winner, and the loser
+/// hears the true `available` without touching the database. The caller resumes only after the write
+/// has committed; if it fails, the in-memory change is undone. The database's own checks
+/// (`0 ≤ reserved ≤ on_hand`) stay the last line of defence.
+public actor SKUStock {
+    /// Units at one location, as this actor last committed them.
+    struct Level: Equatable {
+        var onHand: Int
+        var reserved: Int
+        var free: Int { onHand - reserved }
+    }
+
+    public nonisolated let sku: String
+    private let writer: Writer
+    private var levels: [String: Level]
+    /// Operations under way or about to start; the registry evicts only idle actors.
+    nonisolated let pins = Atomic<Int>(0)
+    nonisolated let lastUsed = Atomic<UInt64>(0)
+
+    init(sku: String, database: Database) throws {
+        self.sku = sku
+        writer = database.writer
+        let rows = try database.readers.read { connection in
+            try connection.query("SELECT location_id, on_hand, reserved FROM stock_levels WHERE sku = ?", [.text(sku)])
+        }
+        var levels: [String: Level] = [:]
+        for row in rows {
+            levels[row["location_id"]?.string ?? ""] = Level(onHand: row["on_hand"]?.int ?? 0, reserved: row["reserved"]?.int ?? 0)
+        }
+        self.levels = levels
+    }
+
+    /// Units free to reserve now over `locations`.
+    public func available(at locations: [Location]) -> Int {
+        locations.reduce(0) { $0 + max(0, levels[$1.id.rawValue]?.free ?? 0) }
+    }
+
+    /// Reserves `quantity` units from `locations`, taking first from the one with most free units,
+    /// then runs `record` in the same transaction (cart lines, reservation rows, events).
+    /// Throws ``InventoryError/insufficientStock(sku:available:)`` when there are not enough.
+    public func reserve<T: Sendable>(
+        _ quantity: Int, from locations: [Location], actor: String,
+        record: @escaping @Sendable (SQLiteConnection, [Allocation]) throws -> T
+    ) async throws -> T {
+        let available = available(at: locations)
+        guard quantity <= available else { throw InventoryError.insufficientStock(sku: sku, available: available) }
+        var remaining = quantity
+        var allocations: [Allocation] = []
+        for location in locations.sorted(by: { (levels[$0.id.rawValue]?.free ?? 0) > (levels[$1.id.rawValue]?.free ?? 0) }) where remaining > 0 {
+            let take = min(remaining, max(0, levels[location.id.rawValue]?.free ?? 0))
+            if take > 0 {
+                allocations.append(Allocation(location: location, quantity: take))
+                remaining -= take
+            }
+        }
+        let chosen = allocations
+        return try await change(chosen.map { ($0.location, 0, $0.quantity) }, reason: "reserved", actor: actor) { connection in
+            try record(connection, chosen)
+        }
+    }
+
+    /// Returns reserved units to stock (a line removed, a cart deleted or expired).
+    public func release<T: Sendable>(
+        _ allocations: [Allocation], actor: String, record: @escaping @Sendable (SQLiteConnection) throws -> T
+    ) async throws -> T {
+        try await change(allocations.map { ($0.location, 0, -$0.quantity) }, reason: "released", actor: actor, record: record)
+    }
+
+    /// Changes on-hand units at one location (an adjustment or a stocktake), refused when it would fall
+    /// below what is reserved there.
+    public func adjust<T: Sendable>(
+        _ delta: Int, at location: Location, reason: String, actor: String, note: String? = nil,
+        record: @escaping @Sendable (SQLiteConnection) throws -> T
+    ) async throws -> T {
+        let level = levels[location.id.rawValue] ?? Level(onHand: 0, reserved: 0)
+        guard level.onHand + delta >= level.reserved else {
+            throw InventoryError.belowReserved(sku: sku, location: location.code, reserved: level.reserved, onHand: level.onHand + delta)
+        }
+        return try await change([(location, delta, 0)], reason: reason, actor: actor, note: note, record: record)
+    }
+
+    /// Sets on-hand units at `location` to a counted number (stocktake).
+    public func count<T: Sendable>(
+        _ onHand: Int, at location: Location, actor: String, record: @escaping @Sendable (SQLiteConnection) throws -> T
+    ) async throws -> T {
+        let current = levels[location.id.rawValue]?.onHand ?? 0
+        return try await adjust(onHand - current, at: location, reason: AdjustmentReason.stocktake.rawValue, actor: actor, record: record)
+    }
+
+    /// Applies the change in memory, queues it with `record` in one transaction, and undoes the memory
+    /// change if the transaction fails. Nothing awaits between the decision and the queueing.
+    private func change<T: Sendable>(
+        _ deltas: [(location: Location, onHand: Int, reserved: Int)], reason: String, actor: String, note: String? = nil,
+        record: @escaping @Sendable (SQLiteConnection) throws -> T
+    ) async throws -> T {
+        for delta in deltas { apply(delta, sign: 1) }
+        let sku = sku
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                writer.enqueue({ connection in
+                    for delta in deltas {
+                        try StockLedger.apply(
+                            StockLedger.Change(sku: sku, location: delta.location, onHandDelta: delta.onHand, reservedDelta: delta.reserved,
+                                               reason: reason, actor: actor, note: note),
+                            connection)
+                    }
+                    return try record(connection)
+                }, completion: { continuation.resume(with: $0) })
+            }
+        } catch {
+            for delta in deltas { apply(delta, sign: -1) }
+            throw error
+        }
+    }
+
+    private func apply(_ delta: (location: Location, onHand: Int, reserved: Int), sign: Int) {
+        var level = levels[delta.location.id.rawValue] ?? Level(onHand: 0, reserved: 0)
+        level.onHand += sign * delta.onHand
+        level.reserved += sign * delta.reserved
+        levels[delta.location.id.rawValue] = level
+    }
+}
+
+/// Units of a SKU reserved at one location.
+public struct Allocation: Sendable, Equatable {
+    public var location: Location
+    public var quantity: Int
+
+    public init(location: Location, quantity: Int) {
+        self.location = location
+        self.quantity = quantity
+    }
+}

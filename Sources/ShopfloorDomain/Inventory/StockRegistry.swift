@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import ShopfloorStorage
+import Synchronization
+
+/// Finds or creates the one ``SKUStock`` actor of a SKU, and evicts actors that sit idle.
+///
+/// There is never more than one actor per SKU: lookup, creation and eviction happen under one lock,
+/// and an actor is evicted only when no operation holds it (its pin count is zero), so a new actor
+/// always loads numbers that every earlier actor has finished writing.
+public final class StockRegistry: Sendable {
+    private let database: Database
+    private let actors = Mutex<[String: SKUStock]>([:])
+    private let idleMilliseconds: UInt64
+
+    public init(database: Database, idleAfter: Duration = .seconds(300)) {
+        self.database = database
+        idleMilliseconds = UInt64(idleAfter.components.seconds) * 1000
+    }
+
+    /// Runs `body` with the SKU's actor, keeping it from eviction meanwhile.
+    public func withStock<T: Sendable>(_ sku: String, _ body: (SKUStock) async throws -> T) async throws -> T {
+        let stock = try actors.withLock { actors in
+            let stock = try actors[sku] ?? SKUStock(sku: sku, database: database)
+            actors[sku] = stock
+            stock.pins.add(1, ordering: .relaxed)
+            return stock
+        }
+        defer {
+            stock.lastUsed.store(Self.now(), ordering: .relaxed)
+            stock.pins.subtract(1, ordering: .relaxed)
+        }
+        return try await body(stock)
+    }
+
+    /// Drops actors unused for the idle period; returns how many.
+    @discardableResult
+    public func evictIdle() -> Int {
+        let cutoff = Self.now() &- idleMilliseconds
+        return actors.withLock { actors in
+            let idle = actors.filter { $0.value.pins.load(ordering: .relaxed) == 0 && $0.value.lastUsed.load(ordering: .relaxed) < cutoff }
+            for sku in idle.keys { actors.removeValue(forKey: sku) }
+            return idle.count
+        }
+    }
+
+    public var count: Int { actors.withLock { $0.count } }
+
+    /// Milliseconds on the monotonic clock.
+    private static func now() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1000 + UInt64(spec.tv_nsec) / 1_000_000
+    }
+}
