@@ -39,7 +39,7 @@ public final class StockRegistry: Sendable {
     public func evictIdle() -> Int {
         let cutoff = Self.now() &- idleMilliseconds
         return actors.withLock { actors in
-            let idle = actors.filter { $0.value.pins.load(ordering: .relaxed) == 0 && $0.value.lastUsed.load(ordering: .relaxed) < cutoff }
+            let idle = actors.filter { $0.value.pins.load(ordering: .relaxed) == 0 && $0.value.lastUsed.load(ordering: .relaxed) <= cutoff }
             for sku in idle.keys { actors.removeValue(forKey: sku) }
             return idle.count
         }

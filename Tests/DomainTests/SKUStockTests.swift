@@ -1,0 +1,130 @@
+import Synchronization
+import Testing
+@testable import ShopfloorDomain
+import ShopfloorStorage
+
+struct SKUStockTests {
+    private func setUp(stock units: Int) async throws -> (TestDatabase, StockRegistry, [Location]) {
+        let store = try TestDatabase()
+        let events = try EventLog(database: store.database)
+        _ = try await CatalogueService(database: store.database, events: events).create(.make(skus: ["HOT-1"]), actor: "t")
+        let locations = LocationService(database: store.database)
+        _ = try await locations.create(code: "leeds", name: "Leeds", kind: .store, fulfilsOnline: true)
+        let all = try locations.all()
+        let registry = StockRegistry(database: store.database)
+        if units > 0 {
+            _ = try await registry.withStock("HOT-1") { stock in
+                try await stock.adjust(units, at: all[0], reason: "received", actor: "t") { _ in }
+            }
+        }
+        return (store, registry, all)
+    }
+
+    @Test func lastUnitGoesToExactlyOneOfManyConcurrentCallers() async throws {
+        let (store, registry, locations) = try await setUp(stock: 1)
+        let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<200 {
+                group.addTask {
+                    do {
+                        try await registry.withStock("HOT-1") { stock in
+                            try await stock.reserve(1, from: locations, actor: "t") { _, _ in }
+                        }
+                        return true
+                    } catch InventoryError.insufficientStock(_, let available) {
+                        #expect(available == 0)
+                        return false
+                    }
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == 1)
+        let level = try InventoryService(database: store.database, stock: registry).level("HOT-1")
+        #expect(level.reserved == 1 && level.onHand == 1)
+    }
+
+    /// Random reserve, release, adjust and count steps against the actor and a plain reference model;
+    /// after every step the database, the actor and the model agree and `0 ≤ reserved ≤ on_hand` holds.
+    @Test(arguments: [1, 2, 3])
+    func randomOperationsMatchTheReferenceModel(seed: UInt64) async throws {
+        let (store, registry, locations) = try await setUp(stock: 0)
+        var random = SeededGenerator(seed: seed)
+        var model: [String: (onHand: Int, reserved: Int)] = Dictionary(uniqueKeysWithValues: locations.map { ($0.id.rawValue, (0, 0)) })
+        var held: [Allocation] = []
+        for _ in 0..<150 {
+            let location = locations[Int.random(in: 0..<locations.count, using: &random)]
+            switch Int.random(in: 0..<4, using: &random) {
+            case 0:
+                let quantity = Int.random(in: 1...4, using: &random)
+                let free = model.values.reduce(0) { $0 + $1.onHand - $1.reserved }
+                do {
+                    let allocations = try await registry.withStock("HOT-1") { stock in
+                        try await stock.reserve(quantity, from: locations, actor: "t") { _, allocations in allocations }
+                    }
+                    #expect(quantity <= free)
+                    for allocation in allocations {
+                        model[allocation.location.id.rawValue]!.reserved += allocation.quantity
+                        held.append(allocation)
+                    }
+                } catch InventoryError.insufficientStock(_, let available) {
+                    #expect(quantity > free && available == free)
+                }
+            case 1 where !held.isEmpty:
+                let allocation = held.remove(at: Int.random(in: 0..<held.count, using: &random))
+                try await registry.withStock("HOT-1") { stock in try await stock.release([allocation], actor: "t") { _ in } }
+                model[allocation.location.id.rawValue]!.reserved -= allocation.quantity
+            case 2:
+                let delta = Int.random(in: -3...5, using: &random)
+                let level = model[location.id.rawValue]!
+                do {
+                    try await registry.withStock("HOT-1") { stock in
+                        try await stock.adjust(delta, at: location, reason: "correction", actor: "t") { _ in }
+                    }
+                    model[location.id.rawValue]!.onHand += delta
+                } catch InventoryError.belowReserved {
+                    #expect(level.onHand + delta < level.reserved)
+                }
+            default:
+                let counted = Int.random(in: 0...6, using: &random)
+                let level = model[location.id.rawValue]!
+                do {
+                    try await registry.withStock("HOT-1") { stock in try await stock.count(counted, at: location, actor: "t") { _ in } }
+                    model[location.id.rawValue]!.onHand = counted
+                } catch InventoryError.belowReserved {
+                    #expect(counted < level.reserved)
+                }
+            }
+            let stored = try InventoryService(database: store.database, stock: registry).level("HOT-1")
+            for level in stored.locations {
+                let expected = model[locations.first { $0.code == level.location }!.id.rawValue]!
+                #expect(level.onHand == expected.onHand && level.reserved == expected.reserved)
+                #expect(0 <= level.reserved && level.reserved <= level.onHand)
+            }
+        }
+    }
+
+    @Test func idleActorsAreEvictedAndReloadTheSameNumbers() async throws {
+        let (store, _, locations) = try await setUp(stock: 0)
+        let registry = StockRegistry(database: store.database, idleAfter: .zero)
+        _ = try await registry.withStock("HOT-1") { stock in
+            try await stock.adjust(7, at: locations[0], reason: "received", actor: "t") { _ in }
+        }
+        #expect(registry.count == 1)
+        #expect(registry.evictIdle() == 1)
+        let available = try await registry.withStock("HOT-1") { stock in await stock.available(at: locations) }
+        #expect(available == 7)
+    }
+}
+
+/// A small repeatable generator (SplitMix64), so a failing model run can be replayed.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
