@@ -36,11 +36,9 @@ public enum StockLedger {
             throw InventoryError.unknownSKU(change.sku)
         }
         let before = try level(change.sku, connection)
-        let current = try connection.query(
-            "SELECT on_hand, reserved FROM stock_levels WHERE sku = ? AND location_id = ?",
-            [.text(change.sku), .text(change.location.id.rawValue)]).first
-        let onHand = current?["on_hand"]?.int ?? 0
-        let reserved = current?["reserved"]?.int ?? 0
+        let index = before.locations.firstIndex { $0.location == change.location.code }
+        let onHand = index.map { before.locations[$0].onHand } ?? 0
+        let reserved = index.map { before.locations[$0].reserved } ?? 0
         let newOnHand = onHand + change.onHandDelta
         let newReserved = reserved + change.reservedDelta
         guard newReserved >= 0, newOnHand >= newReserved else {
@@ -61,7 +59,13 @@ public enum StockLedger {
                 [.text(change.sku), .text(change.location.id.rawValue), .text(change.reason), .integer(Int64(change.onHandDelta)),
                  .integer(Int64(onHand)), .integer(Int64(newOnHand)), .text(change.actor), .optional(change.note), .text(Timestamp.now)])
         }
-        let after = try level(change.sku, connection)
+        var after = before
+        after.onHand += change.onHandDelta
+        after.reserved += change.reservedDelta
+        if change.location.fulfilsOnline { after.available += change.onHandDelta - change.reservedDelta }
+        if let index {
+            after.locations[index] = LocationLevel(location: change.location.code, onHand: newOnHand, reserved: newReserved, available: newOnHand - newReserved)
+        }
         let topic = "stock:\(change.sku)"
         try EventLog.append(
             connection, type: "stock.changed", topic: topic,
