@@ -30,7 +30,7 @@ public final class Application: Sendable {
         keys = try APIKeyService(database: database)
         let catalogue = CatalogueService(database: database, events: events)
         let locations = LocationService(database: database)
-        stock = StockRegistry(database: database)
+        stock = StockRegistry(database: database, events: events)
         let inventory = InventoryService(database: database, stock: stock)
         carts = CartService(database: database, stock: stock, reservationTTL: configuration.reservationTTL)
 

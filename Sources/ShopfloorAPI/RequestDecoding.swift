@@ -6,10 +6,15 @@ extension HTTPServerRequest {
     /// The body as `T`: it must be `application/json`, pass the strict ``JSONParser`` (400 if not),
     /// then decode with the API's conventions (422 naming the field if not).
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try decodeWithDocument(type).value
+    }
+
+    /// As ``decode(_:)``, also returning the parsed document for members kept verbatim.
+    func decodeWithDocument<T: Decodable>(_ type: T.Type) throws -> (value: T, document: JSONValue) {
         let contentType = head.headerFields[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/json") || contentType.contains("+json") else { throw APIError.unsupportedMediaType }
-        _ = try JSONParser.parse(body)
-        return try JSONCoding.decode(type, from: body)
+        let document = try JSONParser.parse(body)
+        return (try JSONCoding.decode(type, from: body), document)
     }
 
     var queryParameters: QueryParameters { QueryParameters(query) }

@@ -27,7 +27,7 @@ public final class Writer: @unchecked Sendable {
     }
 
     private let connection: SQLiteConnection
-    private let commitObserver = Mutex<(@Sendable (SQLiteConnection) -> Void)?>(nil)
+    private let commitObservers = Mutex<[@Sendable (SQLiteConnection) -> Void]>([])
     private let queue = Mutex<(jobs: [Job], stopping: Bool)>(([], false))
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -81,11 +81,11 @@ public final class Writer: @unchecked Sendable {
         if accepted { wake.signal() } else { completion(.failure(CancellationError())) }
     }
 
-    /// Sets the closure called on the writer thread after every commit, before any waiting writer
+    /// Adds a closure called on the writer thread after every commit, before any waiting writer
     /// resumes, with the connection so it can read what was just committed (the event log uses this to
     /// publish new events in order).
     public func observeCommits(_ observer: @escaping @Sendable (SQLiteConnection) -> Void) {
-        commitObserver.withLock { $0 = observer }
+        commitObservers.withLock { $0.append(observer) }
     }
 
     /// Finishes queued writes, then ends the thread. Blocks until it has.
@@ -123,7 +123,7 @@ public final class Writer: @unchecked Sendable {
                 outcomes.append(error)
             }
             try connection.run("COMMIT")
-            commitObserver.withLock { $0 }?(connection)
+            for observer in commitObservers.withLock({ $0 }) { observer(connection) }
         } catch {
             if connection.inTransaction { _ = try? connection.run("ROLLBACK") }
             for job in batch { job.finish(error) }

@@ -79,7 +79,7 @@ struct ProductCacheTests {
         let store = try TestDatabase()
         let events = try EventLog(database: store.database)
         let catalogue = CatalogueService(database: store.database, events: events)
-        let inventory = InventoryService(database: store.database, stock: StockRegistry(database: store.database))
+        let inventory = InventoryService(database: store.database, stock: StockRegistry(database: store.database, events: try EventLog(database: store.database)))
         let main = try #require(try LocationService(database: store.database).find("main"))
         let product = try await catalogue.create(.make(skus: ["C-1"]), actor: "t")
         func available() throws -> Int {

@@ -7,7 +7,7 @@ struct InventoryServiceTests {
         let store = try TestDatabase()
         _ = try await CatalogueService(database: store.database, events: try EventLog(database: store.database)).create(.make(skus: ["MUG-1"], threshold: threshold), actor: "t")
         let main = try #require(try LocationService(database: store.database).find("main"))
-        return (store, InventoryService(database: store.database, stock: StockRegistry(database: store.database)), main, try EventLog(database: store.database))
+        return (store, InventoryService(database: store.database, stock: StockRegistry(database: store.database, events: try EventLog(database: store.database))), main, try EventLog(database: store.database))
     }
 
     @Test func adjustmentChangesLevelRecordsMovementAndOneEvent() async throws {

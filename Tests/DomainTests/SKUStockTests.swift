@@ -11,7 +11,7 @@ struct SKUStockTests {
         let locations = LocationService(database: store.database)
         _ = try await locations.create(code: "leeds", name: "Leeds", kind: .store, fulfilsOnline: true)
         let all = try locations.all()
-        let registry = StockRegistry(database: store.database)
+        let registry = StockRegistry(database: store.database, events: try EventLog(database: store.database))
         if units > 0 {
             _ = try await registry.withStock("HOT-1") { stock in
                 try await stock.adjust(units, at: all[0], reason: "received", actor: "t") { _ in }
@@ -105,7 +105,7 @@ struct SKUStockTests {
 
     @Test func idleActorsAreEvictedAndReloadTheSameNumbers() async throws {
         let (store, _, locations) = try await setUp(stock: 0)
-        let registry = StockRegistry(database: store.database, idleAfter: .zero)
+        let registry = StockRegistry(database: store.database, events: try EventLog(database: store.database), idleAfter: .zero)
         _ = try await registry.withStock("HOT-1") { stock in
             try await stock.adjust(7, at: locations[0], reason: "received", actor: "t") { _ in }
         }

@@ -9,15 +9,14 @@ struct CreateCartDTO: Decodable {
     var currency: Currency?
 }
 
-/// `POST /v1/carts/{id}/lines` body.
+/// `POST /v1/carts/{id}/lines` body; `customisation` (free JSON) is read from the parsed document
+/// as sent.
 struct AddLineDTO: Decodable {
     var sku: String
     var quantity: Int
-    var customisation: JSONValue?
 }
 
 /// `PATCH /v1/carts/{id}/lines/{line_id}` body.
 struct UpdateLineDTO: Decodable {
     var quantity: Int?
-    var customisation: JSONValue?
 }

@@ -17,6 +17,8 @@ struct CartRoutes {
             if input.channel == .pos {
                 let principal = try context.require(.admin, .pos)
                 location = try resolve(input.location, for: principal)
+            } else if input.location != nil {
+                throw ValidationError(field: "location", detail: "applies to pos carts only")
             }
             let cart = try await carts.create(channel: input.channel, location: location, customerID: input.customerId,
                                               currency: input.currency ?? currency)
@@ -48,22 +50,34 @@ struct CartRoutes {
             return HTTPServerResponse(status: .noContent)
         }
         router.on(.post, "/v1/carts/{id}/lines") { request, context in
-            let input = try request.decode(AddLineDTO.self)
+            let (input, document) = try request.decodeWithDocument(AddLineDTO.self)
             let cart = try await carts.addLine(
-                CartID(rawValue: try context.parameter("id")), sku: input.sku, quantity: input.quantity, customisation: input.customisation)
+                CartID(rawValue: try context.parameter("id")), sku: input.sku, quantity: input.quantity,
+                customisation: try customisation(in: document))
             return try JSON.response(cart)
         }
         router.on(.patch, "/v1/carts/{id}/lines/{line}") { request, context in
-            let input = try request.decode(UpdateLineDTO.self)
+            let (input, document) = try request.decodeWithDocument(UpdateLineDTO.self)
             let cart = try await carts.updateLine(
                 CartID(rawValue: try context.parameter("id")), line: CartLineID(rawValue: try context.parameter("line")),
-                quantity: input.quantity, customisation: input.customisation)
+                quantity: input.quantity, customisation: try customisation(in: document))
             return try JSON.response(cart)
         }
         router.on(.delete, "/v1/carts/{id}/lines/{line}") { _, context in
             let cart = try await carts.removeLine(
                 CartID(rawValue: try context.parameter("id")), line: CartLineID(rawValue: try context.parameter("line")))
             return try JSON.response(cart)
+        }
+    }
+
+    /// The line's free JSON exactly as sent (keys, order and numbers), taken from the parsed document
+    /// rather than the decoder, which would rewrite snake_case keys. It must be an object or `null`.
+    private func customisation(in document: JSONValue) throws -> JSONValue? {
+        guard case .object(let members, _) = document, let value = members["customisation"] else { return nil }
+        switch value {
+        case .null: return nil
+        case .object: return value
+        default: throw ValidationError(field: "customisation", detail: "must be a JSON object")
         }
     }
 

@@ -13,7 +13,9 @@ public final class CartService: Sendable {
     private let stock: StockRegistry
     private let ttl: Duration
     private let locks = KeyedLock()
-    private let deadlines = Mutex(ExpiryHeap())
+    /// The heap and the carts that have an entry in it: one entry per cart, so memory follows the
+    /// number of active carts, not the number of writes.
+    private let deadlines = Mutex((heap: ExpiryHeap(), scheduled: Set<String>()))
 
     /// Most units of one SKU in one cart.
     public static let maxQuantity = 10_000
@@ -54,6 +56,7 @@ public final class CartService: Sendable {
     public func create(channel: Cart.Channel, location: Location?, customerID: String?, currency: Currency) async throws -> Cart {
         var validator = Validator()
         validator.check(channel == .online || location != nil, "location", "is required for a pos cart")
+        validator.check(channel == .pos || location == nil, "location", "applies to pos carts only")
         validator.text(customerID, "customer_id", max: 64, required: false)
         try validator.throwIfAny()
         let id = CartID.make()
@@ -220,7 +223,11 @@ public final class CartService: Sendable {
     public func runExpiry(tick: Duration = .milliseconds(250), onError: @Sendable (any Error) -> Void = { _ in }) async {
         while !Task.isCancelled {
             let now = Self.nowMilliseconds()
-            let due = deadlines.withLock { $0.popDue(now: now) }
+            let due = deadlines.withLock { state in
+                let due = state.heap.popDue(now: now)
+                for entry in due { state.scheduled.remove(entry.cart) }
+                return due
+            }
             for cart in Set(due.map(\.cart)) {
                 do { try await expire(CartID(rawValue: cart)) } catch { onError(error) }
             }
@@ -382,8 +389,14 @@ public final class CartService: Sendable {
         return (Timestamp.string(deadline), Int64(deadline.timeIntervalSince1970 * 1000))
     }
 
+    /// Makes sure the cart is checked at or before `milliseconds`. A cart already in the heap keeps its
+    /// entry: deadlines only move later, and when the entry comes due ``expire(_:)`` re-reads the cart's
+    /// deadline and schedules it again if it moved.
     private func schedule(_ id: CartID, at milliseconds: Int64) {
-        deadlines.withLock { $0.push(.init(at: milliseconds, cart: id.rawValue)) }
+        deadlines.withLock { state in
+            guard state.scheduled.insert(id.rawValue).inserted else { return }
+            state.heap.push(.init(at: milliseconds, cart: id.rawValue))
+        }
     }
 
     private static func nowMilliseconds() -> Int64 {

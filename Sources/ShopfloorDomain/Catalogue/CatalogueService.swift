@@ -121,9 +121,12 @@ public struct CatalogueService: Sendable {
                 JOIN variants v ON v.sku = s.sku WHERE v.product_seq = ?
                 """, [.integer(seq)]).first?["reserved"]?.int ?? 0
             guard reserved == 0 else { throw CatalogueError.productInUse(id.rawValue) }
+            let skus = try connection.query("SELECT sku FROM variants WHERE product_seq = ?", [.integer(seq)]).compactMap { $0["sku"]?.string }
+            // The SKUs are free for reuse: their stock goes with them (movements stay as history).
+            for sku in skus { try connection.run("DELETE FROM stock_levels WHERE sku = ?", [.text(sku)]) }
             try connection.run("DELETE FROM product_search WHERE rowid = ?", [.integer(seq)])
             try connection.run("DELETE FROM products WHERE seq = ?", [.integer(seq)])
-            try EventLog.append(connection, type: "product.deleted", topic: "product:\(id)", data: ["id": id.rawValue])
+            try EventLog.append(connection, type: "product.deleted", topic: "product:\(id)", data: ProductDeleted(id: id.rawValue, skus: skus))
         }
     }
 
@@ -401,4 +404,10 @@ extension SQLiteValue {
         guard case .text(let text) = self else { return nil }
         return try? JSONDecoder().decode(type, from: Data(text.utf8))
     }
+}
+
+/// The payload of `product.deleted`: the SKUs that went with it.
+struct ProductDeleted: Codable {
+    var id: String
+    var skus: [String]
 }

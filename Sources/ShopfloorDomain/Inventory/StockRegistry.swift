@@ -14,9 +14,17 @@ public final class StockRegistry: Sendable {
     private let actors = Mutex<[String: SKUStock]>([:])
     private let idleMilliseconds: UInt64
 
-    public init(database: Database, idleAfter: Duration = .seconds(300)) {
+    /// `events` tells the registry when a product is deleted, so its SKUs' actors go with their rows and
+    /// a product created again with the same SKU starts from the database.
+    public init(database: Database, events: EventLog, idleAfter: Duration = .seconds(300)) {
         self.database = database
         idleMilliseconds = UInt64(idleAfter.components.seconds) * 1000
+        _ = events.subscribe { [weak self] event in
+            guard event.type == "product.deleted",
+                  let deleted = try? JSONCoding.decode(ProductDeleted.self, from: Array(event.data.utf8))
+            else { return }
+            self?.actors.withLock { actors in for sku in deleted.skus { actors.removeValue(forKey: sku) } }
+        }
     }
 
     /// Runs `body` with the SKU's actor, keeping it from eviction meanwhile.
