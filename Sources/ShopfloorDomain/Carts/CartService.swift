@@ -273,27 +273,40 @@ public final class CartService: Sendable {
     // MARK: Helpers
 
     private func close(_ id: CartID, as status: Cart.Status, event: String) async throws {
-        try await database.writer.write { connection in
-            try connection.run("UPDATE carts SET status = ?, updated_at = ? WHERE id = ?", [.text(status.rawValue), .text(Timestamp.now), .text(id.rawValue)])
-            try EventLog.append(connection, type: event, topic: "cart:\(id)", data: try Self.load(id, connection)!)
-        }
-        try await releaseReservations(of: id)
+        try await releaseReservations(of: id, closingAs: (status, event))
     }
 
-    /// Returns every unit the cart holds, SKU by SKU through each SKU's actor.
-    private func releaseReservations(of id: CartID) async throws {
+    /// Returns every unit the cart holds, in one transaction with the status change if there is one, so
+    /// nobody sees the cart closed with units still held. The SKU actors take note after the commit.
+    private func releaseReservations(of id: CartID, closingAs closing: (status: Cart.Status, event: String)? = nil) async throws {
         let rows = try database.readers.read { connection in
             try connection.query(
-                "SELECT DISTINCT sku FROM reservations WHERE cart_id = ? ORDER BY sku", [.text(id.rawValue)])
+                "SELECT r.sku, r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id WHERE r.cart_id = ? ORDER BY r.sku",
+                [.text(id.rawValue)])
         }
+        var held: [String: [Allocation]] = [:]
         for row in rows {
-            let sku = row["sku"]?.string ?? ""
-            let allocations = try reservations(of: id, sku: sku, taking: nil)
-            try await stock.withStock(sku) { stock in
-                try await stock.release(allocations, actor: "cart:\(id)") { connection in
-                    try Self.removeReservations(allocations, cart: id, sku: sku, connection)
+            held[row["sku"]?.string ?? "", default: []].append(Allocation(location: Location(row: row), quantity: row["quantity"]?.int ?? 0))
+        }
+        let release = held
+        try await stock.withStocks(held.keys.sorted()) { actors in
+            try await database.writer.write { connection in
+                if let closing {
+                    try connection.run("UPDATE carts SET status = ?, updated_at = ? WHERE id = ?",
+                                       [.text(closing.status.rawValue), .text(Timestamp.now), .text(id.rawValue)])
+                    try EventLog.append(connection, type: closing.event, topic: "cart:\(id)", data: try Self.load(id, connection)!)
                 }
+                for (sku, allocations) in release.sorted(by: { $0.key < $1.key }) {
+                    for allocation in allocations {
+                        try StockLedger.apply(
+                            StockLedger.Change(sku: sku, location: allocation.location, onHandDelta: 0, reservedDelta: -allocation.quantity,
+                                               reason: "released", actor: "cart:\(id)"),
+                            connection)
+                    }
+                }
+                try connection.run("DELETE FROM reservations WHERE cart_id = ?", [.text(id.rawValue)])
             }
+            for (sku, allocations) in release { await actors[sku]?.released(allocations) }
         }
     }
 

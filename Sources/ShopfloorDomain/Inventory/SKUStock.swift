@@ -73,6 +73,13 @@ public actor SKUStock {
         try await change(allocations.map { ($0.location, 0, -$0.quantity) }, reason: "released", actor: actor, record: record)
     }
 
+    /// Takes note of units released by a transaction that has already committed (a cart closing
+    /// releases all its SKUs in one transaction). Memory lags the database meanwhile, which only makes
+    /// decisions more cautious, never lets a unit be sold twice.
+    public func released(_ allocations: [Allocation]) {
+        for allocation in allocations { apply((allocation.location, 0, allocation.quantity), sign: -1) }
+    }
+
     /// Changes on-hand units at one location (an adjustment or a stocktake), refused when it would fall
     /// below what is reserved there.
     public func adjust<T: Sendable>(

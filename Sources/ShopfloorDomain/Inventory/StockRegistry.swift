@@ -42,6 +42,18 @@ public final class StockRegistry: Sendable {
         return try await body(stock)
     }
 
+    /// Runs `body` with the actors of several SKUs, all kept from eviction meanwhile.
+    public func withStocks<T: Sendable>(_ skus: [String], _ body: ([String: SKUStock]) async throws -> T) async throws -> T {
+        guard let sku = skus.first else { return try await body([:]) }
+        return try await withStock(sku) { stock in
+            try await withStocks(Array(skus.dropFirst())) { others in
+                var all = others
+                all[sku] = stock
+                return try await body(all)
+            }
+        }
+    }
+
     /// Drops actors unused for the idle period; returns how many.
     @discardableResult
     public func evictIdle() -> Int {
