@@ -1,4 +1,4 @@
-public import ShopfloorDomain
+import ShopfloorDomain
 public import HTTPTypes
 public import ShopfloorTransport
 

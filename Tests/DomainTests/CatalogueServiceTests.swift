@@ -83,7 +83,7 @@ struct ProductCacheTests {
         let main = try #require(try LocationService(database: store.database).find("main"))
         let product = try await catalogue.create(.make(skus: ["C-1"]), actor: "t")
         func available() throws -> Int {
-            let json = try #require(try catalogue.productJSON(product.id)).json
+            let json = try catalogue.productJSON(product.id)!.json
             return try JSONCoding.decode(Product.self, from: json).variants[0].available
         }
         #expect(try available() == 0)
@@ -91,7 +91,7 @@ struct ProductCacheTests {
             _ = try await inventory.adjust(sku: "C-1", location: main, delta: 1, reason: .received, actor: "t", note: nil)
             #expect(try available() == expected)
         }
-        _ = try await catalogue.update(product.id, try JSONCoding.decode(ProductPatch.self, from: Array(#"{"status":"draft"}"#.utf8)))
+        _ = try await catalogue.update(product.id, try JSONCoding.decode(ProductPatch.self, from: Array(#"{"status":"draft"}"#.utf8)), actor: "t")
         #expect(try catalogue.productJSON(product.id)?.status == .draft)
     }
 }

@@ -36,6 +36,7 @@ public enum StockLedger {
             throw InventoryError.unknownSKU(change.sku)
         }
         let before = try level(change.sku, connection)
+        guard change.onHandDelta != 0 || change.reservedDelta != 0 else { return before }
         let current = try connection.query(
             "SELECT on_hand, reserved FROM stock_levels WHERE sku = ? AND location_id = ?",
             [.text(change.sku), .text(change.location.id.rawValue)]).first
