@@ -17,12 +17,12 @@ public struct CatalogueService: Sendable {
     // MARK: Writes
 
     public func create(_ input: NewProduct, actor: String) async throws -> Product {
-        try await create([input], actor: actor)[0]
+        try await create([input], actor: actor, fieldsUnderProducts: false)[0]
     }
 
     /// Creates products in one transaction (bulk import): all or none. Variants with `initial_stock`
     /// get those units recorded as `received` at each named location.
-    public func create(_ inputs: [NewProduct], actor: String) async throws -> [Product] {
+    public func create(_ inputs: [NewProduct], actor: String, fieldsUnderProducts: Bool = true) async throws -> [Product] {
         var validator = Validator()
         validator.check((1...1000).contains(inputs.count), "products", "must hold 1 to 1000 products")
         try validator.throwIfAny()
@@ -30,7 +30,7 @@ public struct CatalogueService: Sendable {
             do {
                 try Self.validate(input)
             } catch {
-                throw ValidationError(error.errors.map { FieldError(field: inputs.count == 1 ? $0.field : "products[\(index)].\($0.field)", detail: $0.detail) })
+                throw ValidationError(error.errors.map { FieldError(field: fieldsUnderProducts ? "products[\(index)].\($0.field)" : $0.field, detail: $0.detail) })
             }
         }
         let now = Timestamp.now
@@ -57,10 +57,10 @@ public struct CatalogueService: Sendable {
                     try Self.insert(variant, productSeq: seq, position: position, connection)
                 }
                 try Self.index(product, seq: seq, connection)
+                // The product is announced before the stock it arrives with.
+                try EventLog.append(connection, type: "product.created", topic: "product:\(product.id)", data: try Self.load(seq: seq, connection))
                 for variant in input.variants { try Self.receiveInitialStock(variant, actor: actor, connection) }
-                let created = try Self.load(seq: seq, connection)
-                try EventLog.append(connection, type: "product.created", topic: "product:\(product.id)", data: created)
-                stored.append(created)
+                stored.append(try Self.load(seq: seq, connection))
             }
             return stored
         }
@@ -114,16 +114,18 @@ public struct CatalogueService: Sendable {
                          .text(existing.id.rawValue)])
                 }
             }
+            var new: [NewVariant] = []
             for (offset, variant) in added.enumerated() {
-                let new = NewVariant(
+                let created = NewVariant(
                     sku: variant.sku, title: variant.title, price: variant.price!, attributes: variant.attributes, barcode: variant.barcode,
                     lowStockThreshold: variant.lowStockThreshold, initialStock: variant.initialStock)
-                try Self.insert(Variant(new: new), productSeq: seq, position: current.variants.count + offset, connection)
-                try Self.receiveInitialStock(new, actor: actor, connection)
+                try Self.insert(Variant(new: created), productSeq: seq, position: current.variants.count + offset, connection)
+                new.append(created)
             }
+            try Self.index(try Self.load(seq: seq, connection), seq: seq, connection)
+            try EventLog.append(connection, type: "product.updated", topic: "product:\(id)", data: try Self.load(seq: seq, connection))
+            for variant in new { try Self.receiveInitialStock(variant, actor: actor, connection) }
             let stored = try Self.load(seq: seq, connection)
-            try Self.index(stored, seq: seq, connection)
-            try EventLog.append(connection, type: "product.updated", topic: "product:\(id)", data: stored)
             return stored
         }
     }
