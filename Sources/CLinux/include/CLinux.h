@@ -1,9 +1,6 @@
 #ifndef SHOPFLOOR_CLINUX_H
 #define SHOPFLOOR_CLINUX_H
 // Linux interfaces that Glibc's Swift module does not export.
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/epoll.h>
@@ -13,5 +10,8 @@
 #include <errno.h>
 
 static inline int shopfloor_errno(void) { return errno; }
+// accept4 is declared only under _GNU_SOURCE, which would change glibc's headers for this module
+// alone and clash with other modules' view of them; declare it directly.
+extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 static inline int shopfloor_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
 #endif
