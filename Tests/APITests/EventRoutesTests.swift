@@ -137,7 +137,7 @@ private func makeHistory(_ shop: Shop) async throws -> (mug: ProductID, plate: P
         }
     }
 
-    @Test func importAnnouncesStockAndThenEachProduct() async throws {
+    @Test func importAnnouncesEachProductBeforeItsStock() async throws {
         try await withShop { shop in
             let products = [
                 makeProductJSON(title: "One", skus: ["A-1"], initialStock: ["main": 2]),
@@ -146,10 +146,11 @@ private func makeHistory(_ shop: Shop) async throws -> (mug: ProductID, plate: P
             let response = try await shop.send("POST", "/v1/products/import", json: #"{"products":[\#(products.joined(separator: ","))]}"#)
             #expect(response.status == 201)
             let events = try await shop.events()
-            #expect(events.map(\.type) == ["stock.changed", "product.created", "product.created"])
-            #expect(events[0].data.onHand == 2)
-            #expect(events[1].data.title == "One")
-            #expect(events[1].data.id.map { "product:\($0)" } == events[1].topic)
+            #expect(events.map(\.type) == ["product.created", "stock.changed", "product.created"])
+            #expect(events[0].data.title == "One")
+            #expect(events[0].data.id.map { "product:\($0)" } == events[0].topic)
+            #expect(events[1].data.onHand == 2)
+            #expect(events[1].topic == "stock:A-1")
         }
     }
 
