@@ -2,6 +2,7 @@ public import Logging
 public import ShopfloorDomain
 public import ShopfloorStorage
 public import ShopfloorTransport
+import Foundation
 import Synchronization
 
 /// The service wired together: storage, domain services, routes and the HTTP server, with start and
@@ -65,7 +66,8 @@ public final class Application: Sendable {
     public func start() async throws {
         if let secret = try await keys.bootstrapAdmin(configuredKey: configuration.adminKey, dataDirectory: configuration.dataDirectory) {
             // Shown once, on standard output, so it can be captured apart from the logs.
-            print("Shopfloor admin key (also in \(configuration.dataDirectory)/admin.key): \(secret)")
+            let line = "Shopfloor admin key (also in \(configuration.dataDirectory)/admin.key): \(secret)\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await carts.recover()
         server.start()

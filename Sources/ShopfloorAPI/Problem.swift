@@ -83,7 +83,9 @@ public struct Problem: Error, Sendable, Encodable {
         case .keyNotFound(let key, let context): (context.codingPath + [key], "is required")
         case .typeMismatch(let type, let context): (context.codingPath, "must be \(Problem.describe(type))")
         case .valueNotFound(let type, let context): (context.codingPath, "must be \(Problem.describe(type)), not null")
-        case .dataCorrupted(let context): (context.codingPath, context.debugDescription)
+        case .dataCorrupted(let context):
+            // Foundation's text for an unknown enum value names Swift types; say what the client needs.
+            (context.codingPath, context.debugDescription.hasPrefix("Cannot initialize") ? "is not one of the allowed values" : context.debugDescription)
         @unknown default: ([], "is not valid")
         }
         self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The request is not valid.",

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import ShopfloorDomain
 import ShopfloorTransport
@@ -11,10 +12,22 @@ extension HTTPServerRequest {
 
     /// As ``decode(_:)``, also returning the parsed document for members kept verbatim.
     func decodeWithDocument<T: Decodable>(_ type: T.Type) throws -> (value: T, document: JSONValue) {
-        let contentType = head.headerFields[.contentType]?.lowercased() ?? ""
-        guard contentType.hasPrefix("application/json") || contentType.contains("+json") else { throw APIError.unsupportedMediaType }
+        let mediaType = (head.headerFields[.contentType] ?? "").split(separator: ";").first?.lowercased()
+            .trimmingCharacters(in: .whitespaces) ?? ""
+        guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
+            throw APIError.unsupportedMediaType
+        }
         let document = try JSONParser.parse(body)
-        return (try JSONCoding.decode(type, from: body), document)
+        do {
+            return (try JSONCoding.decode(type, from: body), document)
+        } catch let error as DecodingError {
+            // Foundation reports a number that does not fit an integer field without its path; the
+            // parsed document still knows where the first such number is.
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let path = document.firstFractionalOrHugeNumber() {
+                throw ValidationError(field: path, detail: "must be a whole number in range")
+            }
+            throw error
+        }
     }
 
     var queryParameters: QueryParameters { QueryParameters(query) }
@@ -43,5 +56,25 @@ extension RequestContext {
     func parameter(_ name: String) throws(APIError) -> String {
         guard let value = parameters[name] else { throw .invalidRequest(detail: "Missing path parameter \(name).") }
         return value
+    }
+}
+
+extension JSONValue {
+    /// The path (`variants[0].price.amount`) of the first number that is not a 64-bit integer.
+    func firstFractionalOrHugeNumber(path: String = "") -> String? {
+        switch self {
+        case .double: return path
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let found = item.firstFractionalOrHugeNumber(path: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        case .object(let members, let order):
+            for key in order {
+                if let found = members[key]?.firstFractionalOrHugeNumber(path: path.isEmpty ? key : "\(path).\(key)") { return found }
+            }
+            return nil
+        default: return nil
+        }
     }
 }

@@ -37,7 +37,7 @@ struct Validator {
             return
         }
         check(!required || !value.allSatisfy(\.isWhitespace), field, "must not be empty")
-        check(value.count <= max, field, "must be at most \(max) characters")
+        check(value.unicodeScalars.count <= max, field, "must be at most \(max) characters")
         check(!value.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" || $0.value == 0x7F }, field,
               "must not contain control characters")
     }

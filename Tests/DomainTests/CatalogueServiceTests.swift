@@ -82,16 +82,17 @@ struct ProductCacheTests {
         let inventory = InventoryService(database: store.database, stock: StockRegistry(database: store.database, events: try EventLog(database: store.database)))
         let main = try #require(try LocationService(database: store.database).find("main"))
         let product = try await catalogue.create(.make(skus: ["C-1"]), actor: "t")
-        func available() throws -> Int {
-            let json = try #require(try catalogue.productJSON(product.id)).json
-            return try JSONCoding.decode(Product.self, from: json).variants[0].available
-        }
-        #expect(try available() == 0)
+        #expect(try Self.available(catalogue, product.id) == 0)
         for expected in 1...5 {
             _ = try await inventory.adjust(sku: "C-1", location: main, delta: 1, reason: .received, actor: "t", note: nil)
-            #expect(try available() == expected)
+            #expect(try Self.available(catalogue, product.id) == expected)
         }
-        _ = try await catalogue.update(product.id, try JSONCoding.decode(ProductPatch.self, from: Array(#"{"status":"draft"}"#.utf8)))
+        _ = try await catalogue.update(product.id, try JSONCoding.decode(ProductPatch.self, from: Array(#"{"status":"draft"}"#.utf8)), actor: "t")
         #expect(try catalogue.productJSON(product.id)?.status == .draft)
+    }
+
+    private static func available(_ catalogue: CatalogueService, _ id: ProductID) throws -> Int {
+        guard let cached = try catalogue.productJSON(id) else { return -1 }
+        return try JSONCoding.decode(Product.self, from: cached.json).variants[0].available
     }
 }

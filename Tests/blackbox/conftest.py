@@ -255,6 +255,14 @@ def session_launch(tmp_path_factory):
     launcher.close()
 
 
+@pytest.fixture(scope="module")
+def module_launch(tmp_path_factory):
+    """A launcher whose servers live for one test module (one shared catalogue per module)."""
+    launcher = Launcher(tmp_path_factory)
+    yield launcher
+    launcher.close()
+
+
 @pytest.fixture
 def server(session_launch) -> ServerProcess:
     """The shared server: default limits, echo endpoints on."""

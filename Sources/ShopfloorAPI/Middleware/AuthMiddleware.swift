@@ -14,7 +14,7 @@ struct AuthMiddleware: Middleware {
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer",
-              let principal = keys.authenticate(String(parts[1].filter { $0 != " " && $0 != "\t" }))
+              let principal = keys.authenticate(String(parts[1].drop { $0 == " " || $0 == "\t" }))
         else { throw APIError.unauthorized }
         var context = context
         context.principal = principal

@@ -11,9 +11,11 @@ struct EventRoutes {
             try context.require(.admin)
             let parameters = request.queryParameters
             var since: Int64 = 0
-            if let raw = parameters["since"] {
-                guard let value = Int64(raw), value >= 0 else { throw APIError.invalidRequest(detail: "since must be a whole number of 0 or more.") }
-                since = value
+            // `cursor` (the previous page's `next_cursor`) is the last seq seen, like `since`.
+            for name in ["since", "cursor"] {
+                guard let raw = parameters[name] else { continue }
+                guard let value = Int64(raw), value >= 0 else { throw APIError.invalidRequest(detail: "\(name) must be a whole number of 0 or more.") }
+                since = max(since, value)
             }
             let topics = (parameters["topics"] ?? "").split(separator: ",").map(String.init)
             guard topics.count <= 50, topics.allSatisfy(Self.isValidTopic) else {

@@ -29,8 +29,9 @@ struct ProductRoutes {
             return HTTPServerResponse(status: .ok, headerFields: [.contentType: "application/json"], body: .bytes(json))
         }
         router.on(.patch, "/v1/products/{id}") { request, context in
-            try context.require(.admin)
-            let product = try await catalogue.update(ProductID(rawValue: try context.parameter("id")), try request.decode(ProductPatch.self))
+            let principal = try context.require(.admin)
+            let product = try await catalogue.update(
+                ProductID(rawValue: try context.parameter("id")), try request.decode(ProductPatch.self), actor: principal.actor)
             return try JSON.response(product)
         }
         router.on(.delete, "/v1/products/{id}") { _, context in

@@ -57,7 +57,7 @@ public final class APIKeyService: Sendable {
         try database.readers.read { connection in
             try connection.query("""
                 SELECT k.id, k.name, k.role, k.created_at, l.code AS location FROM api_keys k
-                LEFT JOIN locations l ON l.id = k.location_id WHERE k.revoked_at IS NULL ORDER BY k.created_at, k.id
+                LEFT JOIN locations l ON l.id = k.location_id WHERE k.revoked_at IS NULL ORDER BY k.rowid
                 """).map { row in
                 APIKey(
                     id: APIKeyID(rawValue: row["id"]?.string ?? ""), name: row["name"]?.string ?? "",

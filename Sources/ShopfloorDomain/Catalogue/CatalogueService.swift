@@ -17,12 +17,12 @@ public struct CatalogueService: Sendable {
     // MARK: Writes
 
     public func create(_ input: NewProduct, actor: String) async throws -> Product {
-        try await create([input], actor: actor)[0]
+        try await create([input], actor: actor, fieldsUnderProducts: false)[0]
     }
 
     /// Creates products in one transaction (bulk import): all or none. Variants with `initial_stock`
     /// get those units recorded as `received` at each named location.
-    public func create(_ inputs: [NewProduct], actor: String) async throws -> [Product] {
+    public func create(_ inputs: [NewProduct], actor: String, fieldsUnderProducts: Bool = true) async throws -> [Product] {
         var validator = Validator()
         validator.check((1...1000).contains(inputs.count), "products", "must hold 1 to 1000 products")
         try validator.throwIfAny()
@@ -30,7 +30,7 @@ public struct CatalogueService: Sendable {
             do {
                 try Self.validate(input)
             } catch {
-                throw ValidationError(error.errors.map { FieldError(field: inputs.count == 1 ? $0.field : "products[\(index)].\($0.field)", detail: $0.detail) })
+                throw ValidationError(error.errors.map { FieldError(field: fieldsUnderProducts ? "products[\(index)].\($0.field)" : $0.field, detail: $0.detail) })
             }
         }
         let now = Timestamp.now
@@ -41,6 +41,8 @@ public struct CatalogueService: Sendable {
                 variants: input.variants.map { Variant(new: $0) }, createdAt: now, updatedAt: now)
         }
         return try await write { connection in
+            try Self.requireUnused(skus: inputs.flatMap { $0.variants.map(\.sku) }, barcodes: inputs.flatMap { $0.variants.compactMap(\.barcode) },
+                                   exceptProduct: nil, connection)
             var stored: [Product] = []
             for (product, input) in zip(products, inputs) {
                 try connection.run(
@@ -55,29 +57,26 @@ public struct CatalogueService: Sendable {
                     try Self.insert(variant, productSeq: seq, position: position, connection)
                 }
                 try Self.index(product, seq: seq, connection)
-                for variant in input.variants {
-                    for (code, units) in (variant.initialStock ?? [:]).sorted(by: { $0.key < $1.key }) where units > 0 {
-                        guard let location = try connection.query("SELECT * FROM locations WHERE code = ?", [.text(code)]).first.map(Location.init(row:)) else {
-                            throw InventoryError.unknownLocation(code)
-                        }
-                        try StockLedger.apply(
-                            StockLedger.Change(sku: variant.sku, location: location, onHandDelta: units, reason: AdjustmentReason.received.rawValue, actor: actor),
-                            connection)
-                    }
-                }
-                let created = try Self.load(seq: seq, connection)
-                try EventLog.append(connection, type: "product.created", topic: "product:\(product.id)", data: created)
-                stored.append(created)
+                // The product is announced before the stock it arrives with.
+                try EventLog.append(connection, type: "product.created", topic: "product:\(product.id)", data: try Self.load(seq: seq, connection))
+                for variant in input.variants { try Self.receiveInitialStock(variant, actor: actor, connection) }
+                stored.append(try Self.load(seq: seq, connection))
             }
             return stored
         }
     }
 
-    public func update(_ id: ProductID, _ patch: ProductPatch) async throws -> Product {
+    public func update(_ id: ProductID, _ patch: ProductPatch, actor: String) async throws -> Product {
         var validator = Validator()
         if let title = patch.title { validator.text(title, "title", max: 200) }
         Self.validateOptionalFields(description: patch.description, category: patch.category, tags: patch.tags, images: patch.images, &validator)
-        for (index, variant) in (patch.variants ?? []).enumerated() { Self.validate(variant, "variants[\(index)]", &validator) }
+        let variants = patch.variants ?? []
+        for (index, variant) in variants.enumerated() {
+            Self.validateVariant(sku: variant.sku, title: variant.title, price: variant.price, attributes: variant.attributes,
+                                 barcode: variant.barcode, threshold: variant.lowStockThreshold, initialStock: variant.initialStock,
+                                 "variants[\(index)]", &validator)
+        }
+        validator.check(Set(variants.map(\.sku)).count == variants.count, "variants", "SKUs must be unique")
         try validator.throwIfAny()
         return try await write { connection in
             guard let seq = try Self.seq(of: id, connection) else { throw CatalogueError.productNotFound(id.rawValue) }
@@ -93,21 +92,40 @@ public struct CatalogueService: Sendable {
                 "UPDATE products SET title = ?, description = ?, category = ?, tags = ?, images = ?, status = ?, updated_at = ? WHERE seq = ?",
                 [.text(current.title), .optional(current.description), .optional(current.category), .json(current.tags),
                  .json(current.images), .text(current.status.rawValue), .text(current.updatedAt), .integer(seq)])
-            for variant in patch.variants ?? [] {
+            let added = variants.filter { variant in !current.variants.contains { $0.sku == variant.sku } }
+            guard current.variants.count + added.count <= 100 else {
+                throw ValidationError(field: "variants", detail: "a product holds at most 100 variants")
+            }
+            for (index, variant) in added.enumerated() where variant.price == nil {
+                throw ValidationError(field: "variants[\(variants.firstIndex { $0.sku == variant.sku } ?? index)].price", detail: "is required for a new variant")
+            }
+            try Self.requireUnused(skus: added.map(\.sku), barcodes: variants.compactMap(\.barcode), exceptProduct: seq, connection)
+            for variant in variants {
                 if let existing = current.variants.first(where: { $0.sku == variant.sku }) {
                     try connection.run(
-                        "UPDATE variants SET title = ?, price_amount = ?, price_currency = ?, attributes = ?, barcode = ?, low_stock_threshold = ? WHERE id = ?",
-                        [.optional(variant.title), .integer(variant.price.amount), .text(variant.price.currency.code),
-                         .json(variant.attributes ?? [:]), .optional(variant.barcode), .optional(variant.lowStockThreshold),
+                        """
+                        UPDATE variants SET title = COALESCE(?, title), price_amount = COALESCE(?, price_amount),
+                            price_currency = COALESCE(?, price_currency), attributes = COALESCE(?, attributes),
+                            barcode = COALESCE(?, barcode), low_stock_threshold = COALESCE(?, low_stock_threshold)
+                        WHERE id = ?
+                        """,
+                        [.optional(variant.title), variant.price.map { .integer($0.amount) } ?? .null, .optional(variant.price?.currency.code),
+                         variant.attributes.map { .json($0) } ?? .null, .optional(variant.barcode), .optional(variant.lowStockThreshold),
                          .text(existing.id.rawValue)])
-                } else {
-                    try Self.insert(Variant(new: variant), productSeq: seq, position: current.variants.count, connection)
-                    current.variants.append(Variant(new: variant))
                 }
             }
+            var new: [NewVariant] = []
+            for (offset, variant) in added.enumerated() {
+                let created = NewVariant(
+                    sku: variant.sku, title: variant.title, price: variant.price!, attributes: variant.attributes, barcode: variant.barcode,
+                    lowStockThreshold: variant.lowStockThreshold, initialStock: variant.initialStock)
+                try Self.insert(Variant(new: created), productSeq: seq, position: current.variants.count + offset, connection)
+                new.append(created)
+            }
+            try Self.index(try Self.load(seq: seq, connection), seq: seq, connection)
+            try EventLog.append(connection, type: "product.updated", topic: "product:\(id)", data: try Self.load(seq: seq, connection))
+            for variant in new { try Self.receiveInitialStock(variant, actor: actor, connection) }
             let stored = try Self.load(seq: seq, connection)
-            try Self.index(stored, seq: seq, connection)
-            try EventLog.append(connection, type: "product.updated", topic: "product:\(id)", data: stored)
             return stored
         }
     }
@@ -304,6 +322,34 @@ public struct CatalogueService: Sendable {
              .text(product.variants.map(\.sku).joined(separator: " "))])
     }
 
+    /// Records a new variant's `initial_stock` as units received at each named location.
+    private static func receiveInitialStock(_ variant: NewVariant, actor: String, _ connection: SQLiteConnection) throws {
+        for (code, units) in (variant.initialStock ?? [:]).sorted(by: { $0.key < $1.key }) where units > 0 {
+            guard let location = try connection.query("SELECT * FROM locations WHERE code = ?", [.text(code)]).first.map(Location.init(row:)) else {
+                throw InventoryError.unknownLocation(code)
+            }
+            try StockLedger.apply(
+                StockLedger.Change(sku: variant.sku, location: location, onHandDelta: units, reason: AdjustmentReason.received.rawValue, actor: actor),
+                connection)
+        }
+    }
+
+    /// Refuses SKUs or barcodes that another product (or, for a new product, any) already uses,
+    /// naming the first one found.
+    private static func requireUnused(skus: [String], barcodes: [String], exceptProduct seq: Int64?, _ connection: SQLiteConnection) throws {
+        for sku in skus {
+            if let row = try connection.query("SELECT product_seq FROM variants WHERE sku = ?", [.text(sku)]).first, row["product_seq"]?.int.map(Int64.init) != seq || seq == nil {
+                throw CatalogueError.duplicateSKU(sku)
+            }
+        }
+        for barcode in barcodes {
+            if let row = try connection.query("SELECT product_seq, sku FROM variants WHERE barcode = ?", [.text(barcode)]).first,
+               seq == nil || row["product_seq"]?.int.map(Int64.init) != seq {
+                throw CatalogueError.duplicateBarcode(barcode)
+            }
+        }
+    }
+
     // MARK: Validation
 
     static func validate(_ input: NewProduct) throws(ValidationError) {
@@ -336,24 +382,32 @@ public struct CatalogueService: Sendable {
     }
 
     private static func validate(_ variant: NewVariant, _ path: String, _ validator: inout Validator) {
-        validator.check(isValidSKU(variant.sku), "\(path).sku", "must be 1 to 64 letters, digits, '-', '_' or '.'")
-        validator.text(variant.title, "\(path).title", max: 200, required: false)
-        validator.check((0...100_000_000_000).contains(variant.price.amount), "\(path).price.amount",
-                        "must be a whole number of minor units from 0 to 100000000000")
-        if let attributes = variant.attributes {
+        validateVariant(sku: variant.sku, title: variant.title, price: variant.price, attributes: variant.attributes, barcode: variant.barcode,
+                        threshold: variant.lowStockThreshold, initialStock: variant.initialStock, path, &validator)
+    }
+
+    private static func validateVariant(sku: String, title: String?, price: Money?, attributes: [String: String]?, barcode: String?,
+                                        threshold: Int?, initialStock: [String: Int]?, _ path: String, _ validator: inout Validator) {
+        validator.check(isValidSKU(sku), "\(path).sku", "must be 1 to 64 letters, digits, '-', '_' or '.'")
+        validator.text(title, "\(path).title", max: 200, required: false)
+        if let price {
+            validator.check((0...100_000_000_000).contains(price.amount), "\(path).price.amount",
+                            "must be a whole number of minor units from 0 to 100000000000")
+        }
+        if let attributes {
             validator.check(attributes.count <= 20, "\(path).attributes", "must hold at most 20 attributes")
             for (key, value) in attributes {
-                validator.check((1...50).contains(key.count), "\(path).attributes", "names must be 1 to 50 characters")
+                validator.check((1...50).contains(key.unicodeScalars.count), "\(path).attributes", "names must be 1 to 50 characters")
                 validator.text(value, "\(path).attributes.\(key)", max: 200)
             }
         }
-        if let barcode = variant.barcode {
+        if let barcode {
             validator.check(isValidBarcode(barcode), "\(path).barcode", "must be an EAN-8, UPC-A, EAN-13 or GTIN-14 with a valid check digit")
         }
-        if let threshold = variant.lowStockThreshold {
+        if let threshold {
             validator.check((0...1_000_000).contains(threshold), "\(path).low_stock_threshold", "must be from 0 to 1000000")
         }
-        for (code, units) in variant.initialStock ?? [:] {
+        for (code, units) in initialStock ?? [:] {
             validator.check((0...100_000_000).contains(units), "\(path).initial_stock.\(code)", "must be a whole number from 0 to 100000000")
         }
     }

@@ -65,7 +65,19 @@ public struct ProductPatch: Decodable, Sendable {
     public var tags: [String]?
     public var images: [String]?
     public var status: Product.Status?
-    public var variants: [NewVariant]?
+    public var variants: [VariantPatch]?
+}
+
+/// A variant in a product patch, matched by SKU: named fields change, absent ones stay. A SKU the
+/// product does not have yet adds a variant, which then needs a `price`.
+public struct VariantPatch: Decodable, Sendable {
+    public var sku: String
+    public var title: String?
+    public var price: Money?
+    public var attributes: [String: String]?
+    public var barcode: String?
+    public var lowStockThreshold: Int?
+    public var initialStock: [String: Int]?
 }
 
 /// Catalogue failures.

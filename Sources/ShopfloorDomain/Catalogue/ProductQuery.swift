@@ -42,13 +42,12 @@ public struct ProductQuery: Sendable {
         }
     }
 
-    /// The FTS5 query for `text`: each word quoted (so no FTS syntax leaks through), all words required,
-    /// the last one as a prefix, as someone typing a search expects. `nil` when the text has no words.
+    /// The FTS5 query for `text`: each word quoted (so no FTS syntax leaks through) and matched as a
+    /// prefix (`lin sh` finds "Linen shirt"), all words required. `nil` when the text has no words.
     var matchExpression: String? {
         guard let text else { return nil }
-        let words = text.split { !$0.isLetter && !$0.isNumber }.prefix(16).map { "\"\($0.lowercased())\"" }
-        guard let last = words.last else { return nil }
-        return (words.dropLast() + [last + "*"]).joined(separator: " ")
+        let words = text.split { !$0.isLetter && !$0.isNumber }.prefix(16).map { "\"\($0.lowercased())\"*" }
+        return words.isEmpty ? nil : words.joined(separator: " ")
     }
 }
 

@@ -39,7 +39,8 @@ public final class EventLog: Sendable {
             if !topics.isEmpty {
                 let clauses = topics.map { topic -> String in
                     bindings.append(.text(topic))
-                    bindings.append(.text(EventLog.specificPrefix(forFamily: topic)))
+                    guard let pattern = EventLog.specificPattern(forFamily: topic) else { return "topic = ?" }
+                    bindings.append(.text(pattern))
                     return "(topic = ? OR topic GLOB ?)"
                 }
                 sql += " AND (" + clauses.joined(separator: " OR ") + ")"
@@ -102,14 +103,15 @@ public final class EventLog: Sendable {
             at: row["at"]?.string ?? "", data: row["data"]?.string ?? "{}")
     }
 
-    /// The GLOB pattern for the specific topics of a family (`stock` → `stock:*`).
-    static func specificPrefix(forFamily family: String) -> String {
-        let kind = switch family {
-        case "products": "product"
-        case "carts": "cart"
-        case "orders": "order"
-        default: family
+    /// The GLOB pattern for the specific topics of a family (`stock` → `stock:*`), or `nil` when the
+    /// topic is not a family (it then matches only itself), as ``Event/matches(_:)`` decides.
+    static func specificPattern(forFamily family: String) -> String? {
+        switch family {
+        case "stock": "stock:*"
+        case "products": "product:*"
+        case "carts": "cart:*"
+        case "orders": "order:*"
+        default: nil
         }
-        return "\(kind):*"
     }
 }

@@ -24,7 +24,7 @@ public struct InventoryService: Sendable {
     public func adjust(sku: String, location: Location, delta: Int, reason: AdjustmentReason, actor: String, note: String?,
                        idempotencyKey: String? = nil) async throws -> InventoryLevel {
         var validator = Validator()
-        validator.check(delta != 0 && abs(delta) <= 1_000_000, "delta", "must be a non-zero whole number from -1000000 to 1000000")
+        validator.check(delta != 0 && (-1_000_000...1_000_000).contains(delta), "delta", "must be a non-zero whole number from -1000000 to 1000000")
         validator.text(note, "note", max: 500, required: false)
         try validator.throwIfAny()
         let scope = "adjust:\(actor):\(sku)"

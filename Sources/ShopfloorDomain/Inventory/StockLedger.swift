@@ -36,6 +36,7 @@ public enum StockLedger {
             throw InventoryError.unknownSKU(change.sku)
         }
         let before = try level(change.sku, connection)
+        guard change.onHandDelta != 0 || change.reservedDelta != 0 else { return before }
         let index = before.locations.firstIndex { $0.location == change.location.code }
         let onHand = index.map { before.locations[$0].onHand } ?? 0
         let reserved = index.map { before.locations[$0].reserved } ?? 0

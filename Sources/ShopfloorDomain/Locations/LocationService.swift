@@ -31,7 +31,7 @@ public struct LocationService: Sendable {
 
     public func all() throws -> [Location] {
         try database.readers.read { connection in
-            try connection.query("SELECT * FROM locations ORDER BY created_at, code").map(Location.init(row:))
+            try connection.query("SELECT * FROM locations ORDER BY rowid").map(Location.init(row:))
         }
     }
 
