@@ -49,6 +49,24 @@ struct CatalogueServiceTests {
         #expect(try catalogue.products(query).items.map(\.title) == ["Spoon"])
     }
 
+    @Test func repeatedSearchFollowsCatalogueChanges() async throws {
+        let store = try TestDatabase()
+        let catalogue = CatalogueService(database: store.database, events: try EventLog(database: store.database))
+        let teapot = try await catalogue.create(.make(title: "Teapot", skus: ["T-1"]), actor: "t")
+        var query = ProductQuery()
+        query.text = "kettle"
+        struct Items: Decodable { var items: [Product] }
+        func titles() throws -> [String] {
+            try JSONCoding.decode(Items.self, from: try catalogue.productsJSON(query)).items.map(\.title)
+        }
+        #expect(try titles() == [])
+        _ = try await catalogue.update(teapot.id, try JSONCoding.decode(ProductPatch.self, from: Array(#"{"title":"Kettle"}"#.utf8)), actor: "t")
+        #expect(try titles() == ["Kettle"])
+        #expect(try titles() == ["Kettle"])
+        try await catalogue.delete(teapot.id)
+        #expect(try titles() == [])
+    }
+
     @Test func pagesCoverEveryProductExactlyOnce() async throws {
         let store = try TestDatabase()
         let catalogue = CatalogueService(database: store.database, events: try EventLog(database: store.database))

@@ -7,11 +7,15 @@ public struct CatalogueService: Sendable {
     private let database: Database
     private let events: EventLog
     private let cache = ProductCache()
+    private let searches = SearchCache()
 
     public init(database: Database, events: EventLog) {
         self.database = database
         self.events = events
-        _ = events.subscribe { [cache] event in cache.invalidate(by: event) }
+        _ = events.subscribe { [cache, searches] event in
+            cache.invalidate(by: event)
+            searches.invalidate(by: event)
+        }
     }
 
     // MARK: Writes
@@ -189,7 +193,7 @@ public struct CatalogueService: Sendable {
     /// The same page as response JSON, built from cached product responses where they are fresh.
     public func productsJSON(_ query: ProductQuery) throws -> [UInt8] {
         let loadedAt = events.publishedSeq
-        let (page, next) = try database.readers.read { connection in try Self.match(query, connection) }
+        let (page, next) = try matches(query)
         var parts = [String: [UInt8]]()
         var missing: [Int64] = []
         for hit in page {
@@ -214,6 +218,18 @@ public struct CatalogueService: Sendable {
         out.append(contentsOf: (next.map { "\"\($0)\"" } ?? "null").utf8)
         out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    /// The requested page's hits, from the search cache when the same query ran since the catalogue
+    /// last changed.
+    private func matches(_ query: ProductQuery) throws -> (page: [(seq: Int64, id: String)], next: String?) {
+        guard !query.inStock else { return try database.readers.read { connection in try Self.match(query, connection) } }
+        let key = query.cacheKey
+        if let cached = searches.page(for: key) { return (cached.hits, cached.next) }
+        let generation = searches.generation
+        let (hits, next) = try database.readers.read { connection in try Self.match(query, connection) }
+        searches.store(SearchCache.Page(hits: hits, next: next), for: key, generation: generation)
+        return (hits, next)
     }
 
     /// The products on the requested page, in order, and the cursor of the next page.

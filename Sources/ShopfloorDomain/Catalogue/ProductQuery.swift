@@ -42,6 +42,12 @@ public struct ProductQuery: Sendable {
         }
     }
 
+    /// Everything that decides the page, as one string.
+    var cacheKey: String {
+        [text.map { matchExpression ?? $0 } ?? "", category ?? "", tag ?? "", barcode ?? "", status?.rawValue ?? "", "\(limit)", cursor?.token ?? ""]
+            .map { $0.replacingOccurrences(of: "\u{1F}", with: "") }.joined(separator: "\u{1F}")
+    }
+
     /// The FTS5 query for `text`: each word quoted (so no FTS syntax leaks through) and matched as a
     /// prefix (`lin sh` finds "Linen shirt"), all words required. `nil` when the text has no words.
     var matchExpression: String? {
