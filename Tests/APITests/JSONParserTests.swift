@@ -1,6 +1,5 @@
 import Foundation
-@testable import ShopfloorAPI
-import ShopfloorDomain
+@testable import ShopfloorDomain
 import Testing
 
 private func parse(_ text: String, limits: JSONParser.Limits = JSONParser.Limits()) throws(JSONParser.Failure) -> JSONValue {

@@ -465,7 +465,7 @@ public final class CartService: Sendable {
                 id: CartLineID(rawValue: line["id"]?.string ?? ""), sku: line["sku"]?.string ?? "",
                 title: title(product: line["product_title"]?.string, variant: line["variant_title"]?.string), quantity: quantity,
                 unitPrice: Money(amount: price, currency: currency), lineTotal: Money(amount: price * Int64(quantity), currency: currency),
-                customisation: line["customisation"]?.jsonValue(JSONValue.self))
+                customisation: line["customisation"]?.string.flatMap { try? JSONParser.parse(Array($0.utf8)) })
         }
         let subtotal = lines.reduce(Int64(0)) { $0 + $1.lineTotal.amount }
         let zero = Money(amount: 0, currency: currency)

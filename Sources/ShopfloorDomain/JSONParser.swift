@@ -1,4 +1,3 @@
-public import ShopfloorDomain
 
 /// A strict JSON parser (RFC 8259) for request bodies, with hard limits.
 ///

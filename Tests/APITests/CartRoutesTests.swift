@@ -1,0 +1,95 @@
+import Foundation
+import ShopfloorAPI
+import ShopfloorDomain
+import Testing
+import TransportTesting
+
+/// The live cart over HTTP: who may do what, the problems it answers with, and free JSON kept as sent.
+struct CartRoutesTests {
+    private struct CartBody: Decodable {
+        var id: String
+        var status: String
+        var lines: [Line]
+        struct Line: Decodable {
+            var id: String
+            var sku: String
+            var quantity: Int
+        }
+    }
+
+    private struct StockProblem: Decodable {
+        var status: Int
+        var code: String
+        var available: Int?
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ response: TestHTTPResponse) throws -> T {
+        try JSONDecoder().decode(type, from: Data(response.body))
+    }
+
+    @Test func onlineCartsArePublicAndPosCartsNeedATillOrAdminKey() async throws {
+        try await withShop { shop in
+            let keys = try await shop.issueCallerKeys()
+            let expected: [Caller: Int] = [.anonymous: 401, .storefront: 403, .pos: 201, .admin: 201]
+            for caller in Caller.allCases {
+                let online = try await shop.send("POST", "/v1/carts", key: keys[caller] ?? nil, json: #"{"channel":"online"}"#)
+                #expect(online.status == 201, "online cart as \(caller)")
+                let location = caller == .admin ? #","location":"main""# : ""
+                let pos = try await shop.send("POST", "/v1/carts", key: keys[caller] ?? nil, json: #"{"channel":"pos"\#(location)}"#)
+                #expect(pos.status == expected[caller], "pos cart as \(caller)")
+            }
+            let listing = try await shop.send("GET", "/v1/carts?status=active", key: keys[.pos] ?? nil)
+            #expect(listing.status == 403)
+        }
+    }
+
+    @Test func lastUnitIsRefusedWithTheTrueAvailability() async throws {
+        try await withShop { shop in
+            _ = try await shop.createProduct(makeProductJSON(skus: ["ONE-1"], initialStock: ["main": 1]))
+            let first = try decode(CartBody.self, try await shop.send("POST", "/v1/carts", key: nil, json: #"{"channel":"online"}"#))
+            let second = try decode(CartBody.self, try await shop.send("POST", "/v1/carts", key: nil, json: #"{"channel":"online"}"#))
+            let won = try await shop.send("POST", "/v1/carts/\(first.id)/lines", key: nil, json: #"{"sku":"ONE-1","quantity":1}"#)
+            #expect(won.status == 200)
+            let lost = try await shop.send("POST", "/v1/carts/\(second.id)/lines", key: nil, json: #"{"sku":"ONE-1","quantity":1}"#)
+            let problem = try decode(StockProblem.self, lost)
+            #expect(problem.status == 409 && problem.code == "insufficient_stock" && problem.available == 0)
+            #expect(try decode(CartBody.self, try await shop.send("GET", "/v1/carts/\(second.id)", key: nil)).lines.isEmpty)
+        }
+    }
+
+    @Test func customisationComesBackExactlyAsSent() async throws {
+        try await withShop { shop in
+            _ = try await shop.createProduct(makeProductJSON(skus: ["ENG-1"], initialStock: ["main": 3]))
+            let cart = try decode(CartBody.self, try await shop.send("POST", "/v1/carts", key: nil, json: #"{"channel":"online"}"#))
+            let body = #"{"sku":"ENG-1","quantity":1,"customisation":{"gift_note":"For Ann","guestList":["a","b"],"z":1,"a":2}}"#
+            let added = try await shop.send("POST", "/v1/carts/\(cart.id)/lines", key: nil, json: body)
+            #expect(added.status == 200)
+            #expect(String(decoding: added.body, as: UTF8.self).contains(#""customisation":{"gift_note":"For Ann","guestList":["a","b"],"z":1,"a":2}"#))
+        }
+    }
+
+    @Test func badLinesAreRefusedAndChangeNothing() async throws {
+        try await withShop { shop in
+            _ = try await shop.createProduct(makeProductJSON(skus: ["BAD-1"], initialStock: ["main": 5]))
+            let cart = try decode(CartBody.self, try await shop.send("POST", "/v1/carts", key: nil, json: #"{"channel":"online"}"#))
+            let cases: [(String, Int, String?)] = [
+                (#"{"sku":"NOPE","quantity":1}"#, 404, nil),
+                (#"{"sku":"BAD-1","quantity":0}"#, 422, "quantity"),
+                (#"{"sku":"BAD-1","quantity":10001}"#, 422, "quantity"),
+                (#"{"sku":"BAD-1","quantity":1.5}"#, 422, "quantity"),
+                (#"{"sku":"BAD-1","quantity":1,"customisation":"text"}"#, 422, "customisation"),
+            ]
+            for (body, status, field) in cases {
+                let response = try await shop.send("POST", "/v1/carts/\(cart.id)/lines", key: nil, json: body)
+                #expect(response.status == status, "\(body)")
+                if let field { #expect(try decode(ProblemBody.self, response).errors?.first?.field == field, "\(body)") }
+            }
+            let level = try await shop.send("GET", "/v1/inventory/BAD-1")
+            #expect(String(decoding: level.body, as: UTF8.self).contains(#""reserved":0"#))
+            #expect(try await shop.send("DELETE", "/v1/carts/\(cart.id)", key: nil).status == 204)
+            let closed = try await shop.send("POST", "/v1/carts/\(cart.id)/lines", key: nil, json: #"{"sku":"BAD-1","quantity":1}"#)
+            #expect(closed.status == 409)
+            #expect(try await shop.send("GET", "/v1/carts/cart_unknown", key: nil).status == 404)
+        }
+    }
+}
