@@ -84,6 +84,15 @@ struct CatalogueServiceTests {
         #expect(seen == created.map(\.id))
     }
 
+    @Test func imagesMustBeWebURLsThatParse() {
+        #expect(CatalogueService.isWebURL("https://images.example/1/a.jpg"))
+        #expect(CatalogueService.isWebURL("http://[::1]:8080/a.png"))
+        #expect(!CatalogueService.isWebURL("http://["))
+        #expect(!CatalogueService.isWebURL("ftp://example.com/a"))
+        #expect(!CatalogueService.isWebURL("https:///path-only"))
+        #expect(!CatalogueService.isWebURL("https://example.com/a b"))
+    }
+
     @Test func barcodesNeedAValidCheckDigit() {
         #expect(CatalogueService.isValidBarcode("5012345678900"))
         #expect(!CatalogueService.isValidBarcode("5012345678901"))

@@ -391,8 +391,7 @@ public struct CatalogueService: Sendable {
         if let images {
             validator.check(images.count <= 20, "images", "must hold at most 20 URLs")
             for (index, image) in images.enumerated() {
-                validator.check(image.count <= 2000 && (image.hasPrefix("https://") || image.hasPrefix("http://")) && !image.contains(" "),
-                                "images[\(index)]", "must be an http or https URL")
+                validator.check(image.utf8.count <= 2000 && isWebURL(image), "images[\(index)]", "must be an http or https URL")
             }
         }
     }
@@ -426,6 +425,15 @@ public struct CatalogueService: Sendable {
         for (code, units) in initialStock ?? [:] {
             validator.check((0...100_000_000).contains(units), "\(path).initial_stock.\(code)", "must be a whole number from 0 to 100000000")
         }
+    }
+
+    /// An absolute `http` or `https` URL with a host, that parses (RFC 3986).
+    static func isWebURL(_ text: String) -> Bool {
+        guard !text.contains(where: { $0.isWhitespace }), let components = URLComponents(string: text),
+              let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = components.host, !host.isEmpty
+        else { return false }
+        return true
     }
 
     /// 1 to 64 of letters, digits, `-`, `_` and `.`.
