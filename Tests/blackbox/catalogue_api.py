@@ -7,6 +7,7 @@ import json
 import secrets
 from pathlib import Path
 
+import pytest
 import requests
 
 PROBLEM_TYPE = "application/problem+json"
@@ -185,3 +186,15 @@ def assert_field_errors(response: requests.Response, *fields: str) -> dict:
     for field in fields:
         assert field in named, f"{field!r} not among {sorted(named)}: {problem}"
     return problem
+
+
+# Fixtures shared by the catalogue, inventory, auth and events modules (imported there by name):
+# one server per module, and an admin client for it.
+@pytest.fixture(scope="module")
+def srv(module_launch):
+    return module_launch()
+
+
+@pytest.fixture(scope="module")
+def admin(srv) -> Api:
+    return Api(srv, admin_key_of(srv))

@@ -10,21 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from catalogue_api import (
-    Api, admin_key_of, assert_field_errors, assert_problem, assert_unauthorized, product_body, unique, variant,
+from catalogue_api import (  # srv and admin are module fixtures
+    Api, admin, admin_key_of, srv, assert_field_errors, assert_problem, assert_unauthorized, product_body, unique, variant,
 )
 
 PRINTED_KEY = re.compile(r"Shopfloor admin key \(also in (\S+)\): (\S+)")
-
-
-@pytest.fixture(scope="module")
-def srv(module_launch):
-    return module_launch()
-
-
-@pytest.fixture(scope="module")
-def admin(srv) -> Api:
-    return Api(srv, admin_key_of(srv))
 
 
 @pytest.fixture(scope="module")

@@ -12,22 +12,12 @@ import re
 
 import pytest
 
-from catalogue_api import (
-    Api, admin_key_of, assert_field_errors, assert_problem, gs1, money, product_body, random_ean13, unique, variant,
+from catalogue_api import (  # srv and admin are module fixtures
+    Api, admin, srv, assert_field_errors, assert_problem, gs1, money, product_body, random_ean13, unique, variant,
     word,
 )
 
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-
-
-@pytest.fixture(scope="module")
-def srv(module_launch):
-    return module_launch()
-
-
-@pytest.fixture(scope="module")
-def admin(srv) -> Api:
-    return Api(srv, admin_key_of(srv))
 
 
 @pytest.fixture(scope="module")

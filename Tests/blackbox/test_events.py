@@ -9,19 +9,9 @@ import re
 
 import pytest
 
-from catalogue_api import Api, admin_key_of, assert_problem, assert_unauthorized, money, product_body, unique, variant
+from catalogue_api import Api, admin, admin_key_of, srv, assert_problem, assert_unauthorized, money, product_body, unique, variant
 
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-
-
-@pytest.fixture(scope="module")
-def srv(module_launch):
-    return module_launch()
-
-
-@pytest.fixture(scope="module")
-def admin(srv) -> Api:
-    return Api(srv, admin_key_of(srv))
 
 
 @pytest.fixture(scope="module")

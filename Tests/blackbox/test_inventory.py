@@ -8,19 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from catalogue_api import Api, admin_key_of, assert_field_errors, assert_problem, product_body, unique, variant
+from catalogue_api import Api, admin, srv, assert_field_errors, assert_problem, product_body, unique, variant
 
 REASONS = ["received", "sold_in_store", "damaged", "stocktake", "returned", "correction"]
-
-
-@pytest.fixture(scope="module")
-def srv(module_launch):
-    return module_launch()
-
-
-@pytest.fixture(scope="module")
-def admin(srv) -> Api:
-    return Api(srv, admin_key_of(srv))
 
 
 @pytest.fixture(scope="module")
