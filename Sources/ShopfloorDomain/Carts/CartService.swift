@@ -83,18 +83,14 @@ public final class CartService: Sendable {
     public func addLine(_ id: CartID, sku: String, quantity: Int, customisation: JSONValue?) async throws -> Cart {
         try validate(quantity: quantity, customisation: customisation)
         return try await locks.withLock(id.rawValue) {
-            var cart = try self.open(id)
+            let cart = try self.open(id)
             let variant = try self.saleableVariant(sku, currency: cart.currency)
             let existing = cart.lines.first { $0.sku == sku }
             guard (existing?.quantity ?? 0) + quantity <= Self.maxQuantity else {
                 throw ValidationError(field: "quantity", detail: "a line holds at most \(Self.maxQuantity) units")
             }
             let locations = try self.reservationLocations(cart)
-            var reactivated: [CartLine] = []
-            if cart.status == .expired {
-                reactivated = try await self.reserveAgain(cart, from: locations)
-                cart.status = .active
-            }
+            let reactivated = try await self.reactivateIfExpired(cart, from: locations)
             let (expiresAt, expiresMs) = self.nextExpiry()
             let lineID = existing?.id ?? CartLineID.make()
             let position = cart.lines.count
@@ -120,7 +116,7 @@ public final class CartService: Sendable {
                     }
                 }
             } catch {
-                if !reactivated.isEmpty { try await self.releaseReservations(of: id) }
+                if reactivated { try await self.releaseReservations(of: id) }
                 throw error
             }
             self.schedule(id, at: expiresMs)
@@ -130,17 +126,13 @@ public final class CartService: Sendable {
 
     /// Changes a line's quantity (reserving or releasing the difference) or its customisation.
     public func updateLine(_ id: CartID, line lineID: CartLineID, quantity: Int?, customisation: JSONValue?) async throws -> Cart {
-        if let quantity { try validate(quantity: quantity, customisation: customisation) } else { try validate(quantity: 1, customisation: customisation) }
+        try validate(quantity: quantity ?? 1, customisation: customisation)
         guard quantity != nil || customisation != nil else { throw ValidationError(field: "quantity", detail: "give quantity or customisation") }
         return try await locks.withLock(id.rawValue) {
-            var cart = try self.open(id)
+            let cart = try self.open(id)
             guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
             let locations = try self.reservationLocations(cart)
-            var reactivated: [CartLine] = []
-            if cart.status == .expired {
-                reactivated = try await self.reserveAgain(cart, from: locations)
-                cart.status = .active
-            }
+            let reactivated = try await self.reactivateIfExpired(cart, from: locations)
             let (expiresAt, expiresMs) = self.nextExpiry()
             let newQuantity = quantity ?? line.quantity
             let delta = newQuantity - line.quantity
@@ -173,7 +165,7 @@ public final class CartService: Sendable {
                     try await self.database.writer.write(record)
                 }
             } catch {
-                if !reactivated.isEmpty { try await self.releaseReservations(of: id) }
+                if reactivated { try await self.releaseReservations(of: id) }
                 throw error
             }
             self.schedule(id, at: expiresMs)
@@ -310,9 +302,10 @@ public final class CartService: Sendable {
         }
     }
 
-    /// Reserves every line of an expired cart again; on any shortage releases what it took and throws.
-    private func reserveAgain(_ cart: Cart, from locations: [Location]) async throws -> [CartLine] {
-        var done: [CartLine] = []
+    /// Reserves every line of an expired cart again, returning whether it did; on any shortage releases
+    /// what it took and throws.
+    private func reactivateIfExpired(_ cart: Cart, from locations: [Location]) async throws -> Bool {
+        guard cart.status == .expired else { return false }
         do {
             for line in cart.lines {
                 try await stock.withStock(line.sku) { stock in
@@ -320,13 +313,12 @@ public final class CartService: Sendable {
                         try Self.addReservations(allocations, cart: cart.id, sku: line.sku, connection)
                     }
                 }
-                done.append(line)
             }
         } catch {
             try await releaseReservations(of: cart.id)
             throw error
         }
-        return done
+        return true
     }
 
     /// The cart if it can still change (active or expired).
