@@ -33,7 +33,7 @@ let package = Package(
         .target(
             name: "ShopfloorTransport",
             dependencies: [
-                "CLinux", "COpenSSL", "CZlib",
+                "CLinux", "COpenSSL", "CZlib", "ShopfloorCrypto",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],

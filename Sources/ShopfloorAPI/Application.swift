@@ -37,12 +37,16 @@ public final class Application: Sendable {
 
         var router = Router()
         SystemRoutes(lifecycle: lifecycle).register(on: &router)
-        if configuration.enableEcho { EchoRoutes().register(on: &router) }
+        if configuration.enableEcho { EchoRoutes(pingInterval: configuration.webSocketPingInterval).register(on: &router) }
         ProductRoutes(catalogue: catalogue).register(on: &router)
         LocationRoutes(locations: locations).register(on: &router)
         InventoryRoutes(inventory: inventory, locations: locations).register(on: &router)
         APIKeyRoutes(keys: keys, locations: locations).register(on: &router)
         EventRoutes(events: events).register(on: &router)
+        EventStreamRoutes(
+            hub: EventHub(log: events), keys: keys,
+            options: WebSocketOptions(pingInterval: configuration.webSocketPingInterval, maxQueuedMessages: configuration.webSocketSendQueue)
+        ).register(on: &router)
         CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
         let responder = APIResponder(
             router: router,

@@ -25,6 +25,10 @@ public struct Configuration: Sendable {
     public var reservationTTL: Duration = .seconds(15 * 60)
     /// The currency of carts that do not name one.
     public var currency = Currency("GBP")!
+    /// A WebSocket silent this long is pinged, and closed if the next interval passes in silence too.
+    public var webSocketPingInterval: Duration = .seconds(30)
+    /// Messages a WebSocket subscriber may have queued unsent before it is closed with 1008.
+    public var webSocketSendQueue = 4096
 
     public init() {}
 
@@ -48,7 +52,7 @@ public struct Configuration: Sendable {
     public static let settings: Set<String> = [
         "host", "port", "data-dir", "threads", "tls-cert", "tls-key", "log-level", "max-body-size",
         "max-connections", "header-timeout", "body-timeout", "idle-timeout", "drain-timeout", "enable-echo",
-        "event-retention", "reservation-ttl", "currency",
+        "event-retention", "reservation-ttl", "currency", "ws-ping-interval", "ws-send-queue",
     ]
 
     /// Sets one setting from its text form; `source` names it in errors.
@@ -80,6 +84,10 @@ public struct Configuration: Sendable {
         case "drain-timeout": drainTimeout = try Self.duration(value, invalid)
         case "event-retention": eventRetention = try Self.duration(value, invalid)
         case "reservation-ttl": reservationTTL = try Self.duration(value, invalid)
+        case "ws-ping-interval": webSocketPingInterval = try Self.duration(value, invalid)
+        case "ws-send-queue":
+            guard let count = Int(value), (1...1_000_000).contains(count) else { throw invalid }
+            webSocketSendQueue = count
         case "currency":
             guard let currency = Currency(value) else { throw invalid }
             self.currency = currency

@@ -46,6 +46,7 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as LocationError: self = Problem(error)
         case let error as AuthError: self = Problem(error)
         case let error as CartError: self = Problem(error)
+        case let error as WebSocketHandshakeError: self = Problem(error)
         default: self = Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred.")
         }
     }
@@ -174,6 +175,20 @@ public struct Problem: Error, Sendable, Encodable {
         case .locationRequired:
             self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "A pos key needs a location; other keys take none.",
                            errors: [FieldError(field: "location", detail: "is required for pos keys and not allowed otherwise")])
+        }
+    }
+
+    init(_ error: WebSocketHandshakeError) {
+        switch error {
+        case .notAnUpgrade:
+            self = Problem(status: .upgradeRequired, code: "invalid_request",
+                           detail: "This endpoint speaks WebSocket: send GET with Upgrade: websocket and Connection: Upgrade.")
+            headers = [(.upgrade, "websocket"), (.connection, "Upgrade")]
+        case .unsupportedVersion:
+            self = Problem(status: .upgradeRequired, code: "invalid_request", detail: "Only WebSocket version 13 is spoken here.")
+            headers = [(.secWebSocketVersion, "13")]
+        case .invalidKey:
+            self = Problem(status: .badRequest, code: "invalid_request", detail: "Sec-WebSocket-Key must be the base64 of 16 bytes.")
         }
     }
 

@@ -87,7 +87,7 @@ public final class HTTPServer: Sendable {
         }
         for loop in loops {
             loop.execute {
-                for handler in loop.allHandlers() { (handler as? HTTPConnection)?.drain() }
+                for handler in loop.allHandlers() { handler.drain() }
             }
         }
     }

@@ -32,6 +32,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "How long the event log keeps events (SHOPFLOOR_EVENT_RETENTION). Default 30d.") var eventRetention: String?
     @Option(help: "How long a cart's reservations last after its last write (SHOPFLOOR_RESERVATION_TTL). Default 15m.") var reservationTtl: String?
     @Option(help: "ISO 4217 currency of carts that name none (SHOPFLOOR_CURRENCY). Default GBP.") var currency: String?
+    @Option(help: "Ping a silent WebSocket after this long; close it after another (SHOPFLOOR_WS_PING_INTERVAL). Default 30s.") var wsPingInterval: String?
+    @Option(help: "Messages a WebSocket subscriber may have queued unsent before it is closed (SHOPFLOOR_WS_SEND_QUEUE). Default 4096.") var wsSendQueue: String?
     @Flag(help: "Serve the echo endpoints for conformance tests (SHOPFLOOR_ENABLE_ECHO).") var enableEcho = false
 
     func run() async throws {
@@ -41,7 +43,7 @@ struct Serve: AsyncParsableCommand {
             ("tls-key", tlsKey), ("log-level", logLevel), ("max-body-size", maxBodySize), ("max-connections", maxConnections),
             ("header-timeout", headerTimeout), ("body-timeout", bodyTimeout), ("idle-timeout", idleTimeout),
             ("drain-timeout", drainTimeout), ("enable-echo", enableEcho ? "true" : nil), ("event-retention", eventRetention),
-            ("reservation-ttl", reservationTtl), ("currency", currency),
+            ("reservation-ttl", reservationTtl), ("currency", currency), ("ws-ping-interval", wsPingInterval), ("ws-send-queue", wsSendQueue),
         ]
         for case let (key, value?) in flags { try configuration.set(key, to: value, source: "--\(key)") }
         guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {

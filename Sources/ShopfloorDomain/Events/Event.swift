@@ -26,6 +26,11 @@ public struct Event: Sendable, Equatable {
         return Event.family(of: topic[..<colon]) == subscription
     }
 
+    /// The family topic that also covers this event's topic (`stock` for `stock:SKU-1`), if any.
+    public var family: String? {
+        topic.firstIndex(of: ":").map { Event.family(of: topic[..<$0]) }
+    }
+
     /// The family topic of a kind of specific topic.
     static func family(of kind: Substring) -> String {
         switch kind {

@@ -31,6 +31,11 @@ public final class Deflater {
         return try deflater.compress(input, flush: Z_FINISH)
     }
 
+    /// Starts a new stream with the same settings, forgetting the window.
+    public func reset() {
+        deflateReset(&stream)
+    }
+
     /// Compresses `input` with the given flush mode (`Z_FINISH`, `Z_SYNC_FLUSH`, ...).
     public func compress(_ input: [UInt8], flush: Int32) throws(ZlibError) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 16)

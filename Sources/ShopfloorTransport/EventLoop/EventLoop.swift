@@ -14,6 +14,8 @@ protocol EventLoopHandler: AnyObject {
     func tick(now: UInt64)
     /// Closes at once (server stop); the handler deregisters itself.
     func forceClose()
+    /// Server drain: finish what is in flight, take nothing new, then close.
+    func drain()
 }
 
 /// One thread, one epoll instance, and every connection accepted on it.
@@ -22,7 +24,7 @@ protocol EventLoopHandler: AnyObject {
 /// reach the loop through ``execute(_:)``, which queues a closure under a lock and wakes `epoll_wait`
 /// through an eventfd. See docs/ARCHITECTURE.md for the threading model.
 ///
-/// `@unchecked Sendable`: `handlers`, `now`, `stopRequested` and `lastTick` are touched only on the loop thread
+/// `@unchecked Sendable`: `handlers`, `now`, `stopRequested`, `lastTick` and `deflaters` are touched only on the loop thread
 /// (asserted by `assertInLoop()`); `queue` is guarded by its mutex; `wakeFD` and `epoll` never change.
 public final class EventLoop: @unchecked Sendable {
     let epoll: Epoll
@@ -39,6 +41,9 @@ public final class EventLoop: @unchecked Sendable {
     private(set) var now: UInt64 = EventLoop.monotonicMilliseconds()
     /// Scratch space for socket reads, shared by the loop's connections since only one reads at a time.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// Deflate streams by window size for WebSocket messages compressed on this loop, reset after each
+    /// message; one set per loop instead of one per connection.
+    var deflaters: [Int32: Deflater] = [:]
 
     init() throws(SystemError) {
         epoll = try Epoll()
@@ -80,6 +85,12 @@ public final class EventLoop: @unchecked Sendable {
             handlers.append(contentsOf: repeatElement(nil, count: max(slot + 1 - handlers.count, handlers.count)))
         }
         handlers[slot] = handler
+    }
+
+    /// Hands a registered descriptor to another handler (a connection that changed protocol).
+    func replace(fd: Int32, with handler: any EventLoopHandler) {
+        assertInLoop()
+        handlers[Int(fd)] = handler
     }
 
     func setInterest(fd: Int32, events: UInt32) {

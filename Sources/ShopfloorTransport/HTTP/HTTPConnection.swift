@@ -21,6 +21,7 @@ final class HTTPConnection: EventLoopHandler {
         var finished = false
         var closing = false
         var waiter: CheckedContinuation<Void, any Error>?
+        var upgrade: WebSocketUpgrade?
     }
 
     private enum Phase {
@@ -33,10 +34,9 @@ final class HTTPConnection: EventLoopHandler {
     }
 
     let id: UInt64
-    let socket: Socket
+    private var stream: ConnectionStream
     private let loop: EventLoop
     private let context: ServerContext
-    private var tls: TLSConnection?
     private var phase: Phase
     private var inbound = InboundBuffer()
     private var decoder: HTTPRequestDecoder
@@ -45,6 +45,9 @@ final class HTTPConnection: EventLoopHandler {
     private var outbound: [UInt8] = []
     private var outboundIndex = 0
     private var acceptsRequests = true
+    /// The slot of a request asking to change protocol: nothing after it is parsed as HTTP until its
+    /// response says whether the connection switched.
+    private var upgradeSlot: UInt64?
     private var peerClosed = false
     private var closeWhenFlushed = false
     private var interest: UInt32 = 0
@@ -53,14 +56,14 @@ final class HTTPConnection: EventLoopHandler {
 
     init(id: UInt64, socket: Socket, loop: EventLoop, context: ServerContext) throws {
         self.id = id
-        self.socket = socket
         self.loop = loop
         self.context = context
         decoder = HTTPRequestDecoder(limits: context.limits, isSecure: context.tls != nil)
         if let tlsContext = context.tls {
-            tls = try TLSConnection(context: tlsContext, fd: socket.fd)
+            stream = ConnectionStream(socket: socket, tls: try TLSConnection(context: tlsContext, fd: socket.fd))
             phase = .handshaking
         } else {
+            stream = ConnectionStream(socket: socket, tls: nil)
             phase = .open
         }
         phaseStart = loop.now
@@ -68,13 +71,13 @@ final class HTTPConnection: EventLoopHandler {
         try? socket.setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
     }
 
-    private var route: ConnectionRoute { ConnectionRoute(loop: loop, fd: socket.fd, id: id) }
+    private var route: ConnectionRoute { ConnectionRoute(loop: loop, fd: stream.socket.fd, id: id) }
     private var unsentCount: Int { outbound.count - outboundIndex }
     private var isIdle: Bool { slots.isEmpty && unsentCount == 0 && inbound.isEmpty && !decoder.isMidRequest }
 
     func register() throws(SystemError) {
         interest = Epoll.readable
-        try loop.register(self, fd: socket.fd, events: interest)
+        try loop.register(self, fd: stream.socket.fd, events: interest)
     }
 
     // MARK: Events
@@ -137,7 +140,7 @@ final class HTTPConnection: EventLoopHandler {
     // MARK: Reading
 
     private func continueHandshake() {
-        guard let tls else { return }
+        guard let tls = stream.tls else { return }
         do {
             switch try tls.handshake() {
             case .done:
@@ -160,28 +163,18 @@ final class HTTPConnection: EventLoopHandler {
         repeat {
             let count: Int
             do {
-                if let tls {
-                    switch try tls.read(into: buffer) {
-                    case .done(let n): count = n
-                    case .wantRead, .wantWrite: return processInbound()
-                    case .closed: count = 0
-                    }
-                } else {
-                    switch try socket.read(into: buffer) {
-                    case .processed(let n): count = n
-                    case .wouldBlock: return processInbound()
-                    }
+                switch try stream.read(into: buffer) {
+                case .bytes(let n): count = n
+                case .wouldBlock: return processInbound()
+                case .endOfStream: return peerDidClose()
                 }
             } catch {
                 return close()
             }
-            if count == 0 {
-                return peerDidClose()
-            }
             if case .lingering = phase { continue }
             if inbound.isEmpty && !decoder.isMidRequest && slots.isEmpty { phaseStart = loop.now }
             inbound.append(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-        } while tls?.hasBufferedInput == true
+        } while stream.hasBufferedInput
         processInbound()
     }
 
@@ -193,7 +186,7 @@ final class HTTPConnection: EventLoopHandler {
     }
 
     private var canTakeRequest: Bool {
-        acceptsRequests && slots.count < context.limits.maxPipelinedRequests && unsentCount < context.limits.outboundHighWater
+        acceptsRequests && upgradeSlot == nil && slots.count < context.limits.maxPipelinedRequests && unsentCount < context.limits.outboundHighWater
     }
 
     /// Decodes as many requests as flow control allows and starts a task for each.
@@ -225,6 +218,7 @@ final class HTTPConnection: EventLoopHandler {
         if !request.keepAlive { acceptsRequests = false }
         let slot = firstSlot + UInt64(slots.count)
         slots.append(Slot())
+        if request.head.headerFields[.upgrade] != nil { upgradeSlot = slot }
         phaseStart = loop.now
         let route = route
         let context = context
@@ -251,7 +245,8 @@ final class HTTPConnection: EventLoopHandler {
     // MARK: Writing
 
     /// Takes bytes for the response in `slot` from its task (on this loop).
-    func receive(slot id: UInt64, bytes: [UInt8], finished: Bool, closing: Bool, waiter: CheckedContinuation<Void, any Error>?) {
+    func receive(slot id: UInt64, bytes: [UInt8], finished: Bool, closing: Bool, waiter: CheckedContinuation<Void, any Error>?,
+                 upgrade: WebSocketUpgrade? = nil) {
         guard id >= firstSlot, id < firstSlot + UInt64(slots.count) else {
             waiter?.resume(throwing: ResponseBodyWriter.ConnectionClosed())
             return
@@ -261,7 +256,10 @@ final class HTTPConnection: EventLoopHandler {
         slot.finished = finished
         slot.closing = closing
         slot.waiter = waiter
+        slot.upgrade = upgrade
+        if id == upgradeSlot && finished && upgrade == nil { upgradeSlot = nil }
         pump()
+        if case .closed = phase { return }
         processInbound()
     }
 
@@ -280,6 +278,7 @@ final class HTTPConnection: EventLoopHandler {
             guard head.finished else { break }
             slots.removeFirst()
             firstSlot += 1
+            if let upgrade = head.upgrade { return switchToWebSocket(upgrade) }
             head.waiter?.resume()
             head.waiter = nil
             if head.closing {
@@ -301,19 +300,8 @@ final class HTTPConnection: EventLoopHandler {
         while unsentCount > 0 {
             let result: Int?
             do {
-                result = try outbound.withUnsafeBytes { raw throws -> Int? in
-                    let pending = UnsafeRawBufferPointer(rebasing: raw[outboundIndex...])
-                    if let tls {
-                        switch try tls.write(pending) {
-                        case .done(let n): return n
-                        case .wantRead, .wantWrite: return nil
-                        case .closed: throw ResponseBodyWriter.ConnectionClosed()
-                        }
-                    }
-                    switch try socket.write(pending) {
-                    case .processed(let n): return n
-                    case .wouldBlock: return nil
-                    }
+                result = try outbound.withUnsafeBytes { [stream, outboundIndex] raw in
+                    try stream.write(UnsafeRawBufferPointer(rebasing: raw[outboundIndex...]))
                 }
             } catch {
                 return close()
@@ -353,14 +341,26 @@ final class HTTPConnection: EventLoopHandler {
     private func setInterest(_ events: UInt32) {
         guard events != interest else { return }
         interest = events
-        loop.setInterest(fd: socket.fd, events: events)
+        loop.setInterest(fd: stream.socket.fd, events: events)
+    }
+
+    /// Hands the socket, TLS session and any bytes read past the upgrade request to a
+    /// ``WebSocketConnection``; this object is done with the descriptor from here on.
+    private func switchToWebSocket(_ upgrade: WebSocketUpgrade) {
+        phase = .closed
+        let webSocket = WebSocketConnection(
+            id: id, stream: stream, loop: loop, context: context, upgrade: upgrade,
+            inbound: inbound, outbound: Array(outbound[outboundIndex...]))
+        inbound.removeAll()
+        outbound.removeAll()
+        outboundIndex = 0
+        webSocket.start()
     }
 
     // MARK: Closing
 
     private func beginLingeringClose() {
-        tls?.shutdown()
-        socket.shutdownWrite()
+        stream.shutdownWrite()
         phase = .lingering(until: loop.now + 2000)
         setInterest(Epoll.readable)
     }
@@ -370,9 +370,9 @@ final class HTTPConnection: EventLoopHandler {
         phase = .closed
         for slot in slots { slot.waiter?.resume(throwing: ResponseBodyWriter.ConnectionClosed()) }
         slots.removeAll()
-        loop.deregister(fd: socket.fd)
-        tls = nil
-        socket.close()
+        loop.deregister(fd: stream.socket.fd)
+        stream.tls = nil
+        stream.socket.close()
         context.connectionClosed()
     }
 }

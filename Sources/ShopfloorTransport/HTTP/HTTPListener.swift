@@ -62,6 +62,9 @@ final class HTTPListener: EventLoopHandler {
 
     func tick(now: UInt64) {}
 
+    /// Nothing to finish: ``HTTPServer/drain()`` closes the listener itself.
+    func drain() {}
+
     func forceClose() {
         guard isOpen else { return }
         isOpen = false

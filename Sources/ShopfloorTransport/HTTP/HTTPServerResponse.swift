@@ -11,6 +11,8 @@ public struct HTTPServerResponse: Sendable {
         /// A body produced over time, sent with chunked transfer coding. The closure's writes suspend
         /// while the client is slow to read, so a stream never buffers without bound.
         case stream(@Sendable (ResponseBodyWriter) async throws -> Void)
+        /// `101 Switching Protocols`: once sent, the connection speaks WebSocket (see ``WebSocketHandshake``).
+        case webSocket(WebSocketUpgrade)
     }
 
     public var status: HTTPResponse.Status

@@ -19,7 +19,7 @@ public struct ResponseBodyWriter: Sendable {
     public struct ConnectionClosed: Error {}
 }
 
-/// How a task finds its connection again: the loop that owns it, its descriptor and its unique id
+/// How a task finds its connection (HTTP or WebSocket) again: the loop that owns it, its descriptor and its unique id
 /// (descriptors are reused, ids never are).
 struct ConnectionRoute: Sendable {
     let loop: EventLoop

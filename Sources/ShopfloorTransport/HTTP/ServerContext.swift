@@ -45,6 +45,9 @@ final class ServerContext: Sendable {
         let encoding = HTTPResponseEncoder.Context(request: request)
         let closing = !request.keepAlive || isDraining
         switch response.body {
+        case .webSocket(let upgrade):
+            let head = HTTPResponseEncoder.encode(response, body: nil, context: encoding, closing: false)
+            route.withConnection { $0.receive(slot: slot, bytes: head, finished: true, closing: false, waiter: nil, upgrade: upgrade) }
         case .bytes(let body):
             let bytes = HTTPResponseEncoder.encode(response, body: body, context: encoding, closing: closing)
             route.withConnection { $0.receive(slot: slot, bytes: bytes, finished: true, closing: closing, waiter: nil) }

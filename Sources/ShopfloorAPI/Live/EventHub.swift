@@ -1,0 +1,141 @@
+import ShopfloorDomain
+import ShopfloorTransport
+import Synchronization
+
+/// Fans the event log out to WebSocket subscribers by topic.
+///
+/// The log calls ``publish(_:)`` on the writer thread after each commit, in `seq` order. An event is
+/// encoded once and handed to every subscriber of its topic or its topic's family with one hop per
+/// event loop; the topic index is a dictionary, so publishing never scans connections.
+///
+/// Resume without gap or duplicate: a subscription with `since` is indexed first and buffers live
+/// events while the log is read from `since`; then the buffered events newer than the last replayed
+/// one follow. Anything committed before the subscription was indexed is in the read; anything after
+/// it is buffered; the `seq` comparison drops what is in both.
+final class EventHub: Sendable {
+    private struct Subscriber {
+        let socket: WebSocket
+        var topics: Set<String> = []
+        /// Live events held back while a replay runs, or `nil` when delivering directly.
+        var held: [Event]?
+    }
+
+    private struct State {
+        var subscribers: [UInt64: Subscriber] = [:]
+        var index: [String: Set<UInt64>] = [:]
+        /// The last `seq` published: where a subscription without `since` starts.
+        var lastSeq: Int64 = 0
+    }
+
+    /// Live events one subscriber may have held back during its replay before it counts as too far behind.
+    static let maxHeld = 10_000
+    /// Events read from the log per query while replaying.
+    static let replayPage = 256
+
+    private let log: EventLog
+    private let state: Mutex<State>
+
+    init(log: EventLog) {
+        self.log = log
+        state = Mutex(State(lastSeq: log.publishedSeq))
+        _ = log.subscribe { [weak self] event in self?.publish(event) }
+    }
+
+    /// Subscribes `socket` to `topics`. Without `since`, live events follow the `subscribed` reply;
+    /// with it, every logged event after `since` on those topics comes first, then the reply.
+    func subscribe(_ socket: WebSocket, topics: [String], since: Int64?) async throws(EventChannelError) {
+        guard let since else {
+            state.withLock { state in
+                add(socket, topics: topics, holding: false, in: &state)
+                socket.send(EventChannelReply.subscribed(topics: topics, seq: state.lastSeq))
+            }
+            return
+        }
+        let oldest: Int64?
+        do { oldest = try log.oldestSeq() } catch { throw .unavailable }
+        if since < (oldest.map { $0 - 1 } ?? log.publishedSeq) { throw .resumeTooOld(oldest: oldest) }
+        state.withLock { add(socket, topics: topics, holding: true, in: &$0) }
+        var cursor = since
+        do {
+            while true {
+                let page = try log.read(since: cursor, topics: topics, limit: Self.replayPage)
+                for event in page {
+                    try await socket.sendWhenReady(OutboundWebSocketMessage(.text(EventDTO.encode(event))))
+                    cursor = event.seq
+                }
+                if page.count < Self.replayPage { break }
+            }
+        } catch {
+            state.withLock { $0.subscribers[socket.id]?.held = nil }
+            throw .unavailable
+        }
+        state.withLock { state in
+            guard let held = state.subscribers[socket.id]?.held else { return }
+            state.subscribers[socket.id]?.held = nil
+            socket.send(EventChannelReply.subscribed(topics: topics, seq: cursor))
+            for event in held where event.seq > cursor || !topics.contains(where: event.matches) {
+                socket.send(OutboundWebSocketMessage(.text(EventDTO.encode(event))))
+            }
+        }
+    }
+
+    func unsubscribe(_ socket: WebSocket, topics: [String]) {
+        state.withLock { state in
+            for topic in topics {
+                state.subscribers[socket.id]?.topics.remove(topic)
+                state.index[topic]?.remove(socket.id)
+                if state.index[topic]?.isEmpty == true { state.index[topic] = nil }
+            }
+        }
+    }
+
+    /// Forgets a closed connection.
+    func remove(_ socket: WebSocket) {
+        state.withLock { state in
+            guard let subscriber = state.subscribers.removeValue(forKey: socket.id) else { return }
+            for topic in subscriber.topics {
+                state.index[topic]?.remove(socket.id)
+                if state.index[topic]?.isEmpty == true { state.index[topic] = nil }
+            }
+        }
+    }
+
+    /// Topics `socket` is subscribed to now.
+    func topics(of socket: WebSocket) -> Set<String> {
+        state.withLock { $0.subscribers[socket.id]?.topics ?? [] }
+    }
+
+    private func add(_ socket: WebSocket, topics: [String], holding: Bool, in state: inout State) {
+        var subscriber = state.subscribers[socket.id] ?? Subscriber(socket: socket)
+        subscriber.topics.formUnion(topics)
+        if holding { subscriber.held = subscriber.held ?? [] }
+        state.subscribers[socket.id] = subscriber
+        for topic in topics { state.index[topic, default: []].insert(socket.id) }
+    }
+
+    private func publish(_ event: Event) {
+        state.withLock { state in
+            state.lastSeq = event.seq
+            var ids = state.index[event.topic] ?? []
+            if let family = event.family, let more = state.index[family] { ids.formUnion(more) }
+            guard !ids.isEmpty else { return }
+            var targets: [WebSocket] = []
+            targets.reserveCapacity(ids.count)
+            for id in ids {
+                // Through the dictionary, not a copy, so the held array grows in place.
+                if let heldCount = state.subscribers[id]?.held?.count {
+                    if heldCount < Self.maxHeld {
+                        state.subscribers[id]?.held?.append(event)
+                    } else {
+                        state.subscribers[id]?.socket.close(code: .policyViolation, reason: "too far behind")
+                    }
+                } else if let socket = state.subscribers[id]?.socket {
+                    targets.append(socket)
+                }
+            }
+            if !targets.isEmpty {
+                WebSocket.broadcast(OutboundWebSocketMessage(.text(EventDTO.encode(event))), to: targets)
+            }
+        }
+    }
+}
