@@ -38,9 +38,11 @@ struct PerMessageDeflate: Sendable, Equatable {
         var result = PerMessageDeflate(clientNoContextTakeover: requireClientNoContextTakeover)
         var seen: Set<String> = []
         for parameter in parameters {
-            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
-            let name = pair[0].lowercased()
+            // Empty parameters and empty values (`;;`, `name=`) are malformed: decline the offer.
+            let pair = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: " \t") }
+            guard let name = pair.first?.lowercased(), !name.isEmpty else { return nil }
             let value = pair.count == 2 ? pair[1].trimmingCharacters(in: "\"") : nil
+            if let value, value.isEmpty { return nil }
             guard seen.insert(name).inserted else { return nil }
             switch name {
             case "server_no_context_takeover":
