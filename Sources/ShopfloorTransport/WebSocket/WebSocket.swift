@@ -53,7 +53,8 @@ public final class WebSocket: Sendable, Hashable {
         }
         for (loop, group) in byLoop.values {
             loop.execute {
-                for socket in group { socket.connectionOnLoop()?.enqueue(message) }
+                var frames: [Int32: [UInt8]] = [:]
+                for socket in group { socket.connectionOnLoop()?.enqueue(message, frames: &frames) }
             }
         }
     }

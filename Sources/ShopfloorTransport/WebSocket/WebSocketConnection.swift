@@ -249,11 +249,25 @@ final class WebSocketConnection: EventLoopHandler {
 
     /// Queues an application message; with a `waiter`, resumes it once the queue is below half its limits.
     func enqueue(_ message: OutboundWebSocketMessage, waiter: CheckedContinuation<Void, any Error>? = nil) {
+        var frames: [Int32: [UInt8]] = [:]
+        enqueue(message, frames: &frames, waiter: waiter)
+    }
+
+    /// `frames` holds the message's frames by compression window (0 for none) across the
+    /// connections of one broadcast, so each is looked up once per loop, not once per connection.
+    func enqueue(_ message: OutboundWebSocketMessage, frames: inout [Int32: [UInt8]], waiter: CheckedContinuation<Void, any Error>? = nil) {
         guard case .open = phase else {
             waiter?.resume(throwing: ResponseBodyWriter.ConnectionClosed())
             return
         }
-        let frame = message.frame(for: deflate, deflaters: &loop.deflaters)
+        let key = deflate?.serverMaxWindowBits ?? 0
+        let frame: [UInt8]
+        if let known = frames[key] {
+            frame = known
+        } else {
+            frame = message.frame(for: deflate, deflaters: &loop.deflaters)
+            frames[key] = frame
+        }
         if waiter == nil && (queuedMessages >= options.maxQueuedMessages || unsentCount + frame.count > options.maxQueuedBytes) {
             return tooFarBehind()
         }
