@@ -14,7 +14,7 @@ VENV_STAMP   := $(VENV)/.requirements-installed
 # Steps run in order: SwiftPM parallelises inside a build, and the suites must not overlap.
 .NOTPARALLEL:
 
-.PHONY: help deps build release run test test-swift test-blackbox venv bench clean
+.PHONY: help deps build release run test test-swift test-blackbox venv bench autobahn clean
 
 help:
 	@echo "make deps           install missing system packages (root), or print the apt-get command"
@@ -22,6 +22,7 @@ help:
 	@echo "make run            release build, then serve on :8080 with data in $(DATA)"
 	@echo "make test           swift test, then the Python black-box suite against the debug binary"
 	@echo "make bench          bench/run (release build, wrk on loopback)"
+	@echo "make autobahn       the whole Autobahn|Testsuite (kosoku) against a release build; reports in .build/autobahn"
 	@echo "make clean          remove build products and the test venv (keeps $(DATA) and package checkouts)"
 
 deps:
@@ -68,6 +69,9 @@ test-blackbox: $(VENV_STAMP)
 
 bench:
 	bash bench/run
+
+autobahn: release $(VENV_STAMP)
+	$(VENV)/bin/python bench/autobahn.py --binary .build/release/shopfloor --outdir .build/autobahn
 
 clean:
 	$(SWIFT) package clean

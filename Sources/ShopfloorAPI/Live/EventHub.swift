@@ -15,7 +15,8 @@ import Synchronization
 final class EventHub: Sendable {
     private struct Subscriber {
         let socket: WebSocket
-        var topics: Set<String> = []
+        /// Topics, each with the `seq` after which the connection has had every one of its events.
+        var topics: [String: Int64] = [:]
         /// Live events held back while a replay runs, or `nil` when delivering directly.
         var held: [Event]?
     }
@@ -46,7 +47,7 @@ final class EventHub: Sendable {
     func subscribe(_ socket: WebSocket, topics: [String], since: Int64?) async throws(EventChannelError) {
         guard let since else {
             state.withLock { state in
-                add(socket, topics: topics, holding: false, in: &state)
+                _ = add(socket, topics: topics, from: state.lastSeq, holding: false, in: &state)
                 socket.send(EventChannelReply.subscribed(topics: topics, seq: state.lastSeq))
             }
             return
@@ -54,15 +55,23 @@ final class EventHub: Sendable {
         let oldest: Int64?
         do { oldest = try log.oldestSeq() } catch { throw .unavailable }
         if since < (oldest.map { $0 - 1 } ?? log.publishedSeq) { throw .resumeTooOld(oldest: oldest) }
-        state.withLock { add(socket, topics: topics, holding: true, in: &$0) }
-        var cursor = since
+        // A `since` beyond the log (a client from before a reset) counts from the log's end, so the
+        // seq it hears back is one the log has.
+        let start = min(since, log.publishedSeq)
+        let before = state.withLock { add(socket, topics: topics, from: start, holding: true, in: &$0) }
+        // Events of topics the connection already follows went out live: replaying them would repeat them.
+        let replayed = { (event: Event) in
+            topics.contains(where: event.matches) && !before.contains { event.matches($0.key) && event.seq > $0.value }
+        }
+        var cursor = start
         do {
             while true {
                 let page = try log.read(since: cursor, topics: topics, limit: Self.replayPage)
-                for event in page {
+                for event in page where replayed(event) {
                     try await socket.sendWhenReady(OutboundWebSocketMessage(.text(EventDTO.encode(event))))
                     cursor = event.seq
                 }
+                cursor = page.last?.seq ?? cursor
                 if page.count < Self.replayPage { break }
             }
         } catch {
@@ -73,7 +82,7 @@ final class EventHub: Sendable {
             guard let held = state.subscribers[socket.id]?.held else { return }
             state.subscribers[socket.id]?.held = nil
             socket.send(EventChannelReply.subscribed(topics: topics, seq: cursor))
-            for event in held where event.seq > cursor || !topics.contains(where: event.matches) {
+            for event in held where event.seq > cursor || !replayed(event) {
                 socket.send(OutboundWebSocketMessage(.text(EventDTO.encode(event))))
             }
         }
@@ -82,7 +91,7 @@ final class EventHub: Sendable {
     func unsubscribe(_ socket: WebSocket, topics: [String]) {
         state.withLock { state in
             for topic in topics {
-                state.subscribers[socket.id]?.topics.remove(topic)
+                state.subscribers[socket.id]?.topics[topic] = nil
                 state.index[topic]?.remove(socket.id)
                 if state.index[topic]?.isEmpty == true { state.index[topic] = nil }
             }
@@ -93,7 +102,7 @@ final class EventHub: Sendable {
     func remove(_ socket: WebSocket) {
         state.withLock { state in
             guard let subscriber = state.subscribers.removeValue(forKey: socket.id) else { return }
-            for topic in subscriber.topics {
+            for topic in subscriber.topics.keys {
                 state.index[topic]?.remove(socket.id)
                 if state.index[topic]?.isEmpty == true { state.index[topic] = nil }
             }
@@ -102,15 +111,18 @@ final class EventHub: Sendable {
 
     /// Topics `socket` is subscribed to now.
     func topics(of socket: WebSocket) -> Set<String> {
-        state.withLock { $0.subscribers[socket.id]?.topics ?? [] }
+        state.withLock { $0.subscribers[socket.id].map { Set($0.topics.keys) } ?? [] }
     }
 
-    private func add(_ socket: WebSocket, topics: [String], holding: Bool, in state: inout State) {
+    /// Adds `topics` (covered from `seq` on) and returns the topics the connection had before.
+    private func add(_ socket: WebSocket, topics: [String], from seq: Int64, holding: Bool, in state: inout State) -> [String: Int64] {
         var subscriber = state.subscribers[socket.id] ?? Subscriber(socket: socket)
-        subscriber.topics.formUnion(topics)
+        let before = subscriber.topics
+        for topic in topics where subscriber.topics[topic] == nil { subscriber.topics[topic] = seq }
         if holding { subscriber.held = subscriber.held ?? [] }
         state.subscribers[socket.id] = subscriber
         for topic in topics { state.index[topic, default: []].insert(socket.id) }
+        return before
     }
 
     private func publish(_ event: Event) {

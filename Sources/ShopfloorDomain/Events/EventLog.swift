@@ -15,7 +15,10 @@ public final class EventLog: Sendable {
     public init(database: Database) throws {
         self.database = database
         let last = try database.readers.read { connection in
-            try connection.query("SELECT COALESCE(MAX(seq), 0) AS seq FROM events").first?["seq"]?.int ?? 0
+            // The sequence, not the rows: after pruning the table may be empty while seqs were handed out.
+            try connection.query(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), COALESCE((SELECT MAX(seq) FROM events), 0)) AS seq"
+            ).first?["seq"]?.int ?? 0
         }
         state.withLock { $0.published = Int64(last) }
         database.writer.observeCommits { [weak self] connection in self?.publishCommitted(connection) }
