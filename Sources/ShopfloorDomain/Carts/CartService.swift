@@ -9,10 +9,12 @@ import Synchronization
 /// changed by two requests at once; different carts proceed in parallel, meeting only at the SKU actors.
 /// Every write commits before the caller hears of it, with its `cart.*` and `stock.changed` events.
 public final class CartService: Sendable {
-    private let database: Database
-    private let stock: StockRegistry
+    let database: Database
+    let stock: StockRegistry
+    let pricing: PricingService
     private let ttl: Duration
-    private let locks = KeyedLock()
+    /// One operation at a time per cart; checkout takes the same lock.
+    let locks = KeyedLock()
     /// The heap and the carts that have an entry in it: one entry per cart, so memory follows the
     /// number of active carts, not the number of writes.
     private let deadlines = Mutex((heap: ExpiryHeap(), scheduled: Set<String>()))
@@ -22,16 +24,18 @@ public final class CartService: Sendable {
     /// Largest `customisation`, encoded.
     public static let maxCustomisationBytes = 16 * 1024
 
-    public init(database: Database, stock: StockRegistry, reservationTTL: Duration) {
+    public init(database: Database, stock: StockRegistry, pricing: PricingService, reservationTTL: Duration) {
         self.database = database
         self.stock = stock
+        self.pricing = pricing
         ttl = reservationTTL
     }
 
     // MARK: Reads
 
+    /// The cart with its totals priced (discounts, shipping, tax).
     public func cart(_ id: CartID) throws -> Cart? {
-        try database.readers.read { connection in try Self.load(id, connection) }
+        try database.readers.read { connection in try Self.load(id, connection).map { try pricing.price($0, connection: connection) } }
     }
 
     /// Carts by status (all when `nil`), oldest first, for the back office.
@@ -45,7 +49,9 @@ public final class CartService: Sendable {
             }
             let limit = max(1, min(limit, 200))
             let rows = try connection.query(sql + " ORDER BY rowid LIMIT ?", bindings + [.integer(Int64(limit + 1))])
-            let carts = try rows.prefix(limit).compactMap { try Self.load(CartID(rawValue: $0["id"]?.string ?? ""), connection) }
+            let carts = try rows.prefix(limit).compactMap { row in
+                try Self.load(CartID(rawValue: row["id"]?.string ?? ""), connection).map { try pricing.price($0, connection: connection) }
+            }
             let next = rows.count > limit ? rows[limit - 1]["rowid"]?.int.map { ProductQuery.Cursor.after(seq: Int64($0)).token } : nil
             return Page(items: carts, nextCursor: next)
         }
@@ -264,13 +270,13 @@ public final class CartService: Sendable {
 
     // MARK: Helpers
 
-    private func close(_ id: CartID, as status: Cart.Status, event: String) async throws {
+    func close(_ id: CartID, as status: Cart.Status, event: String) async throws {
         try await releaseReservations(of: id, closingAs: (status, event))
     }
 
     /// Returns every unit the cart holds, in one transaction with the status change if there is one, so
     /// nobody sees the cart closed with units still held. The SKU actors take note after the commit.
-    private func releaseReservations(of id: CartID, closingAs closing: (status: Cart.Status, event: String)? = nil) async throws {
+    func releaseReservations(of id: CartID, closingAs closing: (status: Cart.Status, event: String)? = nil) async throws {
         let rows = try database.readers.read { connection in
             try connection.query(
                 "SELECT r.sku, r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id WHERE r.cart_id = ? ORDER BY r.sku",
@@ -304,7 +310,7 @@ public final class CartService: Sendable {
 
     /// Reserves every line of an expired cart again, returning whether it did; on any shortage releases
     /// what it took and throws.
-    private func reactivateIfExpired(_ cart: Cart, from locations: [Location]) async throws -> Bool {
+    func reactivateIfExpired(_ cart: Cart, from locations: [Location]) async throws -> Bool {
         guard cart.status == .expired else { return false }
         do {
             for line in cart.lines {
@@ -322,8 +328,8 @@ public final class CartService: Sendable {
     }
 
     /// The cart if it can still change (active or expired).
-    private func open(_ id: CartID) throws -> Cart {
-        guard let cart = try cart(id) else { throw CartError.notFound(id.rawValue) }
+    func open(_ id: CartID) throws -> Cart {
+        guard let cart = try database.readers.read({ connection in try Self.load(id, connection) }) else { throw CartError.notFound(id.rawValue) }
         guard cart.status == .active || cart.status == .expired else { throw CartError.closed(id: id.rawValue, status: cart.status) }
         return cart
     }
@@ -350,7 +356,7 @@ public final class CartService: Sendable {
     }
 
     /// Where a cart's units come from: its till's location, or every location that fulfils online.
-    private func reservationLocations(_ cart: Cart) throws -> [Location] {
+    func reservationLocations(_ cart: Cart) throws -> [Location] {
         try database.readers.read { connection in
             if cart.channel == .pos {
                 return try connection.query("SELECT * FROM locations WHERE code = ?", [.text(cart.location ?? "")]).map(Location.init(row:))
@@ -389,7 +395,7 @@ public final class CartService: Sendable {
         try validator.throwIfAny()
     }
 
-    private func nextExpiry() -> (text: String, milliseconds: Int64) {
+    func nextExpiry() -> (text: String, milliseconds: Int64) {
         let deadline = Date().addingTimeInterval(Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18)
         return (Timestamp.string(deadline), Int64(deadline.timeIntervalSince1970 * 1000))
     }
@@ -397,7 +403,7 @@ public final class CartService: Sendable {
     /// Makes sure the cart is checked at or before `milliseconds`. A cart already in the heap keeps its
     /// entry: deadlines only move later, and when the entry comes due ``expire(_:)`` re-reads the cart's
     /// deadline and schedules it again if it moved.
-    private func schedule(_ id: CartID, at milliseconds: Int64) {
+    func schedule(_ id: CartID, at milliseconds: Int64) {
         deadlines.withLock { state in
             guard state.scheduled.insert(id.rawValue).inserted else { return }
             state.heap.push(.init(at: milliseconds, cart: id.rawValue))
@@ -408,7 +414,7 @@ public final class CartService: Sendable {
         Int64(Date().timeIntervalSince1970 * 1000)
     }
 
-    private static func touch(_ id: CartID, expiresAt: String, expiresMs: Int64, _ connection: SQLiteConnection) throws {
+    static func touch(_ id: CartID, expiresAt: String, expiresMs: Int64, _ connection: SQLiteConnection) throws {
         try connection.run(
             "UPDATE carts SET status = 'active', expires_at = ?, expires_at_ms = ?, updated_at = ? WHERE id = ?",
             [.text(expiresAt), .integer(expiresMs), .text(Timestamp.now), .text(id.rawValue)])
@@ -465,7 +471,12 @@ public final class CartService: Sendable {
             id: id, channel: Cart.Channel(rawValue: row["channel"]?.string ?? "") ?? .online,
             status: Cart.Status(rawValue: row["status"]?.string ?? "") ?? .expired, location: row["location_code"]?.string,
             customerId: row["customer_id"]?.string, email: row["email"]?.string, currency: currency,
-            checkoutStep: row["checkout_step"]?.string ?? "cart", lines: lines,
+            checkoutStep: row["checkout_step"]?.string ?? "cart",
+            shippingAddress: try row["shipping_address"]?.string.map { try JSONCoding.decode(Address.self, from: Array($0.utf8)) },
+            billingAddress: try row["billing_address"]?.string.map { try JSONCoding.decode(Address.self, from: Array($0.utf8)) },
+            shippingMethod: row["shipping_method_id"]?.string,
+            discountCodes: try JSONCoding.decode([String].self, from: Array((row["discount_codes"]?.string ?? "[]").utf8)),
+            lines: lines,
             totals: CartTotals(subtotal: Money(amount: subtotal, currency: currency), discount: zero, shipping: zero, tax: zero,
                                total: Money(amount: subtotal, currency: currency)),
             expiresAt: row["expires_at"]?.string ?? "", createdAt: row["created_at"]?.string ?? "", updatedAt: row["updated_at"]?.string ?? "")
