@@ -36,7 +36,11 @@ public final class Application: Sendable {
         let pricing = try PricingService(database: database)
         carts = CartService(database: database, stock: stock, pricing: pricing, reservationTTL: configuration.reservationTTL)
         let orders = OrderService(database: database, stock: stock)
-        let checkout = CheckoutService(carts: carts, orders: orders)
+        let database = database
+        let webhook = configuration.webhookSecret.map { PaymentWebhook(secret: $0, database: database) }
+        var providers: [any PaymentProvider] = [ManualPayments(), TestCardPayments()]
+        if webhook != nil { providers.append(WebhookPayments()) }
+        let checkout = CheckoutService(carts: carts, orders: orders, providers: providers)
 
         var router = Router()
         SystemRoutes(lifecycle: lifecycle).register(on: &router)
@@ -53,7 +57,7 @@ public final class Application: Sendable {
         CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
         CheckoutRoutes(checkout: checkout).register(on: &router)
         PricingRoutes(pricing: pricing, locations: locations).register(on: &router)
-        OrderRoutes(orders: orders).register(on: &router)
+        OrderRoutes(orders: orders, handover: POSHandover(database: database), webhook: webhook).register(on: &router)
         let responder = APIResponder(
             router: router,
             middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys)],

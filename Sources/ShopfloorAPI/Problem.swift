@@ -53,6 +53,8 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as AuthError: self = Problem(error)
         case let error as CartError: self = Problem(error)
         case let error as CheckoutError: self = Problem(error)
+        case let error as PaymentWebhook.Failure: self = Problem(error)
+        case let error as POSHandover.Failure: self = Problem(error)
         case let error as WebSocketHandshakeError: self = Problem(error)
         default: self = Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred.")
         }
@@ -198,6 +200,28 @@ public struct Problem: Error, Sendable, Encodable {
             self = Problem(status: .conflict, code: "invalid_transition",
                            detail: "An order cannot go from \(from.rawValue) to \(to.rawValue); from \(from.rawValue) it may go to "
                                + (from.next.isEmpty ? "nothing" : from.next.map(\.rawValue).sorted().joined(separator: ", ")) + ".")
+        }
+    }
+
+    init(_ error: PaymentWebhook.Failure) {
+        switch error {
+        case .missingSignature:
+            self = Problem(status: .unauthorized, code: "unauthorized", detail: "Shopfloor-Signature (t=<unix time>,v1=<hex HMAC-SHA256>) is required.")
+        case .badSignature:
+            self = Problem(status: .unauthorized, code: "unauthorized", detail: "The signature does not match the body.")
+        case .stale:
+            self = Problem(status: .badRequest, code: "invalid_request", detail: "The signature's timestamp is too old or in the future (replays are refused).")
+        case .malformed(let detail):
+            self = Problem(status: .badRequest, code: "invalid_request", detail: "The notice is not valid: \(detail).")
+        case .unknownPayment(let id):
+            self = Problem(status: .notFound, code: "not_found", detail: "No payment \(id).")
+        }
+    }
+
+    init(_ error: POSHandover.Failure) {
+        switch error {
+        case .refused:
+            self = Problem(status: .conflict, code: "conflict", detail: "The PIN is wrong, used or expired.")
         }
     }
 

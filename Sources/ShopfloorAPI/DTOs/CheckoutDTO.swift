@@ -95,6 +95,19 @@ struct SettingsDTO: Decodable {
     var shopRegion: String?
 }
 
+/// `POST /v1/pos/handover` body: the PIN from the customer's phone, and optionally the cart it is for.
+struct HandoverDTO: Decodable {
+    var pin: String
+    var cartId: String?
+}
+
+/// `POST /v1/payments/webhook` answer.
+struct WebhookReceipt: Encodable {
+    var received: Bool
+    var orderId: String
+    var status: OrderStatus
+}
+
 /// `POST /v1/orders/{id}/transitions` body.
 struct TransitionDTO: Decodable {
     var to: OrderStatus

@@ -2,9 +2,12 @@ import HTTPTypes
 import ShopfloorDomain
 import ShopfloorTransport
 
-/// Orders for admins and tills, and the public tracking view by token.
+/// Orders for admins and tills, the public tracking view by token, the till's PIN hand-over and
+/// the payment processor's webhook.
 struct OrderRoutes {
     let orders: OrderService
+    let handover: POSHandover
+    let webhook: PaymentWebhook?
 
     func register(on router: inout Router) {
         router.on(.get, "/v1/orders") { request, context in
@@ -49,6 +52,18 @@ struct OrderRoutes {
                 OrderID(rawValue: try context.parameter("id")), to: input.to, actor: principal.actor, note: input.note,
                 trackingNumber: input.trackingNumber)
             return try JSON.response(order)
+        }
+        router.on(.post, "/v1/pos/handover") { request, context in
+            let principal = try context.require(.pos)
+            guard let location = principal.locationID else { throw APIError.forbidden(required: [.pos]) }
+            let input = try request.decode(HandoverDTO.self)
+            let order = try await handover.handOver(pin: input.pin, cart: input.cartId.map(CartID.init(rawValue:)), location: location, actor: principal.actor)
+            return try JSON.response(order)
+        }
+        router.on(.post, "/v1/payments/webhook") { request, _ in
+            guard let webhook else { throw APIError.missing(detail: "Webhook payments are not configured (SHOPFLOOR_WEBHOOK_SECRET).") }
+            let order = try await webhook.receive(body: request.body, signature: request.head.headerFields[HTTPField.Name("Shopfloor-Signature")!])
+            return try JSON.response(WebhookReceipt(received: true, orderId: order.id.rawValue, status: order.status))
         }
         router.on(.get, "/v1/track/{token}") { _, context in
             let token = try context.parameter("token")

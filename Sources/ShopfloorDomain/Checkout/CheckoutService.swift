@@ -1,5 +1,5 @@
 import Foundation
-public import ShopfloorStorage
+import ShopfloorStorage
 import ShopfloorCrypto
 
 /// From cart to order: checkout details, shipping choices, and completion, where the cart's
@@ -186,7 +186,13 @@ public final class CheckoutService: Sendable {
                         "INSERT INTO idempotency_keys (key, scope, status, body, created_at) VALUES (?, ?, 201, ?, ?)",
                         [.text(key), .text("complete:\(id)"), .blob(try JSONCoding.encode(order)), .text(Timestamp.now)])
                 }
-                return order
+                // The PIN goes only into this response, never into the stored one a retry gets.
+                var answered = order
+                if cart.channel == .pos, !tillSale, outcome.status == .succeeded,
+                   let location = try connection.query("SELECT id FROM locations WHERE code = ?", [.text(cart.location ?? "")]).first?["id"]?.string {
+                    answered.handoverPin = try POSHandover.issue(for: orderID, location: location, connection)
+                }
+                return answered
             }
             for (sku, allocations) in sold { await actors[sku]?.sold(allocations) }
             return order

@@ -49,6 +49,9 @@ public struct Order: Codable, Sendable, Equatable {
     public var trackingNumber: String?
     public var createdAt: String
     public var updatedAt: String
+    /// Only in the response that completes a `pos` cart paid on the customer's own device: the
+    /// single-use 6-digit PIN the till enters to hand the goods over. Stored hashed, never shown again.
+    public var handoverPin: String?
 }
 
 public struct OrderLine: Codable, Sendable, Equatable {
@@ -69,7 +72,7 @@ public struct LineAllocation: Codable, Sendable, Equatable {
 }
 
 public struct Payment: Codable, Sendable, Equatable {
-    public enum Status: String, Codable, Sendable { case succeeded, pending, refunded }
+    public enum Status: String, Codable, Sendable { case succeeded, pending, failed, refunded }
 
     public var id: PaymentID
     public var method: String

@@ -178,7 +178,7 @@ public final class OrderService: Sendable {
 
     /// Sets the status, appends the history entry, and emits the event on the order's topic and,
     /// without personal data, on its tracking topic.
-    private static func record(_ id: OrderID, status: OrderStatus, actor: String, note: String?, trackingNumber: String?,
+    static func record(_ id: OrderID, status: OrderStatus, actor: String, note: String?, trackingNumber: String?,
                                _ connection: SQLiteConnection, event: String = "order.status_changed") throws {
         let now = Timestamp.now
         try connection.run("UPDATE orders SET status = ?, tracking_number = COALESCE(?, tracking_number), updated_at = ? WHERE id = ?",
@@ -234,7 +234,7 @@ public final class OrderService: Sendable {
             shippingMethod: try decode("shipping_method").map { try JSONCoding.decode(ShippingMethod.self, from: $0) },
             discountCodes: try JSONCoding.decode([String].self, from: decode("discount_codes") ?? Array("[]".utf8)),
             payments: payments, history: history, trackingToken: row["tracking_token"]?.string ?? "",
-            trackingNumber: row["tracking_number"]?.string, createdAt: row["created_at"]?.string ?? "", updatedAt: row["updated_at"]?.string ?? "")
+            trackingNumber: row["tracking_number"]?.string, createdAt: row["created_at"]?.string ?? "", updatedAt: row["updated_at"]?.string ?? "", handoverPin: nil)
     }
 
     static func tracking(_ order: Order) -> OrderTracking {

@@ -264,5 +264,15 @@ public enum Migrations {
             PRIMARY KEY (discount_id, order_id)
         ) WITHOUT ROWID;
         CREATE INDEX discount_uses_customer ON discount_uses(discount_id, customer_key);
+
+        CREATE TABLE pos_handovers (
+            order_id TEXT PRIMARY KEY REFERENCES orders(id),
+            location_id TEXT NOT NULL REFERENCES locations(id),
+            pin_hash BLOB NOT NULL,
+            expires_at_ms INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            used_at TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX pos_handovers_location ON pos_handovers(location_id, expires_at_ms);
         """)
 }
