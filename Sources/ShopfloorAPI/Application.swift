@@ -57,7 +57,7 @@ public final class Application: Sendable {
         CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
         CheckoutRoutes(checkout: checkout).register(on: &router)
         PricingRoutes(pricing: pricing, locations: locations).register(on: &router)
-        OrderRoutes(orders: orders, handover: POSHandover(database: database), webhook: webhook).register(on: &router)
+        OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(database: database), webhook: webhook).register(on: &router)
         let responder = APIResponder(
             router: router,
             middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys)],

@@ -196,6 +196,8 @@ public struct Problem: Error, Sendable, Encodable {
         case .alreadyCompleted(let order):
             self = Problem(status: .conflict, code: "conflict", detail: "The cart was completed already, as order \(order).")
             orderId = order
+        case .heldMismatch(let sku):
+            self = Problem(status: .conflict, code: "conflict", detail: "The cart's reservations of \(sku) do not match its line; update the line and retry.")
         case .invalidTransition(let from, let to):
             self = Problem(status: .conflict, code: "invalid_transition",
                            detail: "An order cannot go from \(from.rawValue) to \(to.rawValue); from \(from.rawValue) it may go to "

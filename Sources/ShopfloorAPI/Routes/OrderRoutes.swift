@@ -6,6 +6,7 @@ import ShopfloorTransport
 /// the payment processor's webhook.
 struct OrderRoutes {
     let orders: OrderService
+    let pricing: PricingService
     let handover: POSHandover
     let webhook: PaymentWebhook?
 
@@ -44,6 +45,18 @@ struct OrderRoutes {
             let id = OrderID(rawValue: try context.parameter("id"))
             guard let order = try orders.order(id) else { throw CheckoutError.notFound("order \(id)") }
             return try JSON.response(order)
+        }
+        router.on(.get, "/v1/orders/{id}/receipt") { request, context in
+            try context.require(.admin, .pos)
+            let id = OrderID(rawValue: try context.parameter("id"))
+            guard let order = try orders.order(id) else { throw CheckoutError.notFound("order \(id)") }
+            let receipt = ReceiptDTO(order, pricesIncludeTax: pricing.rules.settings.pricesIncludeTax)
+            let wantsHTML = request.queryParameters["format"] == "html"
+                || (request.queryParameters["format"] == nil && (request.head.headerFields[.accept] ?? "").contains("text/html"))
+            if wantsHTML {
+                return HTTPServerResponse(status: .ok, headerFields: [.contentType: "text/html; charset=utf-8"], body: .bytes(Array(receipt.html.utf8)))
+            }
+            return try JSON.response(receipt)
         }
         router.on(.post, "/v1/orders/{id}/transitions") { request, context in
             let principal = try context.require(.admin, .pos)

@@ -17,6 +17,9 @@ public enum CheckoutError: Error, Equatable {
     case paymentNotAllowed(String)
     /// The cart was completed already (by another request).
     case alreadyCompleted(orderID: String)
+    /// What the cart holds of a SKU differs from its line: a guard that should never trip, since
+    /// selling then would take the wrong number of units.
+    case heldMismatch(sku: String)
     /// The order cannot move from its status to the one asked for.
     case invalidTransition(from: OrderStatus, to: OrderStatus)
 

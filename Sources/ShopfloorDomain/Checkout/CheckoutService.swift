@@ -115,7 +115,9 @@ public final class CheckoutService: Sendable {
         }
         do {
             return try await carts.locks.withLock(id.rawValue) {
-                try await self.completeLocked(id, payment: payment, provider: provider, payer: payer, idempotencyKey: idempotencyKey)
+                // A retry that waited for the first call's lock gets that call's order.
+                if let key = idempotencyKey, let order = try self.remembered(key, scope: scope) { return order }
+                return try await self.completeLocked(id, payment: payment, provider: provider, payer: payer, idempotencyKey: idempotencyKey)
             }
         } catch let error as SQLiteError where error.isUniqueViolation {
             guard let key = idempotencyKey, let order = try remembered(key, scope: scope) else { throw error }
@@ -133,12 +135,18 @@ public final class CheckoutService: Sendable {
             try pricing.discounts(for: loaded, strict: true) { try PricingService.uses(of: $0, by: loaded.customerKey, connection) }
         }
         if loaded.status == .expired {
+            // Reserve again and make the cart active with a fresh deadline, as adding to it would:
+            // whatever happens next (a declined card), it then holds exactly its lines, and expires
+            // as usual if the customer walks away.
             let locations = try carts.reservationLocations(loaded)
             do {
                 _ = try await carts.reactivateIfExpired(loaded, from: locations)
             } catch InventoryError.insufficientStock {
                 throw CheckoutError.stockGone(try await shortages(loaded, at: locations))
             }
+            let (expiresAt, expiresMs) = carts.nextExpiry()
+            try await database.writer.write { try CartService.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, $0) }
+            carts.schedule(id, at: expiresMs)
         }
         let cart = try database.readers.read { try pricing.price(loaded, connection: $0) }
         let outcome = try await provider.charge(payment, amount: cart.totals.total, payer: payer?.role)
@@ -150,6 +158,9 @@ public final class CheckoutService: Sendable {
         var allocations: [String: [Allocation]] = [:]
         for row in held {
             allocations[row["sku"]?.string ?? "", default: []].append(Allocation(location: Location(row: row), quantity: row["quantity"]?.int ?? 0))
+        }
+        for line in loaded.lines where allocations[line.sku, default: []].reduce(0, { $0 + $1.quantity }) != line.quantity {
+            throw CheckoutError.heldMismatch(sku: line.sku)
         }
         let sold = allocations
         let method = cart.shippingMethod.flatMap { id in pricing.rules.shippingMethods.first { $0.id.rawValue == id } }
