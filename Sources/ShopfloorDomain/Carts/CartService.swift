@@ -89,13 +89,16 @@ public final class CartService: Sendable {
     public func addLine(_ id: CartID, sku: String, quantity: Int, customisation: JSONValue?) async throws -> Cart {
         try validate(quantity: quantity, customisation: customisation)
         return try await locks.withLock(id.rawValue) {
-            let cart = try self.open(id)
-            let variant = try self.saleableVariant(sku, currency: cart.currency)
+            // Everything the write depends on, read in one transaction.
+            let (cart, variant, locations) = try self.database.readers.read { connection in
+                let cart = try Self.open(id, connection)
+                let variant = try Self.saleableVariant(sku, currency: cart.currency, connection)
+                return (cart, variant, try Self.reservationLocations(cart, connection))
+            }
             let existing = cart.lines.first { $0.sku == sku }
             guard (existing?.quantity ?? 0) + quantity <= Self.maxQuantity else {
                 throw ValidationError(field: "quantity", detail: "a line holds at most \(Self.maxQuantity) units")
             }
-            let locations = try self.reservationLocations(cart)
             let reactivated = try await self.reactivateIfExpired(cart, from: locations)
             let (expiresAt, expiresMs) = self.nextExpiry()
             let lineID = existing?.id ?? CartLineID.make()
@@ -135,9 +138,13 @@ public final class CartService: Sendable {
         try validate(quantity: quantity ?? 1, customisation: customisation)
         guard quantity != nil || customisation != nil else { throw ValidationError(field: "quantity", detail: "give quantity or customisation") }
         return try await locks.withLock(id.rawValue) {
-            let cart = try self.open(id)
-            guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
-            let locations = try self.reservationLocations(cart)
+            let (cart, line, locations, held) = try self.database.readers.read { connection in
+                let cart = try Self.open(id, connection)
+                guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
+                let taking = quantity.map { line.quantity - $0 } ?? 0
+                let held = taking > 0 ? try Self.reservations(of: id, sku: line.sku, taking: taking, connection) : []
+                return (cart, line, try Self.reservationLocations(cart, connection), held)
+            }
             let reactivated = try await self.reactivateIfExpired(cart, from: locations)
             let (expiresAt, expiresMs) = self.nextExpiry()
             let newQuantity = quantity ?? line.quantity
@@ -160,7 +167,9 @@ public final class CartService: Sendable {
                         }
                     }
                 } else if delta < 0 {
-                    let allocations = try self.reservations(of: id, sku: line.sku, taking: -delta)
+                    // An expired cart held nothing when it was read; it holds its lines again now.
+                    let allocations = reactivated
+                        ? try self.database.readers.read { try Self.reservations(of: id, sku: line.sku, taking: -delta, $0) } : held
                     try await self.stock.withStock(line.sku) { stock in
                         try await stock.release(allocations, actor: "cart:\(id)") { connection in
                             try Self.removeReservations(allocations, cart: id, sku: line.sku, connection)
@@ -182,8 +191,11 @@ public final class CartService: Sendable {
     /// Removes a line and returns its units to stock.
     public func removeLine(_ id: CartID, line lineID: CartLineID) async throws -> Cart {
         try await locks.withLock(id.rawValue) {
-            let cart = try self.open(id)
-            guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
+            let (cart, line, allocations) = try self.database.readers.read { connection in
+                let cart = try Self.open(id, connection)
+                guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
+                return (cart, line, try Self.reservations(of: id, sku: line.sku, taking: nil, connection))
+            }
             let (expiresAt, expiresMs) = self.nextExpiry()
             let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
                 try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ?", [.text(id.rawValue), .text(line.sku)])
@@ -193,7 +205,6 @@ public final class CartService: Sendable {
                     connection, type: "cart.line_removed", topic: "cart:\(id)",
                     data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: 0, title: line.title))
             }
-            let allocations = try self.reservations(of: id, sku: line.sku, taking: nil)
             if allocations.isEmpty {
                 try await self.database.writer.write(record)
             } else {
@@ -329,7 +340,11 @@ public final class CartService: Sendable {
 
     /// The cart if it can still change (active or expired).
     func open(_ id: CartID) throws -> Cart {
-        guard let cart = try database.readers.read({ connection in try Self.load(id, connection) }) else { throw CartError.notFound(id.rawValue) }
+        try database.readers.read { connection in try Self.open(id, connection) }
+    }
+
+    private static func open(_ id: CartID, _ connection: SQLiteConnection) throws -> Cart {
+        guard let cart = try load(id, connection) else { throw CartError.notFound(id.rawValue) }
         guard cart.status == .active || cart.status == .expired else { throw CartError.closed(id: id.rawValue, status: cart.status) }
         return cart
     }
@@ -338,43 +353,41 @@ public final class CartService: Sendable {
         var title: String
     }
 
-    private func saleableVariant(_ sku: String, currency: Currency) throws -> SaleableVariant {
-        try database.readers.read { connection in
-            guard let row = try connection.query(
-                """
-                SELECT v.title AS variant_title, v.price_currency, p.title AS product_title, p.status
-                FROM variants v JOIN products p ON p.seq = v.product_seq WHERE v.sku = ?
-                """, [.text(sku)]).first
-            else { throw InventoryError.unknownSKU(sku) }
-            guard row["status"]?.string == Product.Status.active.rawValue else { throw CartError.notForSale(sku) }
-            let priceCurrency = row["price_currency"]?.string ?? ""
-            guard priceCurrency == currency.code else {
-                throw CartError.currencyMismatch(sku: sku, cart: currency.code, price: priceCurrency)
-            }
-            return SaleableVariant(title: Self.title(product: row["product_title"]?.string, variant: row["variant_title"]?.string))
+    private static func saleableVariant(_ sku: String, currency: Currency, _ connection: SQLiteConnection) throws -> SaleableVariant {
+        guard let row = try connection.query(
+            """
+            SELECT v.title AS variant_title, v.price_currency, p.title AS product_title, p.status
+            FROM variants v JOIN products p ON p.seq = v.product_seq WHERE v.sku = ?
+            """, [.text(sku)]).first
+        else { throw InventoryError.unknownSKU(sku) }
+        guard row["status"]?.string == Product.Status.active.rawValue else { throw CartError.notForSale(sku) }
+        let priceCurrency = row["price_currency"]?.string ?? ""
+        guard priceCurrency == currency.code else {
+            throw CartError.currencyMismatch(sku: sku, cart: currency.code, price: priceCurrency)
         }
+        return SaleableVariant(title: Self.title(product: row["product_title"]?.string, variant: row["variant_title"]?.string))
     }
 
     /// Where a cart's units come from: its till's location, or every location that fulfils online.
     func reservationLocations(_ cart: Cart) throws -> [Location] {
-        try database.readers.read { connection in
-            if cart.channel == .pos {
-                return try connection.query("SELECT * FROM locations WHERE code = ?", [.text(cart.location ?? "")]).map(Location.init(row:))
-            }
-            return try connection.query("SELECT * FROM locations WHERE fulfils_online = 1").map(Location.init(row:))
+        try database.readers.read { connection in try Self.reservationLocations(cart, connection) }
+    }
+
+    private static func reservationLocations(_ cart: Cart, _ connection: SQLiteConnection) throws -> [Location] {
+        if cart.channel == .pos {
+            return try connection.query("SELECT * FROM locations WHERE code = ?", [.text(cart.location ?? "")]).map(Location.init(row:))
         }
+        return try connection.query("SELECT * FROM locations WHERE fulfils_online = 1").map(Location.init(row:))
     }
 
     /// The cart's reservations of `sku`, as allocations to release: all of them, or `taking` units,
     /// from the location holding most first.
-    private func reservations(of id: CartID, sku: String, taking: Int?) throws -> [Allocation] {
-        let rows = try database.readers.read { connection in
-            try connection.query(
-                """
-                SELECT r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id
-                WHERE r.cart_id = ? AND r.sku = ? ORDER BY r.quantity DESC, l.code
-                """, [.text(id.rawValue), .text(sku)])
-        }
+    private static func reservations(of id: CartID, sku: String, taking: Int?, _ connection: SQLiteConnection) throws -> [Allocation] {
+        let rows = try connection.query(
+            """
+            SELECT r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id
+            WHERE r.cart_id = ? AND r.sku = ? ORDER BY r.quantity DESC, l.code
+            """, [.text(id.rawValue), .text(sku)])
         var remaining = taking ?? Int.max
         var allocations: [Allocation] = []
         for row in rows where remaining > 0 {
