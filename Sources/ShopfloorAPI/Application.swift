@@ -33,7 +33,14 @@ public final class Application: Sendable {
         let locations = LocationService(database: database)
         stock = StockRegistry(database: database, events: events)
         let inventory = InventoryService(database: database, stock: stock)
-        carts = CartService(database: database, stock: stock, reservationTTL: configuration.reservationTTL)
+        let pricing = try PricingService(database: database)
+        carts = CartService(database: database, stock: stock, pricing: pricing, reservationTTL: configuration.reservationTTL)
+        let orders = OrderService(database: database, stock: stock)
+        let database = database
+        let webhook = configuration.webhookSecret.map { PaymentWebhook(secret: $0, database: database) }
+        var providers: [any PaymentProvider] = [ManualPayments(), TestCardPayments()]
+        if webhook != nil { providers.append(WebhookPayments()) }
+        let checkout = CheckoutService(carts: carts, orders: orders, providers: providers)
 
         var router = Router()
         SystemRoutes(lifecycle: lifecycle).register(on: &router)
@@ -48,6 +55,9 @@ public final class Application: Sendable {
             options: WebSocketOptions(pingInterval: configuration.webSocketPingInterval, maxQueuedMessages: configuration.webSocketSendQueue)
         ).register(on: &router)
         CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
+        CheckoutRoutes(checkout: checkout).register(on: &router)
+        PricingRoutes(pricing: pricing, locations: locations).register(on: &router)
+        OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(database: database), webhook: webhook).register(on: &router)
         let responder = APIResponder(
             router: router,
             middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys)],

@@ -19,6 +19,9 @@ public struct Configuration: Sendable {
     public var enableEcho = false
     /// The admin key to accept, from `SHOPFLOOR_ADMIN_KEY` only (never a flag: flags show in `ps`).
     public var adminKey: String?
+    /// The secret a payment processor signs webhooks with, from `SHOPFLOOR_WEBHOOK_SECRET` only; the
+    /// `webhook` payment method exists only when it is set.
+    public var webhookSecret: String?
     /// How long the event log keeps events; older ones are pruned in the background.
     public var eventRetention: Duration = .seconds(30 * 86_400)
     /// How long a cart's reservations last after its last write.
@@ -42,6 +45,7 @@ public struct Configuration: Sendable {
     /// Defaults overridden by any `SHOPFLOOR_*` variable present in `environment`.
     public init(environment: [String: String]) throws(Invalid) {
         adminKey = environment["SHOPFLOOR_ADMIN_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        webhookSecret = environment["SHOPFLOOR_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         for (name, value) in environment where name.hasPrefix("SHOPFLOOR_") {
             let key = name.dropFirst("SHOPFLOOR_".count).lowercased().replacing("_", with: "-")
             if Self.settings.contains(key) { try set(key, to: value, source: name) }

@@ -16,10 +16,16 @@ public struct Problem: Error, Sendable, Encodable {
     public var errors: [FieldError]?
     /// Units free now, with `insufficient_stock`.
     public var available: Int?
+    /// Why a discount code or a payment was refused (`min_subtotal`, `card_declined`, …).
+    public var reason: String?
+    /// What an expired cart is short of, SKU by SKU, when completing it.
+    public var missing: [CheckoutError.Shortage]?
+    /// The order a cart already became.
+    public var orderId: String?
     /// Extra response fields, such as `Allow` or `Retry-After`.
     var headers: [(HTTPField.Name, String)] = []
 
-    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, errors, available }
+    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, errors, available, reason, missing, orderId = "order_id" }
 
     init(status: HTTPResponse.Status, code: String, detail: String, errors: [FieldError]? = nil) {
         title = status.reasonPhrase
@@ -46,6 +52,9 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as LocationError: self = Problem(error)
         case let error as AuthError: self = Problem(error)
         case let error as CartError: self = Problem(error)
+        case let error as CheckoutError: self = Problem(error)
+        case let error as PaymentWebhook.Failure: self = Problem(error)
+        case let error as POSHandover.Failure: self = Problem(error)
         case let error as WebSocketHandshakeError: self = Problem(error)
         default: self = Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred.")
         }
@@ -158,6 +167,63 @@ public struct Problem: Error, Sendable, Encodable {
         case .notForSale(let sku):
             self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The request is not valid.",
                            errors: [FieldError(field: "sku", detail: "\(sku) is not for sale")])
+        }
+    }
+
+    init(_ error: CheckoutError) {
+        switch error {
+        case .notFound(let what): self = Problem(status: .notFound, code: "not_found", detail: "No \(what).")
+        case .duplicate(let what): self = Problem(status: .conflict, code: "conflict", detail: "Already there: \(what).")
+        case .discountRejected(let code, let reason):
+            self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The discount code \(code) does not apply: \(reason.rawValue).",
+                           errors: [FieldError(field: "discount_codes", detail: "\(code): \(reason.rawValue)")])
+            self.reason = reason.rawValue
+        case .shippingUnavailable(let detail):
+            self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The shipping method does not apply.",
+                           errors: [FieldError(field: "shipping_method", detail: detail)])
+        case .incomplete(let errors):
+            self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The cart is not ready to complete.", errors: errors)
+        case .stockGone(let shortages):
+            let list = shortages.map { "\($0.sku) (\($0.available) of \($0.requested))" }.joined(separator: ", ")
+            self = Problem(status: .conflict, code: "insufficient_stock", detail: "The cart expired and its stock is gone: \(list).")
+            available = shortages.first?.available
+            missing = shortages
+        case .paymentDeclined(let reason):
+            self = Problem(status: HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"), code: "payment_declined", detail: "The payment was declined (\(reason)); the cart is unchanged.")
+            self.reason = reason
+        case .paymentNotAllowed(let detail):
+            self = Problem(status: .forbidden, code: "forbidden", detail: "Not allowed: \(detail).")
+        case .alreadyCompleted(let order):
+            self = Problem(status: .conflict, code: "conflict", detail: "The cart was completed already, as order \(order).")
+            orderId = order
+        case .heldMismatch(let sku):
+            self = Problem(status: .conflict, code: "conflict", detail: "The cart's reservations of \(sku) do not match its line; update the line and retry.")
+        case .invalidTransition(let from, let to):
+            self = Problem(status: .conflict, code: "invalid_transition",
+                           detail: "An order cannot go from \(from.rawValue) to \(to.rawValue); from \(from.rawValue) it may go to "
+                               + (from.next.isEmpty ? "nothing" : from.next.map(\.rawValue).sorted().joined(separator: ", ")) + ".")
+        }
+    }
+
+    init(_ error: PaymentWebhook.Failure) {
+        switch error {
+        case .missingSignature:
+            self = Problem(status: .unauthorized, code: "unauthorized", detail: "Shopfloor-Signature (t=<unix time>,v1=<hex HMAC-SHA256>) is required.")
+        case .badSignature:
+            self = Problem(status: .unauthorized, code: "unauthorized", detail: "The signature does not match the body.")
+        case .stale:
+            self = Problem(status: .badRequest, code: "invalid_request", detail: "The signature's timestamp is too old or in the future (replays are refused).")
+        case .malformed(let detail):
+            self = Problem(status: .badRequest, code: "invalid_request", detail: "The notice is not valid: \(detail).")
+        case .unknownPayment(let id):
+            self = Problem(status: .notFound, code: "not_found", detail: "No payment \(id).")
+        }
+    }
+
+    init(_ error: POSHandover.Failure) {
+        switch error {
+        case .refused:
+            self = Problem(status: .conflict, code: "conflict", detail: "The PIN is wrong, used or expired.")
         }
     }
 

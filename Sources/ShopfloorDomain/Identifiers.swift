@@ -48,3 +48,33 @@ public struct CartLineID: EntityID {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 }
+
+public struct DiscountID: EntityID {
+    public static let prefix = "disc"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+public struct TaxRateID: EntityID {
+    public static let prefix = "tax"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+public struct ShippingMethodID: EntityID {
+    public static let prefix = "ship"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+public struct OrderID: EntityID {
+    public static let prefix = "ord"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+public struct PaymentID: EntityID {
+    public static let prefix = "pay"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}

@@ -12,3 +12,10 @@ public enum Timestamp {
         try? Date(text, strategy: .iso8601)
     }
 }
+
+extension Timestamp {
+    static func isValid(_ text: String) -> Bool { date(text) != nil }
+
+    /// The same instant in the stored form (UTC, seconds), so stored times compare as text.
+    static func normalised(_ text: String) -> String? { date(text).map(string) }
+}

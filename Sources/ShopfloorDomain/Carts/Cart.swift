@@ -20,12 +20,20 @@ public struct Cart: Codable, Sendable, Equatable {
     public var email: String?
     public var currency: Currency
     public var checkoutStep: String
+    public var shippingAddress: Address?
+    public var billingAddress: Address?
+    /// The chosen shipping method's id.
+    public var shippingMethod: String?
+    public var discountCodes: [String]
     public var lines: [CartLine]
     public var totals: CartTotals
     /// When the reservations lapse unless the cart is written again.
     public var expiresAt: String
     public var createdAt: String
     public var updatedAt: String
+
+    /// Who counts as one customer for per-customer discount limits: the customer id, else the email.
+    var customerKey: String? { customerId ?? email?.lowercased() }
 }
 
 /// One SKU in a cart, with its units reserved.

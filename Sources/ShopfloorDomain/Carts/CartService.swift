@@ -9,10 +9,12 @@ import Synchronization
 /// changed by two requests at once; different carts proceed in parallel, meeting only at the SKU actors.
 /// Every write commits before the caller hears of it, with its `cart.*` and `stock.changed` events.
 public final class CartService: Sendable {
-    private let database: Database
-    private let stock: StockRegistry
+    let database: Database
+    let stock: StockRegistry
+    let pricing: PricingService
     private let ttl: Duration
-    private let locks = KeyedLock()
+    /// One operation at a time per cart; checkout takes the same lock.
+    let locks = KeyedLock()
     /// The heap and the carts that have an entry in it: one entry per cart, so memory follows the
     /// number of active carts, not the number of writes.
     private let deadlines = Mutex((heap: ExpiryHeap(), scheduled: Set<String>()))
@@ -22,16 +24,18 @@ public final class CartService: Sendable {
     /// Largest `customisation`, encoded.
     public static let maxCustomisationBytes = 16 * 1024
 
-    public init(database: Database, stock: StockRegistry, reservationTTL: Duration) {
+    public init(database: Database, stock: StockRegistry, pricing: PricingService, reservationTTL: Duration) {
         self.database = database
         self.stock = stock
+        self.pricing = pricing
         ttl = reservationTTL
     }
 
     // MARK: Reads
 
+    /// The cart with its totals priced (discounts, shipping, tax).
     public func cart(_ id: CartID) throws -> Cart? {
-        try database.readers.read { connection in try Self.load(id, connection) }
+        try database.readers.read { connection in try Self.load(id, connection).map { try pricing.price($0, connection: connection) } }
     }
 
     /// Carts by status (all when `nil`), oldest first, for the back office.
@@ -45,7 +49,9 @@ public final class CartService: Sendable {
             }
             let limit = max(1, min(limit, 200))
             let rows = try connection.query(sql + " ORDER BY rowid LIMIT ?", bindings + [.integer(Int64(limit + 1))])
-            let carts = try rows.prefix(limit).compactMap { try Self.load(CartID(rawValue: $0["id"]?.string ?? ""), connection) }
+            let carts = try rows.prefix(limit).compactMap { row in
+                try Self.load(CartID(rawValue: row["id"]?.string ?? ""), connection).map { try pricing.price($0, connection: connection) }
+            }
             let next = rows.count > limit ? rows[limit - 1]["rowid"]?.int.map { ProductQuery.Cursor.after(seq: Int64($0)).token } : nil
             return Page(items: carts, nextCursor: next)
         }
@@ -83,13 +89,16 @@ public final class CartService: Sendable {
     public func addLine(_ id: CartID, sku: String, quantity: Int, customisation: JSONValue?) async throws -> Cart {
         try validate(quantity: quantity, customisation: customisation)
         return try await locks.withLock(id.rawValue) {
-            let cart = try self.open(id)
-            let variant = try self.saleableVariant(sku, currency: cart.currency)
+            // Everything the write depends on, read in one transaction.
+            let (cart, variant, locations) = try self.database.readers.read { connection in
+                let cart = try Self.open(id, connection)
+                let variant = try Self.saleableVariant(sku, currency: cart.currency, connection)
+                return (cart, variant, try Self.reservationLocations(cart, connection))
+            }
             let existing = cart.lines.first { $0.sku == sku }
             guard (existing?.quantity ?? 0) + quantity <= Self.maxQuantity else {
                 throw ValidationError(field: "quantity", detail: "a line holds at most \(Self.maxQuantity) units")
             }
-            let locations = try self.reservationLocations(cart)
             let reactivated = try await self.reactivateIfExpired(cart, from: locations)
             let (expiresAt, expiresMs) = self.nextExpiry()
             let lineID = existing?.id ?? CartLineID.make()
@@ -129,9 +138,13 @@ public final class CartService: Sendable {
         try validate(quantity: quantity ?? 1, customisation: customisation)
         guard quantity != nil || customisation != nil else { throw ValidationError(field: "quantity", detail: "give quantity or customisation") }
         return try await locks.withLock(id.rawValue) {
-            let cart = try self.open(id)
-            guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
-            let locations = try self.reservationLocations(cart)
+            let (cart, line, locations, held) = try self.database.readers.read { connection in
+                let cart = try Self.open(id, connection)
+                guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
+                let taking = quantity.map { line.quantity - $0 } ?? 0
+                let held = taking > 0 ? try Self.reservations(of: id, sku: line.sku, taking: taking, connection) : []
+                return (cart, line, try Self.reservationLocations(cart, connection), held)
+            }
             let reactivated = try await self.reactivateIfExpired(cart, from: locations)
             let (expiresAt, expiresMs) = self.nextExpiry()
             let newQuantity = quantity ?? line.quantity
@@ -154,7 +167,9 @@ public final class CartService: Sendable {
                         }
                     }
                 } else if delta < 0 {
-                    let allocations = try self.reservations(of: id, sku: line.sku, taking: -delta)
+                    // An expired cart held nothing when it was read; it holds its lines again now.
+                    let allocations = reactivated
+                        ? try self.database.readers.read { try Self.reservations(of: id, sku: line.sku, taking: -delta, $0) } : held
                     try await self.stock.withStock(line.sku) { stock in
                         try await stock.release(allocations, actor: "cart:\(id)") { connection in
                             try Self.removeReservations(allocations, cart: id, sku: line.sku, connection)
@@ -176,8 +191,11 @@ public final class CartService: Sendable {
     /// Removes a line and returns its units to stock.
     public func removeLine(_ id: CartID, line lineID: CartLineID) async throws -> Cart {
         try await locks.withLock(id.rawValue) {
-            let cart = try self.open(id)
-            guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
+            let (cart, line, allocations) = try self.database.readers.read { connection in
+                let cart = try Self.open(id, connection)
+                guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
+                return (cart, line, try Self.reservations(of: id, sku: line.sku, taking: nil, connection))
+            }
             let (expiresAt, expiresMs) = self.nextExpiry()
             let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
                 try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ?", [.text(id.rawValue), .text(line.sku)])
@@ -187,7 +205,6 @@ public final class CartService: Sendable {
                     connection, type: "cart.line_removed", topic: "cart:\(id)",
                     data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: 0, title: line.title))
             }
-            let allocations = try self.reservations(of: id, sku: line.sku, taking: nil)
             if allocations.isEmpty {
                 try await self.database.writer.write(record)
             } else {
@@ -264,13 +281,13 @@ public final class CartService: Sendable {
 
     // MARK: Helpers
 
-    private func close(_ id: CartID, as status: Cart.Status, event: String) async throws {
+    func close(_ id: CartID, as status: Cart.Status, event: String) async throws {
         try await releaseReservations(of: id, closingAs: (status, event))
     }
 
     /// Returns every unit the cart holds, in one transaction with the status change if there is one, so
     /// nobody sees the cart closed with units still held. The SKU actors take note after the commit.
-    private func releaseReservations(of id: CartID, closingAs closing: (status: Cart.Status, event: String)? = nil) async throws {
+    func releaseReservations(of id: CartID, closingAs closing: (status: Cart.Status, event: String)? = nil) async throws {
         let rows = try database.readers.read { connection in
             try connection.query(
                 "SELECT r.sku, r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id WHERE r.cart_id = ? ORDER BY r.sku",
@@ -304,7 +321,7 @@ public final class CartService: Sendable {
 
     /// Reserves every line of an expired cart again, returning whether it did; on any shortage releases
     /// what it took and throws.
-    private func reactivateIfExpired(_ cart: Cart, from locations: [Location]) async throws -> Bool {
+    func reactivateIfExpired(_ cart: Cart, from locations: [Location]) async throws -> Bool {
         guard cart.status == .expired else { return false }
         do {
             for line in cart.lines {
@@ -322,8 +339,12 @@ public final class CartService: Sendable {
     }
 
     /// The cart if it can still change (active or expired).
-    private func open(_ id: CartID) throws -> Cart {
-        guard let cart = try cart(id) else { throw CartError.notFound(id.rawValue) }
+    func open(_ id: CartID) throws -> Cart {
+        try database.readers.read { connection in try Self.open(id, connection) }
+    }
+
+    private static func open(_ id: CartID, _ connection: SQLiteConnection) throws -> Cart {
+        guard let cart = try load(id, connection) else { throw CartError.notFound(id.rawValue) }
         guard cart.status == .active || cart.status == .expired else { throw CartError.closed(id: id.rawValue, status: cart.status) }
         return cart
     }
@@ -332,43 +353,41 @@ public final class CartService: Sendable {
         var title: String
     }
 
-    private func saleableVariant(_ sku: String, currency: Currency) throws -> SaleableVariant {
-        try database.readers.read { connection in
-            guard let row = try connection.query(
-                """
-                SELECT v.title AS variant_title, v.price_currency, p.title AS product_title, p.status
-                FROM variants v JOIN products p ON p.seq = v.product_seq WHERE v.sku = ?
-                """, [.text(sku)]).first
-            else { throw InventoryError.unknownSKU(sku) }
-            guard row["status"]?.string == Product.Status.active.rawValue else { throw CartError.notForSale(sku) }
-            let priceCurrency = row["price_currency"]?.string ?? ""
-            guard priceCurrency == currency.code else {
-                throw CartError.currencyMismatch(sku: sku, cart: currency.code, price: priceCurrency)
-            }
-            return SaleableVariant(title: Self.title(product: row["product_title"]?.string, variant: row["variant_title"]?.string))
+    private static func saleableVariant(_ sku: String, currency: Currency, _ connection: SQLiteConnection) throws -> SaleableVariant {
+        guard let row = try connection.query(
+            """
+            SELECT v.title AS variant_title, v.price_currency, p.title AS product_title, p.status
+            FROM variants v JOIN products p ON p.seq = v.product_seq WHERE v.sku = ?
+            """, [.text(sku)]).first
+        else { throw InventoryError.unknownSKU(sku) }
+        guard row["status"]?.string == Product.Status.active.rawValue else { throw CartError.notForSale(sku) }
+        let priceCurrency = row["price_currency"]?.string ?? ""
+        guard priceCurrency == currency.code else {
+            throw CartError.currencyMismatch(sku: sku, cart: currency.code, price: priceCurrency)
         }
+        return SaleableVariant(title: Self.title(product: row["product_title"]?.string, variant: row["variant_title"]?.string))
     }
 
     /// Where a cart's units come from: its till's location, or every location that fulfils online.
-    private func reservationLocations(_ cart: Cart) throws -> [Location] {
-        try database.readers.read { connection in
-            if cart.channel == .pos {
-                return try connection.query("SELECT * FROM locations WHERE code = ?", [.text(cart.location ?? "")]).map(Location.init(row:))
-            }
-            return try connection.query("SELECT * FROM locations WHERE fulfils_online = 1").map(Location.init(row:))
+    func reservationLocations(_ cart: Cart) throws -> [Location] {
+        try database.readers.read { connection in try Self.reservationLocations(cart, connection) }
+    }
+
+    private static func reservationLocations(_ cart: Cart, _ connection: SQLiteConnection) throws -> [Location] {
+        if cart.channel == .pos {
+            return try connection.query("SELECT * FROM locations WHERE code = ?", [.text(cart.location ?? "")]).map(Location.init(row:))
         }
+        return try connection.query("SELECT * FROM locations WHERE fulfils_online = 1").map(Location.init(row:))
     }
 
     /// The cart's reservations of `sku`, as allocations to release: all of them, or `taking` units,
     /// from the location holding most first.
-    private func reservations(of id: CartID, sku: String, taking: Int?) throws -> [Allocation] {
-        let rows = try database.readers.read { connection in
-            try connection.query(
-                """
-                SELECT r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id
-                WHERE r.cart_id = ? AND r.sku = ? ORDER BY r.quantity DESC, l.code
-                """, [.text(id.rawValue), .text(sku)])
-        }
+    private static func reservations(of id: CartID, sku: String, taking: Int?, _ connection: SQLiteConnection) throws -> [Allocation] {
+        let rows = try connection.query(
+            """
+            SELECT r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id
+            WHERE r.cart_id = ? AND r.sku = ? ORDER BY r.quantity DESC, l.code
+            """, [.text(id.rawValue), .text(sku)])
         var remaining = taking ?? Int.max
         var allocations: [Allocation] = []
         for row in rows where remaining > 0 {
@@ -389,7 +408,7 @@ public final class CartService: Sendable {
         try validator.throwIfAny()
     }
 
-    private func nextExpiry() -> (text: String, milliseconds: Int64) {
+    func nextExpiry() -> (text: String, milliseconds: Int64) {
         let deadline = Date().addingTimeInterval(Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18)
         return (Timestamp.string(deadline), Int64(deadline.timeIntervalSince1970 * 1000))
     }
@@ -397,7 +416,7 @@ public final class CartService: Sendable {
     /// Makes sure the cart is checked at or before `milliseconds`. A cart already in the heap keeps its
     /// entry: deadlines only move later, and when the entry comes due ``expire(_:)`` re-reads the cart's
     /// deadline and schedules it again if it moved.
-    private func schedule(_ id: CartID, at milliseconds: Int64) {
+    func schedule(_ id: CartID, at milliseconds: Int64) {
         deadlines.withLock { state in
             guard state.scheduled.insert(id.rawValue).inserted else { return }
             state.heap.push(.init(at: milliseconds, cart: id.rawValue))
@@ -408,7 +427,7 @@ public final class CartService: Sendable {
         Int64(Date().timeIntervalSince1970 * 1000)
     }
 
-    private static func touch(_ id: CartID, expiresAt: String, expiresMs: Int64, _ connection: SQLiteConnection) throws {
+    static func touch(_ id: CartID, expiresAt: String, expiresMs: Int64, _ connection: SQLiteConnection) throws {
         try connection.run(
             "UPDATE carts SET status = 'active', expires_at = ?, expires_at_ms = ?, updated_at = ? WHERE id = ?",
             [.text(expiresAt), .integer(expiresMs), .text(Timestamp.now), .text(id.rawValue)])
@@ -465,7 +484,12 @@ public final class CartService: Sendable {
             id: id, channel: Cart.Channel(rawValue: row["channel"]?.string ?? "") ?? .online,
             status: Cart.Status(rawValue: row["status"]?.string ?? "") ?? .expired, location: row["location_code"]?.string,
             customerId: row["customer_id"]?.string, email: row["email"]?.string, currency: currency,
-            checkoutStep: row["checkout_step"]?.string ?? "cart", lines: lines,
+            checkoutStep: row["checkout_step"]?.string ?? "cart",
+            shippingAddress: try row["shipping_address"]?.string.map { try JSONCoding.decode(Address.self, from: Array($0.utf8)) },
+            billingAddress: try row["billing_address"]?.string.map { try JSONCoding.decode(Address.self, from: Array($0.utf8)) },
+            shippingMethod: row["shipping_method_id"]?.string,
+            discountCodes: try JSONCoding.decode([String].self, from: Array((row["discount_codes"]?.string ?? "[]").utf8)),
+            lines: lines,
             totals: CartTotals(subtotal: Money(amount: subtotal, currency: currency), discount: zero, shipping: zero, tax: zero,
                                total: Money(amount: subtotal, currency: currency)),
             expiresAt: row["expires_at"]?.string ?? "", createdAt: row["created_at"]?.string ?? "", updatedAt: row["updated_at"]?.string ?? "")

@@ -80,6 +80,18 @@ public actor SKUStock {
         for allocation in allocations { apply((allocation.location, 0, allocation.quantity), sign: -1) }
     }
 
+    /// Takes note of reserved units sold by a committed transaction (an order placed): they leave
+    /// both `reserved` and `on_hand`, so what is free does not change meanwhile.
+    public func sold(_ allocations: [Allocation]) {
+        for allocation in allocations { apply((allocation.location, allocation.quantity, allocation.quantity), sign: -1) }
+    }
+
+    /// Takes note of units put back on hand by a committed transaction (an order cancelled before
+    /// dispatch). Until then memory shows fewer units than there are, which is only cautious.
+    public func returned(_ allocations: [Allocation]) {
+        for allocation in allocations { apply((allocation.location, allocation.quantity, 0), sign: 1) }
+    }
+
     /// Changes on-hand units at one location (an adjustment or a stocktake), refused when it would fall
     /// below what is reserved there.
     public func adjust<T: Sendable>(

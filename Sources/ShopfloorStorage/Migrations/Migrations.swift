@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts]
+    public static let all: [Migration] = [catalogue, carts, checkout]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -139,5 +139,140 @@ public enum Migrations {
             PRIMARY KEY (cart_id, sku, location_id)
         ) WITHOUT ROWID;
         CREATE INDEX reservations_sku ON reservations(sku);
+        """)
+
+    /// Checkout fields on carts; tax rates, shipping methods, discounts and shop settings; orders
+    /// with their lines, payments and history.
+    static let checkout = Migration(version: 3, name: "checkout", sql: """
+        ALTER TABLE carts ADD COLUMN shipping_address TEXT;
+        ALTER TABLE carts ADD COLUMN billing_address TEXT;
+        ALTER TABLE carts ADD COLUMN shipping_method_id TEXT;
+        ALTER TABLE carts ADD COLUMN discount_codes TEXT NOT NULL DEFAULT '[]';
+
+        CREATE TABLE shop_settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE tax_rates (
+            id TEXT PRIMARY KEY,
+            country TEXT NOT NULL,
+            region TEXT,
+            rate_bp INTEGER NOT NULL CHECK (rate_bp BETWEEN 0 AND 10000),
+            name TEXT,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE shipping_methods (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            price_amount INTEGER NOT NULL CHECK (price_amount >= 0),
+            currency TEXT NOT NULL,
+            countries TEXT NOT NULL,
+            free_over_amount INTEGER,
+            collect_location_id TEXT REFERENCES locations(id),
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE discounts (
+            id TEXT PRIMARY KEY,
+            code TEXT UNIQUE COLLATE NOCASE,
+            kind TEXT NOT NULL CHECK (kind IN ('percent', 'fixed', 'free_shipping')),
+            value INTEGER NOT NULL,
+            currency TEXT,
+            customer_id TEXT,
+            min_subtotal_amount INTEGER,
+            min_subtotal_currency TEXT,
+            max_uses INTEGER,
+            max_uses_per_customer INTEGER,
+            starts_at TEXT,
+            ends_at TEXT,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            uses INTEGER NOT NULL DEFAULT 0 CHECK (max_uses IS NULL OR uses <= max_uses),
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE orders (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            number INTEGER NOT NULL UNIQUE,
+            cart_id TEXT NOT NULL UNIQUE REFERENCES carts(id),
+            channel TEXT NOT NULL,
+            location_id TEXT REFERENCES locations(id),
+            customer_id TEXT,
+            email TEXT,
+            status TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            subtotal INTEGER NOT NULL,
+            discount INTEGER NOT NULL,
+            shipping INTEGER NOT NULL,
+            tax INTEGER NOT NULL,
+            total INTEGER NOT NULL CHECK (total >= 0),
+            shipping_address TEXT,
+            billing_address TEXT,
+            shipping_method TEXT,
+            discount_codes TEXT NOT NULL,
+            tracking_token TEXT NOT NULL UNIQUE,
+            tracking_number TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX orders_status ON orders(status, seq);
+        CREATE INDEX orders_customer ON orders(customer_id, seq);
+        CREATE INDEX orders_email ON orders(email COLLATE NOCASE, seq);
+
+        CREATE TABLE order_lines (
+            order_id TEXT NOT NULL REFERENCES orders(id),
+            position INTEGER NOT NULL,
+            sku TEXT NOT NULL,
+            title TEXT NOT NULL,
+            quantity INTEGER NOT NULL CHECK (quantity > 0),
+            unit_price INTEGER NOT NULL,
+            line_total INTEGER NOT NULL,
+            customisation TEXT,
+            allocations TEXT NOT NULL,
+            PRIMARY KEY (order_id, position)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE payments (
+            id TEXT PRIMARY KEY,
+            order_id TEXT NOT NULL REFERENCES orders(id),
+            method TEXT NOT NULL,
+            status TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            reference TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX payments_order ON payments(order_id);
+
+        CREATE TABLE order_history (
+            id INTEGER PRIMARY KEY,
+            order_id TEXT NOT NULL REFERENCES orders(id),
+            status TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            note TEXT,
+            tracking_number TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX order_history_order ON order_history(order_id, id);
+
+        CREATE TABLE discount_uses (
+            discount_id TEXT NOT NULL REFERENCES discounts(id),
+            order_id TEXT NOT NULL REFERENCES orders(id),
+            customer_key TEXT,
+            PRIMARY KEY (discount_id, order_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX discount_uses_customer ON discount_uses(discount_id, customer_key);
+
+        CREATE TABLE pos_handovers (
+            order_id TEXT PRIMARY KEY REFERENCES orders(id),
+            location_id TEXT NOT NULL REFERENCES locations(id),
+            pin_hash BLOB NOT NULL,
+            expires_at_ms INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            used_at TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX pos_handovers_location ON pos_handovers(location_id, expires_at_ms);
         """)
 }

@@ -1,0 +1,304 @@
+import Foundation
+import ShopfloorStorage
+import ShopfloorCrypto
+
+/// From cart to order: checkout details, shipping choices, and completion, where the cart's
+/// reservations become the order's sold units in one transaction with the order, its payment, the
+/// discount uses and the events.
+public final class CheckoutService: Sendable {
+    private let carts: CartService
+    private let orders: OrderService
+    private let providers: [String: any PaymentProvider]
+
+    public init(carts: CartService, orders: OrderService, providers: [any PaymentProvider] = [ManualPayments(), TestCardPayments()]) {
+        self.carts = carts
+        self.orders = orders
+        self.providers = Dictionary(uniqueKeysWithValues: providers.map { ($0.method, $0) })
+    }
+
+    private var database: Database { carts.database }
+    private var pricing: PricingService { carts.pricing }
+
+    /// The checkout fields of `PATCH /v1/carts/{id}`; absent fields stay as they are.
+    public struct Details: Sendable {
+        public var email: String?
+        public var customerId: String?
+        public var shippingAddress: Address?
+        public var billingAddress: Address?
+        public var shippingMethod: String?
+        public var discountCodes: [String]?
+        public var checkoutStep: String?
+
+        public init(email: String? = nil, customerId: String? = nil, shippingAddress: Address? = nil, billingAddress: Address? = nil,
+                    shippingMethod: String? = nil, discountCodes: [String]? = nil, checkoutStep: String? = nil) {
+            self.email = email
+            self.customerId = customerId
+            self.shippingAddress = shippingAddress
+            self.billingAddress = billingAddress
+            self.shippingMethod = shippingMethod
+            self.discountCodes = discountCodes
+            self.checkoutStep = checkoutStep
+        }
+    }
+
+    /// Sets checkout details. A write to an active cart keeps its reservations alive like any other;
+    /// a step change emits `checkout.step_changed` so the back office sees progress.
+    public func update(_ id: CartID, with details: Details) async throws -> Cart {
+        var validator = Validator()
+        if let email = details.email { validator.check(Self.isEmail(email), "email", "must be an email address") }
+        validator.text(details.customerId, "customer_id", max: 64, required: false)
+        details.shippingAddress?.validate("shipping_address", into: &validator)
+        details.billingAddress?.validate("billing_address", into: &validator)
+        if let codes = details.discountCodes { validator.check(codes.count <= 5, "discount_codes", "holds at most 5 codes") }
+        if let step = details.checkoutStep {
+            validator.check(step.range(of: "^[a-z][a-z0-9_]{0,39}$", options: .regularExpression) != nil, "checkout_step",
+                            "must be a step name such as cart, details, shipping, payment or personalise")
+        }
+        try validator.throwIfAny()
+        return try await carts.locks.withLock(id.rawValue) {
+            var cart = try self.carts.open(id)
+            let previousStep = cart.checkoutStep
+            if let email = details.email { cart.email = email }
+            if let customer = details.customerId { cart.customerId = customer }
+            if let address = details.shippingAddress { cart.shippingAddress = address }
+            if let address = details.billingAddress { cart.billingAddress = address }
+            if let method = details.shippingMethod { cart.shippingMethod = method }
+            if let codes = details.discountCodes {
+                var seen: Set<String> = []
+                cart.discountCodes = codes.filter { seen.insert($0.lowercased()).inserted }
+            }
+            if let step = details.checkoutStep { cart.checkoutStep = step }
+            try self.checkShipping(cart)
+            if details.discountCodes != nil {
+                _ = try self.database.readers.read { connection in
+                    try self.pricing.discounts(for: cart, strict: true) { try PricingService.uses(of: $0, by: cart.customerKey, connection) }
+                }
+            }
+            let (expiresAt, expiresMs) = self.carts.nextExpiry()
+            let updated = cart
+            try await self.database.writer.write { connection in
+                try connection.run(
+                    """
+                    UPDATE carts SET email = ?, customer_id = ?, shipping_address = ?, billing_address = ?, shipping_method_id = ?,
+                        discount_codes = ?, checkout_step = ?, updated_at = ? WHERE id = ?
+                    """,
+                    [.optional(updated.email), .optional(updated.customerId), try Self.json(updated.shippingAddress),
+                     try Self.json(updated.billingAddress), .optional(updated.shippingMethod),
+                     .text(String(decoding: try JSONCoding.encode(updated.discountCodes), as: UTF8.self)), .text(updated.checkoutStep),
+                     .text(Timestamp.now), .text(id.rawValue)])
+                if updated.status == .active { try CartService.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, connection) }
+                if updated.checkoutStep != previousStep {
+                    try EventLog.append(connection, type: "checkout.step_changed", topic: "cart:\(id)",
+                                        data: StepChanged(cartId: id.rawValue, from: previousStep, to: updated.checkoutStep))
+                }
+            }
+            if updated.status == .active { self.carts.schedule(id, at: expiresMs) }
+            return try self.carts.cart(id)!
+        }
+    }
+
+    /// The shipping methods that serve the cart's address and currency (collection in store serves all).
+    public func shippingMethods(for id: CartID) throws -> [ShippingMethod] {
+        guard let cart = try database.readers.read({ try CartService.load(id, $0) }) else { throw CartError.notFound(id.rawValue) }
+        return pricing.rules.shippingMethods.filter { $0.applies(to: cart.shippingAddress?.country, currency: cart.currency) }
+    }
+
+    /// Completes a cart: checks it, takes payment, then in one transaction sells the reserved units,
+    /// places the order, records the payment and discount uses, and appends `cart.completed`,
+    /// `order.placed`, `order.status_changed` and `stock.changed`. With an idempotency key a retry
+    /// returns the order the first call placed; a second completion of the cart is a conflict.
+    public func complete(_ id: CartID, payment: PaymentRequest, payer: Principal?, idempotencyKey: String?) async throws -> Order {
+        let scope = "complete:\(id)"
+        if let key = idempotencyKey, let order = try remembered(key, scope: scope) { return order }
+        guard let provider = providers[payment.method] else {
+            throw ValidationError(field: "payment.method", detail: "must be one of \(providers.keys.sorted().joined(separator: ", "))")
+        }
+        do {
+            return try await carts.locks.withLock(id.rawValue) {
+                // A retry that waited for the first call's lock gets that call's order.
+                if let key = idempotencyKey, let order = try self.remembered(key, scope: scope) { return order }
+                return try await self.completeLocked(id, payment: payment, provider: provider, payer: payer, idempotencyKey: idempotencyKey)
+            }
+        } catch let error as SQLiteError where error.isUniqueViolation {
+            guard let key = idempotencyKey, let order = try remembered(key, scope: scope) else { throw error }
+            return order
+        }
+    }
+
+    private func completeLocked(_ id: CartID, payment: PaymentRequest, provider: any PaymentProvider, payer: Principal?,
+                                idempotencyKey: String?) async throws -> Order {
+        guard let loaded = try database.readers.read({ try CartService.load(id, $0) }) else { throw CartError.notFound(id.rawValue) }
+        if loaded.status == .completed, let order = try orders.order(forCart: id) { throw CheckoutError.alreadyCompleted(orderID: order.id.rawValue) }
+        guard loaded.status == .active || loaded.status == .expired else { throw CartError.closed(id: id.rawValue, status: loaded.status) }
+        try checkComplete(loaded)
+        let discounts = try database.readers.read { connection in
+            try pricing.discounts(for: loaded, strict: true) { try PricingService.uses(of: $0, by: loaded.customerKey, connection) }
+        }
+        if loaded.status == .expired {
+            // Reserve again and make the cart active with a fresh deadline, as adding to it would:
+            // whatever happens next (a declined card), it then holds exactly its lines, and expires
+            // as usual if the customer walks away.
+            let locations = try carts.reservationLocations(loaded)
+            do {
+                _ = try await carts.reactivateIfExpired(loaded, from: locations)
+            } catch InventoryError.insufficientStock {
+                throw CheckoutError.stockGone(try await shortages(loaded, at: locations))
+            }
+            let (expiresAt, expiresMs) = carts.nextExpiry()
+            try await database.writer.write { try CartService.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, $0) }
+            carts.schedule(id, at: expiresMs)
+        }
+        let cart = try database.readers.read { try pricing.price(loaded, connection: $0) }
+        let outcome = try await provider.charge(payment, amount: cart.totals.total, payer: payer?.role)
+        let held = try database.readers.read { connection in
+            try connection.query(
+                "SELECT r.sku, r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id WHERE r.cart_id = ? ORDER BY r.sku, l.code",
+                [.text(id.rawValue)])
+        }
+        var allocations: [String: [Allocation]] = [:]
+        for row in held {
+            allocations[row["sku"]?.string ?? "", default: []].append(Allocation(location: Location(row: row), quantity: row["quantity"]?.int ?? 0))
+        }
+        for line in loaded.lines where allocations[line.sku, default: []].reduce(0, { $0 + $1.quantity }) != line.quantity {
+            throw CheckoutError.heldMismatch(sku: line.sku)
+        }
+        let sold = allocations
+        let method = cart.shippingMethod.flatMap { id in pricing.rules.shippingMethods.first { $0.id.rawValue == id } }
+        let tillSale = cart.channel == .pos && (payer?.role == .pos || payer?.role == .admin)
+        let actor = payer?.actor ?? "customer"
+        let orderID = OrderID.make()
+        let token = "trk_" + SecureRandom.hex(16)
+        let order = try await carts.stock.withStocks(sold.keys.sorted()) { actors in
+            let order = try await self.database.writer.write { connection in
+                for (sku, allocations) in sold.sorted(by: { $0.key < $1.key }) {
+                    for allocation in allocations {
+                        try StockLedger.apply(
+                            StockLedger.Change(sku: sku, location: allocation.location, onHandDelta: -allocation.quantity,
+                                               reservedDelta: -allocation.quantity, reason: "sold", actor: "order:\(orderID)"),
+                            connection)
+                    }
+                }
+                try connection.run("DELETE FROM reservations WHERE cart_id = ?", [.text(id.rawValue)])
+                try connection.run("UPDATE carts SET status = 'completed', updated_at = ? WHERE id = ?", [.text(Timestamp.now), .text(id.rawValue)])
+                let placed = Placement(
+                    id: orderID, cart: cart, allocations: sold, method: method, discounts: discounts, payment: payment, outcome: outcome,
+                    actor: actor, tillSale: tillSale, token: token)
+                let order = try self.orders.insert(placed, connection)
+                for discount in discounts {
+                    let counted = try connection.run("UPDATE discounts SET uses = uses + 1 WHERE id = ? AND (max_uses IS NULL OR uses < max_uses)",
+                                                     [.text(discount.id.rawValue)])
+                    guard counted == 1 else { throw CheckoutError.discountRejected(code: discount.code ?? discount.id.rawValue, reason: .exhausted) }
+                    try connection.run("INSERT INTO discount_uses (discount_id, order_id, customer_key) VALUES (?, ?, ?)",
+                                       [.text(discount.id.rawValue), .text(orderID.rawValue), .optional(cart.customerKey)])
+                }
+                try EventLog.append(connection, type: "cart.completed", topic: "cart:\(id)", data: CartCompleted(cartId: id.rawValue, orderId: orderID.rawValue))
+                if let key = idempotencyKey {
+                    try connection.run(
+                        "INSERT INTO idempotency_keys (key, scope, status, body, created_at) VALUES (?, ?, 201, ?, ?)",
+                        [.text(key), .text("complete:\(id)"), .blob(try JSONCoding.encode(order)), .text(Timestamp.now)])
+                }
+                // The PIN goes only into this response, never into the stored one a retry gets.
+                var answered = order
+                if cart.channel == .pos, !tillSale, outcome.status == .succeeded,
+                   let location = try connection.query("SELECT id FROM locations WHERE code = ?", [.text(cart.location ?? "")]).first?["id"]?.string {
+                    answered.handoverPin = try POSHandover.issue(for: orderID, location: location, connection)
+                }
+                return answered
+            }
+            for (sku, allocations) in sold { await actors[sku]?.sold(allocations) }
+            return order
+        }
+        if !discounts.isEmpty { try pricing.reload() }
+        return order
+    }
+
+    /// What an online cart needs before payment: lines, an email, and a shipping method (with an
+    /// address unless it is collected) when the shop ships to the cart.
+    private func checkComplete(_ cart: Cart) throws {
+        var missing: [FieldError] = []
+        if cart.lines.isEmpty { missing.append(FieldError(field: "lines", detail: "the cart is empty")) }
+        if cart.channel == .online {
+            if cart.email == nil { missing.append(FieldError(field: "email", detail: "is required to complete an online cart")) }
+            let methods = pricing.rules.shippingMethods.filter { $0.price.currency == cart.currency }
+            if let id = cart.shippingMethod {
+                if let method = methods.first(where: { $0.id.rawValue == id }), method.collectInStore == nil, cart.shippingAddress == nil {
+                    missing.append(FieldError(field: "shipping_address", detail: "is required for a delivered order"))
+                }
+            } else if !methods.isEmpty {
+                missing.append(FieldError(field: "shipping_method", detail: "is required: see GET /v1/carts/{id}/shipping-methods"))
+            }
+        }
+        if !missing.isEmpty { throw CheckoutError.incomplete(missing) }
+        try checkShipping(cart)
+    }
+
+    private func checkShipping(_ cart: Cart) throws {
+        guard let id = cart.shippingMethod else { return }
+        guard let method = pricing.rules.shippingMethods.first(where: { $0.id.rawValue == id }) else {
+            throw CheckoutError.shippingUnavailable("no shipping method \(id)")
+        }
+        if method.collectInStore == nil, let country = cart.shippingAddress?.country, !method.applies(to: country, currency: cart.currency) {
+            throw CheckoutError.shippingUnavailable("\(method.name) does not ship to \(country) in \(cart.currency)")
+        }
+        guard method.price.currency == cart.currency else {
+            throw CheckoutError.shippingUnavailable("\(method.name) is priced in \(method.price.currency), the cart in \(cart.currency)")
+        }
+    }
+
+    private func shortages(_ cart: Cart, at locations: [Location]) async throws -> [CheckoutError.Shortage] {
+        var result: [CheckoutError.Shortage] = []
+        for line in cart.lines {
+            let available = try await carts.stock.withStock(line.sku) { await $0.available(at: locations) }
+            if available < line.quantity { result.append(.init(sku: line.sku, requested: line.quantity, available: available)) }
+        }
+        return result
+    }
+
+    private func remembered(_ key: String, scope: String) throws -> Order? {
+        try database.readers.read { connection in
+            guard case .blob(let stored)? = try connection.query(
+                "SELECT body FROM idempotency_keys WHERE scope = ? AND key = ?", [.text(scope), .text(key)]).first?["body"]
+            else { return nil }
+            return try JSONCoding.decode(Order.self, from: stored)
+        }
+    }
+
+    private static func json(_ address: Address?) throws -> SQLiteValue {
+        guard let address else { return .null }
+        return .text(String(decoding: try JSONCoding.encode(address), as: UTF8.self))
+    }
+
+    static func isEmail(_ text: String) -> Bool {
+        guard text.utf8.count <= 254, !text.contains(where: { $0.isWhitespace }) else { return false }
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
+    }
+}
+
+/// The payload of `checkout.step_changed`.
+struct StepChanged: Encodable {
+    var cartId: String
+    var from: String
+    var to: String
+}
+
+/// The payload of `cart.completed`.
+struct CartCompleted: Encodable {
+    var cartId: String
+    var orderId: String
+}
+
+/// Everything an order is made from at the moment it is placed.
+struct Placement: Sendable {
+    var id: OrderID
+    var cart: Cart
+    var allocations: [String: [Allocation]]
+    var method: ShippingMethod?
+    var discounts: [Discount]
+    var payment: PaymentRequest
+    var outcome: PaymentOutcome
+    var actor: String
+    /// A till sale: paid and handed over at once.
+    var tillSale: Bool
+    var token: String
+}

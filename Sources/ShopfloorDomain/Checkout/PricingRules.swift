@@ -1,0 +1,89 @@
+/// A tax rate for a country, or for one region of it (API.md, Pricing setup).
+public struct TaxRate: Codable, Sendable, Equatable {
+    public var id: TaxRateID
+    public var country: String
+    public var region: String?
+    /// Basis points: 2000 is 20 %.
+    public var rateBp: Int
+    public var name: String?
+    public var createdAt: String
+}
+
+/// A way to ship an order, or to collect it in store.
+public struct ShippingMethod: Codable, Sendable, Equatable {
+    public var id: ShippingMethodID
+    public var name: String
+    public var price: Money
+    /// ISO 3166-1 alpha-2 codes it ships to; empty for collection in store.
+    public var countries: [String]
+    /// Shipping is free once the discounted subtotal reaches this.
+    public var freeOver: Money?
+    /// The location code where the order is collected, for `collect_in_store` methods.
+    public var collectInStore: String?
+    public var createdAt: String
+
+    /// Whether the method serves a cart shipping to `country` (collection serves any cart).
+    func applies(to country: String?, currency: Currency) -> Bool {
+        guard price.currency == currency else { return false }
+        if collectInStore != nil { return true }
+        guard let country else { return false }
+        return countries.contains(country)
+    }
+}
+
+/// A discount: by code, or automatic when it has none (API.md, Pricing setup).
+public struct Discount: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        case percent, fixed
+        case freeShipping = "free_shipping"
+    }
+
+    public var id: DiscountID
+    /// `nil` for an automatic discount, applied to every cart that meets its conditions.
+    public var code: String?
+    public var kind: Kind
+    /// Percent (10 is 10 %) for `percent`, minor units for `fixed`, 0 for `free_shipping`.
+    public var value: Int64
+    /// The currency of a `fixed` value.
+    public var currency: Currency?
+    /// Only this customer may use it (a code an admin sends a hesitating shopper).
+    public var customerId: String?
+    public var minSubtotal: Money?
+    public var maxUses: Int?
+    public var maxUsesPerCustomer: Int?
+    public var startsAt: String?
+    public var endsAt: String?
+    public var disabled: Bool
+    /// Orders placed with it so far.
+    public var uses: Int
+    public var createdAt: String
+}
+
+/// Shop-wide pricing settings.
+public struct ShopSettings: Codable, Sendable, Equatable {
+    /// Prices include tax (the tax shown is the part already in them) rather than tax added on top.
+    public var pricesIncludeTax = false
+    /// Tax applies to shipping too.
+    public var shippingTaxable = true
+    /// Where the shop is: the tax country of till sales and collected orders.
+    public var shopCountry = "GB"
+    public var shopRegion: String?
+
+    public init() {}
+}
+
+/// Everything pricing reads, as one consistent snapshot held in memory.
+public struct PricingRules: Sendable {
+    public var settings = ShopSettings()
+    public var taxRates: [TaxRate] = []
+    public var shippingMethods: [ShippingMethod] = []
+    public var discounts: [Discount] = []
+
+    /// The rate for `country` and `region`: a region's own rate, else the country's.
+    func taxRate(country: String, region: String?) -> TaxRate? {
+        if let region, let regional = taxRates.first(where: { $0.country == country && $0.region?.lowercased() == region.lowercased() }) {
+            return regional
+        }
+        return taxRates.first { $0.country == country && $0.region == nil }
+    }
+}

@@ -1,0 +1,293 @@
+import Foundation
+public import ShopfloorStorage
+import Synchronization
+
+/// Tax rates, shipping methods, discounts and shop settings, and the totals they give a cart.
+///
+/// The rules are few and read on every cart response, so they live in memory as one snapshot,
+/// reloaded after each change (every change goes through this service).
+public final class PricingService: Sendable {
+    private let database: Database
+    private let snapshot: Mutex<PricingRules>
+
+    public init(database: Database) throws {
+        self.database = database
+        snapshot = Mutex(try database.readers.read(Self.loadRules))
+    }
+
+    public var rules: PricingRules { snapshot.withLock { $0 } }
+
+    // MARK: Setup
+
+    public func createTaxRate(country: String, region: String?, rateBp: Int, name: String?) async throws -> TaxRate {
+        var validator = Validator()
+        validator.check(Address.isCountryCode(country), "country", "must be an ISO 3166-1 alpha-2 code such as GB")
+        validator.text(region, "region", max: 100, required: false)
+        validator.check((0...10_000).contains(rateBp), "rate_bp", "must be basis points from 0 to 10000 (2000 is 20 %)")
+        validator.text(name, "name", max: 100, required: false)
+        try validator.throwIfAny()
+        guard rules.taxRates.first(where: { $0.country == country && $0.region?.lowercased() == region?.lowercased() }) == nil else {
+            throw CheckoutError.duplicate("a tax rate for \(country)\(region.map { "/\($0)" } ?? "") exists")
+        }
+        let rate = TaxRate(id: .make(), country: country, region: region, rateBp: rateBp, name: name, createdAt: Timestamp.now)
+        try await change { connection in
+            try connection.run("INSERT INTO tax_rates (id, country, region, rate_bp, name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                               [.text(rate.id.rawValue), .text(country), .optional(region), .integer(Int64(rateBp)), .optional(name), .text(rate.createdAt)])
+        }
+        return rate
+    }
+
+    public func createShippingMethod(name: String, price: Money, countries: [String], freeOver: Money?, collectInStore: Location?) async throws -> ShippingMethod {
+        var validator = Validator()
+        validator.text(name, "name", max: 100)
+        validator.check((0...100_000_000_000).contains(price.amount), "price.amount", "must be from 0 to 100000000000")
+        validator.check(countries.count <= 300 && countries.allSatisfy(Address.isCountryCode), "countries", "must be ISO 3166-1 alpha-2 codes such as GB")
+        validator.check(!countries.isEmpty || collectInStore != nil, "countries", "must name at least one country, unless the method is collect_in_store")
+        if let freeOver {
+            validator.check(freeOver.currency == price.currency, "free_over.currency", "must be the price's currency")
+            validator.check(freeOver.amount >= 0, "free_over.amount", "must not be negative")
+        }
+        try validator.throwIfAny()
+        let method = ShippingMethod(id: .make(), name: name, price: price, countries: Array(Set(countries)).sorted(), freeOver: freeOver,
+                                    collectInStore: collectInStore?.code, createdAt: Timestamp.now)
+        try await change { connection in
+            try connection.run(
+                """
+                INSERT INTO shipping_methods (id, name, price_amount, currency, countries, free_over_amount, collect_location_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(method.id.rawValue), .text(name), .integer(price.amount), .text(price.currency.code),
+                 .text(String(decoding: try JSONCoding.encode(method.countries), as: UTF8.self)), freeOver.map { .integer($0.amount) } ?? .null,
+                 .optional(collectInStore?.id.rawValue), .text(method.createdAt)])
+        }
+        return method
+    }
+
+    /// What a new discount is made of (API.md: `POST /v1/discounts`).
+    public struct NewDiscount: Sendable {
+        public var code: String?
+        public var kind: Discount.Kind
+        public var value: Int64
+        public var currency: Currency?
+        public var customerId: String?
+        public var minSubtotal: Money?
+        public var maxUses: Int?
+        public var maxUsesPerCustomer: Int?
+        public var startsAt: String?
+        public var endsAt: String?
+
+        public init(code: String?, kind: Discount.Kind, value: Int64, currency: Currency?, customerId: String?, minSubtotal: Money?,
+                    maxUses: Int?, maxUsesPerCustomer: Int?, startsAt: String?, endsAt: String?) {
+            self.code = code
+            self.kind = kind
+            self.value = value
+            self.currency = currency
+            self.customerId = customerId
+            self.minSubtotal = minSubtotal
+            self.maxUses = maxUses
+            self.maxUsesPerCustomer = maxUsesPerCustomer
+            self.startsAt = startsAt
+            self.endsAt = endsAt
+        }
+    }
+
+    public func createDiscount(_ new: NewDiscount) async throws -> Discount {
+        var validator = Validator()
+        if let code = new.code {
+            validator.check((3...40).contains(code.count) && code.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") },
+                            "code", "must be 3 to 40 letters, digits, - or _")
+        }
+        switch new.kind {
+        case .percent: validator.check((1...100).contains(new.value), "value", "must be a percentage from 1 to 100")
+        case .fixed:
+            validator.check((1...100_000_000_000).contains(new.value), "value.amount", "must be from 1 to 100000000000")
+            validator.check(new.currency != nil, "value.currency", "is required for a fixed discount")
+        case .freeShipping: break
+        }
+        validator.text(new.customerId, "customer_id", max: 64, required: false)
+        validator.check(new.minSubtotal.map { $0.amount >= 0 } ?? true, "min_subtotal.amount", "must not be negative")
+        validator.check(new.maxUses.map { $0 >= 1 } ?? true, "max_uses", "must be at least 1")
+        validator.check(new.maxUsesPerCustomer.map { $0 >= 1 } ?? true, "max_uses_per_customer", "must be at least 1")
+        validator.check(new.startsAt.map(Timestamp.isValid) ?? true, "starts_at", "must be an RFC 3339 time")
+        validator.check(new.endsAt.map(Timestamp.isValid) ?? true, "ends_at", "must be an RFC 3339 time")
+        if let starts = new.startsAt.flatMap(Timestamp.date), let ends = new.endsAt.flatMap(Timestamp.date) {
+            validator.check(starts < ends, "ends_at", "must be after starts_at")
+        }
+        try validator.throwIfAny()
+        if let code = new.code, rules.discounts.contains(where: { $0.code?.lowercased() == code.lowercased() }) {
+            throw CheckoutError.duplicate("the discount code \(code) exists")
+        }
+        let discount = Discount(
+            id: .make(), code: new.code, kind: new.kind, value: new.kind == .freeShipping ? 0 : new.value,
+            currency: new.kind == .fixed ? new.currency : nil, customerId: new.customerId, minSubtotal: new.minSubtotal,
+            maxUses: new.maxUses, maxUsesPerCustomer: new.maxUsesPerCustomer, startsAt: new.startsAt.flatMap(Timestamp.normalised),
+            endsAt: new.endsAt.flatMap(Timestamp.normalised), disabled: false, uses: 0, createdAt: Timestamp.now)
+        try await change { connection in
+            try connection.run(
+                """
+                INSERT INTO discounts (id, code, kind, value, currency, customer_id, min_subtotal_amount, min_subtotal_currency,
+                    max_uses, max_uses_per_customer, starts_at, ends_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(discount.id.rawValue), .optional(discount.code), .text(discount.kind.rawValue), .integer(discount.value),
+                 .optional(discount.currency?.code), .optional(discount.customerId), discount.minSubtotal.map { .integer($0.amount) } ?? .null,
+                 .optional(discount.minSubtotal?.currency.code), discount.maxUses.map { .integer(Int64($0)) } ?? .null,
+                 discount.maxUsesPerCustomer.map { .integer(Int64($0)) } ?? .null, .optional(discount.startsAt), .optional(discount.endsAt),
+                 .text(discount.createdAt)])
+        }
+        return discount
+    }
+
+    /// Stops a discount from applying to carts from now on; orders already placed keep it.
+    public func disableDiscount(_ id: DiscountID) async throws -> Discount {
+        guard rules.discounts.contains(where: { $0.id == id }) else { throw CheckoutError.notFound("discount \(id)") }
+        try await change { connection in
+            try connection.run("UPDATE discounts SET disabled = 1 WHERE id = ?", [.text(id.rawValue)])
+        }
+        return rules.discounts.first { $0.id == id }!
+    }
+
+    public func updateSettings(_ update: (inout ShopSettings) -> Void) async throws -> ShopSettings {
+        var settings = rules.settings
+        update(&settings)
+        var validator = Validator()
+        validator.check(Address.isCountryCode(settings.shopCountry), "shop_country", "must be an ISO 3166-1 alpha-2 code such as GB")
+        validator.text(settings.shopRegion, "shop_region", max: 100, required: false)
+        try validator.throwIfAny()
+        let encoded = String(decoding: try JSONCoding.encode(settings), as: UTF8.self)
+        try await change { connection in
+            try connection.run("INSERT INTO shop_settings (key, value) VALUES ('pricing', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                               [.text(encoded)])
+        }
+        return settings
+    }
+
+    /// Refreshes the snapshot, after orders count discount uses.
+    func reload() throws {
+        let fresh = try database.readers.read(Self.loadRules)
+        snapshot.withLock { $0 = fresh }
+    }
+
+    private func change(_ write: @escaping @Sendable (SQLiteConnection) throws -> Void) async throws {
+        try await database.writer.write(write)
+        try reload()
+    }
+
+    // MARK: Pricing carts
+
+    /// Why a discount code does not apply to a cart.
+    public enum Rejection: String, Sendable {
+        case unknownCode = "unknown_code"
+        case disabled
+        case notStarted = "not_started"
+        case ended
+        case exhausted
+        case customerLimit = "customer_limit"
+        case wrongCustomer = "wrong_customer"
+        case minSubtotal = "min_subtotal"
+        case currencyMismatch = "currency_mismatch"
+    }
+
+    /// The discounts that apply to `cart`: its codes (each must apply, or this throws naming the code
+    /// and why) and the automatic discounts it qualifies for.
+    func discounts(for cart: Cart, strict: Bool, usesByCustomer: (Discount) throws -> Int) throws -> [Discount] {
+        let rules = rules
+        var applied: [Discount] = []
+        for code in cart.discountCodes {
+            guard let discount = rules.discounts.first(where: { $0.code?.lowercased() == code.lowercased() }) else {
+                if strict { throw CheckoutError.discountRejected(code: code, reason: .unknownCode) }
+                continue
+            }
+            if let reason = try rejection(of: discount, for: cart, usesByCustomer: usesByCustomer) {
+                if strict { throw CheckoutError.discountRejected(code: code, reason: reason) }
+                continue
+            }
+            applied.append(discount)
+        }
+        for discount in rules.discounts where discount.code == nil {
+            if try rejection(of: discount, for: cart, usesByCustomer: usesByCustomer) == nil { applied.append(discount) }
+        }
+        return applied
+    }
+
+    private func rejection(of discount: Discount, for cart: Cart, usesByCustomer: (Discount) throws -> Int) throws -> Rejection? {
+        let now = Timestamp.now
+        if discount.disabled { return .disabled }
+        if let starts = discount.startsAt, now < starts { return .notStarted }
+        if let ends = discount.endsAt, now >= ends { return .ended }
+        if let maxUses = discount.maxUses, discount.uses >= maxUses { return .exhausted }
+        if let customer = discount.customerId, customer != cart.customerId { return .wrongCustomer }
+        if discount.kind == .fixed, discount.currency != cart.currency { return .currencyMismatch }
+        if let minimum = discount.minSubtotal {
+            if minimum.currency != cart.currency { return .currencyMismatch }
+            if cart.lines.reduce(0, { $0 + $1.lineTotal.amount }) < minimum.amount { return .minSubtotal }
+        }
+        if let perCustomer = discount.maxUsesPerCustomer, cart.customerKey != nil, try usesByCustomer(discount) >= perCustomer {
+            return .customerLimit
+        }
+        return nil
+    }
+
+    /// The cart with its totals worked out; codes that no longer apply are left out of the sums.
+    func price(_ cart: Cart, connection: SQLiteConnection) throws -> Cart {
+        var cart = cart
+        let rules = rules
+        let discounts = try self.discounts(for: cart, strict: false) { try Self.uses(of: $0, by: cart.customerKey, connection) }
+        let method = cart.shippingMethod.flatMap { id in rules.shippingMethods.first { $0.id.rawValue == id } }
+        let (country, region) = taxPlace(cart, method: method, settings: rules.settings)
+        let rate = rules.taxRate(country: country, region: region)?.rateBp ?? 0
+        cart.totals = Pricing.totals(Pricing.Input(
+            currency: cart.currency, lineTotals: cart.lines.map(\.lineTotal.amount), discounts: discounts, shipping: method,
+            taxRateBp: rate, settings: rules.settings))
+        return cart
+    }
+
+    /// Where tax is due: the shipping address, else the billing address; the shop itself for till
+    /// sales and collection in store.
+    func taxPlace(_ cart: Cart, method: ShippingMethod?, settings: ShopSettings) -> (String, String?) {
+        if cart.channel == .pos || method?.collectInStore != nil { return (settings.shopCountry, settings.shopRegion) }
+        if let address = cart.shippingAddress ?? cart.billingAddress { return (address.country, address.region) }
+        return (settings.shopCountry, settings.shopRegion)
+    }
+
+    static func uses(of discount: Discount, by customer: String?, _ connection: SQLiteConnection) throws -> Int {
+        guard let customer else { return 0 }
+        return try connection.query("SELECT COUNT(*) AS n FROM discount_uses WHERE discount_id = ? AND customer_key = ?",
+                                    [.text(discount.id.rawValue), .text(customer)]).first?["n"]?.int ?? 0
+    }
+
+    private static func loadRules(_ connection: SQLiteConnection) throws -> PricingRules {
+        var rules = PricingRules()
+        if let value = try connection.query("SELECT value FROM shop_settings WHERE key = 'pricing'").first?["value"]?.string {
+            rules.settings = try JSONCoding.decode(ShopSettings.self, from: Array(value.utf8))
+        }
+        rules.taxRates = try connection.query("SELECT * FROM tax_rates ORDER BY created_at, id").map { row in
+            TaxRate(id: TaxRateID(rawValue: row["id"]?.string ?? ""), country: row["country"]?.string ?? "", region: row["region"]?.string,
+                    rateBp: row["rate_bp"]?.int ?? 0, name: row["name"]?.string, createdAt: row["created_at"]?.string ?? "")
+        }
+        rules.shippingMethods = try connection.query(
+            "SELECT m.*, l.code AS collect_code FROM shipping_methods m LEFT JOIN locations l ON l.id = m.collect_location_id ORDER BY m.created_at, m.id"
+        ).map { row in
+            let currency = Currency(row["currency"]?.string ?? "") ?? Currency("GBP")!
+            let countries = (try? JSONCoding.decode([String].self, from: Array((row["countries"]?.string ?? "[]").utf8))) ?? []
+            return ShippingMethod(
+                id: ShippingMethodID(rawValue: row["id"]?.string ?? ""), name: row["name"]?.string ?? "",
+                price: Money(amount: Int64(row["price_amount"]?.int ?? 0), currency: currency), countries: countries,
+                freeOver: row["free_over_amount"]?.int.map { Money(amount: Int64($0), currency: currency) },
+                collectInStore: row["collect_code"]?.string, createdAt: row["created_at"]?.string ?? "")
+        }
+        rules.discounts = try connection.query("SELECT * FROM discounts ORDER BY created_at, id").map { row in
+            Discount(
+                id: DiscountID(rawValue: row["id"]?.string ?? ""), code: row["code"]?.string,
+                kind: Discount.Kind(rawValue: row["kind"]?.string ?? "") ?? .percent, value: Int64(row["value"]?.int ?? 0),
+                currency: row["currency"]?.string.flatMap(Currency.init), customerId: row["customer_id"]?.string,
+                minSubtotal: row["min_subtotal_amount"]?.int.flatMap { amount in
+                    row["min_subtotal_currency"]?.string.flatMap(Currency.init).map { Money(amount: Int64(amount), currency: $0) }
+                },
+                maxUses: row["max_uses"]?.int, maxUsesPerCustomer: row["max_uses_per_customer"]?.int, startsAt: row["starts_at"]?.string,
+                endsAt: row["ends_at"]?.string, disabled: row["disabled"]?.int == 1, uses: row["uses"]?.int ?? 0,
+                createdAt: row["created_at"]?.string ?? "")
+        }
+        return rules
+    }
+}
