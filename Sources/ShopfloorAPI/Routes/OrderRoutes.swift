@@ -35,7 +35,7 @@ struct OrderRoutes {
             filter.createdBefore = query["created_before"]
             var before: Int64?
             if let cursor = query["cursor"] {
-                guard let seq = Int64(cursor), seq > 0 else { throw APIError.invalidRequest(detail: "cursor is not valid.") }
+                guard cursor.utf8.count <= 18, let seq = Int64(cursor), seq > 0 else { throw APIError.invalidRequest(detail: "cursor is not valid.") }
                 before = seq
             }
             return try JSON.response(try orders.orders(filter, limit: try request.limit(), before: before))
