@@ -333,7 +333,7 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
     @Test func idleConnectionIsClosed() async throws {
         // Long enough that a loaded machine still sends the first request in time.
-        try await withServer(configure: { $0.limits.idleTimeout = .milliseconds(1500) }) { running in
+        try await withServer(configure: { $0.limits.idleTimeout = .milliseconds(4000) }) { running in
             let client = try await running.connect()
             defer { client.close() }
             #expect(try await client.request("GET", "/once").status == 200)
