@@ -82,8 +82,8 @@ public final class Writer: @unchecked Sendable {
     }
 
     /// Adds a closure called on the writer thread after every commit, before any waiting writer
-    /// resumes, with the connection so it can read what was just committed (the event log uses this to
-    /// publish new events in order).
+    /// resumes, with the connection so it can read what was just committed and the transaction's
+    /// ``SQLiteConnection/transactionNotes`` (the event log uses this to publish new events in order).
     public func observeCommits(_ observer: @escaping @Sendable (SQLiteConnection) -> Void) {
         commitObservers.withLock { $0.append(observer) }
     }
@@ -114,17 +114,24 @@ public final class Writer: @unchecked Sendable {
         var outcomes: [(any Error)?] = []
         outcomes.reserveCapacity(batch.count)
         do {
+            connection.transactionNotes.removeAll(keepingCapacity: true)
             try connection.run("BEGIN IMMEDIATE")
             for job in batch {
+                let notes = connection.transactionNotes.count
                 try connection.run("SAVEPOINT job")
                 let error = job.perform(connection)
-                if error != nil { try connection.run("ROLLBACK TO job") }
+                if error != nil {
+                    try connection.run("ROLLBACK TO job")
+                    connection.transactionNotes.removeSubrange(notes...)
+                }
                 try connection.run("RELEASE job")
                 outcomes.append(error)
             }
             try connection.run("COMMIT")
             for observer in commitObservers.withLock({ $0 }) { observer(connection) }
+            connection.transactionNotes.removeAll(keepingCapacity: true)
         } catch {
+            connection.transactionNotes.removeAll(keepingCapacity: true)
             if connection.inTransaction { _ = try? connection.run("ROLLBACK") }
             for job in batch { job.finish(error) }
             return

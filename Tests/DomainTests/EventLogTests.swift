@@ -27,6 +27,31 @@ struct EventLogTests {
         #expect(try log.read(since: 0, topics: [], limit: 100).map(\.seq) == seqs)
     }
 
+    @Test func pruneDeletesWhatIsOlderThanTheCutoffAndNothingElse() async throws {
+        let store = try TestDatabase()
+        let log = try EventLog(database: store.database)
+        let published = Mutex<[Int64]>([])
+        _ = log.subscribe { event in published.withLock { $0.append(event.seq) } }
+        try await store.database.writer.write { connection in
+            for at in ["2020-01-01T00:00:00Z", "2020-01-02T00:00:00Z"] {
+                try connection.run("INSERT INTO events (type, topic, at, data) VALUES ('test.old', 'test', ?, '{}')", [.text(at)])
+            }
+            try EventLog.append(connection, type: "test.fresh", topic: "test", data: ["n": 1])
+        }
+        // Rows written without `append` are still published, in order, from the log itself.
+        #expect(published.withLock { $0 } == [1, 2, 3])
+        #expect(try await log.prune(olderThan: .seconds(86_400)) == 2)
+        #expect(try log.read(since: 0, topics: [], limit: 10).map(\.type) == ["test.fresh"])
+        #expect(try await log.prune(olderThan: .seconds(86_400)) == 0)
+
+        try await store.database.writer.write { connection in
+            try connection.run("INSERT INTO events (type, topic, at, data) VALUES ('test.old', 'test', '2020-01-03T00:00:00Z', '{}')")
+        }
+        // A cutoff after every event: the whole log goes, the fresh event and the one out of order alike.
+        #expect(try await log.prune(olderThan: .seconds(-3600)) == 2)
+        #expect(try log.oldestSeq() == nil)
+    }
+
     @Test func familyTopicsMatchTheirSpecificTopics() {
         let event = Event(seq: 1, type: "stock.changed", topic: "stock:MUG-1", at: "", data: "{}")
         #expect(event.matches("stock"))

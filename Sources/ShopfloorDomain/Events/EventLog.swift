@@ -28,10 +28,11 @@ public final class EventLog: Sendable {
     @discardableResult
     public static func append<Payload: Encodable>(_ connection: SQLiteConnection, type: String, topic: String, data: Payload) throws -> Int64 {
         let json = String(decoding: try JSONCoding.encode(data), as: UTF8.self)
-        try connection.run(
-            "INSERT INTO events (type, topic, at, data) VALUES (?, ?, ?, ?)",
-            [.text(type), .text(topic), .text(Timestamp.now), .text(json)])
-        return connection.lastInsertRowID
+        let at = Timestamp.now
+        try connection.run("INSERT INTO events (type, topic, at, data) VALUES (?, ?, ?, ?)", [.text(type), .text(topic), .text(at), .text(json)])
+        let seq = connection.lastInsertRowID
+        connection.transactionNotes.append(Event(seq: seq, type: type, topic: topic, at: at, data: json))
+        return seq
     }
 
     /// Events after `since` on any of `topics` (all topics when empty), oldest first.
@@ -62,11 +63,19 @@ public final class EventLog: Sendable {
     }
 
     /// Deletes events older than `age`; returns how many went.
+    ///
+    /// Events are appended in time order, so everything before the first event young enough to keep
+    /// goes: the search for it reads only the rows it deletes, without an index on `at`. (Should the
+    /// clock step back, an event out of order keeps its elders until a later pass: retention is a minimum.)
     @discardableResult
     public func prune(olderThan age: Duration) async throws -> Int {
         let cutoff = Timestamp.string(Date().addingTimeInterval(-Double(age.components.seconds)))
         return try await database.writer.write { connection in
-            try connection.run("DELETE FROM events WHERE at < ?", [.text(cutoff)])
+            try connection.run(
+                """
+                DELETE FROM events WHERE seq < COALESCE(
+                    (SELECT seq FROM events WHERE at >= ?1 ORDER BY seq LIMIT 1), (SELECT MAX(seq) + 1 FROM events))
+                """, [.text(cutoff)])
         }
     }
 
@@ -87,14 +96,20 @@ public final class EventLog: Sendable {
     /// The highest `seq` handed to subscribers.
     public var publishedSeq: Int64 { state.withLock { $0.published } }
 
+    /// Hands the transaction's events to subscribers. They come from the appends themselves (the only
+    /// way rows enter the log); should they not follow on from the last published `seq`, the log is
+    /// read back from there, so nothing is skipped.
     private func publishCommitted(_ connection: SQLiteConnection) {
         let (since, subscribers) = state.withLock { ($0.published, Array($0.subscribers.values)) }
-        guard let rows = try? connection.query(
-            "SELECT seq, type, topic, at, data FROM events WHERE seq > ? ORDER BY seq", [.integer(since)]),
-            let last = rows.last
-        else { return }
-        let events = rows.map(EventLog.event)
-        state.withLock { $0.published = Int64(last["seq"]?.int ?? Int(since)) }
+        var events = connection.transactionNotes.compactMap { $0 as? Event }
+        guard let first = events.first else { return }
+        if first.seq != since + 1 {
+            guard let rows = try? connection.query("SELECT seq, type, topic, at, data FROM events WHERE seq > ? ORDER BY seq", [.integer(since)])
+            else { return }
+            events = rows.map(EventLog.event)
+        }
+        guard let last = events.last else { return }
+        state.withLock { $0.published = last.seq }
         for event in events {
             for subscriber in subscribers { subscriber(event) }
         }

@@ -8,6 +8,11 @@ public final class SQLiteConnection {
     let handle: OpaquePointer
     private var statements: [String: SQLiteStatement] = [:]
 
+    /// What the writes of the open transaction leave for the code that observes its commit (the event
+    /// log keeps the events it appended here, so publishing them needs no read-back). ``Writer``
+    /// empties it when a transaction begins and drops the part of a job it rolls back.
+    public var transactionNotes: [any Sendable] = []
+
     /// A row as column name → value, for queries whose shape is read by name.
     public typealias Row = [String: SQLiteValue]
 
@@ -59,11 +64,12 @@ public final class SQLiteConnection {
         let statement = try statement(sql)
         try statement.bind(bindings)
         defer { sqlite3_reset(statement.handle) }
+        let names = statement.columnNames
         var rows: [Row] = []
         while try statement.step() {
-            var row = Row(minimumCapacity: statement.columnCount)
-            for index in 0..<statement.columnCount {
-                row[statement.columnName(index)] = statement.column(index)
+            var row = Row(minimumCapacity: names.count)
+            for (index, name) in names.enumerated() {
+                row[name] = statement.column(index)
             }
             rows.append(row)
         }

@@ -5,6 +5,9 @@ import CSQLite
 public final class SQLiteStatement {
     let handle: OpaquePointer
     let sql: String
+    /// The result columns' names, read once: a row keyed by name would otherwise make a `String` of
+    /// every column name again for every row.
+    let columnNames: [String]
     private unowned let connection: SQLiteConnection
 
     init(connection: SQLiteConnection, sql: String) throws(SQLiteError) {
@@ -14,6 +17,7 @@ public final class SQLiteStatement {
         self.handle = handle
         self.sql = sql
         self.connection = connection
+        columnNames = (0..<sqlite3_column_count(handle)).map { String(cString: sqlite3_column_name(handle, $0)) }
     }
 
     deinit { sqlite3_finalize(handle) }
@@ -44,19 +48,16 @@ public final class SQLiteStatement {
         }
     }
 
-    public var columnCount: Int { Int(sqlite3_column_count(handle)) }
-
-    public func columnName(_ index: Int) -> String {
-        String(cString: sqlite3_column_name(handle, Int32(index)))
-    }
-
     /// The value of column `index` in the current row.
     public func column(_ index: Int) -> SQLiteValue {
         let column = Int32(index)
         switch sqlite3_column_type(handle, column) {
         case SQLITE_INTEGER: return .integer(sqlite3_column_int64(handle, column))
         case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, column))
-        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(handle, column)))
+        case SQLITE_TEXT:
+            let count = Int(sqlite3_column_bytes(handle, column))
+            guard count > 0, let text = sqlite3_column_text(handle, column) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
         case SQLITE_BLOB:
             let count = Int(sqlite3_column_bytes(handle, column))
             guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return .blob([]) }
