@@ -25,11 +25,14 @@ private final class WriterState {
 
     /// Encodes a nested value, closing whatever containers it opened once it returns.
     func encodeValue<T: Encodable>(_ value: T) throws {
+        // The common leaves by exact type first: comparing metadata is far cheaper than the dynamic
+        // casts below, which every struct would otherwise pay for on its way to `default`. Each bit
+        // cast follows a check that `T` is that very type.
+        if T.self == String.self { return writeString(unsafeBitCast(value, to: String.self)) }
+        if T.self == Int.self { return writeInteger(Int64(unsafeBitCast(value, to: Int.self))) }
+        if T.self == Int64.self { return writeInteger(unsafeBitCast(value, to: Int64.self)) }
+        if T.self == Bool.self { return output.append(contentsOf: (unsafeBitCast(value, to: Bool.self) ? "true" : "false").utf8) }
         switch value {
-        case let string as String: writeString(string)
-        case let number as Int: output.append(contentsOf: String(number).utf8)
-        case let number as Int64: output.append(contentsOf: String(number).utf8)
-        case let flag as Bool: output.append(contentsOf: (flag ? "true" : "false").utf8)
         case let number as Double: try writeDouble(number)
         case let number as Float: try writeDouble(Double(number))
         case let number as any BinaryInteger: output.append(contentsOf: "\(number)".utf8)
@@ -90,12 +93,34 @@ private final class WriterState {
 
     func writeKey(_ key: String, depth: Int) {
         separate(depth: depth)
-        writeString(KeyCache.snakeCase(key))
-        output.append(UInt8(ascii: ":"))
+        output.append(contentsOf: KeyCache.encodedKey(key))
+    }
+
+    /// Decimal digits without going through `String`.
+    func writeInteger(_ value: Int64) {
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var index = buffer.count
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            output.append(contentsOf: buffer[index...])
+        }
     }
 
     func writeString(_ text: String) {
         output.append(UInt8(ascii: "\""))
+        var text = text
+        // Most strings need no escaping: copy them whole.
+        let plain = text.withUTF8 { bytes in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if plain { return output.append(UInt8(ascii: "\"")) }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -118,12 +143,22 @@ private final class WriterState {
     }
 }
 
-/// `camelCase` → `snake_case`, remembered per key (a handful of distinct keys recur forever).
+/// `camelCase` → `snake_case` keys, remembered encoded (a handful of distinct keys recur forever).
 private enum KeyCache {
-    private static let cache = Mutex<[String: String]>([:])
+    private static let encoded = Mutex<[String: [UInt8]]>([:])
+
+    /// `"snake_key":` as bytes, ready to append.
+    static func encodedKey(_ key: String) -> [UInt8] {
+        if let cached = encoded.withLock({ $0[key] }) { return cached }
+        let state = WriterState()
+        state.writeString(snakeCase(key))
+        state.output.append(UInt8(ascii: ":"))
+        // Keys of dictionaries come this way too and are data: remember only so many.
+        encoded.withLock { cache in if cache.count < 4096 { cache[key] = state.output } }
+        return state.output
+    }
 
     static func snakeCase(_ key: String) -> String {
-        if let cached = cache.withLock({ $0[key] }) { return cached }
         // As Foundation's convertToSnakeCase: a run of capitals is one word ("productID" → "product_id",
         // "HTTPServer" → "http_server").
         let characters = Array(key)
@@ -136,7 +171,6 @@ private enum KeyCache {
             }
             out += character.lowercased()
         }
-        cache.withLock { $0[key] = out }
         return out
     }
 }
