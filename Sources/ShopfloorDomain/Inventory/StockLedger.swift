@@ -32,10 +32,7 @@ public enum StockLedger {
     /// Applies `change` and returns the SKU's level afterwards.
     @discardableResult
     public static func apply(_ change: Change, _ connection: SQLiteConnection) throws -> InventoryLevel {
-        guard let threshold = try connection.query("SELECT low_stock_threshold FROM variants WHERE sku = ?", [.text(change.sku)]).first else {
-            throw InventoryError.unknownSKU(change.sku)
-        }
-        let before = try level(change.sku, connection)
+        guard let (before, threshold) = try levelAndThreshold(change.sku, connection) else { throw InventoryError.unknownSKU(change.sku) }
         guard change.onHandDelta != 0 || change.reservedDelta != 0 else { return before }
         let index = before.locations.firstIndex { $0.location == change.location.code }
         let onHand = index.map { before.locations[$0].onHand } ?? 0
@@ -71,7 +68,7 @@ public enum StockLedger {
         try EventLog.append(
             connection, type: "stock.changed", topic: topic,
             data: StockChanged(sku: change.sku, available: after.available, onHand: after.onHand, reserved: after.reserved, location: change.location.code))
-        if let threshold = threshold["low_stock_threshold"]?.int, before.available > threshold, after.available <= threshold {
+        if let threshold, before.available > threshold, after.available <= threshold {
             try EventLog.append(
                 connection, type: "stock.low", topic: topic,
                 data: StockChanged(sku: change.sku, available: after.available, onHand: after.onHand, reserved: after.reserved, location: change.location.code))
@@ -86,6 +83,23 @@ public enum StockLedger {
             SELECT l.code, l.fulfils_online, COALESCE(s.on_hand, 0) AS on_hand, COALESCE(s.reserved, 0) AS reserved
             FROM locations l LEFT JOIN stock_levels s ON s.location_id = l.id AND s.sku = ? ORDER BY l.created_at, l.code
             """, [.text(sku)])
+        return level(sku, rows)
+    }
+
+    /// The level and the SKU's low-stock threshold in one query, as every change needs both; `nil`
+    /// for a SKU no variant has.
+    private static func levelAndThreshold(_ sku: String, _ connection: SQLiteConnection) throws -> (InventoryLevel, Int?)? {
+        let rows = try connection.query(
+            """
+            SELECT l.code, l.fulfils_online, COALESCE(s.on_hand, 0) AS on_hand, COALESCE(s.reserved, 0) AS reserved, v.low_stock_threshold
+            FROM variants v CROSS JOIN locations l LEFT JOIN stock_levels s ON s.location_id = l.id AND s.sku = v.sku
+            WHERE v.sku = ? ORDER BY l.created_at, l.code
+            """, [.text(sku)])
+        guard let first = rows.first else { return nil }
+        return (level(sku, rows), first["low_stock_threshold"]?.int)
+    }
+
+    private static func level(_ sku: String, _ rows: [SQLiteConnection.Row]) -> InventoryLevel {
         var level = InventoryLevel(sku: sku, onHand: 0, reserved: 0, available: 0, locations: [])
         for row in rows {
             let onHand = row["on_hand"]?.int ?? 0
