@@ -34,7 +34,7 @@ public final class Application: Sendable {
         stock = StockRegistry(database: database, events: events)
         let inventory = InventoryService(database: database, stock: stock)
         let pricing = try PricingService(database: database)
-        carts = CartService(database: database, stock: stock, pricing: pricing, reservationTTL: configuration.reservationTTL)
+        carts = CartService(database: database, events: events, stock: stock, pricing: pricing, reservationTTL: configuration.reservationTTL)
         let orders = OrderService(database: database, stock: stock)
         let database = database
         let webhook = configuration.webhookSecret.map { PaymentWebhook(secret: $0, database: database) }

@@ -57,6 +57,41 @@ struct CartRoutesTests {
         }
     }
 
+    /// Line writes answer from the cart as memory holds it, not from a read of the store: every answer
+    /// must still be byte for byte what a read says, across a price change, checkout details, a
+    /// removal and a line added again.
+    @Test func lineWriteAnswersAreWhatAReadSays() async throws {
+        try await withShop { shop in
+            let product = try await shop.createProduct(makeProductJSON(skus: ["MEM-1", "MEM-2"], initialStock: ["main": 50]))
+            let cart = try decode(CartBody.self, try await shop.send("POST", "/v1/carts", key: nil, json: #"{"channel":"online"}"#))
+            func agreed(_ response: TestHTTPResponse, _ step: String) async throws -> CartBody {
+                #expect(response.status == 200, "\(step): \(response.bodyText)")
+                let read = try await shop.send("GET", "/v1/carts/\(cart.id)", key: nil)
+                #expect(response.bodyText == read.bodyText, "\(step)")
+                return try decode(CartBody.self, response)
+            }
+            let lines = "/v1/carts/\(cart.id)/lines"
+            _ = try await agreed(try await shop.send("POST", lines, key: nil, json: #"{"sku":"MEM-1","quantity":2,"customisation":{"b":1.50,"a":"x"}}"#), "add")
+            var body = try await agreed(try await shop.send("POST", lines, key: nil, json: #"{"sku":"MEM-2","quantity":1}"#), "second line")
+            let first = try #require(body.lines.first)
+
+            #expect(try await shop.send("PATCH", "/v1/products/\(product.id)", json: #"{"title":"Red Mug","variants":[{"sku":"MEM-1","price":{"amount":1500,"currency":"GBP"}}]}"#).status == 200)
+            let repriced = try await shop.send("PATCH", "\(lines)/\(first.id)", key: nil, json: #"{"quantity":3}"#)
+            _ = try await agreed(repriced, "after a price change")
+            #expect(repriced.bodyText.contains(#""title":"Red Mug""#) && repriced.bodyText.contains(#""amount":4500"#))
+
+            #expect(try await shop.send("PATCH", "/v1/carts/\(cart.id)", key: nil, json: #"{"email":"ada@example.com"}"#).status == 200)
+            let after = try await shop.send("POST", lines, key: nil, json: #"{"sku":"MEM-2","quantity":1}"#)
+            _ = try await agreed(after, "after checkout details")
+            #expect(after.bodyText.contains("ada@example.com"))
+
+            _ = try await agreed(try await shop.send("DELETE", "\(lines)/\(first.id)", key: nil), "remove")
+            body = try await agreed(try await shop.send("POST", lines, key: nil, json: #"{"sku":"MEM-1","quantity":1}"#), "add again")
+            #expect(body.lines.map(\.sku) == ["MEM-2", "MEM-1"])
+            #expect(body.lines.map(\.quantity) == [2, 1])
+        }
+    }
+
     @Test func customisationComesBackExactlyAsSent() async throws {
         try await withShop { shop in
             _ = try await shop.createProduct(makeProductJSON(skus: ["ENG-1"], initialStock: ["main": 3]))

@@ -332,12 +332,24 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
     }
 
     @Test func idleConnectionIsClosed() async throws {
-        // Long enough that a loaded machine still sends the first request in time.
-        try await withServer(configure: { $0.limits.idleTimeout = .milliseconds(4000) }) { running in
-            let client = try await running.connect()
-            defer { client.close() }
-            #expect(try await client.request("GET", "/once").status == 200)
-            #expect(try await client.readUntilClose() == [])
+        // The idle clock starts at accept, so on a machine busy with the other suites the client can
+        // lose the race to send its first request: such a try proves nothing and is made again.
+        for attempt in 1...3 {
+            var raced = false
+            try await withServer(configure: { $0.limits.idleTimeout = .milliseconds(2000) }) { running in
+                let client = try await running.connect()
+                defer { client.close() }
+                let first: TestHTTPResponse
+                do {
+                    first = try await client.request("GET", "/once")
+                } catch TestHTTPClient.Failure.closedMidResponse(let received) where received.isEmpty && attempt < 3 {
+                    raced = true
+                    return
+                }
+                #expect(first.status == 200)
+                #expect(try await client.readUntilClose() == [])
+            }
+            if !raced { return }
         }
     }
 

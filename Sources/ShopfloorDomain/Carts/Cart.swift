@@ -34,6 +34,19 @@ public struct Cart: Codable, Sendable, Equatable {
 
     /// Who counts as one customer for per-customer discount limits: the customer id, else the email.
     var customerKey: String? { customerId ?? email?.lowercased() }
+
+    /// The totals before pricing: subtotal and total are the sum of the lines, the rest zero.
+    static func unpricedTotals(of lines: [CartLine], currency: Currency) -> CartTotals {
+        let subtotal = Money(amount: lines.reduce(Int64(0)) { $0 + $1.lineTotal.amount }, currency: currency)
+        let zero = Money(amount: 0, currency: currency)
+        return CartTotals(subtotal: subtotal, discount: zero, shipping: zero, tax: zero, total: subtotal)
+    }
+
+    /// Replaces the lines and resets the totals to theirs, for pricing again.
+    mutating func setLines(_ lines: [CartLine]) {
+        self.lines = lines
+        totals = Cart.unpricedTotals(of: lines, currency: currency)
+    }
 }
 
 /// One SKU in a cart, with its units reserved.
@@ -46,6 +59,12 @@ public struct CartLine: Codable, Sendable, Equatable {
     public var lineTotal: Money
     /// Free JSON kept with the line for a longer checkout (an engraving, a guest list).
     public var customisation: JSONValue?
+
+    /// Sets the quantity and the line total with it.
+    mutating func setQuantity(_ quantity: Int) {
+        self.quantity = quantity
+        lineTotal = Money(amount: unitPrice.amount * Int64(quantity), currency: unitPrice.currency)
+    }
 }
 
 /// A cart's money, all in its currency's minor units.

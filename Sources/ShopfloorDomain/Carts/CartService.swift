@@ -18,17 +18,31 @@ public final class CartService: Sendable {
     /// The heap and the carts that have an entry in it: one entry per cart, so memory follows the
     /// number of active carts, not the number of writes.
     private let deadlines = Mutex((heap: ExpiryHeap(), scheduled: Set<String>()))
+    /// Open carts as the last line write under their lock left them (unpriced), so the next line write
+    /// starts from memory instead of reading the cart back. Only code holding a cart's lock reads or
+    /// fills an entry; every other change to a cart (checkout details, completion, closing) forgets
+    /// it, and a catalogue or location change forgets them all, since lines show titles and prices
+    /// read from the catalogue. The generation moves on with each of those, so a cart read before one
+    /// is never remembered after it.
+    private let remembered = Mutex((carts: [String: Cart](), generation: UInt64(0)))
+
+    /// Most carts remembered at once; past it memory starts again empty.
+    static let rememberedCarts = 10_000
 
     /// Most units of one SKU in one cart.
     public static let maxQuantity = 10_000
     /// Largest `customisation`, encoded.
     public static let maxCustomisationBytes = 16 * 1024
 
-    public init(database: Database, stock: StockRegistry, pricing: PricingService, reservationTTL: Duration) {
+    public init(database: Database, events: EventLog, stock: StockRegistry, pricing: PricingService, reservationTTL: Duration) {
         self.database = database
         self.stock = stock
         self.pricing = pricing
         ttl = reservationTTL
+        _ = events.subscribe { [weak self] event in
+            guard event.type.hasPrefix("product.") || event.type.hasPrefix("location.") else { return }
+            self?.forgetAll()
+        }
     }
 
     // MARK: Reads
@@ -90,8 +104,9 @@ public final class CartService: Sendable {
         try validate(quantity: quantity, customisation: customisation)
         return try await locks.withLock(id.rawValue) {
             // Everything the write depends on, read in one transaction.
+            let (memory, generation) = self.recall(id)
             let (cart, variant, locations) = try self.database.readers.read { connection in
-                let cart = try Self.open(id, connection)
+                let cart = try memory ?? Self.open(id, connection)
                 let variant = try Self.saleableVariant(sku, currency: cart.currency, connection)
                 return (cart, variant, try Self.reservationLocations(cart, connection))
             }
@@ -101,8 +116,8 @@ public final class CartService: Sendable {
             }
             let reactivated = try await self.reactivateIfExpired(cart, from: locations)
             let (expiresAt, expiresMs) = self.nextExpiry()
+            let now = Timestamp.now
             let lineID = existing?.id ?? CartLineID.make()
-            let position = cart.lines.count
             do {
                 try await self.stock.withStock(sku) { stock in
                     try await stock.reserve(quantity, from: locations, actor: "cart:\(id)") { connection, allocations in
@@ -112,12 +127,15 @@ public final class CartService: Sendable {
                                 "UPDATE cart_lines SET quantity = quantity + ?, customisation = COALESCE(?, customisation) WHERE id = ?",
                                 [.integer(Int64(quantity)), .optionalJSON(customisation), .text(existing.id.rawValue)])
                         } else {
+                            // After the last line, even when earlier ones were removed, so lines read back in the order added.
                             try connection.run(
-                                "INSERT INTO cart_lines (id, cart_id, position, sku, quantity, customisation) VALUES (?, ?, ?, ?, ?, ?)",
-                                [.text(lineID.rawValue), .text(id.rawValue), .integer(Int64(position)), .text(sku),
-                                 .integer(Int64(quantity)), .optionalJSON(customisation)])
+                                """
+                                INSERT INTO cart_lines (id, cart_id, position, sku, quantity, customisation)
+                                VALUES (?1, ?2, (SELECT COALESCE(MAX(position), -1) + 1 FROM cart_lines WHERE cart_id = ?2), ?3, ?4, ?5)
+                                """,
+                                [.text(lineID.rawValue), .text(id.rawValue), .text(sku), .integer(Int64(quantity)), .optionalJSON(customisation)])
                         }
-                        try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, connection)
+                        try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, connection)
                         try EventLog.append(
                             connection, type: existing == nil ? "cart.line_added" : "cart.line_updated", topic: "cart:\(id)",
                             data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: sku,
@@ -129,7 +147,18 @@ public final class CartService: Sendable {
                 throw error
             }
             self.schedule(id, at: expiresMs)
-            return try self.cart(id)!
+            // What was just committed, built from what was read under the same lock: no second read.
+            var lines = cart.lines
+            if let index = lines.firstIndex(where: { $0.id == lineID }) {
+                lines[index].setQuantity(lines[index].quantity + quantity)
+                if let customisation { lines[index].customisation = Self.stored(customisation) }
+            } else {
+                var line = CartLine(id: lineID, sku: sku, title: variant.title, quantity: 0, unitPrice: Money(amount: variant.price, currency: cart.currency),
+                                    lineTotal: Money(amount: 0, currency: cart.currency), customisation: customisation.map(Self.stored))
+                line.setQuantity(quantity)
+                lines.append(line)
+            }
+            return try self.committed(cart, lines: lines, touched: (expiresAt, now), generation: generation)
         }
     }
 
@@ -138,8 +167,9 @@ public final class CartService: Sendable {
         try validate(quantity: quantity ?? 1, customisation: customisation)
         guard quantity != nil || customisation != nil else { throw ValidationError(field: "quantity", detail: "give quantity or customisation") }
         return try await locks.withLock(id.rawValue) {
+            let (memory, generation) = self.recall(id)
             let (cart, line, locations, held) = try self.database.readers.read { connection in
-                let cart = try Self.open(id, connection)
+                let cart = try memory ?? Self.open(id, connection)
                 guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
                 let taking = quantity.map { line.quantity - $0 } ?? 0
                 let held = taking > 0 ? try Self.reservations(of: id, sku: line.sku, taking: taking, connection) : []
@@ -147,13 +177,14 @@ public final class CartService: Sendable {
             }
             let reactivated = try await self.reactivateIfExpired(cart, from: locations)
             let (expiresAt, expiresMs) = self.nextExpiry()
+            let now = Timestamp.now
             let newQuantity = quantity ?? line.quantity
             let delta = newQuantity - line.quantity
             let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
                 try connection.run(
                     "UPDATE cart_lines SET quantity = ?, customisation = COALESCE(?, customisation) WHERE id = ?",
                     [.integer(Int64(newQuantity)), .optionalJSON(customisation), .text(lineID.rawValue)])
-                try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, connection)
+                try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, connection)
                 try EventLog.append(
                     connection, type: "cart.line_updated", topic: "cart:\(id)",
                     data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: newQuantity, title: line.title))
@@ -184,23 +215,30 @@ public final class CartService: Sendable {
                 throw error
             }
             self.schedule(id, at: expiresMs)
-            return try self.cart(id)!
+            var lines = cart.lines
+            if let index = lines.firstIndex(where: { $0.id == lineID }) {
+                lines[index].setQuantity(newQuantity)
+                if let customisation { lines[index].customisation = Self.stored(customisation) }
+            }
+            return try self.committed(cart, lines: lines, touched: (expiresAt, now), generation: generation)
         }
     }
 
     /// Removes a line and returns its units to stock.
     public func removeLine(_ id: CartID, line lineID: CartLineID) async throws -> Cart {
         try await locks.withLock(id.rawValue) {
+            let (memory, generation) = self.recall(id)
             let (cart, line, allocations) = try self.database.readers.read { connection in
-                let cart = try Self.open(id, connection)
+                let cart = try memory ?? Self.open(id, connection)
                 guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
                 return (cart, line, try Self.reservations(of: id, sku: line.sku, taking: nil, connection))
             }
             let (expiresAt, expiresMs) = self.nextExpiry()
+            let now = Timestamp.now
             let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
                 try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ?", [.text(id.rawValue), .text(line.sku)])
                 try connection.run("DELETE FROM cart_lines WHERE id = ?", [.text(lineID.rawValue)])
-                if cart.status == .active { try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, connection) }
+                if cart.status == .active { try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, connection) }
                 try EventLog.append(
                     connection, type: "cart.line_removed", topic: "cart:\(id)",
                     data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: 0, title: line.title))
@@ -212,8 +250,10 @@ public final class CartService: Sendable {
                     try await stock.release(allocations, actor: "cart:\(id)", record: record)
                 }
             }
-            if cart.status == .active { self.schedule(id, at: expiresMs) }
-            return try self.cart(id)!
+            let lines = cart.lines.filter { $0.id != lineID }
+            guard cart.status == .active else { return try self.committed(cart, lines: lines, touched: nil, generation: generation) }
+            self.schedule(id, at: expiresMs)
+            return try self.committed(cart, lines: lines, touched: (expiresAt, now), generation: generation)
         }
     }
 
@@ -281,7 +321,54 @@ public final class CartService: Sendable {
 
     // MARK: Helpers
 
+    /// `cart` as a write under its lock has just left it (these lines and, if the write touched it,
+    /// active with the new times): remembered for the next write, and priced for the answer.
+    private func committed(_ cart: Cart, lines: [CartLine], touched: (expiresAt: String, updatedAt: String)?, generation: UInt64) throws -> Cart {
+        var cart = cart
+        if let touched {
+            cart.status = .active
+            cart.expiresAt = touched.expiresAt
+            cart.updatedAt = touched.updatedAt
+        }
+        cart.setLines(lines)
+        let committed = cart
+        remembered.withLock { memory in
+            // Something may have changed what this write read (a product): whatever memory held for
+            // the cart is older still, so it goes too.
+            guard memory.generation == generation else { return memory.carts[committed.id.rawValue] = nil }
+            if memory.carts.count >= Self.rememberedCarts && memory.carts[committed.id.rawValue] == nil { memory.carts.removeAll() }
+            memory.carts[committed.id.rawValue] = committed
+        }
+        return try pricing.price(committed)
+    }
+
+    /// Under the cart's lock: the cart as its last line write left it, if remembered, and the
+    /// generation to remember it under after this write.
+    private func recall(_ id: CartID) -> (cart: Cart?, generation: UInt64) {
+        remembered.withLock { ($0.carts[id.rawValue], $0.generation) }
+    }
+
+    /// Under the cart's lock, before changing the cart other than through a line write (the lock
+    /// keeps any line write of this cart from remembering it meanwhile).
+    func forget(_ id: CartID) {
+        _ = remembered.withLock { $0.carts.removeValue(forKey: id.rawValue) }
+    }
+
+    private func forgetAll() {
+        remembered.withLock { memory in
+            memory.carts.removeAll()
+            memory.generation &+= 1
+        }
+    }
+
+    /// A customisation as it reads back from the store (encoded, then parsed), so an answer built in
+    /// memory says exactly what a later read will.
+    private static func stored(_ customisation: JSONValue) -> JSONValue {
+        (try? JSONCoding.encode(customisation)).flatMap { try? JSONParser.parse($0) } ?? customisation
+    }
+
     func close(_ id: CartID, as status: Cart.Status, event: String) async throws {
+        forget(id)
         try await releaseReservations(of: id, closingAs: (status, event))
     }
 
@@ -351,12 +438,13 @@ public final class CartService: Sendable {
 
     private struct SaleableVariant {
         var title: String
+        var price: Int64
     }
 
     private static func saleableVariant(_ sku: String, currency: Currency, _ connection: SQLiteConnection) throws -> SaleableVariant {
         guard let row = try connection.query(
             """
-            SELECT v.title AS variant_title, v.price_currency, p.title AS product_title, p.status
+            SELECT v.title AS variant_title, v.price_amount, v.price_currency, p.title AS product_title, p.status
             FROM variants v JOIN products p ON p.seq = v.product_seq WHERE v.sku = ?
             """, [.text(sku)]).first
         else { throw InventoryError.unknownSKU(sku) }
@@ -365,7 +453,8 @@ public final class CartService: Sendable {
         guard priceCurrency == currency.code else {
             throw CartError.currencyMismatch(sku: sku, cart: currency.code, price: priceCurrency)
         }
-        return SaleableVariant(title: Self.title(product: row["product_title"]?.string, variant: row["variant_title"]?.string))
+        return SaleableVariant(title: Self.title(product: row["product_title"]?.string, variant: row["variant_title"]?.string),
+                               price: Int64(row["price_amount"]?.int ?? 0))
     }
 
     /// Where a cart's units come from: its till's location, or every location that fulfils online.
@@ -427,10 +516,10 @@ public final class CartService: Sendable {
         Int64(Date().timeIntervalSince1970 * 1000)
     }
 
-    static func touch(_ id: CartID, expiresAt: String, expiresMs: Int64, _ connection: SQLiteConnection) throws {
+    static func touch(_ id: CartID, expiresAt: String, expiresMs: Int64, updatedAt: String = Timestamp.now, _ connection: SQLiteConnection) throws {
         try connection.run(
             "UPDATE carts SET status = 'active', expires_at = ?, expires_at_ms = ?, updated_at = ? WHERE id = ?",
-            [.text(expiresAt), .integer(expiresMs), .text(Timestamp.now), .text(id.rawValue)])
+            [.text(expiresAt), .integer(expiresMs), .text(updatedAt), .text(id.rawValue)])
     }
 
     private static func addReservations(_ allocations: [Allocation], cart: CartID, sku: String, _ connection: SQLiteConnection) throws {
@@ -478,8 +567,6 @@ public final class CartService: Sendable {
                 unitPrice: Money(amount: price, currency: currency), lineTotal: Money(amount: price * Int64(quantity), currency: currency),
                 customisation: line["customisation"]?.string.flatMap { try? JSONParser.parse(Array($0.utf8)) })
         }
-        let subtotal = lines.reduce(Int64(0)) { $0 + $1.lineTotal.amount }
-        let zero = Money(amount: 0, currency: currency)
         return Cart(
             id: id, channel: Cart.Channel(rawValue: row["channel"]?.string ?? "") ?? .online,
             status: Cart.Status(rawValue: row["status"]?.string ?? "") ?? .expired, location: row["location_code"]?.string,
@@ -489,9 +576,7 @@ public final class CartService: Sendable {
             billingAddress: try row["billing_address"]?.string.map { try JSONCoding.decode(Address.self, from: Array($0.utf8)) },
             shippingMethod: row["shipping_method_id"]?.string,
             discountCodes: try JSONCoding.decode([String].self, from: Array((row["discount_codes"]?.string ?? "[]").utf8)),
-            lines: lines,
-            totals: CartTotals(subtotal: Money(amount: subtotal, currency: currency), discount: zero, shipping: zero, tax: zero,
-                               total: Money(amount: subtotal, currency: currency)),
+            lines: lines, totals: Cart.unpricedTotals(of: lines, currency: currency),
             expiresAt: row["expires_at"]?.string ?? "", createdAt: row["created_at"]?.string ?? "", updatedAt: row["updated_at"]?.string ?? "")
     }
 }

@@ -56,6 +56,7 @@ public final class CheckoutService: Sendable {
         }
         try validator.throwIfAny()
         return try await carts.locks.withLock(id.rawValue) {
+            self.carts.forget(id)
             var cart = try self.carts.open(id)
             let previousStep = cart.checkoutStep
             if let email = details.email { cart.email = email }
@@ -127,6 +128,7 @@ public final class CheckoutService: Sendable {
 
     private func completeLocked(_ id: CartID, payment: PaymentRequest, provider: any PaymentProvider, payer: Principal?,
                                 idempotencyKey: String?) async throws -> Order {
+        carts.forget(id)
         guard let loaded = try database.readers.read({ try CartService.load(id, $0) }) else { throw CartError.notFound(id.rawValue) }
         if loaded.status == .completed, let order = try orders.order(forCart: id) { throw CheckoutError.alreadyCompleted(orderID: order.id.rawValue) }
         guard loaded.status == .active || loaded.status == .expired else { throw CartError.closed(id: id.rawValue, status: loaded.status) }

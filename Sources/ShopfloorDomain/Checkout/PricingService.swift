@@ -230,9 +230,19 @@ public final class PricingService: Sendable {
 
     /// The cart with its totals worked out; codes that no longer apply are left out of the sums.
     func price(_ cart: Cart, connection: SQLiteConnection) throws -> Cart {
+        try price(cart) { try Self.uses(of: $0, by: cart.customerKey, connection) }
+    }
+
+    /// As ``price(_:connection:)`` for a cart already in memory: the store is read only if a discount
+    /// limits uses per customer.
+    func price(_ cart: Cart) throws -> Cart {
+        try price(cart) { discount in try database.readers.read { try Self.uses(of: discount, by: cart.customerKey, $0) } }
+    }
+
+    private func price(_ cart: Cart, usesByCustomer: (Discount) throws -> Int) throws -> Cart {
         var cart = cart
         let rules = rules
-        let discounts = try self.discounts(for: cart, strict: false) { try Self.uses(of: $0, by: cart.customerKey, connection) }
+        let discounts = try self.discounts(for: cart, strict: false, usesByCustomer: usesByCustomer)
         let method = cart.shippingMethod.flatMap { id in rules.shippingMethods.first { $0.id.rawValue == id } }
         let (country, region) = taxPlace(cart, method: method, settings: rules.settings)
         let rate = rules.taxRate(country: country, region: region)?.rateBp ?? 0
