@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The hot-SKU cart loop driven by wrk (bench/reserve.lua), so the client takes little of the machine:
+# makes a product with one SKU and a large stock, CARTS carts, then wrk adds one unit to a cart and
+# removes the line again, over and over, on CONNS connections. Prints one markdown table row and
+# checks that `reserved` afterwards equals the units left in carts.
+#
+#   bench/reserve_wrk.sh URL ADMIN_KEY [--duration 10s] [--conns 256] [--carts 600]
+#
+# Loopback URLs only; stops by itself.
+set -euo pipefail
+
+url=$1 key=$2; shift 2
+duration=10s conns=256 carts=600
+while [ $# -gt 0 ]; do
+  case $1 in
+    --duration) duration=$2; shift 2 ;;
+    --conns) conns=$2; shift 2 ;;
+    --carts) carts=$2; shift 2 ;;
+    *) echo "reserve_wrk.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+case $url in http://127.*|http://localhost*|http://\[::1\]*) ;; *) echo "reserve_wrk.sh: loopback URLs only" >&2; exit 2 ;; esac
+
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d -t shopfloor-reserve.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+sku=WRK-HOT-$$-$RANDOM
+
+python3 - "$url" "$key" "$sku" "$carts" >"$work/carts.txt" <<'PY'
+import json, sys, urllib.request
+url, key, sku, carts = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def call(path, body, auth=True):
+    headers = {"Content-Type": "application/json"}
+    if auth:
+        headers["Authorization"] = f"Bearer {key}"
+    request = urllib.request.Request(url + path, data=json.dumps(body).encode(), headers=headers)
+    return json.load(urllib.request.urlopen(request))
+call("/v1/products", {"title": "Hot", "status": "active", "variants": [{"sku": sku, "price": {"amount": 1299, "currency": "GBP"}}]})
+call(f"/v1/inventory/{sku}/adjustments", {"delta": 1000000, "reason": "received"})
+for _ in range(carts):
+    print(call("/v1/carts", {"channel": "online"}, auth=False)["id"])
+PY
+
+out=$(WRK_CARTS="$work/carts.txt" WRK_SKU=$sku WRK_THREADS=2 wrk -t2 -c"$conns" -d"$duration" -s "$here/reserve.lua" "$url")
+result=$(tail -1 <<<"$out")
+
+python3 - "$url" "$key" "$sku" "$result" "$conns" "$work/carts.txt" <<'PY'
+import json, sys, urllib.request
+url, key, sku, result, conns, carts = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5], sys.argv[6]
+def get(path):
+    request = urllib.request.Request(url + path, headers={"Authorization": f"Bearer {key}"})
+    return json.load(urllib.request.urlopen(request))
+held = 0
+for cart in open(carts).read().split():
+    held += sum(line["quantity"] for line in get(f"/v1/carts/{cart}")["lines"] if line["sku"] == sku)
+reserved = get(f"/v1/inventory/{sku}")["reserved"]
+books = "reserved = units in carts" if reserved == held else f"MISMATCH reserved {reserved} vs {held} in carts"
+print(f"| wrk + bench/reserve.lua | {conns} | {result['requests'] / result['seconds']:,.0f} | {result['p50_ms']:.1f} "
+      f"| {result['p99_ms']:.1f} | {result['errors']} | {books} |")
+PY
