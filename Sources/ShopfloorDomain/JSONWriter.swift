@@ -10,8 +10,104 @@ struct JSONWriter {
     /// Encodes `value` as compact JSON.
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let state = WriterState()
-        try state.encodeValue(value)
+        if let direct = value as? any DirectJSONEncodable {
+            var object = JSONObjectWriter(state)
+            try direct.writeJSON(into: &object)
+            object.close()
+        } else {
+            try state.encodeValue(value)
+        }
         return state.output
+    }
+}
+
+/// A type that writes its JSON object by hand when it is the whole body, skipping `Encoder`'s boxed
+/// containers: for the few bodies on the hottest paths (a cart, answered on every cart write). It
+/// must write exactly what its `Encodable` conformance writes; a test holds each such type to that.
+protocol DirectJSONEncodable: Encodable {
+    func writeJSON(into object: inout JSONObjectWriter) throws
+}
+
+/// Writes the members of one JSON object, with keys given as they appear (already `snake_case`).
+struct JSONObjectWriter {
+    fileprivate let state: WriterState
+    private var empty = true
+
+    fileprivate init(_ state: WriterState) {
+        self.state = state
+        state.output.append(UInt8(ascii: "{"))
+    }
+
+    fileprivate func close() { state.output.append(UInt8(ascii: "}")) }
+
+    private mutating func key(_ name: String) {
+        if !empty { state.output.append(UInt8(ascii: ",")) }
+        empty = false
+        state.writeString(name)
+        state.output.append(UInt8(ascii: ":"))
+    }
+
+    mutating func string(_ name: String, _ value: String) {
+        key(name)
+        state.writeString(value)
+    }
+
+    /// Left out when `nil`, as `encodeIfPresent` does.
+    mutating func string(_ name: String, ifPresent value: String?) {
+        if let value { string(name, value) }
+    }
+
+    mutating func integer(_ name: String, _ value: Int64) {
+        key(name)
+        state.writeInteger(value)
+    }
+
+    /// Any other value, through the `Encoder`.
+    mutating func value<T: Encodable>(_ name: String, ifPresent value: T?) throws {
+        guard let value else { return }
+        key(name)
+        try state.encodeValue(value)
+    }
+
+    mutating func object(_ name: String, _ body: (inout JSONObjectWriter) throws -> Void) rethrows {
+        key(name)
+        var nested = JSONObjectWriter(state)
+        try body(&nested)
+        nested.close()
+    }
+
+    /// An array of what `element` writes for each item, through the ``JSONArrayWriter`` it is given.
+    mutating func array<Items: Sequence>(_ name: String, _ items: Items, _ element: (Items.Element, inout JSONArrayWriter) throws -> Void) rethrows {
+        key(name)
+        state.output.append(UInt8(ascii: "["))
+        var array = JSONArrayWriter(state: state)
+        for item in items { try element(item, &array) }
+        state.output.append(UInt8(ascii: "]"))
+    }
+}
+
+/// Writes the elements of one JSON array for a ``JSONObjectWriter``.
+struct JSONArrayWriter {
+    fileprivate let state: WriterState
+    private var empty = true
+
+    fileprivate init(state: WriterState) { self.state = state }
+
+    private mutating func separate() {
+        if !empty { state.output.append(UInt8(ascii: ",")) }
+        empty = false
+    }
+
+    mutating func string(_ value: String) {
+        separate()
+        state.writeString(value)
+    }
+
+    mutating func object(_ body: (inout JSONObjectWriter) throws -> Void) rethrows {
+        separate()
+        var object = JSONObjectWriter(state)
+        try body(&object)
+        object.close()
     }
 }
 
