@@ -6,7 +6,8 @@ import Synchronization
 /// Guarantee: every write closure runs on the writer thread, one at a time, inside a transaction;
 /// its caller resumes only after that transaction has committed to disk (`synchronous=FULL`), so
 /// nothing acknowledged to a client is lost on a crash. Closures queued together share one
-/// transaction (and one fsync), each in its own savepoint, so a failing closure is rolled back alone.
+/// transaction (and one fsync), and a failing closure is rolled back alone: the batch runs again with
+/// a savepoint per closure (``commit(_:)``).
 ///
 /// Rule: the connection is valid only inside the closure; do not keep it, and do not call the writer
 /// from inside a write (that would wait for itself).
@@ -110,24 +111,24 @@ public final class Writer: @unchecked Sendable {
         finished.signal()
     }
 
+    /// Commits the batch in one transaction. First without savepoints, which cost a statement each
+    /// way and a copy of every page a job touches; only if a job fails is that attempt rolled back and
+    /// the batch run again with a savepoint per job, so the failure takes nothing else with it. A job
+    /// may therefore run twice: write closures change nothing but the database (and the transaction's
+    /// notes, which go with a rollback) before they return.
     private func commit(_ batch: [Job]) {
         var outcomes: [(any Error)?] = []
         outcomes.reserveCapacity(batch.count)
         do {
-            connection.transactionNotes.removeAll(keepingCapacity: true)
-            try connection.run("BEGIN IMMEDIATE")
-            for job in batch {
-                let notes = connection.transactionNotes.count
-                try connection.run("SAVEPOINT job")
-                let error = job.perform(connection)
-                if error != nil {
-                    try connection.run("ROLLBACK TO job")
-                    connection.transactionNotes.removeSubrange(notes...)
+            if try !attempt(batch, savepoints: false, outcomes: &outcomes) {
+                outcomes.removeAll(keepingCapacity: true)
+                // A job alone has failed already, and there is nothing else to commit.
+                if batch.count == 1 {
+                    batch[0].finish(nil)
+                    return
                 }
-                try connection.run("RELEASE job")
-                outcomes.append(error)
+                _ = try attempt(batch, savepoints: true, outcomes: &outcomes)
             }
-            try connection.run("COMMIT")
             for observer in commitObservers.withLock({ $0 }) { observer(connection) }
             connection.transactionNotes.removeAll(keepingCapacity: true)
         } catch {
@@ -137,5 +138,29 @@ public final class Writer: @unchecked Sendable {
             return
         }
         for (job, error) in zip(batch, outcomes) { job.finish(error) }
+    }
+
+    /// Runs the batch and commits. Without savepoints it stops at the first failing job, rolls
+    /// everything back and returns `false`; with them a failing job is rolled back alone.
+    private func attempt(_ batch: [Job], savepoints: Bool, outcomes: inout [(any Error)?]) throws -> Bool {
+        connection.transactionNotes.removeAll(keepingCapacity: true)
+        try connection.run("BEGIN IMMEDIATE")
+        for job in batch {
+            let notes = connection.transactionNotes.count
+            if savepoints { try connection.run("SAVEPOINT job") }
+            let error = job.perform(connection)
+            if error != nil {
+                guard savepoints else {
+                    try connection.run("ROLLBACK")
+                    return false
+                }
+                try connection.run("ROLLBACK TO job")
+                connection.transactionNotes.removeSubrange(notes...)
+            }
+            if savepoints { try connection.run("RELEASE job") }
+            outcomes.append(error)
+        }
+        try connection.run("COMMIT")
+        return true
     }
 }
