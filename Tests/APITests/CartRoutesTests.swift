@@ -92,6 +92,42 @@ struct CartRoutesTests {
         }
     }
 
+    /// A cart remembers where its units are held; releasing part of a line over two locations takes
+    /// from the one holding most, and the store's numbers follow memory's exactly.
+    @Test func partReleasesOverTwoLocationsTakeFromTheLargestHolding() async throws {
+        struct Level: Decodable {
+            var reserved: Int
+            var locations: [At]
+            struct At: Decodable, Equatable {
+                var location: String
+                var reserved: Int
+            }
+        }
+        try await withShop { shop in
+            try await shop.createLocation(code: "north", fulfilsOnline: true)
+            _ = try await shop.createProduct(makeProductJSON(skus: ["SPLIT-1"]))
+            #expect(try await shop.adjust("SPLIT-1", delta: 3, location: "main").status == 200)
+            #expect(try await shop.adjust("SPLIT-1", delta: 2, location: "north").status == 200)
+            let cart = try decode(CartBody.self, try await shop.send("POST", "/v1/carts", key: nil, json: #"{"channel":"online"}"#))
+            func reserved() async throws -> [String: Int] {
+                let level = try await shop.send("GET", "/v1/inventory/SPLIT-1").decoded(Level.self)
+                return Dictionary(uniqueKeysWithValues: level.locations.map { ($0.location, $0.reserved) })
+            }
+            let lines = "/v1/carts/\(cart.id)/lines"
+            let added = try decode(CartBody.self, try await shop.send("POST", lines, key: nil, json: #"{"sku":"SPLIT-1","quantity":4}"#))
+            let line = try #require(added.lines.first)
+            #expect(try await reserved() == ["main": 3, "north": 1])
+            #expect(try await shop.send("PATCH", "\(lines)/\(line.id)", key: nil, json: #"{"quantity":2}"#).status == 200)
+            #expect(try await reserved() == ["main": 1, "north": 1])
+            #expect(try await shop.send("PATCH", "\(lines)/\(line.id)", key: nil, json: #"{"quantity":5}"#).status == 200)
+            #expect(try await reserved() == ["main": 3, "north": 2])
+            #expect(try await shop.send("PATCH", "\(lines)/\(line.id)", key: nil, json: #"{"quantity":1}"#).status == 200)
+            #expect(try await reserved() == ["main": 0, "north": 1])
+            #expect(try await shop.send("DELETE", "\(lines)/\(line.id)", key: nil).status == 200)
+            #expect(try await reserved() == ["main": 0, "north": 0])
+        }
+    }
+
     @Test func customisationComesBackExactlyAsSent() async throws {
         try await withShop { shop in
             _ = try await shop.createProduct(makeProductJSON(skus: ["ENG-1"], initialStock: ["main": 3]))

@@ -30,4 +30,11 @@ struct CartJSONTests {
             #expect(direct == Array(encoded.dropFirst().dropLast()), "round \(round)")
         }
     }
+
+    @Test func handWrittenEventPayloadsAreTheEncodableOnes() throws {
+        let line = LineEvent(cartId: "cart_1", lineId: "line_1", sku: "MUG-\"1\"", quantity: 3, title: "Mug — blue\n")
+        #expect(try JSONCoding.encode(line) == Array(try JSONCoding.encode([line]).dropFirst().dropLast()))
+        let stock = StockChanged(sku: "MUG-1", available: -2, onHand: 0, reserved: 2, location: "main")
+        #expect(try JSONCoding.encode(stock) == Array(try JSONCoding.encode([stock]).dropFirst().dropLast()))
+    }
 }

@@ -45,7 +45,7 @@ struct EventLogTests {
         #expect(try await log.prune(olderThan: .seconds(86_400)) == 0)
 
         try await store.database.writer.write { connection in
-            try connection.run("INSERT INTO events (type, topic, at, data) VALUES ('test.old', 'test', '2020-01-03T00:00:00Z', '{}')")
+            _ = try connection.run("INSERT INTO events (type, topic, at, data) VALUES ('test.old', 'test', '2020-01-03T00:00:00Z', '{}')")
         }
         // A cutoff after every event: the whole log goes, the fresh event and the one out of order alike.
         #expect(try await log.prune(olderThan: .seconds(-3600)) == 2)

@@ -18,16 +18,8 @@ public final class CartService: Sendable {
     /// The heap and the carts that have an entry in it: one entry per cart, so memory follows the
     /// number of active carts, not the number of writes.
     private let deadlines = Mutex((heap: ExpiryHeap(), scheduled: Set<String>()))
-    /// Open carts as the last line write under their lock left them (unpriced), so the next line write
-    /// starts from memory instead of reading the cart back. Only code holding a cart's lock reads or
-    /// fills an entry; every other change to a cart (checkout details, completion, closing) forgets
-    /// it, and a catalogue or location change forgets them all, since lines show titles and prices
-    /// read from the catalogue. The generation moves on with each of those, so a cart read before one
-    /// is never remembered after it.
-    private let remembered = Mutex((carts: [String: Cart](), generation: UInt64(0)))
-
-    /// Most carts remembered at once; past it memory starts again empty.
-    static let rememberedCarts = 10_000
+    /// What line writes leave for the next one, so a write to a warm cart reads nothing first.
+    private let memory = CartMemory()
 
     /// Most units of one SKU in one cart.
     public static let maxQuantity = 10_000
@@ -41,7 +33,7 @@ public final class CartService: Sendable {
         ttl = reservationTTL
         _ = events.subscribe { [weak self] event in
             guard event.type.hasPrefix("product.") || event.type.hasPrefix("location.") else { return }
-            self?.forgetAll()
+            self?.memory.forgetAll()
         }
     }
 
@@ -103,12 +95,12 @@ public final class CartService: Sendable {
     public func addLine(_ id: CartID, sku: String, quantity: Int, customisation: JSONValue?) async throws -> Cart {
         try validate(quantity: quantity, customisation: customisation)
         return try await locks.withLock(id.rawValue) {
-            // Everything the write depends on, read in one transaction.
-            let (memory, generation) = self.recall(id)
-            let (cart, variant, locations) = try self.database.readers.read { connection in
-                let cart = try memory ?? Self.open(id, connection)
-                let variant = try Self.saleableVariant(sku, currency: cart.currency, connection)
-                return (cart, variant, try Self.reservationLocations(cart, connection))
+            let context = try self.context(id, variant: sku)
+            let (cart, locations) = (context.cart, context.locations)
+            guard let variant = context.variant else { throw InventoryError.unknownSKU(sku) }
+            guard variant.active else { throw CartError.notForSale(sku) }
+            guard variant.currency == cart.currency.code else {
+                throw CartError.currencyMismatch(sku: sku, cart: cart.currency.code, price: variant.currency)
             }
             let existing = cart.lines.first { $0.sku == sku }
             guard (existing?.quantity ?? 0) + quantity <= Self.maxQuantity else {
@@ -118,8 +110,9 @@ public final class CartService: Sendable {
             let (expiresAt, expiresMs) = self.nextExpiry()
             let now = Timestamp.now
             let lineID = existing?.id ?? CartLineID.make()
+            let taken: [Allocation]
             do {
-                try await self.stock.withStock(sku) { stock in
+                taken = try await self.stock.withStock(sku) { stock in
                     try await stock.reserve(quantity, from: locations, actor: "cart:\(id)") { connection, allocations in
                         try Self.addReservations(allocations, cart: id, sku: sku, connection)
                         if let existing {
@@ -140,10 +133,11 @@ public final class CartService: Sendable {
                             connection, type: existing == nil ? "cart.line_added" : "cart.line_updated", topic: "cart:\(id)",
                             data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: sku,
                                             quantity: (existing?.quantity ?? 0) + quantity, title: variant.title))
+                        return allocations
                     }
                 }
             } catch {
-                if reactivated { try await self.releaseReservations(of: id) }
+                if reactivated != nil { try await self.releaseReservations(of: id) }
                 throw error
             }
             self.schedule(id, at: expiresMs)
@@ -158,7 +152,9 @@ public final class CartService: Sendable {
                 line.setQuantity(quantity)
                 lines.append(line)
             }
-            return try self.committed(cart, lines: lines, touched: (expiresAt, now), generation: generation)
+            var held = reactivated ?? context.held
+            held[sku] = (held[sku] ?? []).adding(taken)
+            return try self.committed(cart, lines: lines, held: held, touched: (expiresAt, now), generation: context.generation)
         }
     }
 
@@ -167,15 +163,12 @@ public final class CartService: Sendable {
         try validate(quantity: quantity ?? 1, customisation: customisation)
         guard quantity != nil || customisation != nil else { throw ValidationError(field: "quantity", detail: "give quantity or customisation") }
         return try await locks.withLock(id.rawValue) {
-            let (memory, generation) = self.recall(id)
-            let (cart, line, locations, held) = try self.database.readers.read { connection in
-                let cart = try memory ?? Self.open(id, connection)
-                guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
-                let taking = quantity.map { line.quantity - $0 } ?? 0
-                let held = taking > 0 ? try Self.reservations(of: id, sku: line.sku, taking: taking, connection) : []
-                return (cart, line, try Self.reservationLocations(cart, connection), held)
-            }
+            let context = try self.context(id, variant: nil)
+            let (cart, locations) = (context.cart, context.locations)
+            guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
             let reactivated = try await self.reactivateIfExpired(cart, from: locations)
+            // An expired cart held nothing when it was read; it holds its lines again now.
+            var held = reactivated ?? context.held
             let (expiresAt, expiresMs) = self.nextExpiry()
             let now = Timestamp.now
             let newQuantity = quantity ?? line.quantity
@@ -191,27 +184,28 @@ public final class CartService: Sendable {
             }
             do {
                 if delta > 0 {
-                    try await self.stock.withStock(line.sku) { stock in
+                    let taken = try await self.stock.withStock(line.sku) { stock in
                         try await stock.reserve(delta, from: locations, actor: "cart:\(id)") { connection, allocations in
                             try Self.addReservations(allocations, cart: id, sku: line.sku, connection)
                             try record(connection)
+                            return allocations
                         }
                     }
+                    held[line.sku] = (held[line.sku] ?? []).adding(taken)
                 } else if delta < 0 {
-                    // An expired cart held nothing when it was read; it holds its lines again now.
-                    let allocations = reactivated
-                        ? try self.database.readers.read { try Self.reservations(of: id, sku: line.sku, taking: -delta, $0) } : held
+                    let allocations = (held[line.sku] ?? []).taking(-delta)
                     try await self.stock.withStock(line.sku) { stock in
                         try await stock.release(allocations, actor: "cart:\(id)") { connection in
                             try Self.removeReservations(allocations, cart: id, sku: line.sku, connection)
                             try record(connection)
                         }
                     }
+                    held[line.sku] = (held[line.sku] ?? []).adding(allocations, sign: -1)
                 } else {
                     try await self.database.writer.write(record)
                 }
             } catch {
-                if reactivated { try await self.releaseReservations(of: id) }
+                if reactivated != nil { try await self.releaseReservations(of: id) }
                 throw error
             }
             self.schedule(id, at: expiresMs)
@@ -220,19 +214,17 @@ public final class CartService: Sendable {
                 lines[index].setQuantity(newQuantity)
                 if let customisation { lines[index].customisation = Self.stored(customisation) }
             }
-            return try self.committed(cart, lines: lines, touched: (expiresAt, now), generation: generation)
+            return try self.committed(cart, lines: lines, held: held, touched: (expiresAt, now), generation: context.generation)
         }
     }
 
     /// Removes a line and returns its units to stock.
     public func removeLine(_ id: CartID, line lineID: CartLineID) async throws -> Cart {
         try await locks.withLock(id.rawValue) {
-            let (memory, generation) = self.recall(id)
-            let (cart, line, allocations) = try self.database.readers.read { connection in
-                let cart = try memory ?? Self.open(id, connection)
-                guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
-                return (cart, line, try Self.reservations(of: id, sku: line.sku, taking: nil, connection))
-            }
+            let context = try self.context(id, variant: nil)
+            let cart = context.cart
+            guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
+            let allocations = (context.held[line.sku] ?? []).taking(nil)
             let (expiresAt, expiresMs) = self.nextExpiry()
             let now = Timestamp.now
             let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
@@ -251,9 +243,13 @@ public final class CartService: Sendable {
                 }
             }
             let lines = cart.lines.filter { $0.id != lineID }
-            guard cart.status == .active else { return try self.committed(cart, lines: lines, touched: nil, generation: generation) }
+            var held = context.held
+            held[line.sku] = nil
+            guard cart.status == .active else {
+                return try self.committed(cart, lines: lines, held: held, touched: nil, generation: context.generation)
+            }
             self.schedule(id, at: expiresMs)
-            return try self.committed(cart, lines: lines, touched: (expiresAt, now), generation: generation)
+            return try self.committed(cart, lines: lines, held: held, touched: (expiresAt, now), generation: context.generation)
         }
     }
 
@@ -321,9 +317,52 @@ public final class CartService: Sendable {
 
     // MARK: Helpers
 
-    /// `cart` as a write under its lock has just left it (these lines and, if the write touched it,
-    /// active with the new times): remembered for the next write, and priced for the answer.
-    private func committed(_ cart: Cart, lines: [CartLine], touched: (expiresAt: String, updatedAt: String)?, generation: UInt64) throws -> Cart {
+    /// What a line write starts from, under the cart's lock.
+    private struct WriteContext {
+        var cart: Cart
+        var held: [String: [Allocation]]
+        /// The variant of the SKU being added; `nil` for an unknown SKU (or when none was asked for).
+        var variant: CartMemory.Variant?
+        var locations: [Location]
+        var generation: UInt64
+    }
+
+    /// The cart (which must be open), what it holds, where it reserves from and, for an add, the
+    /// SKU's variant: from memory where a write left them, the rest from the store in one read.
+    private func context(_ id: CartID, variant sku: String?) throws -> WriteContext {
+        let generation = memory.generation
+        let entry = memory.entry(id)
+        var cart = entry?.cart
+        var held = entry?.held ?? [:]
+        var variant = sku.flatMap(memory.variant)
+        var locations = cart.flatMap { memory.locations(Self.locationKey($0)) }
+        var read: (variant: CartMemory.Variant?, locations: [Location]?) = (nil, nil)
+        if cart == nil || (sku != nil && variant == nil) || locations == nil {
+            try database.readers.read { connection in
+                if cart == nil {
+                    cart = try Self.open(id, connection)
+                    held = try Self.held(by: id, connection)
+                }
+                if let sku, variant == nil {
+                    variant = try Self.variant(sku, connection)
+                    read.variant = variant
+                }
+                if locations == nil {
+                    locations = try Self.reservationLocations(cart!, connection)
+                    read.locations = locations
+                }
+            }
+        }
+        guard let cart, let locations else { throw CartError.notFound(id.rawValue) }
+        memory.remember(nil, variant: sku.flatMap { sku in read.variant.map { (sku, $0) } },
+                        locations: read.locations.map { (Self.locationKey(cart), $0) }, since: generation)
+        return WriteContext(cart: cart, held: held, variant: variant, locations: locations, generation: generation)
+    }
+
+    /// `cart` as a write under its lock has just left it (these lines and holdings and, if the write
+    /// touched it, active with the new times): remembered for the next write, and priced for the answer.
+    private func committed(_ cart: Cart, lines: [CartLine], held: [String: [Allocation]], touched: (expiresAt: String, updatedAt: String)?,
+                           generation: UInt64) throws -> Cart {
         var cart = cart
         if let touched {
             cart.status = .active
@@ -331,34 +370,19 @@ public final class CartService: Sendable {
             cart.updatedAt = touched.updatedAt
         }
         cart.setLines(lines)
-        let committed = cart
-        remembered.withLock { memory in
-            // Something may have changed what this write read (a product): whatever memory held for
-            // the cart is older still, so it goes too.
-            guard memory.generation == generation else { return memory.carts[committed.id.rawValue] = nil }
-            if memory.carts.count >= Self.rememberedCarts && memory.carts[committed.id.rawValue] == nil { memory.carts.removeAll() }
-            memory.carts[committed.id.rawValue] = committed
-        }
-        return try pricing.price(committed)
-    }
-
-    /// Under the cart's lock: the cart as its last line write left it, if remembered, and the
-    /// generation to remember it under after this write.
-    private func recall(_ id: CartID) -> (cart: Cart?, generation: UInt64) {
-        remembered.withLock { ($0.carts[id.rawValue], $0.generation) }
+        memory.remember(CartMemory.Entry(cart: cart, held: held.filter { !$0.value.isEmpty }), since: generation)
+        return try pricing.price(cart)
     }
 
     /// Under the cart's lock, before changing the cart other than through a line write (the lock
     /// keeps any line write of this cart from remembering it meanwhile).
     func forget(_ id: CartID) {
-        _ = remembered.withLock { $0.carts.removeValue(forKey: id.rawValue) }
+        memory.forget(id)
     }
 
-    private func forgetAll() {
-        remembered.withLock { memory in
-            memory.carts.removeAll()
-            memory.generation &+= 1
-        }
+    /// Which locations a cart reserves from, as a memory key.
+    private static func locationKey(_ cart: Cart) -> String {
+        cart.channel == .pos ? "pos:" + (cart.location ?? "") : "online"
     }
 
     /// A customisation as it reads back from the store (encoded, then parsed), so an answer built in
@@ -375,17 +399,8 @@ public final class CartService: Sendable {
     /// Returns every unit the cart holds, in one transaction with the status change if there is one, so
     /// nobody sees the cart closed with units still held. The SKU actors take note after the commit.
     func releaseReservations(of id: CartID, closingAs closing: (status: Cart.Status, event: String)? = nil) async throws {
-        let rows = try database.readers.read { connection in
-            try connection.query(
-                "SELECT r.sku, r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id WHERE r.cart_id = ? ORDER BY r.sku",
-                [.text(id.rawValue)])
-        }
-        var held: [String: [Allocation]] = [:]
-        for row in rows {
-            held[row["sku"]?.string ?? "", default: []].append(Allocation(location: Location(row: row), quantity: row["quantity"]?.int ?? 0))
-        }
-        let release = held
-        try await stock.withStocks(held.keys.sorted()) { actors in
+        let release = try database.readers.read { connection in try Self.held(by: id, connection) }
+        try await stock.withStocks(release.keys.sorted()) { actors in
             try await database.writer.write { connection in
                 if let closing {
                     try connection.run("UPDATE carts SET status = ?, updated_at = ? WHERE id = ?",
@@ -406,15 +421,18 @@ public final class CartService: Sendable {
         }
     }
 
-    /// Reserves every line of an expired cart again, returning whether it did; on any shortage releases
-    /// what it took and throws.
-    func reactivateIfExpired(_ cart: Cart, from locations: [Location]) async throws -> Bool {
-        guard cart.status == .expired else { return false }
+    /// Reserves every line of an expired cart again, returning what it took by SKU (`nil` for a cart
+    /// that is not expired); on any shortage releases what it took and throws.
+    @discardableResult
+    func reactivateIfExpired(_ cart: Cart, from locations: [Location]) async throws -> [String: [Allocation]]? {
+        guard cart.status == .expired else { return nil }
+        var held: [String: [Allocation]] = [:]
         do {
             for line in cart.lines {
-                try await stock.withStock(line.sku) { stock in
+                held[line.sku] = try await stock.withStock(line.sku) { stock in
                     try await stock.reserve(line.quantity, from: locations, actor: "cart:\(cart.id)") { connection, allocations in
                         try Self.addReservations(allocations, cart: cart.id, sku: line.sku, connection)
+                        return allocations
                     }
                 }
             }
@@ -422,7 +440,7 @@ public final class CartService: Sendable {
             try await releaseReservations(of: cart.id)
             throw error
         }
-        return true
+        return held
     }
 
     /// The cart if it can still change (active or expired).
@@ -436,25 +454,18 @@ public final class CartService: Sendable {
         return cart
     }
 
-    private struct SaleableVariant {
-        var title: String
-        var price: Int64
-    }
-
-    private static func saleableVariant(_ sku: String, currency: Currency, _ connection: SQLiteConnection) throws -> SaleableVariant {
+    /// What a line of `sku` is made from; `nil` for a SKU no variant has.
+    private static func variant(_ sku: String, _ connection: SQLiteConnection) throws -> CartMemory.Variant? {
         guard let row = try connection.query(
             """
             SELECT v.title AS variant_title, v.price_amount, v.price_currency, p.title AS product_title, p.status
             FROM variants v JOIN products p ON p.seq = v.product_seq WHERE v.sku = ?
             """, [.text(sku)]).first
-        else { throw InventoryError.unknownSKU(sku) }
-        guard row["status"]?.string == Product.Status.active.rawValue else { throw CartError.notForSale(sku) }
-        let priceCurrency = row["price_currency"]?.string ?? ""
-        guard priceCurrency == currency.code else {
-            throw CartError.currencyMismatch(sku: sku, cart: currency.code, price: priceCurrency)
-        }
-        return SaleableVariant(title: Self.title(product: row["product_title"]?.string, variant: row["variant_title"]?.string),
-                               price: Int64(row["price_amount"]?.int ?? 0))
+        else { return nil }
+        return CartMemory.Variant(
+            title: Self.title(product: row["product_title"]?.string, variant: row["variant_title"]?.string),
+            price: Int64(row["price_amount"]?.int ?? 0), currency: row["price_currency"]?.string ?? "",
+            active: row["status"]?.string == Product.Status.active.rawValue)
     }
 
     /// Where a cart's units come from: its till's location, or every location that fulfils online.
@@ -469,22 +480,16 @@ public final class CartService: Sendable {
         return try connection.query("SELECT * FROM locations WHERE fulfils_online = 1").map(Location.init(row:))
     }
 
-    /// The cart's reservations of `sku`, as allocations to release: all of them, or `taking` units,
-    /// from the location holding most first.
-    private static func reservations(of id: CartID, sku: String, taking: Int?, _ connection: SQLiteConnection) throws -> [Allocation] {
+    /// The units a cart holds, by SKU and location, from its reservation rows.
+    private static func held(by id: CartID, _ connection: SQLiteConnection) throws -> [String: [Allocation]] {
         let rows = try connection.query(
-            """
-            SELECT r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id
-            WHERE r.cart_id = ? AND r.sku = ? ORDER BY r.quantity DESC, l.code
-            """, [.text(id.rawValue), .text(sku)])
-        var remaining = taking ?? Int.max
-        var allocations: [Allocation] = []
-        for row in rows where remaining > 0 {
-            let take = min(remaining, row["quantity"]?.int ?? 0)
-            allocations.append(Allocation(location: Location(row: row), quantity: take))
-            remaining -= take
+            "SELECT r.sku, r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id WHERE r.cart_id = ? ORDER BY r.sku",
+            [.text(id.rawValue)])
+        var held: [String: [Allocation]] = [:]
+        for row in rows {
+            held[row["sku"]?.string ?? "", default: []].append(Allocation(location: Location(row: row), quantity: row["quantity"]?.int ?? 0))
         }
-        return allocations
+        return held
     }
 
     private func validate(quantity: Int, customisation: JSONValue?) throws {
@@ -581,13 +586,22 @@ public final class CartService: Sendable {
     }
 }
 
-/// The payload of `cart.line_added`, `cart.line_updated` and `cart.line_removed`.
-struct LineEvent: Encodable {
+/// The payload of `cart.line_added`, `cart.line_updated` and `cart.line_removed`, written by hand:
+/// every line write appends one, on the writer thread.
+struct LineEvent: Encodable, DirectJSONEncodable {
     var cartId: String
     var lineId: String
     var sku: String
     var quantity: Int
     var title: String
+
+    func writeJSON(into object: inout JSONObjectWriter) {
+        object.string("cart_id", cartId)
+        object.string("line_id", lineId)
+        object.string("sku", sku)
+        object.integer("quantity", Int64(quantity))
+        object.string("title", title)
+    }
 }
 
 extension SQLiteValue {

@@ -52,6 +52,17 @@ struct StockChanged: Encodable {
     var location: String
 }
 
+/// Written by hand: every stock change appends one, on the writer thread.
+extension StockChanged: DirectJSONEncodable {
+    func writeJSON(into object: inout JSONObjectWriter) {
+        object.string("sku", sku)
+        object.integer("available", Int64(available))
+        object.integer("on_hand", Int64(onHand))
+        object.integer("reserved", Int64(reserved))
+        object.string("location", location)
+    }
+}
+
 /// Inventory failures.
 public enum InventoryError: Error, Equatable {
     case unknownSKU(String)
