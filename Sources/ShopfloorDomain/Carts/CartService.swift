@@ -110,6 +110,7 @@ public final class CartService: Sendable {
             let (expiresAt, expiresMs) = self.nextExpiry()
             let now = Timestamp.now
             let lineID = existing?.id ?? CartLineID.make()
+            let activating = cart.status != .active
             let taken: [Allocation]
             do {
                 taken = try await self.stock.withStock(sku) { stock in
@@ -128,7 +129,7 @@ public final class CartService: Sendable {
                                 """,
                                 [.text(lineID.rawValue), .text(id.rawValue), .text(sku), .integer(Int64(quantity)), .optionalJSON(customisation)])
                         }
-                        try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, connection)
+                        try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, activating: activating, connection)
                         try EventLog.append(
                             connection, type: existing == nil ? "cart.line_added" : "cart.line_updated", topic: "cart:\(id)",
                             data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: sku,
@@ -173,11 +174,12 @@ public final class CartService: Sendable {
             let now = Timestamp.now
             let newQuantity = quantity ?? line.quantity
             let delta = newQuantity - line.quantity
+            let activating = cart.status != .active
             let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
                 try connection.run(
                     "UPDATE cart_lines SET quantity = ?, customisation = COALESCE(?, customisation) WHERE id = ?",
                     [.integer(Int64(newQuantity)), .optionalJSON(customisation), .text(lineID.rawValue)])
-                try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, connection)
+                try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, activating: activating, connection)
                 try EventLog.append(
                     connection, type: "cart.line_updated", topic: "cart:\(id)",
                     data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: newQuantity, title: line.title))
@@ -230,7 +232,9 @@ public final class CartService: Sendable {
             let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
                 try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ?", [.text(id.rawValue), .text(line.sku)])
                 try connection.run("DELETE FROM cart_lines WHERE id = ?", [.text(lineID.rawValue)])
-                if cart.status == .active { try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, connection) }
+                if cart.status == .active {
+                    try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, activating: false, connection)
+                }
                 try EventLog.append(
                     connection, type: "cart.line_removed", topic: "cart:\(id)",
                     data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: 0, title: line.title))
@@ -521,10 +525,16 @@ public final class CartService: Sendable {
         Int64(Date().timeIntervalSince1970 * 1000)
     }
 
-    static func touch(_ id: CartID, expiresAt: String, expiresMs: Int64, updatedAt: String = Timestamp.now, _ connection: SQLiteConnection) throws {
-        try connection.run(
-            "UPDATE carts SET status = 'active', expires_at = ?, expires_at_ms = ?, updated_at = ? WHERE id = ?",
-            [.text(expiresAt), .integer(expiresMs), .text(updatedAt), .text(id.rawValue)])
+    /// Moves the cart's deadline on, and makes it active if `activating` (an expired cart reserved
+    /// again). Left alone, `status` keeps its index untouched: on an active cart this changes no index.
+    static func touch(_ id: CartID, expiresAt: String, expiresMs: Int64, updatedAt: String = Timestamp.now, activating: Bool,
+                      _ connection: SQLiteConnection) throws {
+        let values: [SQLiteValue] = [.text(expiresAt), .integer(expiresMs), .text(updatedAt), .text(id.rawValue)]
+        if activating {
+            try connection.run("UPDATE carts SET status = 'active', expires_at = ?, expires_at_ms = ?, updated_at = ? WHERE id = ?", values)
+        } else {
+            try connection.run("UPDATE carts SET expires_at = ?, expires_at_ms = ?, updated_at = ? WHERE id = ?", values)
+        }
     }
 
     private static func addReservations(_ allocations: [Allocation], cart: CartID, sku: String, _ connection: SQLiteConnection) throws {

@@ -87,7 +87,7 @@ public final class CheckoutService: Sendable {
                      try Self.json(updated.billingAddress), .optional(updated.shippingMethod),
                      .text(String(decoding: try JSONCoding.encode(updated.discountCodes), as: UTF8.self)), .text(updated.checkoutStep),
                      .text(Timestamp.now), .text(id.rawValue)])
-                if updated.status == .active { try CartService.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, connection) }
+                if updated.status == .active { try CartService.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, activating: false, connection) }
                 if updated.checkoutStep != previousStep {
                     try EventLog.append(connection, type: "checkout.step_changed", topic: "cart:\(id)",
                                         data: StepChanged(cartId: id.rawValue, from: previousStep, to: updated.checkoutStep))
@@ -147,7 +147,7 @@ public final class CheckoutService: Sendable {
                 throw CheckoutError.stockGone(try await shortages(loaded, at: locations))
             }
             let (expiresAt, expiresMs) = carts.nextExpiry()
-            try await database.writer.write { try CartService.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, $0) }
+            try await database.writer.write { try CartService.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, activating: true, $0) }
             carts.schedule(id, at: expiresMs)
         }
         let cart = try database.readers.read { try pricing.price(loaded, connection: $0) }

@@ -276,11 +276,15 @@ public enum Migrations {
         CREATE INDEX pos_handovers_location ON pos_handovers(location_id, expires_at_ms);
         """)
 
-    /// Indexes that every cart write paid for and no query used: carts by time of last write (the
-    /// back office lists carts by rowid), and events by time (pruning walks the log in `seq` order,
-    /// which is time order, and stops at the first event it keeps).
+    /// Indexes that every cart write paid for: carts by time of last write, which no query used (the
+    /// back office lists carts by rowid); carts by deadline, where only the status is ever looked up
+    /// (the expiry heap keeps deadlines in memory), so a write that moves a deadline now changes no
+    /// index; and events by time (pruning walks the log in `seq` order, which is time order, and
+    /// stops at the first event it keeps).
     static let hotPath = Migration(version: 4, name: "hot path indexes", sql: """
         DROP INDEX carts_status_updated;
+        DROP INDEX carts_status_expiry;
+        CREATE INDEX carts_status ON carts(status);
         DROP INDEX events_at;
         """)
 }
