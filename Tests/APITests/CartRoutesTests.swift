@@ -149,6 +149,13 @@ struct CartRoutesTests {
                 (#"{"sku":"BAD-1","quantity":10001}"#, 422, "quantity"),
                 (#"{"sku":"BAD-1","quantity":1.5}"#, 422, "quantity"),
                 (#"{"sku":"BAD-1","quantity":1,"customisation":"text"}"#, 422, "customisation"),
+                // Bodies the plain reading does not take go through JSONDecoder and name their field.
+                (#"{"sku":"BAD-1","quantity":"1"}"#, 422, "quantity"),
+                (#"{"sku":"BAD-1","quantity":null}"#, 422, "quantity"),
+                (#"{"quantity":1}"#, 422, "sku"),
+                (#"{"sku":7,"quantity":1}"#, 422, "sku"),
+                (#"{"sku":"BAD-1","quantity":99999999999999999999}"#, 422, "quantity"),
+                (#"[{"sku":"BAD-1","quantity":1}]"#, 422, nil),
             ]
             for (body, status, field) in cases {
                 let response = try await shop.send("POST", "/v1/carts/\(cart.id)/lines", key: nil, json: body)
