@@ -14,10 +14,10 @@ public final class Database: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = (directory as NSString).appendingPathComponent("shopfloor.sqlite")
         let connection = try SQLiteConnection(path: path, readOnly: false)
-        // Every job of a group commit runs in its own savepoint, and SQLite journals the first change to
-        // each page within a savepoint: in memory (`temp_store`) that is a copy, on disk a write and a
-        // read-back per page per job. The cache holds a whole batch's pages, so none spill to the WAL
-        // before the commit.
+        // Statement and savepoint journals (a batch that is run again has a savepoint per job) hold the
+        // first change to each page: in memory (`temp_store`) that is a copy, on disk a write and a
+        // read-back per page. The cache holds a whole batch's pages, so none spill to the WAL before
+        // the commit.
         try connection.execute("""
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = FULL;

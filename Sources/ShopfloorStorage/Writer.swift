@@ -152,6 +152,7 @@ public final class Writer: @unchecked Sendable {
             if error != nil {
                 guard savepoints else {
                     try connection.run("ROLLBACK")
+                    connection.transactionNotes.removeAll(keepingCapacity: true)
                     return false
                 }
                 try connection.run("ROLLBACK TO job")

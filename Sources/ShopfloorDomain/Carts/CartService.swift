@@ -144,9 +144,8 @@ public final class CartService: Sendable {
             self.schedule(id, at: expiresMs)
             // What was just committed, built from what was read under the same lock: no second read.
             var lines = cart.lines
-            if let index = lines.firstIndex(where: { $0.id == lineID }) {
-                lines[index].setQuantity(lines[index].quantity + quantity)
-                if let customisation { lines[index].customisation = Self.stored(customisation) }
+            if let existing {
+                lines = Self.lines(lines, setting: lineID, quantity: existing.quantity + quantity, customisation: customisation)
             } else {
                 var line = CartLine(id: lineID, sku: sku, title: variant.title, quantity: 0, unitPrice: Money(amount: variant.price, currency: cart.currency),
                                     lineTotal: Money(amount: 0, currency: cart.currency), customisation: customisation.map(Self.stored))
@@ -211,11 +210,7 @@ public final class CartService: Sendable {
                 throw error
             }
             self.schedule(id, at: expiresMs)
-            var lines = cart.lines
-            if let index = lines.firstIndex(where: { $0.id == lineID }) {
-                lines[index].setQuantity(newQuantity)
-                if let customisation { lines[index].customisation = Self.stored(customisation) }
-            }
+            let lines = Self.lines(cart.lines, setting: lineID, quantity: newQuantity, customisation: customisation)
             return try self.committed(cart, lines: lines, held: held, touched: (expiresAt, now), generation: context.generation)
         }
     }
@@ -358,8 +353,10 @@ public final class CartService: Sendable {
             }
         }
         guard let cart, let locations else { throw CartError.notFound(id.rawValue) }
-        memory.remember(nil, variant: sku.flatMap { sku in read.variant.map { (sku, $0) } },
-                        locations: read.locations.map { (Self.locationKey(cart), $0) }, since: generation)
+        if read.variant != nil || read.locations != nil {
+            memory.remember(nil, variant: sku.flatMap { sku in read.variant.map { (sku, $0) } },
+                            locations: read.locations.map { (Self.locationKey(cart), $0) }, since: generation)
+        }
         return WriteContext(cart: cart, held: held, variant: variant, locations: locations, generation: generation)
     }
 
@@ -387,6 +384,17 @@ public final class CartService: Sendable {
     /// Which locations a cart reserves from, as a memory key.
     private static func locationKey(_ cart: Cart) -> String {
         cart.channel == .pos ? "pos:" + (cart.location ?? "") : "online"
+    }
+
+    /// `lines` with one line's quantity set and, if given, its customisation replaced, as the
+    /// `UPDATE cart_lines` of a line write leaves them.
+    private static func lines(_ lines: [CartLine], setting id: CartLineID, quantity: Int, customisation: JSONValue?) -> [CartLine] {
+        var lines = lines
+        if let index = lines.firstIndex(where: { $0.id == id }) {
+            lines[index].setQuantity(quantity)
+            if let customisation { lines[index].customisation = stored(customisation) }
+        }
+        return lines
     }
 
     /// A customisation as it reads back from the store (encoded, then parsed), so an answer built in
