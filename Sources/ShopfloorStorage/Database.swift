@@ -26,8 +26,10 @@ public final class Database: Sendable {
             PRAGMA cache_size = -65536;
             """)
         try Migrator.migrate(connection, migrations: migrations)
+        // From here on a commit only writes the WAL; the writer's flusher syncs it before anyone hears.
+        try connection.execute("PRAGMA synchronous = NORMAL")
         readers = try ReaderPool(path: path, count: readerCount)
-        writer = Writer(connection: connection)
+        writer = Writer(connection: connection, path: path)
     }
 
     /// Waits for queued writes and ends the writer thread.

@@ -4,10 +4,10 @@ import Synchronization
 /// The one connection that writes, on its own thread, with group commit.
 ///
 /// Guarantee: every write closure runs on the writer thread, one at a time, inside a transaction;
-/// its caller resumes only after that transaction has committed to disk (`synchronous=FULL`), so
-/// nothing acknowledged to a client is lost on a crash. Closures queued together share one
-/// transaction (and one fsync), and a failing closure is rolled back alone: the batch runs again with
-/// a savepoint per closure (``commit(_:)``).
+/// its caller resumes only after that transaction has committed and the WAL holding it is on disk
+/// (``WALFlusher``), so nothing acknowledged to a client is lost on a crash. Closures queued together
+/// share one transaction, and a failing closure is rolled back alone: the batch runs again with a
+/// savepoint per closure (``commit(_:)``). While one batch's sync is in flight the next one runs.
 ///
 /// Rule: the connection is valid only inside the closure; do not keep it, and do not call the writer
 /// from inside a write (that would wait for itself).
@@ -28,17 +28,23 @@ public final class Writer: @unchecked Sendable {
     }
 
     private let connection: SQLiteConnection
-    private let commitObservers = Mutex<[@Sendable (SQLiteConnection) -> Void]>([])
+    private let flusher: WALFlusher
+    private let commitObservers = Mutex<[@Sendable (SQLiteConnection) -> (@Sendable () -> Void)?]>([])
     private let queue = Mutex<(jobs: [Job], stopping: Bool)>(([], false))
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     /// Most closures in one transaction: bounds the latency a batch adds to its first member.
     private let maxBatch = 512
 
-    init(connection: SQLiteConnection) {
+    /// `connection` must run with `synchronous=NORMAL` on the WAL of `path`: the flusher syncs it.
+    init(connection: SQLiteConnection, path: String) {
         self.connection = connection
-        let thread = Thread { [self] in run() }
-        thread.name = "shopfloor-writer"
+        flusher = WALFlusher(databasePath: path)
+        let thread = Thread { [self] in
+            // Named on the thread itself, where Foundation passes it to the kernel (for `top -H`, perf).
+            Thread.current.name = "sf-writer"
+            run()
+        }
         thread.start()
     }
 
@@ -82,18 +88,20 @@ public final class Writer: @unchecked Sendable {
         if accepted { wake.signal() } else { completion(.failure(CancellationError())) }
     }
 
-    /// Adds a closure called on the writer thread after every commit, before any waiting writer
-    /// resumes, with the connection so it can read what was just committed and the transaction's
-    /// ``SQLiteConnection/transactionNotes`` (the event log uses this to publish new events in order).
-    public func observeCommits(_ observer: @escaping @Sendable (SQLiteConnection) -> Void) {
+    /// Adds a closure called on the writer thread after every commit, with the connection so it can
+    /// read what was just committed and the transaction's ``SQLiteConnection/transactionNotes``. What
+    /// it returns runs once the commit is on disk, in commit order, before any of its writers resumes
+    /// (the event log collects a transaction's events in the first step and publishes them in the second).
+    public func observeCommits(_ observer: @escaping @Sendable (SQLiteConnection) -> (@Sendable () -> Void)?) {
         commitObservers.withLock { $0.append(observer) }
     }
 
-    /// Finishes queued writes, then ends the thread. Blocks until it has.
+    /// Finishes queued writes and their syncs, then ends the threads. Blocks until it has.
     func close() {
         queue.withLock { $0.stopping = true }
         wake.signal()
         finished.wait()
+        flusher.close()
     }
 
     private func run() {
@@ -129,15 +137,18 @@ public final class Writer: @unchecked Sendable {
                 }
                 _ = try attempt(batch, savepoints: true, outcomes: &outcomes)
             }
-            for observer in commitObservers.withLock({ $0 }) { observer(connection) }
+            let durable = commitObservers.withLock({ $0 }).compactMap { observer in observer(connection) }
             connection.transactionNotes.removeAll(keepingCapacity: true)
+            let finished = outcomes
+            flusher.afterFlush {
+                for step in durable { step() }
+                for (job, error) in zip(batch, finished) { job.finish(error) }
+            }
         } catch {
             connection.transactionNotes.removeAll(keepingCapacity: true)
             if connection.inTransaction { _ = try? connection.run("ROLLBACK") }
             for job in batch { job.finish(error) }
-            return
         }
-        for (job, error) in zip(batch, outcomes) { job.finish(error) }
     }
 
     /// Runs the batch and commits. Without savepoints it stops at the first failing job, rolls

@@ -14,6 +14,16 @@ import Testing
         }
     }
 
+    @Test func writerCommitsWithoutSyncingAndLeavesTheSyncToItsFlusher() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = try Database(directory: directory, migrations: [])
+            defer { database.close() }
+            // 1 = NORMAL: a WAL commit does not sync; the flusher's fdatasync does before anyone resumes.
+            let synchronous = try await database.writer.write { try $0.query("PRAGMA synchronous").first?["synchronous"] }
+            #expect(synchronous == 1)
+        }
+    }
+
     @Test func fileLivesInTheDataDirectoryWhichIsCreated() async throws {
         try await withTemporaryDirectory { directory in
             let nested = directory + "/a/b"

@@ -45,6 +45,13 @@ private final class Counter: Sendable {
     func increment() { count.add(1, ordering: .releasing) }
 }
 
+/// Values in the order a commit observer's durable steps handed them over.
+private final class Recorder: Sendable {
+    private let recorded = Mutex<[String]>([])
+    var values: [String] { recorded.withLock { $0 } }
+    func append(_ values: [String]) { recorded.withLock { $0.append(contentsOf: values) } }
+}
+
 @Suite struct WriterTests {
     @Test func writeIsVisibleToReadersOnceAwaited() async throws {
         try await withDatabase { database in
@@ -133,6 +140,33 @@ private final class Counter: Sendable {
             #expect(error?.code == 2067)  // SQLITE_CONSTRAINT_UNIQUE
             #expect(try await fresh.value > 0)
             #expect(try values(in: database) == ["fresh", "taken"])
+        }
+    }
+
+    @Test func commitObserversRunOnTheWriterThenOnceDurableBeforeTheWritersResume() async throws {
+        try await withDatabase { database in
+            // The observer takes each commit's notes; its second step records them, in commit order.
+            let durable = Recorder()
+            database.writer.observeCommits { connection in
+                let values = connection.transactionNotes.compactMap { $0 as? String }
+                return { durable.append(values) }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<100 {
+                    group.addTask {
+                        let value = "row-\(index)"
+                        _ = try await database.writer.write { connection in
+                            try connection.run("INSERT INTO items (value) VALUES (?)", [.text(value)])
+                            connection.transactionNotes.append(value)
+                        }
+                        // Resumed only after its commit's durable step has run.
+                        #expect(durable.values.contains(value))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let committed = try database.readers.read { try $0.query("SELECT value FROM items ORDER BY id").compactMap { $0["value"]?.string } }
+            #expect(durable.values == committed)
         }
     }
 

@@ -4,7 +4,7 @@ import Synchronization
 
 /// Fans the event log out to WebSocket subscribers by topic.
 ///
-/// The log calls ``publish(_:)`` on the writer thread after each commit, in `seq` order. An event is
+/// The log calls ``publish(_:)`` once each commit is on disk (on the writer's flusher thread), in `seq` order. An event is
 /// encoded once and handed to every subscriber of its topic or its topic's family with one hop per
 /// event loop; the topic index is a dictionary, so publishing never scans connections.
 ///

@@ -3,7 +3,7 @@ import Synchronization
 /// Encoded product responses held in memory, so reading a product costs no query and no encoding.
 ///
 /// Freshness comes from the event log: every committed `product:<id>` or `stock:<sku>` event removes the
-/// product's entry on the writer thread before the writer's callers resume, so nothing acknowledged
+/// product's entry once the commit is on disk, before the writer's callers resume, so nothing acknowledged
 /// is ever served stale. A load that raced with such an event is not stored: each entry remembers the
 /// log position its load started from, and a newer invalidation (kept as a tombstone) wins.
 final class ProductCache: Sendable {

@@ -10,7 +10,9 @@ import Synchronization
 /// them to subscribers in `seq` order, exactly once each.
 public final class EventLog: Sendable {
     private let database: Database
-    private let state = Mutex<(published: Int64, subscribers: [Int: @Sendable (Event) -> Void], next: Int)>((0, [:], 0))
+    /// `collected`: the last `seq` taken from a commit (writer thread); `published`: the last handed to
+    /// subscribers, once on disk (flusher thread).
+    private let state = Mutex<(collected: Int64, published: Int64, subscribers: [Int: @Sendable (Event) -> Void], next: Int)>((0, 0, [:], 0))
 
     public init(database: Database) throws {
         self.database = database
@@ -20,8 +22,11 @@ public final class EventLog: Sendable {
                 "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), COALESCE((SELECT MAX(seq) FROM events), 0)) AS seq"
             ).first?["seq"]?.int ?? 0
         }
-        state.withLock { $0.published = Int64(last) }
-        database.writer.observeCommits { [weak self] connection in self?.publishCommitted(connection) }
+        state.withLock { state in
+            state.collected = Int64(last)
+            state.published = Int64(last)
+        }
+        database.writer.observeCommits { [weak self] connection in self?.collectCommitted(connection) }
     }
 
     /// Appends an event inside the caller's write transaction; returns its `seq`.
@@ -79,8 +84,8 @@ public final class EventLog: Sendable {
         }
     }
 
-    /// Calls `handler` with every event committed from now on, in order, on the writer thread:
-    /// it must return quickly (enqueue, do not work). Returns a token for ``unsubscribe(_:)``.
+    /// Calls `handler` with every event committed from now on, in order, once it is on disk, on the
+    /// writer's flusher thread: it must return quickly (enqueue, do not work). Returns a token for ``unsubscribe(_:)``.
     public func subscribe(_ handler: @escaping @Sendable (Event) -> Void) -> Int {
         state.withLock { state in
             state.next += 1
@@ -96,20 +101,31 @@ public final class EventLog: Sendable {
     /// The highest `seq` handed to subscribers.
     public var publishedSeq: Int64 { state.withLock { $0.published } }
 
-    /// Hands the transaction's events to subscribers. They come from the appends themselves (the only
-    /// way rows enter the log); should they not follow on from the last published `seq`, the log is
-    /// read back from there, so nothing is skipped.
-    private func publishCommitted(_ connection: SQLiteConnection) {
-        let (since, subscribers) = state.withLock { ($0.published, Array($0.subscribers.values)) }
+    /// Takes the transaction's events, on the writer thread, and returns their publication, which the
+    /// writer runs once they are on disk. They come from the appends themselves (the only way rows
+    /// enter the log); should they not follow on from the last collected `seq`, the log is read back
+    /// from there, so nothing is skipped.
+    private func collectCommitted(_ connection: SQLiteConnection) -> (@Sendable () -> Void)? {
+        let since = state.withLock { $0.collected }
         var events = connection.transactionNotes.compactMap { $0 as? Event }
-        guard let first = events.first else { return }
+        guard let first = events.first else { return nil }
         if first.seq != since + 1 {
             guard let rows = try? connection.query("SELECT seq, type, topic, at, data FROM events WHERE seq > ? ORDER BY seq", [.integer(since)])
-            else { return }
+            else { return nil }
             events = rows.map(EventLog.event)
         }
+        guard let last = events.last else { return nil }
+        state.withLock { $0.collected = last.seq }
+        let committed = events
+        return { [weak self] in self?.publish(committed) }
+    }
+
+    private func publish(_ events: [Event]) {
         guard let last = events.last else { return }
-        state.withLock { $0.published = last.seq }
+        let subscribers = state.withLock { state in
+            state.published = last.seq
+            return Array(state.subscribers.values)
+        }
         for event in events {
             for subscriber in subscribers { subscriber(event) }
         }

@@ -139,6 +139,7 @@ public final class EventLoop: @unchecked Sendable {
 
     private func run() {
         loopThread = pthread_self()
+        shopfloor_name_thread("sf-event-loop")
         let capacity = 256
         let events = UnsafeMutableBufferPointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
