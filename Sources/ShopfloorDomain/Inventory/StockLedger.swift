@@ -32,7 +32,7 @@ public enum StockLedger {
     /// Applies `change` and returns the SKU's level afterwards.
     @discardableResult
     public static func apply(_ change: Change, _ connection: SQLiteConnection) throws -> InventoryLevel {
-        guard let (before, threshold) = try levelAndThreshold(change.sku, connection) else { throw InventoryError.unknownSKU(change.sku) }
+        guard let (before, threshold, stored) = try levelAndThreshold(change.sku, connection) else { throw InventoryError.unknownSKU(change.sku) }
         guard change.onHandDelta != 0 || change.reservedDelta != 0 else { return before }
         let index = before.locations.firstIndex { $0.location == change.location.code }
         let onHand = index.map { before.locations[$0].onHand } ?? 0
@@ -42,12 +42,13 @@ public enum StockLedger {
         guard newReserved >= 0, newOnHand >= newReserved else {
             throw InventoryError.belowReserved(sku: change.sku, location: change.location.code, reserved: newReserved, onHand: newOnHand)
         }
-        try connection.run(
-            """
-            INSERT INTO stock_levels (sku, location_id, on_hand, reserved) VALUES (?, ?, ?, ?)
-            ON CONFLICT (sku, location_id) DO UPDATE SET on_hand = excluded.on_hand, reserved = excluded.reserved
-            """,
-            [.text(change.sku), .text(change.location.id.rawValue), .integer(Int64(newOnHand)), .integer(Int64(newReserved))])
+        let values: [SQLiteValue] = [.integer(Int64(newOnHand)), .integer(Int64(newReserved)), .text(change.sku), .text(change.location.id.rawValue)]
+        // A row that exists is updated in place: an upsert would first try the insert and meet the key.
+        if stored.contains(change.location.code) {
+            try connection.run("UPDATE stock_levels SET on_hand = ?1, reserved = ?2 WHERE sku = ?3 AND location_id = ?4", values)
+        } else {
+            try connection.run("INSERT INTO stock_levels (on_hand, reserved, sku, location_id) VALUES (?1, ?2, ?3, ?4)", values)
+        }
         if change.onHandDelta != 0 {
             try connection.run(
                 """
@@ -86,17 +87,33 @@ public enum StockLedger {
         return level(sku, rows)
     }
 
-    /// The level and the SKU's low-stock threshold in one query, as every change needs both; `nil`
-    /// for a SKU no variant has.
-    private static func levelAndThreshold(_ sku: String, _ connection: SQLiteConnection) throws -> (InventoryLevel, Int?)? {
-        let rows = try connection.query(
+    /// The level, the SKU's low-stock threshold and the codes of the locations that have a row, in
+    /// one query, as every change needs all three; `nil` for a SKU no variant has. Read by column index:
+    /// this runs on the writer thread for every reservation.
+    private static func levelAndThreshold(_ sku: String, _ connection: SQLiteConnection) throws -> (InventoryLevel, Int?, Set<String>)? {
+        var level = InventoryLevel(sku: sku, onHand: 0, reserved: 0, available: 0, locations: [])
+        var threshold: Int?
+        var stored = Set<String>()
+        var found = false
+        try connection.forEachRow(
             """
-            SELECT l.code, l.fulfils_online, COALESCE(s.on_hand, 0) AS on_hand, COALESCE(s.reserved, 0) AS reserved, v.low_stock_threshold
+            SELECT l.code, l.fulfils_online, s.on_hand, s.reserved, v.low_stock_threshold
             FROM variants v CROSS JOIN locations l LEFT JOIN stock_levels s ON s.location_id = l.id AND s.sku = v.sku
             WHERE v.sku = ? ORDER BY l.created_at, l.code
-            """, [.text(sku)])
-        guard let first = rows.first else { return nil }
-        return (level(sku, rows), first["low_stock_threshold"]?.int)
+            """, [.text(sku)]
+        ) { row in
+            found = true
+            let code = row.text(0)
+            if !row.isNull(2) { stored.insert(code) }
+            let onHand = row.int(2)
+            let reserved = row.int(3)
+            level.onHand += onHand
+            level.reserved += reserved
+            if row.int(1) == 1 { level.available += onHand - reserved }
+            level.locations.append(LocationLevel(location: code, onHand: onHand, reserved: reserved, available: onHand - reserved))
+            threshold = row.isNull(4) ? nil : row.int(4)
+        }
+        return found ? (level, threshold, stored) : nil
     }
 
     private static func level(_ sku: String, _ rows: [SQLiteConnection.Row]) -> InventoryLevel {

@@ -76,6 +76,15 @@ public final class SQLiteConnection {
         return rows
     }
 
+    /// Runs `sql` with `bindings` and calls `body` with the statement on each row, for queries on a hot
+    /// path: columns are read by index, without a dictionary per row.
+    public func forEachRow(_ sql: String, _ bindings: [SQLiteValue] = [], _ body: (SQLiteStatement) throws -> Void) throws {
+        let statement = try statement(sql)
+        try statement.bind(bindings)
+        defer { sqlite3_reset(statement.handle) }
+        while try statement.step() { try body(statement) }
+    }
+
     /// Runs a statement that returns no rows; returns the number of rows changed.
     @discardableResult
     public func run(_ sql: String, _ bindings: [SQLiteValue] = []) throws(SQLiteError) -> Int {

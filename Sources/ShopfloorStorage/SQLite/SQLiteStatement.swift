@@ -48,6 +48,19 @@ public final class SQLiteStatement {
         }
     }
 
+    /// Column `index` of the current row as an integer (0 for NULL, as SQLite converts).
+    public func int(_ index: Int) -> Int { Int(sqlite3_column_int64(handle, Int32(index))) }
+
+    /// Whether column `index` of the current row is NULL.
+    public func isNull(_ index: Int) -> Bool { sqlite3_column_type(handle, Int32(index)) == SQLITE_NULL }
+
+    /// Column `index` of the current row as text ("" for NULL).
+    public func text(_ index: Int) -> String {
+        let count = Int(sqlite3_column_bytes(handle, Int32(index)))
+        guard count > 0, let text = sqlite3_column_text(handle, Int32(index)) else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+    }
+
     /// The value of column `index` in the current row.
     public func column(_ index: Int) -> SQLiteValue {
         let column = Int32(index)
