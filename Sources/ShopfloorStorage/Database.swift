@@ -8,6 +8,7 @@ public final class Database: Sendable {
     public let path: String
     public let writer: Writer
     public let readers: ReaderPool
+    private let checkpointer: WALCheckpointer
 
     /// Opens (creating if needed) `shopfloor.sqlite` in `directory` and migrates it.
     public init(directory: String, migrations: [Migration], readerCount: Int = 4) throws {
@@ -29,11 +30,14 @@ public final class Database: Sendable {
         // From here on a commit only writes the WAL; the writer's flusher syncs it before anyone hears.
         try connection.execute("PRAGMA synchronous = NORMAL")
         readers = try ReaderPool(path: path, count: readerCount)
+        checkpointer = try WALCheckpointer(path: path)
+        checkpointer.install(on: connection)
         writer = Writer(connection: connection, path: path)
     }
 
-    /// Waits for queued writes and ends the writer thread.
+    /// Waits for queued writes and their syncs, then ends the writer's threads and the checkpointer's.
     public func close() {
         writer.close()
+        checkpointer.close()
     }
 }

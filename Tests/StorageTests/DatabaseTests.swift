@@ -69,3 +69,25 @@ import Testing
         }
     }
 }
+
+@Suite struct WALCheckpointTests {
+    /// Far more frames than the writer's checkpoint threshold: the pages reach the database file and
+    /// the log restarts instead of growing with every write.
+    @Test func walIsCopiedBackAndStaysBounded() async throws {
+        let blobs = Migration(version: 1, name: "blobs", sql: "CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+        try await withTemporaryDirectory { directory in
+            let database = try Database(directory: directory, migrations: [blobs])
+            defer { database.close() }
+            // 800 commits of 8 rows of 4 KiB: over 6,400 WAL frames, 26 MiB written.
+            for _ in 0..<800 {
+                try await database.writer.write { connection in
+                    for _ in 0..<8 { try connection.run("INSERT INTO blobs (data) VALUES (randomblob(4096))") }
+                }
+            }
+            let size = { (path: String) in (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+            #expect(try size(database.path + "-wal") < 20 * 1024 * 1024)
+            #expect(try size(database.path) > 10 * 1024 * 1024)
+            #expect(try database.readers.read { try $0.query("SELECT COUNT(*) AS n FROM blobs").first?["n"] } == 6_400)
+        }
+    }
+}
