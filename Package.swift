@@ -84,7 +84,7 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(
             name: "DomainTests",
-            dependencies: ["ShopfloorDomain", "ShopfloorStorage"],
+            dependencies: ["ShopfloorDomain", "ShopfloorStorage", "ShopfloorCrypto"],
             swiftSettings: settings),
         .testTarget(
             name: "APITests",

@@ -12,8 +12,7 @@ extension HTTPServerRequest {
 
     /// As ``decode(_:)``, also returning the parsed document for members kept verbatim.
     func decodeWithDocument<T: Decodable>(_ type: T.Type) throws -> (value: T, document: JSONValue) {
-        let mediaType = (head.headerFields[.contentType] ?? "").split(separator: ";").first?.lowercased()
-            .trimmingCharacters(in: .whitespaces) ?? ""
+        let mediaType = Self.mediaType(head.headerFields[.contentType] ?? "")
         guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
             throw APIError.unsupportedMediaType
         }
@@ -29,6 +28,16 @@ extension HTTPServerRequest {
             }
             throw error
         }
+    }
+
+    /// The type and subtype of a `Content-Type` value, lowercased, without parameters or the
+    /// whitespace around them (RFC 9110 §8.3.1).
+    static func mediaType(_ value: String) -> String {
+        let isBlank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        var bytes = Array(value.utf8.prefix { $0 != UInt8(ascii: ";") })
+        while let last = bytes.last, isBlank(last) { bytes.removeLast() }
+        let start = bytes.firstIndex { !isBlank($0) } ?? bytes.endIndex
+        return String(decoding: bytes[start...].lazy.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     var queryParameters: QueryParameters { QueryParameters(query) }

@@ -57,7 +57,14 @@ public struct Router: Sendable {
     public func match(_ method: HTTPRequest.Method, path: Substring) -> Match {
         var node = root
         var parameters: [String: String] = [:]
-        for segment in path.split(separator: "/") {
+        // Segments found by byte, as `split` would give them (empty ones skipped), without an array.
+        let bytes = path.utf8
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
+            defer { start = end < bytes.endIndex ? bytes.index(after: end) : end }
+            guard start < end else { continue }
+            let segment = path[start..<end]
             if let next = node.literals[segment] {
                 node = next
             } else if let name = node.parameterName, let next = node.parameter.first {
@@ -81,6 +88,7 @@ public struct Router: Sendable {
 extension StringProtocol {
     /// Decodes `%XX` escapes; `nil` for a malformed escape or bytes that are not UTF-8.
     var removingPercentEncoding: String? {
+        if !utf8.contains(UInt8(ascii: "%")) { return String(self) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
         var iterator = utf8.makeIterator()

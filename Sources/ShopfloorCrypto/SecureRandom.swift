@@ -1,9 +1,32 @@
 import COpenSSL
+import Synchronization
 
 /// Cryptographically secure random bytes from OpenSSL's CSPRNG (`RAND_bytes`).
+///
+/// Small requests (identifiers, every cart line has one) are served from 4 KiB drawn at a time: one
+/// call into OpenSSL, with its locking, per hundreds of identifiers instead of one each. The bytes are
+/// the generator's all the same; each is handed out once and zeroed in the pool as it goes.
 public enum SecureRandom {
+    private static let poolSize = 4096
+    private static let pool = Mutex<(bytes: [UInt8], next: Int)>(([], poolSize))
+
     /// `count` random bytes. Traps if OpenSSL cannot seed: nothing secure can be made without it.
     public static func bytes(_ count: Int) -> [UInt8] {
+        guard count <= 64 else { return drawn(count) }
+        return pool.withLock { pool in
+            if pool.next + count > pool.bytes.count {
+                pool.bytes = drawn(poolSize)
+                pool.next = 0
+            }
+            let range = pool.next..<(pool.next + count)
+            pool.next += count
+            let out = Array(pool.bytes[range])
+            pool.bytes.replaceSubrange(range, with: repeatElement(0, count: count))
+            return out
+        }
+    }
+
+    private static func drawn(_ count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         let status = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
         precondition(status == 1, "RAND_bytes failed")

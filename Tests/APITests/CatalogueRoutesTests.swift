@@ -327,7 +327,7 @@ import TransportTesting
         }
     }
 
-    @Test(arguments: ["application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"])
+    @Test(arguments: ["application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json", " application/json ;charset=utf-8", "\tAPPLICATION/json\t"])
     func jsonMediaTypesAreAccepted(_ contentType: String) async throws {
         try await withShop { shop in
             let product = try await shop.createProduct()

@@ -104,6 +104,18 @@ private func route(_ method: HTTPRequest.Method, _ path: Substring) async throws
         }
     }
 
+    /// Segments are what lies between slashes, empty ones skipped: doubled and trailing slashes and a
+    /// path of slashes alone match as their plain forms do.
+    @Test(arguments: [
+        ("//v1//products/", "list", [:]), ("/v1/products/p1/", "show", ["id": "p1"]),
+        ("/v1/products//p1//variants///S1", "variant", ["id": "p1", "sku": "S1"]), ("///", "root", [:]),
+    ] as [(Substring, String, [String: String])])
+    func emptySegmentsAreSkipped(_ path: Substring, _ name: String, _ parameters: [String: String]) async throws {
+        let found = try #require(try await route(.get, path))
+        #expect(found.name == name)
+        #expect(found.parameters == parameters)
+    }
+
     @Test func registeringARouteTwiceTraps() async {
         await #expect(processExitsWith: .failure) {
             var router = Router()

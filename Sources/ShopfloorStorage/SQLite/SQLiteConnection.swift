@@ -16,7 +16,11 @@ public final class SQLiteConnection {
     /// A row as column name → value, for queries whose shape is read by name.
     public typealias Row = [String: SQLiteValue]
 
+    /// Process-wide settings, made once before the first connection initialises SQLite.
+    private static let configured: Void = { _ = shopfloor_sqlite_disable_memstatus() }()
+
     public init(path: String, readOnly: Bool) throws(SQLiteError) {
+        Self.configured
         var handle: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path, &handle, flags, nil)

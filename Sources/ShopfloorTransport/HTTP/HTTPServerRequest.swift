@@ -28,12 +28,13 @@ public struct HTTPServerRequest: Sendable {
     /// The path without its query.
     public var path: Substring {
         let target = head.path ?? "/"
-        return target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
+        // By byte: `?` is ASCII, and a search by `Character` would break the target into graphemes.
+        return target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? target[...]
     }
 
     /// The raw query string after `?`, if any.
     public var query: Substring? {
         let target = head.path ?? "/"
-        return target.firstIndex(of: "?").map { target[target.index(after: $0)...] }
+        return target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[target.utf8.index(after: $0)...] }
     }
 }
