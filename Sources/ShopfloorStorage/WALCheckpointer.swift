@@ -1,5 +1,4 @@
 import CSQLite
-import Foundation
 import Synchronization
 
 /// Copies the WAL back into the database file on a connection and thread of its own, so the writer
@@ -17,7 +16,7 @@ import Synchronization
 /// the writer's own pass is short, and the log restarts at its next transaction. The WAL stays bounded.
 ///
 /// `@unchecked Sendable`: `connection` is used only on the checkpointer thread and `askedAt` only on the
-/// writer's (in its WAL hook); `state` is guarded by its mutex; the semaphores are thread-safe.
+/// writer's (in its WAL hook); `state` is guarded by its mutex.
 final class WALCheckpointer: @unchecked Sendable {
     /// WAL frames from which a background pass is asked for (SQLite's own automatic threshold).
     static let backgroundFrames: Int32 = 1000
@@ -28,18 +27,13 @@ final class WALCheckpointer: @unchecked Sendable {
     /// WAL frames when a pass was last asked for (0 after the log restarted); writer thread only.
     private var askedAt: Int32 = 0
     private let state = Mutex<(requested: Bool, stopping: Bool)>((false, false))
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread = WakeableThread(name: "sf-checkpointer")
 
     init(path: String) throws(SQLiteError) {
         connection = try SQLiteConnection(path: path, readOnly: false)
         // A checkpoint syncs the WAL before copying and the database after, whatever this says.
         try connection.execute("PRAGMA synchronous = NORMAL")
-        let thread = Thread { [self] in
-            Thread.current.name = "sf-checkpointer"
-            run()
-        }
-        thread.start()
+        thread.start { [self] in pass() }
     }
 
     /// Takes checkpointing over from `writer`'s connection: its WAL hook replaces SQLite's automatic
@@ -70,27 +64,25 @@ final class WALCheckpointer: @unchecked Sendable {
             defer { state.requested = true }
             return !state.requested
         }
-        if first { wake.signal() }
+        if first { thread.wake() }
     }
 
     /// Ends the thread after the pass under way, if any. Blocks until it has.
     func close() {
         state.withLock { $0.stopping = true }
-        wake.signal()
-        finished.wait()
+        thread.wake()
+        thread.join()
     }
 
-    private func run() {
-        while true {
-            wake.wait()
-            let (requested, stopping) = state.withLock { state in
-                defer { state.requested = false }
-                return (state.requested, state.stopping)
-            }
-            if stopping { break }
-            // SQLITE_BUSY (the writer's own pass holds the lock) is fine: the writer did the work.
-            if requested { _ = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil) }
+    /// One checkpoint if one was asked for; `false` once stopping.
+    private func pass() -> Bool {
+        let (requested, stopping) = state.withLock { state in
+            defer { state.requested = false }
+            return (state.requested, state.stopping)
         }
-        finished.signal()
+        guard !stopping else { return false }
+        // SQLITE_BUSY (the writer's own pass holds the lock) is fine: the writer did the work.
+        if requested { _ = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil) }
+        return true
     }
 }

@@ -17,22 +17,17 @@ import Synchronization
 /// Commits keep their order: groups complete in the order they were queued.
 ///
 /// `@unchecked Sendable`: `descriptor` is touched only on the flusher thread; `queue` is guarded by its
-/// mutex; the semaphores are thread-safe.
+/// mutex.
 final class WALFlusher: @unchecked Sendable {
     private let path: String
     private var descriptor: Int32 = -1
     private let queue = Mutex<(groups: [@Sendable () -> Void], stopping: Bool)>(([], false))
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread = WakeableThread(name: "sf-wal-flusher")
 
     /// `databasePath` is the database file; its WAL is the same name with `-wal` (SQLite's naming).
     init(databasePath: String) {
         path = databasePath + "-wal"
-        let thread = Thread { [self] in
-            Thread.current.name = "sf-wal-flusher"
-            run()
-        }
-        thread.start()
+        thread.start { [self] in pass() }
     }
 
     deinit {
@@ -42,30 +37,27 @@ final class WALFlusher: @unchecked Sendable {
     /// Runs `completion` on the flusher thread once everything committed before this call is on disk.
     func afterFlush(_ completion: @escaping @Sendable () -> Void) {
         queue.withLock { $0.groups.append(completion) }
-        wake.signal()
+        thread.wake()
     }
 
     /// Flushes and completes what is queued, then ends the thread. Blocks until it has.
     func close() {
         queue.withLock { $0.stopping = true }
-        wake.signal()
-        finished.wait()
+        thread.wake()
+        thread.join()
     }
 
-    private func run() {
-        while true {
-            wake.wait()
-            let (groups, stopping) = queue.withLock { state in
-                defer { state.groups.removeAll(keepingCapacity: true) }
-                return (state.groups, state.stopping)
-            }
-            if !groups.isEmpty {
-                flush()
-                for group in groups { group() }
-            }
-            if stopping { break }
+    /// Syncs once for every group queued so far, then completes them in order; `false` once stopping.
+    private func pass() -> Bool {
+        let (groups, stopping) = queue.withLock { state in
+            defer { state.groups.removeAll(keepingCapacity: true) }
+            return (state.groups, state.stopping)
         }
-        finished.signal()
+        if !groups.isEmpty {
+            flush()
+            for group in groups { group() }
+        }
+        return !stopping
     }
 
     /// Syncs the WAL's data to disk. A failed sync leaves the disk in a state nobody can vouch for (the

@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// The one connection that writes, on its own thread, with group commit.
@@ -13,7 +12,7 @@ import Synchronization
 /// from inside a write (that would wait for itself).
 ///
 /// `@unchecked Sendable`: `connection` is touched only on the writer thread; `queue` and `stopping`
-/// are guarded by their mutex; `wake` is a semaphore, itself thread-safe.
+/// are guarded by their mutex.
 public final class Writer: @unchecked Sendable {
     private struct Job: Sendable {
         /// Runs the closure; returns its error, if any. Called on the writer thread.
@@ -31,8 +30,7 @@ public final class Writer: @unchecked Sendable {
     private let flusher: WALFlusher
     private let commitObservers = Mutex<[@Sendable (SQLiteConnection) -> (@Sendable () -> Void)?]>([])
     private let queue = Mutex<(jobs: [Job], stopping: Bool)>(([], false))
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread = WakeableThread(name: "sf-writer")
     /// Most closures in one transaction: bounds the latency a batch adds to its first member.
     private let maxBatch = 512
 
@@ -40,12 +38,7 @@ public final class Writer: @unchecked Sendable {
     init(connection: SQLiteConnection, path: String) {
         self.connection = connection
         flusher = WALFlusher(databasePath: path)
-        let thread = Thread { [self] in
-            // Named on the thread itself, where Foundation passes it to the kernel (for `top -H`, perf).
-            Thread.current.name = "sf-writer"
-            run()
-        }
-        thread.start()
+        thread.start { [self] in pass() }
     }
 
     /// Runs `body` in a committed transaction and returns its value once durable.
@@ -85,7 +78,7 @@ public final class Writer: @unchecked Sendable {
             state.jobs.append(job)
             return true
         }
-        if accepted { wake.signal() } else { completion(.failure(CancellationError())) }
+        if accepted { thread.wake() } else { completion(.failure(CancellationError())) }
     }
 
     /// Adds a closure called on the writer thread after every commit, with the connection so it can
@@ -99,24 +92,21 @@ public final class Writer: @unchecked Sendable {
     /// Finishes queued writes and their syncs, then ends the threads. Blocks until it has.
     func close() {
         queue.withLock { $0.stopping = true }
-        wake.signal()
-        finished.wait()
+        thread.wake()
+        thread.join()
         flusher.close()
     }
 
-    private func run() {
-        while true {
-            wake.wait()
-            let (batch, stopping) = queue.withLock { state in
-                let count = min(state.jobs.count, maxBatch)
-                defer { state.jobs.removeFirst(count) }
-                return (Array(state.jobs.prefix(count)), state.stopping && state.jobs.count == count)
-            }
-            if !batch.isEmpty { commit(batch) }
-            if stopping { break }
-            if !batch.isEmpty && queue.withLock({ !$0.jobs.isEmpty }) { wake.signal() }
+    /// Commits up to ``maxBatch`` queued jobs as one batch; `false` once stopping and all are done.
+    private func pass() -> Bool {
+        let (batch, stopping) = queue.withLock { state in
+            let count = min(state.jobs.count, maxBatch)
+            defer { state.jobs.removeFirst(count) }
+            return (Array(state.jobs.prefix(count)), state.stopping && state.jobs.count == count)
         }
-        finished.signal()
+        if !batch.isEmpty { commit(batch) }
+        if !stopping && !batch.isEmpty && queue.withLock({ !$0.jobs.isEmpty }) { thread.wake() }
+        return !stopping
     }
 
     /// Commits the batch in one transaction. First without savepoints, which cost a statement each
