@@ -117,7 +117,7 @@ private final class WriterState {
     /// For each open container: whether it has an element yet (to place commas), and its closing byte.
     var stack: [(hasElement: Bool, close: UInt8)] = []
 
-    init() { output.reserveCapacity(512) }
+    init() { output.reserveCapacity(1024) }
 
     /// Encodes a nested value, closing whatever containers it opened once it returns.
     func encodeValue<T: Encodable>(_ value: T) throws {
@@ -208,15 +208,17 @@ private final class WriterState {
     }
 
     func writeString(_ text: String) {
-        output.append(UInt8(ascii: "\""))
         var text = text
-        // Most strings need no escaping: copy them whole.
+        // Most strings need no escaping: copy them whole, quotes included, in one go.
         let plain = text.withUTF8 { bytes in
-            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            output.append(UInt8(ascii: "\""))
             output.append(contentsOf: bytes)
+            output.append(UInt8(ascii: "\""))
             return true
         }
-        if plain { return output.append(UInt8(ascii: "\"")) }
+        if plain { return }
+        output.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])

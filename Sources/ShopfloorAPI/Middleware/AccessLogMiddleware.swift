@@ -7,11 +7,15 @@ struct AccessLogMiddleware: Middleware {
     func handle(_ request: HTTPServerRequest, context: RequestContext, next: RequestHandler) async throws -> HTTPServerResponse {
         let start = ContinuousClock.now
         let response = try await next(request, context)
-        let bytes = if case .bytes(let body) = response.body { "\(body.count)" } else { "stream" }
         let elapsed = ContinuousClock.now - start
-        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        context.logger.info(
-            "\(request.head.method.rawValue) \(request.path) \(response.status.code) \(bytes)B \(Double(micros) / 1000)ms")
+        // Everything else inside the message, which is only built when `info` is logged.
+        context.logger.info("\(Self.line(request, response, elapsed))")
         return response
+    }
+
+    private static func line(_ request: HTTPServerRequest, _ response: HTTPServerResponse, _ elapsed: Duration) -> String {
+        let bytes = if case .bytes(let body) = response.body { "\(body.count)" } else { "stream" }
+        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        return "\(request.head.method.rawValue) \(request.path) \(response.status.code) \(bytes)B \(Double(micros) / 1000)ms"
     }
 }
