@@ -240,10 +240,11 @@ private func isGeneratedRequestID(_ value: String?) -> Bool {
         let client = try await server.connect()
         defer { client.close() }
         // Both requests in one write: once the first is answered, the server has read the second too,
-        // so the echo (held 300 ms by its own delay) is in flight when shutdown begins.
+        // so the echo (held 1.5 s by its own delay) is in flight when shutdown begins. (At 300 ms a
+        // machine busy with the rest of the suite sometimes answered it before the drain had begun.)
         try await client.send(
             TestHTTPClient.makeRequest("GET", "/health")
-                + TestHTTPClient.makeRequest("POST", "/v1/echo?delay_ms=300", body: Array("late".utf8)))
+                + TestHTTPClient.makeRequest("POST", "/v1/echo?delay_ms=1500", body: Array("late".utf8)))
         let first = try await client.readResponse()
         #expect(first.status == 200)
         #expect(!first.closesConnection)
