@@ -10,7 +10,9 @@ import Synchronization
 /// nothing; a power cut would, until a sync of the WAL file reaches the disk, and that is what this
 /// thread does before it runs a group's completions. `fdatasync` works on the file, not on the
 /// descriptor, so syncing our own descriptor flushes the frames SQLite wrote through its own, and
-/// every commit queued before the call began is covered by it.
+/// every commit queued before the call began is covered by it. Readers may see a commit while its
+/// sync runs: a power cut then takes back something seen but never acknowledged, never something
+/// acknowledged.
 ///
 /// Why a thread of its own: with `synchronous=FULL` the writer sat in `fsync` for every batch; now it
 /// runs the next batch meanwhile, the way PostgreSQL's WAL writer overlaps flushing with new work.
