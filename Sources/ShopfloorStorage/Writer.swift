@@ -104,8 +104,8 @@ public final class Writer: @unchecked Sendable {
             defer { state.jobs.removeFirst(count) }
             return (Array(state.jobs.prefix(count)), state.stopping && state.jobs.count == count)
         }
+        // Jobs left beyond `maxBatch` need no wake-up of their own: each was queued with one.
         if !batch.isEmpty { commit(batch) }
-        if !stopping && !batch.isEmpty && queue.withLock({ !$0.jobs.isEmpty }) { thread.wake() }
         return !stopping
     }
 

@@ -79,19 +79,20 @@ private final class Recorder: Sendable {
         }
     }
 
+    /// More writes than one batch takes (512): every one commits, the ones beyond a batch in the next.
     @Test func concurrentWritesAllCommitWithDistinctRowIDs() async throws {
         try await withDatabase { database in
+            let count = 1_200
             let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
-                for index in 0..<200 {
+                for index in 0..<count {
                     group.addTask { try await insert("row-\(index)", into: database) }
                 }
                 return try await group.reduce(into: [Int64]()) { $0.append($1) }
             }
-            #expect(ids.count == 200)
-            #expect(Set(ids).count == 200)
-            #expect(Set(ids) == Set(1...200))
-            #expect(try values(in: database).count == 200)
-            #expect(try database.readers.read { try $0.query("SELECT COUNT(DISTINCT value) AS n FROM items").first?["n"] } == 200)
+            #expect(ids.count == count)
+            #expect(Set(ids) == Set(1...Int64(count)))
+            #expect(try values(in: database).count == count)
+            #expect(try database.readers.read { try $0.query("SELECT COUNT(DISTINCT value) AS n FROM items").first?["n"] } == .integer(Int64(count)))
         }
     }
 

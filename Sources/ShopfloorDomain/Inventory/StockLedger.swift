@@ -79,12 +79,14 @@ public enum StockLedger {
 
     /// The SKU's level now, over every location (locations without a row show as zero).
     public static func level(_ sku: String, _ connection: SQLiteConnection) throws -> InventoryLevel {
-        let rows = try connection.query(
+        var level = InventoryLevel(sku: sku, onHand: 0, reserved: 0, available: 0, locations: [])
+        try connection.forEachRow(
             """
-            SELECT l.code, l.fulfils_online, COALESCE(s.on_hand, 0) AS on_hand, COALESCE(s.reserved, 0) AS reserved
+            SELECT l.code, l.fulfils_online, s.on_hand, s.reserved
             FROM locations l LEFT JOIN stock_levels s ON s.location_id = l.id AND s.sku = ? ORDER BY l.created_at, l.code
-            """, [.text(sku)])
-        return level(sku, rows)
+            """, [.text(sku)]
+        ) { row in add(row, to: &level) }
+        return level
     }
 
     /// The level, the SKU's low-stock threshold and the codes of the locations that have a row, in
@@ -103,29 +105,21 @@ public enum StockLedger {
             """, [.text(sku)]
         ) { row in
             found = true
-            let code = row.text(0)
-            if !row.isNull(2) { stored.insert(code) }
-            let onHand = row.int(2)
-            let reserved = row.int(3)
-            level.onHand += onHand
-            level.reserved += reserved
-            if row.int(1) == 1 { level.available += onHand - reserved }
-            level.locations.append(LocationLevel(location: code, onHand: onHand, reserved: reserved, available: onHand - reserved))
+            if !row.isNull(2) { stored.insert(row.text(0)) }
+            add(row, to: &level)
             threshold = row.isNull(4) ? nil : row.int(4)
         }
         return found ? (level, threshold, stored) : nil
     }
 
-    private static func level(_ sku: String, _ rows: [SQLiteConnection.Row]) -> InventoryLevel {
-        var level = InventoryLevel(sku: sku, onHand: 0, reserved: 0, available: 0, locations: [])
-        for row in rows {
-            let onHand = row["on_hand"]?.int ?? 0
-            let reserved = row["reserved"]?.int ?? 0
-            level.onHand += onHand
-            level.reserved += reserved
-            if row["fulfils_online"]?.int == 1 { level.available += onHand - reserved }
-            level.locations.append(LocationLevel(location: row["code"]?.string ?? "", onHand: onHand, reserved: reserved, available: onHand - reserved))
-        }
-        return level
+    /// Adds one location's row (code, fulfils online, on hand, reserved; NULL numbers for a location
+    /// without a row, read as zero) to `level`.
+    private static func add(_ row: SQLiteStatement, to level: inout InventoryLevel) {
+        let onHand = row.int(2)
+        let reserved = row.int(3)
+        level.onHand += onHand
+        level.reserved += reserved
+        if row.int(1) == 1 { level.available += onHand - reserved }
+        level.locations.append(LocationLevel(location: row.text(0), onHand: onHand, reserved: reserved, available: onHand - reserved))
     }
 }
