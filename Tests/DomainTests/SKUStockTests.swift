@@ -103,6 +103,51 @@ struct SKUStockTests {
         }
     }
 
+    /// A cart closing frees its units in a transaction outside the actor, which readers may see before
+    /// the actor takes note. A reserve short of units meanwhile waits for the note, and is refused only
+    /// if the transaction fails.
+    @Test(arguments: [true, false])
+    func reserveShortOfUnitsWaitsForAFreeingUnderWay(commits: Bool) async throws {
+        let (store, registry, locations) = try await setUp(stock: 1)
+        let held = try await registry.withStock("HOT-1") { stock in
+            try await stock.reserve(1, from: locations, actor: "a") { _, allocations in allocations }
+        }
+        let (started, starting) = AsyncStream.makeStream(of: Void.self)
+        let (gate, opening) = AsyncStream.makeStream(of: Void.self)
+        let freeing = Task {
+            try await registry.freeing(["HOT-1": held], by: .released) {
+                starting.yield()
+                for await _ in gate { break }
+                guard commits else { throw InventoryError.insufficientStock(sku: "HOT-1", available: -1) }
+                try await store.database.writer.write { connection in
+                    try StockLedger.apply(
+                        StockLedger.Change(sku: "HOT-1", location: held[0].location, onHandDelta: 0, reservedDelta: -1, reason: "released", actor: "a"),
+                        connection)
+                }
+            }
+        }
+        for await _ in started { break }
+        let answered = Atomic<Bool>(false)
+        let thief = Task {
+            defer { answered.store(true, ordering: .relaxed) }
+            return try await registry.withStock("HOT-1") { stock in
+                try await stock.reserve(1, from: locations, actor: "b") { _, allocations in allocations }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let answeredEarly = answered.load(ordering: .relaxed)
+        #expect(!answeredEarly, "a reserve short of units waits while units are being freed")
+        opening.yield()
+        _ = try? await freeing.value
+        if commits {
+            #expect(try await thief.value == held)
+            let level = try InventoryService(database: store.database, stock: registry).level("HOT-1")
+            #expect(level.reserved == 1 && level.onHand == 1)
+        } else {
+            await #expect(throws: InventoryError.insufficientStock(sku: "HOT-1", available: 0)) { try await thief.value }
+        }
+    }
+
     @Test func idleActorsAreEvictedAndReloadTheSameNumbers() async throws {
         let (store, _, locations) = try await setUp(stock: 0)
         let registry = StockRegistry(database: store.database, events: try EventLog(database: store.database), idleAfter: .zero)

@@ -409,10 +409,11 @@ public final class CartService: Sendable {
     }
 
     /// Returns every unit the cart holds, in one transaction with the status change if there is one, so
-    /// nobody sees the cart closed with units still held. The SKU actors take note after the commit.
+    /// nobody sees the cart closed with units still held. The SKU actors take note after the commit
+    /// (``StockRegistry/freeing(_:by:_:)``).
     func releaseReservations(of id: CartID, closingAs closing: (status: Cart.Status, event: String)? = nil) async throws {
         let release = try database.readers.read { connection in try Self.held(by: id, connection) }
-        try await stock.withStocks(release.keys.sorted()) { actors in
+        try await stock.freeing(release, by: .released) {
             try await database.writer.write { connection in
                 if let closing {
                     try connection.run("UPDATE carts SET status = ?, updated_at = ? WHERE id = ?",
@@ -429,7 +430,6 @@ public final class CartService: Sendable {
                 }
                 try connection.run("DELETE FROM reservations WHERE cart_id = ?", [.text(id.rawValue)])
             }
-            for (sku, allocations) in release { await actors[sku]?.released(allocations) }
         }
     }
 

@@ -3,8 +3,8 @@ import Synchronization
 
 /// One actor per SKU: the only path that changes the SKU's `on_hand` and `reserved`.
 ///
-/// Every operation decides on the actor's in-memory numbers before its first `await` and queues its
-/// durable write in the same step (``Writer/enqueue(_:completion:)``), so decisions and writes for a
+/// Every operation decides on the actor's in-memory numbers and queues its durable write in the same
+/// step, with no `await` between (``Writer/enqueue(_:completion:)``), so decisions and writes for a
 /// SKU happen in one order: two carts racing for the last unit get exactly one winner, and the loser
 /// hears the true `available` without touching the database. The caller resumes only after the write
 /// has committed; if it fails, the in-memory change is undone. The database's own checks
@@ -23,6 +23,9 @@ public actor SKUStock {
     /// Operations under way or about to start; the registry evicts only idle actors.
     nonisolated let pins = Atomic<Int>(0)
     nonisolated let lastUsed = Atomic<UInt64>(0)
+    /// Transactions queued that free units of this SKU and are not yet noted, and who waits for them.
+    private var freeing = 0
+    private var waitingForFreeing: [CheckedContinuation<Void, Never>] = []
 
     init(sku: String, database: Database) throws {
         self.sku = sku
@@ -49,7 +52,8 @@ public actor SKUStock {
         _ quantity: Int, from locations: [Location], actor: String,
         record: @escaping @Sendable (SQLiteConnection, [Allocation]) throws -> T
     ) async throws -> T {
-        let available = available(at: locations)
+        var available = available(at: locations)
+        while quantity > available, await awaitFreeing() { available = self.available(at: locations) }
         guard quantity <= available else { throw InventoryError.insufficientStock(sku: sku, available: available) }
         var remaining = quantity
         var allocations: [Allocation] = []
@@ -73,44 +77,77 @@ public actor SKUStock {
         try await change(allocations.map { ($0.location, 0, -$0.quantity) }, reason: "released", actor: actor, record: record)
     }
 
-    /// Takes note of units released by a transaction that has already committed (a cart closing
-    /// releases all its SKUs in one transaction). Memory lags the database meanwhile, which only makes
-    /// decisions more cautious, never lets a unit be sold twice.
-    public func released(_ allocations: [Allocation]) {
-        for allocation in allocations { apply((allocation.location, 0, allocation.quantity), sign: -1) }
-    }
-
     /// Takes note of reserved units sold by a committed transaction (an order placed): they leave
     /// both `reserved` and `on_hand`, so what is free does not change meanwhile.
     public func sold(_ allocations: [Allocation]) {
         for allocation in allocations { apply((allocation.location, allocation.quantity, allocation.quantity), sign: -1) }
     }
 
-    /// Takes note of units put back on hand by a committed transaction (an order cancelled before
-    /// dispatch). Until then memory shows fewer units than there are, which is only cautious.
-    public func returned(_ allocations: [Allocation]) {
-        for allocation in allocations { apply((allocation.location, allocation.quantity, 0), sign: 1) }
+    /// How units come free in a transaction of several SKUs that commits outside their actors.
+    public enum Freeing: Sendable {
+        /// Reserved units go back to stock (a cart closing releases all its SKUs at once).
+        case released
+        /// Sold units go back on hand (an order cancelled before dispatch).
+        case returned
     }
 
-    /// Changes on-hand units at one location (an adjustment or a stocktake), refused when it would fall
-    /// below what is reserved there.
+    /// A transaction freeing units of this SKU is queued; until ``freed(_:by:)`` takes note of it, a
+    /// request short of units waits for it rather than refuse on numbers about to grow. Without the
+    /// wait a client that has seen the commit (a cart read as expired) could be refused the units it
+    /// just saw come back.
+    func expectFreeing() {
+        freeing += 1
+    }
+
+    /// Takes note of an expected transaction: what it freed once committed, `nil` if it failed.
+    func freed(_ allocations: [Allocation]?, by change: Freeing) {
+        for allocation in allocations ?? [] {
+            switch change {
+            case .released: apply((allocation.location, 0, allocation.quantity), sign: -1)
+            case .returned: apply((allocation.location, allocation.quantity, 0), sign: 1)
+            }
+        }
+        freeing -= 1
+        let waiting = waitingForFreeing
+        waitingForFreeing = []
+        for waiter in waiting { waiter.resume() }
+    }
+
+    /// Waits for the next expected transaction to be noted; `false` when none is under way.
+    private func awaitFreeing() async -> Bool {
+        guard freeing > 0 else { return false }
+        await withCheckedContinuation { waitingForFreeing.append($0) }
+        return true
+    }
+
+    /// Changes on-hand units at one location (an adjustment), refused when it would fall below what
+    /// is reserved there.
     public func adjust<T: Sendable>(
         _ delta: Int, at location: Location, reason: String, actor: String, note: String? = nil,
         record: @escaping @Sendable (SQLiteConnection) throws -> T
     ) async throws -> T {
-        let level = levels[location.id.rawValue] ?? Level(onHand: 0, reserved: 0)
-        guard level.onHand + delta >= level.reserved else {
-            throw InventoryError.belowReserved(sku: sku, location: location.code, reserved: level.reserved, onHand: level.onHand + delta)
-        }
-        return try await change([(location, delta, 0)], reason: reason, actor: actor, note: note, record: record)
+        try await setOnHand(at: location, reason: reason, actor: actor, note: note, record: record) { $0 + delta }
     }
 
     /// Sets on-hand units at `location` to a counted number (stocktake).
     public func count<T: Sendable>(
         _ onHand: Int, at location: Location, actor: String, record: @escaping @Sendable (SQLiteConnection) throws -> T
     ) async throws -> T {
-        let current = levels[location.id.rawValue]?.onHand ?? 0
-        return try await adjust(onHand - current, at: location, reason: AdjustmentReason.stocktake.rawValue, actor: actor, record: record)
+        try await setOnHand(at: location, reason: AdjustmentReason.stocktake.rawValue, actor: actor, note: nil, record: record) { _ in onHand }
+    }
+
+    /// Moves on-hand units at `location` to `target(current)`, decided on the numbers after any wait.
+    private func setOnHand<T: Sendable>(
+        at location: Location, reason: String, actor: String, note: String?,
+        record: @escaping @Sendable (SQLiteConnection) throws -> T, to target: (Int) -> Int
+    ) async throws -> T {
+        var level = levels[location.id.rawValue] ?? Level(onHand: 0, reserved: 0)
+        while target(level.onHand) < level.reserved, await awaitFreeing() { level = levels[location.id.rawValue] ?? level }
+        let onHand = target(level.onHand)
+        guard onHand >= level.reserved else {
+            throw InventoryError.belowReserved(sku: sku, location: location.code, reserved: level.reserved, onHand: onHand)
+        }
+        return try await change([(location, onHand - level.onHand, 0)], reason: reason, actor: actor, note: note, record: record)
     }
 
     /// Applies the change in memory, queues it with `record` in one transaction, and undoes the memory

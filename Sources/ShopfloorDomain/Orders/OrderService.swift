@@ -106,8 +106,8 @@ public final class OrderService: Sendable {
             }
         }
         let returned = returns
-        return try await stock.withStocks(returned.keys.sorted()) { actors in
-            let order = try await database.writer.write { connection in
+        return try await stock.freeing(returned, by: .returned) {
+            try await database.writer.write { connection in
                 // Checked again inside the transaction: two requests may race to move the same order.
                 guard let row = try connection.query("SELECT status FROM orders WHERE id = ?", [.text(id.rawValue)]).first,
                       row["status"]?.string == current.status.rawValue
@@ -126,8 +126,6 @@ public final class OrderService: Sendable {
                 try Self.record(id, status: status, actor: actor, note: note, trackingNumber: trackingNumber, connection)
                 return try Self.load(id, connection)!
             }
-            for (sku, allocations) in returned { await actors[sku]?.returned(allocations) }
-            return order
         }
     }
 
