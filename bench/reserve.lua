@@ -4,10 +4,38 @@
 -- an add, and (cart, line) pairs ready for a removal. Carts come from the file in WRK_CARTS (one id
 -- a line, made beforehand), split between the threads; there must be more carts than connections.
 --   WRK_CARTS=carts.txt WRK_SKU=HOT-1 wrk -t2 -c256 -d10s -s bench/reserve.lua http://127.0.0.1:8080
+--
+-- With WRK_RATE (operations per second over all threads) the load is open: each thread sends on a
+-- fixed schedule of its own (rate / WRK_THREADS), whatever the answers' speed, so the latency is that
+-- of a server offered this rate rather than of 256 clients each waiting for the last answer, where
+-- the mean latency is only connections / throughput (Little's law). A slot is taken by the next
+-- connection free to send; a server that falls behind meets the slots it missed at once, so the
+-- offered rate holds (wrk times a request from its send, so such a backlog shows as a lower rate).
 local threads = {}
 local ready, held = {}, {}
 local sku, body
 local adds, removes, refused, failed = 0, 0, 0, 0
+
+local rate = tonumber(os.getenv("WRK_RATE") or "")
+if rate then
+  local ffi = require("ffi")
+  ffi.cdef[[
+    typedef struct { long tv_sec; long tv_nsec; } reserve_timespec;
+    int clock_gettime(int clock, reserve_timespec *spec);
+  ]]
+  local spec = ffi.new("reserve_timespec")
+  local function now_ms()
+    ffi.C.clock_gettime(1, spec) -- CLOCK_MONOTONIC
+    return tonumber(spec.tv_sec) * 1000 + tonumber(spec.tv_nsec) / 1e6
+  end
+  local interval, slot -- milliseconds between this thread's sends; the next send's time
+  function delay()
+    local now = now_ms()
+    interval = interval or 1000 * tonumber(os.getenv("WRK_THREADS") or "1") / rate
+    slot = (slot or now) + interval
+    return math.max(0, math.floor(slot - now + 0.5))
+  end
+end
 
 function setup(thread)
   thread:set("index", #threads)

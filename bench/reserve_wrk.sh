@@ -4,18 +4,24 @@
 # removes the line again, over and over, on CONNS connections. Prints one markdown table row and
 # checks that `reserved` afterwards equals the units left in carts.
 #
-#   bench/reserve_wrk.sh URL ADMIN_KEY [--duration 10s] [--conns 256] [--carts 600]
+#   bench/reserve_wrk.sh URL ADMIN_KEY [--duration 10s] [--conns 256] [--carts 600] [--rates "50% 6000"]
+#
+# The first run is closed: each connection sends its next request when the last is answered, so it
+# finds the throughput, and its latency is connections / throughput. Each of --rates is then an open
+# run (WRK_RATE in bench/reserve.lua) offered that many operations a second, or that share of the
+# closed run's throughput: the latency a client sees at that load. One row per run.
 #
 # Loopback URLs only; stops by itself.
 set -euo pipefail
 
 url=$1 key=$2; shift 2
-duration=10s conns=256 carts=600
+duration=10s conns=256 carts=600 rates=""
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) duration=$2; shift 2 ;;
     --conns) conns=$2; shift 2 ;;
     --carts) carts=$2; shift 2 ;;
+    --rates) rates=$2; shift 2 ;;
     *) echo "reserve_wrk.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -41,12 +47,22 @@ for _ in range(carts):
     print(call("/v1/carts", {"channel": "online"}, auth=False)["id"])
 PY
 
-out=$(WRK_CARTS="$work/carts.txt" WRK_SKU=$sku WRK_THREADS=2 wrk -t2 -c"$conns" -d"$duration" -s "$here/reserve.lua" "$url")
-result=$(tail -1 <<<"$out")
+# wrk_run RATE: one run, closed when RATE is empty; prints wrk's summary line with the offered rate.
+wrk_run() {
+  local out
+  out=$(WRK_CARTS="$work/carts.txt" WRK_SKU=$sku WRK_THREADS=2 WRK_RATE=$1 wrk -t2 -c"$conns" -d"$duration" -s "$here/reserve.lua" "$url")
+  tail -1 <<<"$out" | python3 -c 'import json, sys; r = json.load(sys.stdin); r["offered"] = sys.argv[1] or None; print(json.dumps(r))' "$1"
+}
+wrk_run "" >"$work/runs.jsonl"
+closed=$(python3 -c 'import json, sys; r = json.loads(open(sys.argv[1]).readline()); print(round(r["requests"] / r["seconds"]))' "$work/runs.jsonl")
+for rate in $rates; do
+  case $rate in *%) rate=$(( closed * ${rate%\%} / 100 )) ;; esac
+  wrk_run "$rate" >>"$work/runs.jsonl"
+done
 
-python3 - "$url" "$key" "$sku" "$result" "$conns" "$work/carts.txt" <<'PY'
+python3 - "$url" "$key" "$sku" "$work/runs.jsonl" "$conns" "$work/carts.txt" <<'PY'
 import json, sys, urllib.request
-url, key, sku, result, conns, carts = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5], sys.argv[6]
+url, key, sku, runs, conns, carts = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 def get(path):
     request = urllib.request.Request(url + path, headers={"Authorization": f"Bearer {key}"})
     return json.load(urllib.request.urlopen(request))
@@ -55,6 +71,9 @@ for cart in open(carts).read().split():
     held += sum(line["quantity"] for line in get(f"/v1/carts/{cart}")["lines"] if line["sku"] == sku)
 reserved = get(f"/v1/inventory/{sku}")["reserved"]
 books = "reserved = units in carts" if reserved == held else f"MISMATCH reserved {reserved} vs {held} in carts"
-print(f"| wrk + bench/reserve.lua | {conns} | {result['requests'] / result['seconds']:,.0f} | {result['p50_ms']:.1f} "
-      f"| {result['p99_ms']:.1f} | {result['errors']} | {books} |")
+for line in open(runs):
+    result = json.loads(line)
+    offered = f"{int(result['offered']):,} open" if result["offered"] else "closed"
+    print(f"| wrk + bench/reserve.lua | {conns} | {offered} | {result['requests'] / result['seconds']:,.0f} | {result['p50_ms']:.1f} "
+          f"| {result['p99_ms']:.1f} | {result['errors']} | {books} |")
 PY

@@ -12,7 +12,7 @@ public final class Database: Sendable {
     private let checkpointer: WALCheckpointer
 
     /// Opens (creating if needed) `shopfloor.sqlite` in `directory` and migrates it.
-    public init(directory: String, migrations: [Migration], readerCount: Int = 4) throws {
+    public init(directory: String, migrations: [Migration], readerCount: Int = 4, checkpoints: CheckpointPolicy = .standard) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = (directory as NSString).appendingPathComponent("shopfloor.sqlite")
         let connection = try SQLiteConnection(path: path, readOnly: false)
@@ -34,7 +34,7 @@ public final class Database: Sendable {
         // From here on a commit only writes the WAL; the writer's flusher syncs it before anyone hears.
         try connection.execute("PRAGMA synchronous = NORMAL")
         readers = try ReaderPool(path: path, count: readerCount)
-        checkpointer = try WALCheckpointer(path: path)
+        checkpointer = try WALCheckpointer(path: path, policy: checkpoints)
         checkpointer.install(on: connection)
         writer = Writer(connection: connection, path: path)
     }

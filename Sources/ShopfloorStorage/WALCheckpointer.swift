@@ -7,29 +7,27 @@ import Synchronization
 /// Why: SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL frames, on the
 /// writer: it copies every page back and syncs the database file, and every write queued behind it
 /// waits (tens of milliseconds under load, the tail of the cart benchmark). Here a hook on the writer
-/// connection replaces it: past ``backgroundFrames`` it asks this thread for a `PASSIVE` checkpoint,
-/// which copies what readers allow while the writer goes on.
+/// connection replaces it: past the ``CheckpointPolicy``'s background threshold it asks this thread
+/// for a `PASSIVE` checkpoint, which copies what readers allow while the writer goes on.
 ///
 /// The log only starts again from its beginning once everything in it has been copied back, and a
-/// writer that never pauses always has frames newer than the last pass. So past ``writerFrames`` the
-/// writer checkpoints itself, as SQLite would: by then the background has copied nearly everything, so
-/// the writer's own pass is short, and the log restarts at its next transaction. The WAL stays bounded.
+/// writer that never pauses always has frames newer than the last pass. So past the writer threshold
+/// the writer checkpoints itself, as SQLite would: by then the background has copied nearly
+/// everything, so the writer's own pass is short, and the log restarts at its next transaction. The
+/// WAL stays bounded.
 ///
 /// `@unchecked Sendable`: `connection` is used only on the checkpointer thread and `askedAt` only on the
 /// writer's (in its WAL hook); `state` is guarded by its mutex.
 final class WALCheckpointer: @unchecked Sendable {
-    /// WAL frames from which a background pass is asked for (SQLite's own automatic threshold).
-    static let backgroundFrames: Int32 = 1000
-    /// WAL frames from which the writer checkpoints itself so the log can restart (16 MiB of 4 KiB pages).
-    static let writerFrames: Int32 = 4000
-
+    private let policy: CheckpointPolicy
     private let connection: SQLiteConnection
     /// WAL frames when a pass was last asked for (0 after the log restarted); writer thread only.
     private var askedAt: Int32 = 0
     private let state = Mutex<(requested: Bool, stopping: Bool)>((false, false))
     private let thread = WakeableThread(name: "sf-checkpointer")
 
-    init(path: String) throws(SQLiteError) {
+    init(path: String, policy: CheckpointPolicy) throws(SQLiteError) {
+        self.policy = policy
         connection = try SQLiteConnection(path: path, readOnly: false)
         // A checkpoint syncs the WAL before copying and the database after, whatever this says.
         try connection.execute("PRAGMA synchronous = NORMAL")
@@ -48,11 +46,11 @@ final class WALCheckpointer: @unchecked Sendable {
     /// After each commit, on the writer thread, with the frames now in the WAL.
     private func committed(frames: Int32, writer: OpaquePointer) {
         if frames < askedAt { askedAt = 0 }
-        if frames >= Self.writerFrames {
+        if frames >= policy.writerFrames {
             // Busy when the background pass holds the checkpoint lock: the next commit tries again.
             _ = sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-        } else if frames >= Self.backgroundFrames && frames - askedAt >= Self.backgroundFrames / 2 {
-            // A pass per 500 new frames, not per commit: each pass syncs the database file.
+        } else if frames >= policy.backgroundFrames && frames - askedAt >= policy.backgroundFrames / 2 {
+            // A pass per half-threshold of new frames, not per commit: each pass syncs the database file.
             askedAt = frames
             request()
         }

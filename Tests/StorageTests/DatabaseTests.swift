@@ -71,12 +71,14 @@ import Testing
 }
 
 @Suite struct WALCheckpointTests {
-    /// Far more frames than the writer's checkpoint threshold: the pages reach the database file and
-    /// the log restarts instead of growing with every write.
+    /// Far more frames than the writer's checkpoint threshold (SQLite's own 1,000 and four times that
+    /// here, to keep the test small): the pages reach the database file and the log restarts instead
+    /// of growing with every write.
     @Test func walIsCopiedBackAndStaysBounded() async throws {
         let blobs = Migration(version: 1, name: "blobs", sql: "CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
         try await withTemporaryDirectory { directory in
-            let database = try Database(directory: directory, migrations: [blobs])
+            let database = try Database(
+                directory: directory, migrations: [blobs], checkpoints: CheckpointPolicy(backgroundFrames: 1000, writerFrames: 4000))
             defer { database.close() }
             // 800 commits of 8 rows of 4 KiB: over 6,400 WAL frames, 26 MiB written.
             for _ in 0..<800 {
