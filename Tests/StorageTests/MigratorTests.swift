@@ -113,4 +113,20 @@ private func recorded(_ connection: SQLiteConnection) throws -> [(version: Int, 
             #expect(try Migrator.migrate(connection, migrations: [first, fixed]) == [2])
         }
     }
+
+    /// A database at version 4 keeps its reservations through the upgrade, and every cart write stops
+    /// paying for the index by SKU that no query read.
+    @Test func upgradeDropsTheUnreadReservationIndexAndKeepsTheRows() async throws {
+        try await withTemporaryDirectory { directory in
+            let connection = try open(directory)
+            try connection.execute("PRAGMA foreign_keys = OFF")
+            #expect(try Migrator.migrate(connection, migrations: Array(Migrations.all.prefix(4))) == [1, 2, 3, 4])
+            try connection.run("INSERT INTO reservations (cart_id, sku, location_id, quantity) VALUES ('cart_1', 'MUG-1', 'loc_1', 2)")
+            let indexes = { try connection.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reservations' AND sql IS NOT NULL") }
+            #expect(try indexes() == [["name": "reservations_sku"]])
+            #expect(try Migrator.migrate(connection, migrations: Migrations.all) == [5])
+            #expect(try indexes().isEmpty)
+            #expect(try connection.query("SELECT cart_id, quantity FROM reservations") == [["cart_id": "cart_1", "quantity": 2]])
+        }
+    }
 }
