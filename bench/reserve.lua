@@ -17,7 +17,7 @@ local sku, body
 local adds, removes, refused, failed = 0, 0, 0, 0
 
 local rate = tonumber(os.getenv("WRK_RATE") or "")
-if rate then
+if rate and rate > 0 then
   local ffi = require("ffi")
   ffi.cdef[[
     typedef struct { long tv_sec; long tv_nsec; } reserve_timespec;
@@ -25,7 +25,7 @@ if rate then
   ]]
   local spec = ffi.new("reserve_timespec")
   local function now_ms()
-    ffi.C.clock_gettime(1, spec) -- CLOCK_MONOTONIC
+    assert(ffi.C.clock_gettime(1, spec) == 0) -- 1 is CLOCK_MONOTONIC on Linux
     return tonumber(spec.tv_sec) * 1000 + tonumber(spec.tv_nsec) / 1e6
   end
   local interval, slot -- milliseconds between this thread's sends; the next send's time

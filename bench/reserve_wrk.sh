@@ -57,6 +57,7 @@ wrk_run "" >"$work/runs.jsonl"
 closed=$(python3 -c 'import json, sys; r = json.loads(open(sys.argv[1]).readline()); print(round(r["requests"] / r["seconds"]))' "$work/runs.jsonl")
 for rate in $rates; do
   case $rate in *%) rate=$(( closed * ${rate%\%} / 100 )) ;; esac
+  [ "$rate" -gt 0 ] || continue
   wrk_run "$rate" >>"$work/runs.jsonl"
 done
 

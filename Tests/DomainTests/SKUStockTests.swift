@@ -115,11 +115,11 @@ struct SKUStockTests {
         let (started, starting) = AsyncStream.makeStream(of: Void.self)
         let (gate, opening) = AsyncStream.makeStream(of: Void.self)
         let freeing = Task {
-            try await registry.freeing(["HOT-1": held], by: .released) {
+            try await registry.settling(["HOT-1": held], as: .released) {
                 starting.yield()
                 for await _ in gate { break }
                 guard commits else { throw InventoryError.insufficientStock(sku: "HOT-1", available: -1) }
-                try await store.database.writer.write { connection in
+                _ = try await store.database.writer.write { connection in
                     try StockLedger.apply(
                         StockLedger.Change(sku: "HOT-1", location: held[0].location, onHandDelta: 0, reservedDelta: -1, reason: "released", actor: "a"),
                         connection)
@@ -146,6 +146,37 @@ struct SKUStockTests {
         } else {
             await #expect(throws: InventoryError.insufficientStock(sku: "HOT-1", available: 0)) { try await thief.value }
         }
+    }
+
+    /// A stocktake sets a number: while an order's units are going back on hand outside the actor, it
+    /// waits for the actor's note, so the count is what is stored afterwards, not the count plus the return.
+    @Test func stocktakeWaitsForAReturnUnderWay() async throws {
+        let (store, registry, locations) = try await setUp(stock: 5)
+        let returned = [Allocation(location: locations[0], quantity: 2)]
+        let (started, starting) = AsyncStream.makeStream(of: Void.self)
+        let (gate, opening) = AsyncStream.makeStream(of: Void.self)
+        let returning = Task {
+            try await registry.settling(["HOT-1": returned], as: .returned) {
+                starting.yield()
+                for await _ in gate { break }
+                _ = try await store.database.writer.write { connection in
+                    try StockLedger.apply(
+                        StockLedger.Change(sku: "HOT-1", location: locations[0], onHandDelta: 2, reason: "returned", actor: "order"), connection)
+                }
+            }
+        }
+        for await _ in started { break }
+        let counting = Task {
+            try await registry.withStock("HOT-1") { stock in try await stock.count(10, at: locations[0], actor: "t") { _ in } }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        opening.yield()
+        try await returning.value
+        try await counting.value
+        let level = try InventoryService(database: store.database, stock: registry).level("HOT-1")
+        #expect(level.onHand == 10)
+        let available = try await registry.withStock("HOT-1") { stock in await stock.available(at: locations) }
+        #expect(available == 10)
     }
 
     @Test func idleActorsAreEvictedAndReloadTheSameNumbers() async throws {

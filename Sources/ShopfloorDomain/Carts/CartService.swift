@@ -410,10 +410,10 @@ public final class CartService: Sendable {
 
     /// Returns every unit the cart holds, in one transaction with the status change if there is one, so
     /// nobody sees the cart closed with units still held. The SKU actors take note after the commit
-    /// (``StockRegistry/freeing(_:by:_:)``).
+    /// (``StockRegistry/settling(_:as:_:)``).
     func releaseReservations(of id: CartID, closingAs closing: (status: Cart.Status, event: String)? = nil) async throws {
         let release = try database.readers.read { connection in try Self.held(by: id, connection) }
-        try await stock.freeing(release, by: .released) {
+        try await stock.settling(release, as: .released) {
             try await database.writer.write { connection in
                 if let closing {
                     try connection.run("UPDATE carts SET status = ?, updated_at = ? WHERE id = ?",

@@ -170,8 +170,8 @@ public final class CheckoutService: Sendable {
         let actor = payer?.actor ?? "customer"
         let orderID = OrderID.make()
         let token = "trk_" + SecureRandom.hex(16)
-        let order = try await carts.stock.withStocks(sold.keys.sorted()) { actors in
-            let order = try await self.database.writer.write { connection in
+        let order = try await carts.stock.settling(sold, as: .sold) {
+            try await self.database.writer.write { connection in
                 for (sku, allocations) in sold.sorted(by: { $0.key < $1.key }) {
                     for allocation in allocations {
                         try StockLedger.apply(
@@ -207,8 +207,6 @@ public final class CheckoutService: Sendable {
                 }
                 return answered
             }
-            for (sku, allocations) in sold { await actors[sku]?.sold(allocations) }
-            return order
         }
         if !discounts.isEmpty { try pricing.reload() }
         return order

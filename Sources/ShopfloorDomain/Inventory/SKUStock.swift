@@ -6,7 +6,8 @@ import Synchronization
 /// Every operation decides on the actor's in-memory numbers and queues its durable write in the same
 /// step, with no `await` between (``Writer/enqueue(_:completion:)``), so decisions and writes for a
 /// SKU happen in one order: two carts racing for the last unit get exactly one winner, and the loser
-/// hears the true `available` without touching the database. The caller resumes only after the write
+/// hears the true `available` without touching the database (after waiting, if units of the SKU
+/// are being freed by a transaction outside the actor, for the actor to take note of them). The caller resumes only after the write
 /// has committed; if it fails, the in-memory change is undone. The database's own checks
 /// (`0 ≤ reserved ≤ on_hand`) stay the last line of defence.
 public actor SKUStock {
@@ -23,9 +24,10 @@ public actor SKUStock {
     /// Operations under way or about to start; the registry evicts only idle actors.
     nonisolated let pins = Atomic<Int>(0)
     nonisolated let lastUsed = Atomic<UInt64>(0)
-    /// Transactions queued that free units of this SKU and are not yet noted, and who waits for them.
-    private var freeing = 0
-    private var waitingForFreeing: [CheckedContinuation<Void, Never>] = []
+    /// Settlements expected and not yet noted (those that free units, and sales), and who waits for them.
+    private var pendingFrees = 0
+    private var pendingSales = 0
+    private var waitingForSettlement: [CheckedContinuation<Void, Never>] = []
 
     init(sku: String, database: Database) throws {
         self.sku = sku
@@ -53,7 +55,7 @@ public actor SKUStock {
         record: @escaping @Sendable (SQLiteConnection, [Allocation]) throws -> T
     ) async throws -> T {
         var available = available(at: locations)
-        while quantity > available, await awaitFreeing() { available = self.available(at: locations) }
+        while quantity > available, await awaitSettlement() { available = self.available(at: locations) }
         guard quantity <= available else { throw InventoryError.insufficientStock(sku: sku, available: available) }
         var remaining = quantity
         var allocations: [Allocation] = []
@@ -77,46 +79,45 @@ public actor SKUStock {
         try await change(allocations.map { ($0.location, 0, -$0.quantity) }, reason: "released", actor: actor, record: record)
     }
 
-    /// Takes note of reserved units sold by a committed transaction (an order placed): they leave
-    /// both `reserved` and `on_hand`, so what is free does not change meanwhile.
-    public func sold(_ allocations: [Allocation]) {
-        for allocation in allocations { apply((allocation.location, allocation.quantity, allocation.quantity), sign: -1) }
-    }
-
-    /// How units come free in a transaction of several SKUs that commits outside their actors.
-    public enum Freeing: Sendable {
+    /// A change to this SKU's numbers made by a transaction of several SKUs that commits outside the
+    /// actors; each actor takes note after the commit (``StockRegistry/settling(_:as:_:)``).
+    public enum Settlement: Sendable {
         /// Reserved units go back to stock (a cart closing releases all its SKUs at once).
         case released
         /// Sold units go back on hand (an order cancelled before dispatch).
         case returned
+        /// Reserved units leave stock, sold (an order placed): what is free does not change.
+        case sold
     }
 
-    /// A transaction freeing units of this SKU is queued; until ``freed(_:by:)`` takes note of it, a
-    /// request short of units waits for it rather than refuse on numbers about to grow. Without the
-    /// wait a client that has seen the commit (a cart read as expired) could be refused the units it
-    /// just saw come back.
-    func expectFreeing() {
-        freeing += 1
+    /// Such a transaction is about to be queued. Until ``settled(_:as:)`` takes note of it, readers may
+    /// see numbers this actor does not have yet, so a request short of units waits for units being
+    /// freed rather than refuse units a client may just have seen come back (a cart read as expired),
+    /// and a stocktake, which sets a number instead of moving one, waits for every change.
+    func expectSettlement(_ kind: Settlement) {
+        if kind == .sold { pendingSales += 1 } else { pendingFrees += 1 }
     }
 
-    /// Takes note of an expected transaction: what it freed once committed, `nil` if it failed.
-    func freed(_ allocations: [Allocation]?, by change: Freeing) {
+    /// Takes note of an expected transaction: what it changed once committed, `nil` if it failed.
+    func settled(_ allocations: [Allocation]?, as kind: Settlement) {
         for allocation in allocations ?? [] {
-            switch change {
+            switch kind {
             case .released: apply((allocation.location, 0, allocation.quantity), sign: -1)
             case .returned: apply((allocation.location, allocation.quantity, 0), sign: 1)
+            case .sold: apply((allocation.location, allocation.quantity, allocation.quantity), sign: -1)
             }
         }
-        freeing -= 1
-        let waiting = waitingForFreeing
-        waitingForFreeing = []
+        if kind == .sold { pendingSales -= 1 } else { pendingFrees -= 1 }
+        let waiting = waitingForSettlement
+        waitingForSettlement = []
         for waiter in waiting { waiter.resume() }
     }
 
-    /// Waits for the next expected transaction to be noted; `false` when none is under way.
-    private func awaitFreeing() async -> Bool {
-        guard freeing > 0 else { return false }
-        await withCheckedContinuation { waitingForFreeing.append($0) }
+    /// Waits for the next expected transaction to be noted if one that frees units (or, with
+    /// `orSales`, any) is under way; `false` when none is.
+    private func awaitSettlement(orSales: Bool = false) async -> Bool {
+        guard pendingFrees > 0 || (orSales && pendingSales > 0) else { return false }
+        await withCheckedContinuation { waitingForSettlement.append($0) }
         return true
     }
 
@@ -126,23 +127,26 @@ public actor SKUStock {
         _ delta: Int, at location: Location, reason: String, actor: String, note: String? = nil,
         record: @escaping @Sendable (SQLiteConnection) throws -> T
     ) async throws -> T {
-        try await setOnHand(at: location, reason: reason, actor: actor, note: note, record: record) { $0 + delta }
+        try await setOnHand(at: location, reason: reason, actor: actor, note: note, absolute: false, record: record) { $0 + delta }
     }
 
     /// Sets on-hand units at `location` to a counted number (stocktake).
     public func count<T: Sendable>(
         _ onHand: Int, at location: Location, actor: String, record: @escaping @Sendable (SQLiteConnection) throws -> T
     ) async throws -> T {
-        try await setOnHand(at: location, reason: AdjustmentReason.stocktake.rawValue, actor: actor, note: nil, record: record) { _ in onHand }
+        try await setOnHand(at: location, reason: AdjustmentReason.stocktake.rawValue, actor: actor, note: nil, absolute: true, record: record) { _ in onHand }
     }
 
     /// Moves on-hand units at `location` to `target(current)`, decided on the numbers after any wait.
+    /// An `absolute` target (a count) starts from every committed change; a relative one is applied
+    /// by the ledger to the stored number, so it waits only when short.
     private func setOnHand<T: Sendable>(
-        at location: Location, reason: String, actor: String, note: String?,
+        at location: Location, reason: String, actor: String, note: String?, absolute: Bool,
         record: @escaping @Sendable (SQLiteConnection) throws -> T, to target: (Int) -> Int
     ) async throws -> T {
+        if absolute { while await awaitSettlement(orSales: true) {} }
         var level = levels[location.id.rawValue] ?? Level(onHand: 0, reserved: 0)
-        while target(level.onHand) < level.reserved, await awaitFreeing() { level = levels[location.id.rawValue] ?? level }
+        while !absolute, target(level.onHand) < level.reserved, await awaitSettlement() { level = levels[location.id.rawValue] ?? level }
         let onHand = target(level.onHand)
         guard onHand >= level.reserved else {
             throw InventoryError.belowReserved(sku: sku, location: location.code, reserved: level.reserved, onHand: onHand)

@@ -54,23 +54,23 @@ public final class StockRegistry: Sendable {
         }
     }
 
-    /// Runs `write`, one transaction that frees `units` of several SKUs outside their actors, and then
-    /// has each actor take note. Each actor expects the transaction before it is queued, so a request
-    /// short of units meanwhile waits for the note instead of being refused units a reader may
-    /// already see back in stock.
-    public func freeing<T: Sendable>(
-        _ units: [String: [Allocation]], by change: SKUStock.Freeing, _ write: () async throws -> T
+    /// Runs `write`, one transaction that changes `units` of several SKUs outside their actors, and
+    /// then has each actor take note. Each actor expects the transaction before it is queued, so what
+    /// readers may see committed meanwhile never meets a refusal on the actors' older numbers
+    /// (``SKUStock/expectSettlement(_:)``).
+    public func settling<T: Sendable>(
+        _ units: [String: [Allocation]], as kind: SKUStock.Settlement, _ write: () async throws -> T
     ) async throws -> T {
         try await withStocks(units.keys.sorted()) { actors in
-            for stock in actors.values { await stock.expectFreeing() }
+            for stock in actors.values { await stock.expectSettlement(kind) }
             let result: T
             do {
                 result = try await write()
             } catch {
-                for stock in actors.values { await stock.freed(nil, by: change) }
+                for stock in actors.values { await stock.settled(nil, as: kind) }
                 throw error
             }
-            for (sku, stock) in actors { await stock.freed(units[sku], by: change) }
+            for (sku, stock) in actors { await stock.settled(units[sku], as: kind) }
             return result
         }
     }

@@ -106,7 +106,7 @@ public final class OrderService: Sendable {
             }
         }
         let returned = returns
-        return try await stock.freeing(returned, by: .returned) {
+        return try await stock.settling(returned, as: .returned) {
             try await database.writer.write { connection in
                 // Checked again inside the transaction: two requests may race to move the same order.
                 guard let row = try connection.query("SELECT status FROM orders WHERE id = ?", [.text(id.rawValue)]).first,
