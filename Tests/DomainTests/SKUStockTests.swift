@@ -104,8 +104,8 @@ struct SKUStockTests {
     }
 
     /// A cart closing frees its units in a transaction outside the actor, which readers may see before
-    /// the actor takes note. A reserve short of units meanwhile waits for the note, and is refused only
-    /// if the transaction fails.
+    /// the actor takes note. A reserve those units would satisfy waits for the note, and is refused
+    /// only if the transaction fails; one they would not is refused at once.
     @Test(arguments: [true, false])
     func reserveShortOfUnitsWaitsForAFreeingUnderWay(commits: Bool) async throws {
         let (store, registry, locations) = try await setUp(stock: 1)
@@ -137,6 +137,10 @@ struct SKUStockTests {
         try await Task.sleep(for: .milliseconds(100))
         let answeredEarly = answered.load(ordering: .relaxed)
         #expect(!answeredEarly, "a reserve short of units waits while units are being freed")
+        // More than the freeing brings back: refused at once, without waiting for it.
+        await #expect(throws: InventoryError.insufficientStock(sku: "HOT-1", available: 0)) {
+            try await registry.withStock("HOT-1") { stock in try await stock.reserve(2, from: locations, actor: "c") { _, _ in } }
+        }
         opening.yield()
         _ = try? await freeing.value
         if commits {

@@ -6,9 +6,10 @@ import Synchronization
 /// Every operation decides on the actor's in-memory numbers and queues its durable write in the same
 /// step, with no `await` between (``Writer/enqueue(_:completion:)``), so decisions and writes for a
 /// SKU happen in one order: two carts racing for the last unit get exactly one winner, and the loser
-/// hears the true `available` without touching the database (after waiting, if units of the SKU
-/// are being freed by a transaction outside the actor, for the actor to take note of them). The caller resumes only after the write
-/// has committed; if it fails, the in-memory change is undone. The database's own checks
+/// hears the true `available` without touching the database (after waiting, when units being freed
+/// by a transaction outside the actor would make up its shortfall, for the actor to take note of
+/// them). The caller resumes only after the write has committed; if it fails, the in-memory change is
+/// undone. The database's own checks
 /// (`0 ≤ reserved ≤ on_hand`) stay the last line of defence.
 public actor SKUStock {
     /// Units at one location, as this actor last committed them.
@@ -24,9 +25,9 @@ public actor SKUStock {
     /// Operations under way or about to start; the registry evicts only idle actors.
     nonisolated let pins = Atomic<Int>(0)
     nonisolated let lastUsed = Atomic<UInt64>(0)
-    /// Settlements expected and not yet noted (those that free units, and sales), and who waits for them.
-    private var pendingFrees = 0
-    private var pendingSales = 0
+    /// Settlements expected and not yet noted, the units they free by location id, and who waits.
+    private var pendingSettlements = 0
+    private var unitsBeingFreed: [String: Int] = [:]
     private var waitingForSettlement: [CheckedContinuation<Void, Never>] = []
 
     init(sku: String, database: Database) throws {
@@ -55,7 +56,11 @@ public actor SKUStock {
         record: @escaping @Sendable (SQLiteConnection, [Allocation]) throws -> T
     ) async throws -> T {
         var available = available(at: locations)
-        while quantity > available, await awaitSettlement() { available = self.available(at: locations) }
+        // Waits only when the units being freed would make up the shortfall.
+        while quantity > available, quantity <= available + beingFreed(at: locations) {
+            await nextSettlement()
+            available = self.available(at: locations)
+        }
         guard quantity <= available else { throw InventoryError.insufficientStock(sku: sku, available: available) }
         var remaining = quantity
         var allocations: [Allocation] = []
@@ -90,35 +95,42 @@ public actor SKUStock {
         case sold
     }
 
-    /// Such a transaction is about to be queued. Until ``settled(_:as:)`` takes note of it, readers may
-    /// see numbers this actor does not have yet, so a request short of units waits for units being
-    /// freed rather than refuse units a client may just have seen come back (a cart read as expired),
-    /// and a stocktake, which sets a number instead of moving one, waits for every change.
-    func expectSettlement(_ kind: Settlement) {
-        if kind == .sold { pendingSales += 1 } else { pendingFrees += 1 }
+    /// Such a transaction, changing `allocations`, is about to be queued. Until ``settled(_:as:committed:)``
+    /// takes note of it, readers may see numbers this actor does not have yet, so a request short of
+    /// units that those being freed would make up waits for them rather than refuse units a client may
+    /// just have seen come back (a cart read as expired), and a stocktake, which sets a number instead
+    /// of moving one, waits for every settlement.
+    func expectSettlement(_ allocations: [Allocation], as kind: Settlement) {
+        pendingSettlements += 1
+        guard kind != .sold else { return }
+        for allocation in allocations { unitsBeingFreed[allocation.location.id.rawValue, default: 0] += allocation.quantity }
     }
 
-    /// Takes note of an expected transaction: what it changed once committed, `nil` if it failed.
-    func settled(_ allocations: [Allocation]?, as kind: Settlement) {
-        for allocation in allocations ?? [] {
+    /// Takes note of an expected transaction (the same `allocations`): applies them if it committed.
+    func settled(_ allocations: [Allocation], as kind: Settlement, committed: Bool) {
+        for allocation in allocations {
+            if kind != .sold { unitsBeingFreed[allocation.location.id.rawValue, default: 0] -= allocation.quantity }
+            guard committed else { continue }
             switch kind {
             case .released: apply((allocation.location, 0, allocation.quantity), sign: -1)
             case .returned: apply((allocation.location, allocation.quantity, 0), sign: 1)
             case .sold: apply((allocation.location, allocation.quantity, allocation.quantity), sign: -1)
             }
         }
-        if kind == .sold { pendingSales -= 1 } else { pendingFrees -= 1 }
+        pendingSettlements -= 1
         let waiting = waitingForSettlement
         waitingForSettlement = []
         for waiter in waiting { waiter.resume() }
     }
 
-    /// Waits for the next expected transaction to be noted if one that frees units (or, with
-    /// `orSales`, any) is under way; `false` when none is.
-    private func awaitSettlement(orSales: Bool = false) async -> Bool {
-        guard pendingFrees > 0 || (orSales && pendingSales > 0) else { return false }
+    /// Units being freed at these locations by settlements under way.
+    private func beingFreed(at locations: [Location]) -> Int {
+        locations.reduce(0) { $0 + (unitsBeingFreed[$1.id.rawValue] ?? 0) }
+    }
+
+    /// Waits until the next settlement is noted; only called while one is under way.
+    private func nextSettlement() async {
         await withCheckedContinuation { waitingForSettlement.append($0) }
-        return true
     }
 
     /// Changes on-hand units at one location (an adjustment), refused when it would fall below what
@@ -144,9 +156,13 @@ public actor SKUStock {
         at location: Location, reason: String, actor: String, note: String?, absolute: Bool,
         record: @escaping @Sendable (SQLiteConnection) throws -> T, to target: (Int) -> Int
     ) async throws -> T {
-        if absolute { while await awaitSettlement(orSales: true) {} }
+        while absolute, pendingSettlements > 0 { await nextSettlement() }
         var level = levels[location.id.rawValue] ?? Level(onHand: 0, reserved: 0)
-        while !absolute, target(level.onHand) < level.reserved, await awaitSettlement() { level = levels[location.id.rawValue] ?? level }
+        // Freed units help either way: a release lowers `reserved`, a return raises `on_hand`.
+        while !absolute, target(level.onHand) < level.reserved, target(level.onHand) + (unitsBeingFreed[location.id.rawValue] ?? 0) >= level.reserved {
+            await nextSettlement()
+            level = levels[location.id.rawValue] ?? level
+        }
         let onHand = target(level.onHand)
         guard onHand >= level.reserved else {
             throw InventoryError.belowReserved(sku: sku, location: location.code, reserved: level.reserved, onHand: onHand)

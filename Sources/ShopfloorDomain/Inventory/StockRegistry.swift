@@ -57,20 +57,20 @@ public final class StockRegistry: Sendable {
     /// Runs `write`, one transaction that changes `units` of several SKUs outside their actors, and
     /// then has each actor take note. Each actor expects the transaction before it is queued, so what
     /// readers may see committed meanwhile never meets a refusal on the actors' older numbers
-    /// (``SKUStock/expectSettlement(_:)``).
+    /// (``SKUStock/expectSettlement(_:as:)``).
     public func settling<T: Sendable>(
         _ units: [String: [Allocation]], as kind: SKUStock.Settlement, _ write: () async throws -> T
     ) async throws -> T {
         try await withStocks(units.keys.sorted()) { actors in
-            for stock in actors.values { await stock.expectSettlement(kind) }
+            for (sku, stock) in actors { await stock.expectSettlement(units[sku] ?? [], as: kind) }
             let result: T
             do {
                 result = try await write()
             } catch {
-                for stock in actors.values { await stock.settled(nil, as: kind) }
+                for (sku, stock) in actors { await stock.settled(units[sku] ?? [], as: kind, committed: false) }
                 throw error
             }
-            for (sku, stock) in actors { await stock.settled(units[sku], as: kind) }
+            for (sku, stock) in actors { await stock.settled(units[sku] ?? [], as: kind, committed: true) }
             return result
         }
     }
