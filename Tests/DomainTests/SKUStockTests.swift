@@ -112,21 +112,8 @@ struct SKUStockTests {
         let held = try await registry.withStock("HOT-1") { stock in
             try await stock.reserve(1, from: locations, actor: "a") { _, allocations in allocations }
         }
-        let (started, starting) = AsyncStream.makeStream(of: Void.self)
-        let (gate, opening) = AsyncStream.makeStream(of: Void.self)
-        let freeing = Task {
-            try await registry.settling(["HOT-1": held], as: .released) {
-                starting.yield()
-                for await _ in gate { break }
-                guard commits else { throw InventoryError.insufficientStock(sku: "HOT-1", available: -1) }
-                _ = try await store.database.writer.write { connection in
-                    try StockLedger.apply(
-                        StockLedger.Change(sku: "HOT-1", location: held[0].location, onHandDelta: 0, reservedDelta: -1, reason: "released", actor: "a"),
-                        connection)
-                }
-            }
-        }
-        for await _ in started { break }
+        let release = StockLedger.Change(sku: "HOT-1", location: held[0].location, onHandDelta: 0, reservedDelta: -1, reason: "released", actor: "a")
+        let (freeing, open) = await heldOpen(registry, store.database, held, as: .released, writing: commits ? release : nil)
         let answered = Atomic<Bool>(false)
         let thief = Task {
             defer { answered.store(true, ordering: .relaxed) }
@@ -141,7 +128,7 @@ struct SKUStockTests {
         await #expect(throws: InventoryError.insufficientStock(sku: "HOT-1", available: 0)) {
             try await registry.withStock("HOT-1") { stock in try await stock.reserve(2, from: locations, actor: "c") { _, _ in } }
         }
-        opening.yield()
+        open()
         _ = try? await freeing.value
         if commits {
             #expect(try await thief.value == held)
@@ -157,30 +144,38 @@ struct SKUStockTests {
     @Test func stocktakeWaitsForAReturnUnderWay() async throws {
         let (store, registry, locations) = try await setUp(stock: 5)
         let returned = [Allocation(location: locations[0], quantity: 2)]
-        let (started, starting) = AsyncStream.makeStream(of: Void.self)
-        let (gate, opening) = AsyncStream.makeStream(of: Void.self)
-        let returning = Task {
-            try await registry.settling(["HOT-1": returned], as: .returned) {
-                starting.yield()
-                for await _ in gate { break }
-                _ = try await store.database.writer.write { connection in
-                    try StockLedger.apply(
-                        StockLedger.Change(sku: "HOT-1", location: locations[0], onHandDelta: 2, reason: "returned", actor: "order"), connection)
-                }
-            }
-        }
-        for await _ in started { break }
+        let change = StockLedger.Change(sku: "HOT-1", location: locations[0], onHandDelta: 2, reason: "returned", actor: "order")
+        let (returning, open) = await heldOpen(registry, store.database, returned, as: .returned, writing: change)
         let counting = Task {
             try await registry.withStock("HOT-1") { stock in try await stock.count(10, at: locations[0], actor: "t") { _ in } }
         }
         try await Task.sleep(for: .milliseconds(100))
-        opening.yield()
+        open()
         try await returning.value
         try await counting.value
         let level = try InventoryService(database: store.database, stock: registry).level("HOT-1")
         #expect(level.onHand == 10)
         let available = try await registry.withStock("HOT-1") { stock in await stock.available(at: locations) }
         #expect(available == 10)
+    }
+
+    /// A settlement of HOT-1's `units`, already expected by the actor when this returns, whose write
+    /// waits for `open` and then applies `change` (or fails, when `change` is nil).
+    private func heldOpen(
+        _ registry: StockRegistry, _ database: Database, _ units: [Allocation], as kind: SKUStock.Settlement, writing change: StockLedger.Change?
+    ) async -> (task: Task<Void, any Error>, open: @Sendable () -> Void) {
+        let (started, starting) = AsyncStream.makeStream(of: Void.self)
+        let (gate, opening) = AsyncStream.makeStream(of: Void.self)
+        let task = Task {
+            try await registry.settling(["HOT-1": units], as: kind) {
+                starting.yield()
+                for await _ in gate { break }
+                guard let change else { throw InventoryError.insufficientStock(sku: "HOT-1", available: -1) }
+                _ = try await database.writer.write { connection in try StockLedger.apply(change, connection) }
+            }
+        }
+        for await _ in started { break }
+        return (task, { opening.yield() })
     }
 
     @Test func idleActorsAreEvictedAndReloadTheSameNumbers() async throws {

@@ -14,13 +14,15 @@ import Testing
         }
     }
 
-    @Test func writerCommitsWithoutSyncingAndLeavesTheSyncToItsFlusher() async throws {
+    /// `synchronous` 1 = NORMAL: a WAL commit does not sync; the flusher's fdatasync does before anyone
+    /// resumes. `foreign_keys` 1: enforced on the writer.
+    @Test(arguments: ["synchronous", "foreign_keys"])
+    func writerConnectionSetting(_ pragma: String) async throws {
         try await withTemporaryDirectory { directory in
             let database = try Database(directory: directory, migrations: [])
             defer { database.close() }
-            // 1 = NORMAL: a WAL commit does not sync; the flusher's fdatasync does before anyone resumes.
-            let synchronous = try await database.writer.write { try $0.query("PRAGMA synchronous").first?["synchronous"] }
-            #expect(synchronous == 1)
+            let value = try await database.writer.write { try $0.query("PRAGMA \(pragma)").first?[pragma] }
+            #expect(value == 1)
         }
     }
 
@@ -45,15 +47,6 @@ import Testing
             #expect(tables == ["schema_migrations", "things"])
             let versions = try database.readers.read { try $0.query("SELECT version, name FROM schema_migrations") }
             #expect(versions == [["version": 1, "name": "things"]])
-        }
-    }
-
-    @Test func foreignKeysAreEnforcedOnTheWriter() async throws {
-        try await withTemporaryDirectory { directory in
-            let database = try Database(directory: directory, migrations: [])
-            defer { database.close() }
-            let enabled = try await database.writer.write { try $0.query("PRAGMA foreign_keys").first?["foreign_keys"] }
-            #expect(enabled == 1)
         }
     }
 

@@ -9,8 +9,7 @@ import Synchronization
 /// hears the true `available` without touching the database (after waiting, when units being freed
 /// by a transaction outside the actor would make up its shortfall, for the actor to take note of
 /// them). The caller resumes only after the write has committed; if it fails, the in-memory change is
-/// undone. The database's own checks
-/// (`0 ≤ reserved ≤ on_hand`) stay the last line of defence.
+/// undone. The database's own checks (`0 ≤ reserved ≤ on_hand`) stay the last line of defence.
 public actor SKUStock {
     /// Units at one location, as this actor last committed them.
     struct Level: Equatable {

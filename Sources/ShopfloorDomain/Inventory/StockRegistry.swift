@@ -63,15 +63,11 @@ public final class StockRegistry: Sendable {
     ) async throws -> T {
         try await withStocks(units.keys.sorted()) { actors in
             for (sku, stock) in actors { await stock.expectSettlement(units[sku] ?? [], as: kind) }
-            let result: T
-            do {
-                result = try await write()
-            } catch {
-                for (sku, stock) in actors { await stock.settled(units[sku] ?? [], as: kind, committed: false) }
-                throw error
-            }
-            for (sku, stock) in actors { await stock.settled(units[sku] ?? [], as: kind, committed: true) }
-            return result
+            let result: Result<T, any Error>
+            do { result = .success(try await write()) } catch { result = .failure(error) }
+            let committed = if case .success = result { true } else { false }
+            for (sku, stock) in actors { await stock.settled(units[sku] ?? [], as: kind, committed: committed) }
+            return try result.get()
         }
     }
 
