@@ -118,8 +118,8 @@ public final class CartService: Sendable {
                         try Self.addReservations(allocations, cart: id, sku: sku, connection)
                         if let existing {
                             try connection.run(
-                                "UPDATE cart_lines SET quantity = quantity + ?, customisation = COALESCE(?, customisation) WHERE id = ?",
-                                [.integer(Int64(quantity)), .optionalJSON(customisation), .text(existing.id.rawValue)])
+                                "UPDATE cart_lines SET quantity = quantity + ?, customisation = COALESCE(?, customisation) WHERE cart_id = ? AND sku = ?",
+                                [.integer(Int64(quantity)), .optionalJSON(customisation), .text(id.rawValue), .text(sku)])
                         } else {
                             // After the last line, even when earlier ones were removed, so lines read back in the order added.
                             try connection.run(
@@ -176,8 +176,8 @@ public final class CartService: Sendable {
             let activating = cart.status != .active
             let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
                 try connection.run(
-                    "UPDATE cart_lines SET quantity = ?, customisation = COALESCE(?, customisation) WHERE id = ?",
-                    [.integer(Int64(newQuantity)), .optionalJSON(customisation), .text(lineID.rawValue)])
+                    "UPDATE cart_lines SET quantity = ?, customisation = COALESCE(?, customisation) WHERE cart_id = ? AND sku = ?",
+                    [.integer(Int64(newQuantity)), .optionalJSON(customisation), .text(id.rawValue), .text(line.sku)])
                 try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, activating: activating, connection)
                 try EventLog.append(
                     connection, type: "cart.line_updated", topic: "cart:\(id)",
@@ -226,7 +226,7 @@ public final class CartService: Sendable {
             let now = Timestamp.now
             let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
                 try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ?", [.text(id.rawValue), .text(line.sku)])
-                try connection.run("DELETE FROM cart_lines WHERE id = ?", [.text(lineID.rawValue)])
+                try connection.run("DELETE FROM cart_lines WHERE cart_id = ? AND sku = ?", [.text(id.rawValue), .text(line.sku)])
                 if cart.status == .active {
                     try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, activating: false, connection)
                 }
