@@ -59,4 +59,22 @@ struct EventLogTests {
         #expect(!event.matches("stock:MUG-2"))
         #expect(Event(seq: 2, type: "product.created", topic: "product:p1", at: "", data: "{}").matches("products"))
     }
+
+    /// Cart topics are read by `seq`, other topics through the topic index: each way finds exactly its events.
+    @Test func readsASpecificTopicOrAFamilyWhateverTheIndex() async throws {
+        let store = try TestDatabase()
+        let log = try EventLog(database: store.database)
+        try await store.database.writer.write { connection in
+            for topic in ["cart:c1", "stock:MUG-1", "cart:c2", "cart:c1", "stock:MUG-2", "stock:MUG-1", "order:o1"] {
+                try EventLog.append(connection, type: "test.event", topic: topic, data: ["topic": topic])
+            }
+        }
+        #expect(try log.read(since: 0, topics: ["cart:c1"], limit: 10).map(\.seq) == [1, 4])
+        #expect(try log.read(since: 1, topics: ["cart:c1"], limit: 10).map(\.seq) == [4])
+        #expect(try log.read(since: 0, topics: ["stock:MUG-1"], limit: 10).map(\.seq) == [2, 6])
+        #expect(try log.read(since: 0, topics: ["stock:MUG-1"], limit: 1).map(\.seq) == [2])
+        #expect(try log.read(since: 0, topics: ["order:o1"], limit: 10).map(\.seq) == [7])
+        #expect(try log.read(since: 0, topics: ["carts"], limit: 10).map(\.seq) == [1, 3, 4])
+        #expect(try log.read(since: 0, topics: ["cart:c2", "stock:MUG-2"], limit: 10).map(\.seq) == [3, 5])
+    }
 }

@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -313,5 +313,15 @@ public enum Migrations {
             SELECT cart_id, sku, id, position, quantity, customisation FROM cart_lines;
         DROP TABLE cart_lines;
         ALTER TABLE cart_lines_by_cart RENAME TO cart_lines;
+        """)
+
+    /// The topic index without carts' own topics. Every cart write appends a `cart:<id>` event, and its
+    /// entry landed beside that cart's earlier ones, a leaf of its own in an index that grows with the
+    /// log: one more page in the WAL per cart write. A cart's events are read from a resume point
+    /// (its client reconnecting), by `seq`; families (`carts`) never used the index. Other topics
+    /// (a SKU's stock, an order's history) keep it.
+    static let cartEventPages = Migration(version: 7, name: "cart event pages", sql: """
+        DROP INDEX events_topic;
+        CREATE INDEX events_topic ON events(topic, seq) WHERE topic NOT GLOB 'cart:*';
         """)
 }
