@@ -8,8 +8,4 @@ static inline sqlite3_destructor_type shopfloor_sqlite_transient(void) { return 
 // Memory statistics off: counting them takes a process-wide mutex on every allocation. Only takes
 // effect before SQLite initialises (the first connection opened); SQLITE_MISUSE after.
 static inline int shopfloor_sqlite_disable_memstatus(void) { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
-// The connection's lookaside: `count` slots of `size` bytes for small allocations, kept by the connection.
-static inline int shopfloor_sqlite_lookaside(sqlite3 *db, int size, int count) {
-    return sqlite3_db_config(db, SQLITE_DBCONFIG_LOOKASIDE, (void *)0, size, count);
-}
 #endif

@@ -7,7 +7,7 @@ public struct RequestContext: Sendable {
     public var requestID: String
     /// Path parameters by name, percent-decoded (`/v1/products/{id}` → `["id": …]`).
     public var parameters: [String: String]
-    /// A logger carrying the request id as metadata.
+    /// The server's logger; its lines carry the request's id (``RequestLogMetadata``).
     public var logger: Logger
     /// The authenticated key, when the request carried a valid one.
     public var principal: Principal?

@@ -51,11 +51,11 @@ struct Serve: AsyncParsableCommand {
         }
 
         let level = configuration.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+        LoggingSystem.bootstrap({ label, metadataProvider in
+            var handler = StreamLogHandler.standardError(label: label, metadataProvider: metadataProvider)
             handler.logLevel = level
             return handler
-        }
+        }, metadataProvider: RequestLogMetadata.provider)
         let logger = Logger(label: "shopfloor")
         let (signals, sources) = Self.terminationSignals()
         let application = try Application(configuration: configuration, logger: logger)

@@ -26,6 +26,49 @@ import Testing
         }
     }
 
+    /// `secure_delete` 2 = FAST, whatever the system SQLite was built with (Debian's builds it on).
+    @Test func secureDeleteIsFast() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = try Database(directory: directory, migrations: [])
+            defer { database.close() }
+            #expect(try await database.writer.write { try $0.query("PRAGMA secure_delete").first?["secure_delete"] } == 2)
+        }
+    }
+
+    /// Text and blobs are bound in place, not copied: every shape of value reads back as bound, through
+    /// one cached statement used again and again, including after a use whose body threw.
+    @Test func boundValuesReadBackAsBound() async throws {
+        try await withTemporaryDirectory { directory in
+            let migration = Migration(version: 1, name: "values", sql: "CREATE TABLE bound (n INTEGER PRIMARY KEY, v)")
+            let database = try Database(directory: directory, migrations: [migration])
+            defer { database.close() }
+            let values: [SQLiteValue] = [
+                .text(""), .text("a"), .text("fifteen bytes!!"), .text(String(repeating: "long text ", count: 50)), .text("naïve — ✓ 🛒"),
+                .text("nul\u{0}inside"), .blob([]), .blob([0, 1, 2, 255]), .null, .integer(-42), .real(2.5),
+            ]
+            try await database.writer.write { connection in
+                for (index, value) in values.enumerated() {
+                    try connection.run("INSERT INTO bound (n, v) VALUES (?, ?)", [.integer(Int64(index)), value])
+                }
+            }
+            let read = try database.readers.read { connection in
+                try values.indices.map { index in try connection.query("SELECT v FROM bound WHERE n = ?", [.integer(Int64(index))]).first?["v"] }
+            }
+            #expect(read == values)
+            struct Stop: Error {}
+            #expect(throws: Stop.self) {
+                try database.readers.read { connection in
+                    try connection.forEachRow("SELECT v FROM bound WHERE n = ?", [.text("x")]) { _ in throw Stop() }
+                    try connection.forEachRow("SELECT v FROM bound WHERE n >= ?", [.integer(0)]) { _ in throw Stop() }
+                }
+            }
+            let types = try database.readers.read { connection in
+                try connection.query("SELECT typeof(v) AS t FROM bound WHERE n = ?", [.integer(0)]).first?["t"]
+            }
+            #expect(types == "text")
+        }
+    }
+
     @Test func fileLivesInTheDataDirectoryWhichIsCreated() async throws {
         try await withTemporaryDirectory { directory in
             let nested = directory + "/a/b"

@@ -18,7 +18,8 @@ struct AuthMiddleware: Middleware {
         else { throw APIError.unauthorized }
         var context = context
         context.principal = principal
-        context.logger[metadataKey: "key"] = "\(principal.keyID)"
-        return try await next(request, context)
+        var metadata = RequestLogMetadata.current ?? RequestLogMetadata(requestID: context.requestID)
+        metadata.keyID = principal.keyID.rawValue
+        return try await RequestLogMetadata.$current.withValue(metadata) { try await next(request, context) }
     }
 }

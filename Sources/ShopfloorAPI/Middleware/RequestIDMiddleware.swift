@@ -5,7 +5,7 @@ import ShopfloorTransport
 import Synchronization
 
 /// Gives every request an id, taken from the client's `X-Request-Id` when it is short and plain,
-/// otherwise random; puts it in the logger metadata and on the response.
+/// otherwise random; puts it in the log lines (``RequestLogMetadata``) and on the response.
 struct RequestIDMiddleware: Middleware {
     static let field = HTTPField.Name("X-Request-Id")!
     private static let prefix = SecureRandom.hex(6)
@@ -20,8 +20,9 @@ struct RequestIDMiddleware: Middleware {
         var context = context
         let id = request.head.headerFields[Self.field].flatMap(Self.acceptable) ?? Self.make()
         context.requestID = id
-        context.logger[metadataKey: "request_id"] = "\(id)"
-        var response = try await next(request, context)
+        var response = try await RequestLogMetadata.$current.withValue(RequestLogMetadata(requestID: id)) {
+            try await next(request, context)
+        }
         response.headerFields[Self.field] = id
         return response
     }

@@ -116,7 +116,7 @@ public final class CartService: Sendable {
                 taken = try await self.stock.withStock(sku) { stock in
                     try await stock.reserve(quantity, from: locations, actor: "cart:\(id)") { connection, allocations in
                         try Self.addReservations(allocations, cart: id, sku: sku, connection)
-                        if let existing {
+                        if existing != nil {
                             try connection.run(
                                 "UPDATE cart_lines SET quantity = quantity + ?, customisation = COALESCE(?, customisation) WHERE cart_id = ? AND sku = ?",
                                 [.integer(Int64(quantity)), .optionalJSON(customisation), .text(id.rawValue), .text(sku)])

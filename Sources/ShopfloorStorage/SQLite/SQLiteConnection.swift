@@ -66,37 +66,44 @@ public final class SQLiteConnection {
     /// Runs `sql` with `bindings`, returning every row.
     public func query(_ sql: String, _ bindings: [SQLiteValue] = []) throws(SQLiteError) -> [Row] {
         let statement = try statement(sql)
-        try statement.bind(bindings)
-        defer { sqlite3_reset(statement.handle) }
-        let names = statement.columnNames
-        var rows: [Row] = []
-        while try statement.step() {
-            var row = Row(minimumCapacity: names.count)
-            for (index, name) in names.enumerated() {
-                row[name] = statement.column(index)
+        return try statement.withBindings(bindings) { () throws(SQLiteError) in
+            let names = statement.columnNames
+            var rows: [Row] = []
+            while try statement.step() {
+                var row = Row(minimumCapacity: names.count)
+                for (index, name) in names.enumerated() {
+                    row[name] = statement.column(index)
+                }
+                rows.append(row)
             }
-            rows.append(row)
+            return rows
         }
-        return rows
     }
 
     /// Runs `sql` with `bindings` and calls `body` with the statement on each row, for queries on a hot
     /// path: columns are read by index, without a dictionary per row.
     public func forEachRow(_ sql: String, _ bindings: [SQLiteValue] = [], _ body: (SQLiteStatement) throws -> Void) throws {
         let statement = try statement(sql)
-        try statement.bind(bindings)
-        defer { sqlite3_reset(statement.handle) }
-        while try statement.step() { try body(statement) }
+        var failure: (any Error)?
+        try statement.withBindings(bindings) { () throws(SQLiteError) in
+            while try statement.step() {
+                do { try body(statement) } catch {
+                    failure = error
+                    return
+                }
+            }
+        }
+        if let failure { throw failure }
     }
 
     /// Runs a statement that returns no rows; returns the number of rows changed.
     @discardableResult
     public func run(_ sql: String, _ bindings: [SQLiteValue] = []) throws(SQLiteError) -> Int {
         let statement = try statement(sql)
-        try statement.bind(bindings)
-        defer { sqlite3_reset(statement.handle) }
-        while try statement.step() {}
-        return Int(sqlite3_changes(handle))
+        return try statement.withBindings(bindings) { () throws(SQLiteError) in
+            while try statement.step() {}
+            return Int(sqlite3_changes(handle))
+        }
     }
 
     /// The rowid of the last successful insert on this connection.

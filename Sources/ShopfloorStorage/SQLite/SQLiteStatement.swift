@@ -22,20 +22,47 @@ public final class SQLiteStatement {
 
     deinit { sqlite3_finalize(handle) }
 
-    /// Resets the statement and binds `values` to parameters 1, 2, ...
-    public func bind(_ values: [SQLiteValue]) throws(SQLiteError) {
+    /// Runs `body` with `values` bound to parameters 1, 2, ...; every step of this use of the statement
+    /// happens inside `body`.
+    ///
+    /// Text and blobs are bound in place (`SQLITE_STATIC`) rather than copied (`SQLITE_TRANSIENT`,
+    /// a `malloc` and a copy per value, since the system SQLite has no lookaside memory): their bytes
+    /// stay valid while `body` runs, and the statement is reset and its bindings cleared before this
+    /// returns, so SQLite never keeps a pointer past that.
+    func withBindings<R>(_ values: [SQLiteValue], _ body: () throws(SQLiteError) -> R) throws(SQLiteError) -> R {
         sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
-        for (offset, value) in values.enumerated() {
-            let index = Int32(offset + 1)
-            let status: Int32 = switch value {
-            case .null: sqlite3_bind_null(handle, index)
-            case .integer(let number): sqlite3_bind_int64(handle, index, number)
-            case .real(let number): sqlite3_bind_double(handle, index, number)
-            case .text(let text): sqlite3_bind_text(handle, index, text, -1, shopfloor_sqlite_transient())
-            case .blob(let bytes): bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), shopfloor_sqlite_transient()) }
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        return try bind(values, from: 0) { () -> Result<R, SQLiteError> in
+            do throws(SQLiteError) { return .success(try body()) } catch { return .failure(error) }
+        }.get()
+    }
+
+    /// Binds `values[offset...]`, each inside the scope that keeps its bytes alive, then runs `body`.
+    /// Results, not throws, because `withUTF8` and `withUnsafeBytes` only rethrow untyped errors.
+    private func bind<R>(_ values: [SQLiteValue], from offset: Int, _ body: () -> Result<R, SQLiteError>) -> Result<R, SQLiteError> {
+        guard offset < values.count else { return body() }
+        let index = Int32(offset + 1)
+        func next(_ status: Int32) -> Result<R, SQLiteError> {
+            status == SQLITE_OK ? bind(values, from: offset + 1, body) : .failure(connection.error(status, sql: sql))
+        }
+        switch values[offset] {
+        case .null: return next(sqlite3_bind_null(handle, index))
+        case .integer(let number): return next(sqlite3_bind_int64(handle, index, number))
+        case .real(let number): return next(sqlite3_bind_double(handle, index, number))
+        case .text(var text):
+            return text.withUTF8 { bytes in
+                // An empty buffer may have no address, and a NULL pointer would bind NULL, not "".
+                guard let base = bytes.baseAddress else { return next(sqlite3_bind_text(handle, index, "", 0, shopfloor_sqlite_transient())) }
+                return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { next(sqlite3_bind_text(handle, index, $0, Int32(bytes.count), nil)) }
             }
-            guard status == SQLITE_OK else { throw connection.error(status, sql: sql) }
+        case .blob(let bytes):
+            return bytes.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress else { return next(sqlite3_bind_zeroblob(handle, index, 0)) }
+                return next(sqlite3_bind_blob(handle, index, base, Int32(raw.count), nil))
+            }
         }
     }
 
