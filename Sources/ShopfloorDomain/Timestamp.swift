@@ -18,31 +18,35 @@ public enum Timestamp {
         let dayOfMonth = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(20)
-        func digits(_ value: Int64, _ count: Int) {
-            var divisor: Int64 = 1
-            for _ in 1..<count { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-                rest %= divisor
-                divisor /= 10
+        // Twenty bytes, written straight into the string's storage: one allocation, no array between.
+        return String(unsafeUninitializedCapacity: 20) { bytes in
+            var index = 0
+            func digits(_ value: Int64, _ count: Int) {
+                var rest = value
+                for offset in stride(from: count - 1, through: 0, by: -1) {
+                    bytes[index + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                index += count
             }
+            func byte(_ ascii: Unicode.Scalar) {
+                bytes[index] = UInt8(ascii: ascii)
+                index += 1
+            }
+            digits(year, 4)
+            byte("-")
+            digits(month, 2)
+            byte("-")
+            digits(dayOfMonth, 2)
+            byte("T")
+            digits(clock / 3600, 2)
+            byte(":")
+            digits(clock / 60 % 60, 2)
+            byte(":")
+            digits(clock % 60, 2)
+            byte("Z")
+            return index
         }
-        digits(year, 4)
-        bytes.append(UInt8(ascii: "-"))
-        digits(month, 2)
-        bytes.append(UInt8(ascii: "-"))
-        digits(dayOfMonth, 2)
-        bytes.append(UInt8(ascii: "T"))
-        digits(clock / 3600, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(clock / 60 % 60, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(clock % 60, 2)
-        bytes.append(UInt8(ascii: "Z"))
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static var now: String { string(Date()) }

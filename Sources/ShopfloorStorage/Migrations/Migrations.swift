@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -323,5 +323,12 @@ public enum Migrations {
     static let cartEventPages = Migration(version: 7, name: "cart event pages", sql: """
         DROP INDEX events_topic;
         CREATE INDEX events_topic ON events(topic, seq) WHERE topic NOT GLOB 'cart:*';
+        """)
+
+    /// Locations in the order every stock level lists them. The writer reads a SKU's level for each
+    /// stock change (``StockLedger``), and without this index that read sorted the locations in a
+    /// temporary B-tree each time: a sorter opened, filled and freed per reservation.
+    static let locationOrder = Migration(version: 8, name: "location order", sql: """
+        CREATE INDEX locations_listing ON locations(created_at, code);
         """)
 }
