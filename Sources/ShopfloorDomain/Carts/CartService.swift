@@ -328,6 +328,10 @@ public final class CartService: Sendable {
 
     /// The cart (which must be open), what it holds, where it reserves from and, for an add, the
     /// SKU's variant: from memory where a write left them, the rest from the store in one read.
+    /// Never inlined, like ``committed(_:lines:held:touched:generation:)``: inside the line writes' async
+    /// closures their cart-sized temporaries would sit in the task's frame (16 KB for `removeLine`,
+    /// allocated per request); called, they live on the thread's stack.
+    @inline(never)
     private func context(_ id: CartID, variant sku: String?) throws -> WriteContext {
         let generation = memory.generation
         let entry = memory.entry(id)
@@ -362,6 +366,8 @@ public final class CartService: Sendable {
 
     /// `cart` as a write under its lock has just left it (these lines and holdings and, if the write
     /// touched it, active with the new times): remembered for the next write, and priced for the answer.
+    /// Never inlined, for the reason ``context(_:variant:)`` gives.
+    @inline(never)
     private func committed(_ cart: Cart, lines: [CartLine], held: [String: [Allocation]], touched: (expiresAt: String, updatedAt: String)?,
                            generation: UInt64) throws -> Cart {
         var cart = cart
