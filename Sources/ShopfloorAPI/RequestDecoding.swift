@@ -34,6 +34,9 @@ extension HTTPServerRequest {
     /// whitespace around them (RFC 9110 §8.3.1).
     static func mediaType(_ value: String) -> String {
         let isBlank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        // Already bare and lower-case, as clients nearly always send it: the value itself, no copy.
+        let plain = !value.utf8.contains { $0 == UInt8(ascii: ";") || isBlank($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+        if plain { return value }
         var bytes = Array(value.utf8.prefix { $0 != UInt8(ascii: ";") })
         while let last = bytes.last, isBlank(last) { bytes.removeLast() }
         let start = bytes.firstIndex { !isBlank($0) } ?? bytes.endIndex

@@ -8,8 +8,8 @@ import Synchronization
 /// Optionals left out with `encodeIfPresent` are omitted; `nil` encoded explicitly is `null`.
 struct JSONWriter {
     /// Encodes `value` as compact JSON.
-    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let state = WriterState()
+    static func encode<T: Encodable>(_ value: T, capacity: Int = 1024) throws -> [UInt8] {
+        let state = WriterState(capacity: capacity)
         if let direct = value as? any DirectJSONEncodable {
             var object = JSONObjectWriter(state)
             try direct.writeJSON(into: &object)
@@ -117,7 +117,7 @@ private final class WriterState {
     /// For each open container: whether it has an element yet (to place commas), and its closing byte.
     var stack: [(hasElement: Bool, close: UInt8)] = []
 
-    init() { output.reserveCapacity(1024) }
+    init(capacity: Int = 1024) { output.reserveCapacity(capacity) }
 
     /// Encodes a nested value, closing whatever containers it opened once it returns.
     func encodeValue<T: Encodable>(_ value: T) throws {

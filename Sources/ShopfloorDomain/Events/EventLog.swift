@@ -32,7 +32,9 @@ public final class EventLog: Sendable {
     /// Appends an event inside the caller's write transaction; returns its `seq`.
     @discardableResult
     public static func append<Payload: Encodable>(_ connection: SQLiteConnection, type: String, topic: String, data: Payload) throws -> Int64 {
-        let json = String(decoding: try JSONCoding.encode(data), as: UTF8.self)
+        // Most payloads are a line or a stock level, far below the default room: a kilobyte buffer is
+        // a large-bin request to glibc, which first consolidates its fast bins.
+        let json = String(decoding: try JSONCoding.encode(data, capacity: 256), as: UTF8.self)
         let at = Timestamp.now
         try connection.run("INSERT INTO events (type, topic, at, data) VALUES (?, ?, ?, ?)", [.text(type), .text(topic), .text(at), .text(json)])
         let seq = connection.lastInsertRowID

@@ -66,19 +66,30 @@ struct HTTPResponseEncoder {
             fields[.contentEncoding] = "gzip"
             fields.append(HTTPField(name: .vary, value: "Accept-Encoding"))
         }
+        // Written piece by piece: an interpolated line is a String allocated only to be copied here.
         var out: [UInt8] = []
         out.reserveCapacity(192 + (context.isHead ? 0 : body?.count ?? 0))
-        out.append(contentsOf: "HTTP/1.1 \(code) \(response.status.reasonPhrase)\r\n".utf8)
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(code, to: &out)
+        out.append(.space)
+        out.append(contentsOf: response.status.reasonPhrase.utf8)
+        out.append(contentsOf: "\r\n".utf8)
         for field in fields {
             out.append(contentsOf: field.name.rawName.utf8)
             out.append(contentsOf: ": ".utf8)
             out.append(contentsOf: field.value.utf8)
             out.append(contentsOf: "\r\n".utf8)
         }
-        out.append(contentsOf: "Date: \(HTTPDate.now)\r\nServer: \(serverName)\r\n".utf8)
+        out.append(contentsOf: "Date: ".utf8)
+        out.append(contentsOf: HTTPDate.now.utf8)
+        out.append(contentsOf: "\r\nServer: ".utf8)
+        out.append(contentsOf: serverName.utf8)
+        out.append(contentsOf: "\r\n".utf8)
         if !bodiless {
             if let body {
-                out.append(contentsOf: "Content-Length: \(body.count)\r\n".utf8)
+                out.append(contentsOf: "Content-Length: ".utf8)
+                appendDecimal(body.count, to: &out)
+                out.append(contentsOf: "\r\n".utf8)
             } else if !context.isHTTP10 {
                 out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
             }
@@ -104,6 +115,18 @@ struct HTTPResponseEncoder {
         out.append(contentsOf: [.cr, .lf])
         if bytes.isEmpty { return Array("0\r\n\r\n".utf8) }
         return out
+    }
+
+    /// `value` (not negative) in decimal digits.
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     private static func isCompressible(_ contentType: String?) -> Bool {
