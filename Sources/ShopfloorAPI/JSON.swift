@@ -9,7 +9,9 @@ public enum JSON {
         try JSONCoding.encode(value)
     }
 
-    /// A JSON response with `value` as its body.
+    /// A JSON response with `value` as its body. Not inlined, so that route handlers' async frames do
+    /// not hold the encoding's temporaries (``Middleware``).
+    @inline(never)
     public static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> HTTPServerResponse {
         HTTPServerResponse(status: status, headerFields: [.contentType: "application/json"], body: .bytes(try encode(value)))
     }

@@ -7,10 +7,15 @@ struct AccessLogMiddleware: Middleware {
     func handle(_ request: HTTPServerRequest, context: RequestContext, next: RequestHandler) async throws -> HTTPServerResponse {
         let start = ContinuousClock.now
         let response = try await next(request, context)
-        let elapsed = ContinuousClock.now - start
-        // Everything else inside the message, which is only built when `info` is logged.
-        context.logger.info("\(Self.line(request, response, elapsed))")
+        Self.log(request, response, ContinuousClock.now - start, logger: context.logger)
         return response
+    }
+
+    /// Out of line to keep `handle`'s frame small (``Middleware``).
+    @inline(never)
+    private static func log(_ request: HTTPServerRequest, _ response: HTTPServerResponse, _ elapsed: Duration, logger: Logger) {
+        // Everything else inside the message, which is only built when `info` is logged.
+        logger.info("\(line(request, response, elapsed))")
     }
 
     private static func line(_ request: HTTPServerRequest, _ response: HTTPServerResponse, _ elapsed: Duration) -> String {

@@ -9,11 +9,17 @@ struct ProblemMiddleware: Middleware {
         do {
             return try await next(request, context)
         } catch {
-            let problem = Problem(error)
-            if problem.status >= 500 && problem.code == "internal_error" {
-                context.logger.error("unhandled error: \(String(reflecting: error))")
-            }
-            return problem.response()
+            return Self.answer(error, logger: context.logger)
         }
+    }
+
+    /// Out of line to keep `handle`'s frame small (``Middleware``).
+    @inline(never)
+    private static func answer(_ error: any Error, logger: Logger) -> HTTPServerResponse {
+        let problem = Problem(error)
+        if problem.status >= 500 && problem.code == "internal_error" {
+            logger.error("unhandled error: \(String(reflecting: error))")
+        }
+        return problem.response()
     }
 }

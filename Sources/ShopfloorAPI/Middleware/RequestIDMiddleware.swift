@@ -18,13 +18,20 @@ struct RequestIDMiddleware: Middleware {
 
     func handle(_ request: HTTPServerRequest, context: RequestContext, next: RequestHandler) async throws -> HTTPServerResponse {
         var context = context
-        let id = request.head.headerFields[Self.field].flatMap(Self.acceptable) ?? Self.make()
+        let id = Self.id(for: request)
         context.requestID = id
         var response = try await RequestLogMetadata.$current.withValue(RequestLogMetadata(requestID: id)) {
             try await next(request, context)
         }
         response.headerFields[Self.field] = id
         return response
+    }
+
+    /// The client's id if it is acceptable, else a new one. Out of line to keep `handle`'s frame small
+    /// (``Middleware``).
+    @inline(never)
+    private static func id(for request: HTTPServerRequest) -> String {
+        request.head.headerFields[field].flatMap(acceptable) ?? make()
     }
 
     /// 1 to 128 characters of letters, digits, `-`, `_`, `.` and `:`: safe in logs and headers.
