@@ -11,10 +11,15 @@ public protocol Middleware: Sendable {
 }
 
 extension Array where Element == any Middleware {
-    /// The chain that runs these middleware outermost first, then `handler`.
+    /// The chain that runs these middleware outermost first, then `handler`. Built in a loop over a
+    /// `RequestHandler` variable rather than with `reduce`: a closure passed through a generic is
+    /// re-abstracted, and every request then called two thunks more at each step.
     func chain(to handler: @escaping RequestHandler) -> RequestHandler {
-        reversed().reduce(handler) { next, middleware in
-            { request, context in try await middleware.handle(request, context: context, next: next) }
+        var next = handler
+        for middleware in reversed() {
+            let inner = next
+            next = { request, context in try await middleware.handle(request, context: context, next: inner) }
         }
+        return next
     }
 }
