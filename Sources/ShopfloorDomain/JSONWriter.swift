@@ -8,7 +8,7 @@ import Synchronization
 /// Optionals left out with `encodeIfPresent` are omitted; `nil` encoded explicitly is `null`.
 struct JSONWriter {
     /// Encodes `value` as compact JSON.
-    static func encode<T: Encodable>(_ value: T, capacity: Int = 1024) throws -> [UInt8] {
+    static func encode<T: Encodable>(_ value: T, capacity: Int) throws -> [UInt8] {
         let state = WriterState(capacity: capacity)
         if let direct = value as? any DirectJSONEncodable {
             var object = JSONObjectWriter(state)
@@ -117,7 +117,7 @@ private final class WriterState {
     /// For each open container: whether it has an element yet (to place commas), and its closing byte.
     var stack: [(hasElement: Bool, close: UInt8)] = []
 
-    init(capacity: Int = 1024) { output.reserveCapacity(capacity) }
+    init(capacity: Int) { output.reserveCapacity(capacity) }
 
     /// Encodes a nested value, closing whatever containers it opened once it returns.
     func encodeValue<T: Encodable>(_ value: T) throws {
@@ -248,7 +248,7 @@ private enum KeyCache {
     /// `"snake_key":` as bytes, ready to append.
     static func encodedKey(_ key: String) -> [UInt8] {
         if let cached = encoded.withLock({ $0[key] }) { return cached }
-        let state = WriterState()
+        let state = WriterState(capacity: key.utf8.count + 8)
         state.writeString(snakeCase(key))
         state.output.append(UInt8(ascii: ":"))
         // Keys of dictionaries come this way too and are data: remember only so many.
