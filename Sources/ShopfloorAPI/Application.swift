@@ -26,7 +26,7 @@ public final class Application: Sendable {
         self.logger = logger
         database = try Database(
             directory: configuration.dataDirectory, migrations: Migrations.all,
-            readerCount: max(4, configuration.threads * 2))
+            readerCount: max(4, configuration.threads * 2), logger: logger)
         events = try EventLog(database: database)
         keys = try APIKeyService(database: database)
         let catalogue = CatalogueService(database: database, events: events)

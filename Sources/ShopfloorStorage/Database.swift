@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+public import Logging
 
 /// The embedded store: one SQLite file in WAL mode, one ``Writer`` and a ``ReaderPool``.
 ///
@@ -11,8 +12,12 @@ public final class Database: Sendable {
     public let readers: ReaderPool
     private let checkpointer: WALCheckpointer
 
-    /// Opens (creating if needed) `shopfloor.sqlite` in `directory` and migrates it.
-    public init(directory: String, migrations: [Migration], readerCount: Int = 4, checkpoints: CheckpointPolicy = .standard) throws {
+    /// Opens (creating if needed) `shopfloor.sqlite` in `directory` and migrates it. A sync of the WAL
+    /// slower than `slowSync` (a disk that stalls every acknowledgement) is logged to `logger`.
+    public init(
+        directory: String, migrations: [Migration], readerCount: Int = 4, checkpoints: CheckpointPolicy = .standard,
+        logger: Logger = Logger(label: "shopfloor.storage"), slowSync: Duration = .milliseconds(100)
+    ) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = (directory as NSString).appendingPathComponent("shopfloor.sqlite")
         let connection = try SQLiteConnection(path: path, readOnly: false)
@@ -36,7 +41,7 @@ public final class Database: Sendable {
         readers = try ReaderPool(path: path, count: readerCount)
         checkpointer = try WALCheckpointer(path: path, policy: checkpoints)
         checkpointer.install(on: connection)
-        writer = Writer(connection: connection, path: path)
+        writer = Writer(connection: connection, path: path, logger: logger, slowSync: slowSync)
     }
 
     /// Waits for queued writes and their syncs, then ends the writer's threads and the checkpointer's.

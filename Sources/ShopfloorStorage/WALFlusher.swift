@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// Makes committed transactions durable off the writer thread: one `fdatasync` of the write-ahead log
@@ -18,17 +19,30 @@ import Synchronization
 /// runs the next batch meanwhile, the way PostgreSQL's WAL writer overlaps flushing with new work.
 /// Commits keep their order: groups complete in the order they were queued.
 ///
-/// `@unchecked Sendable`: `descriptor` is touched only on the flusher thread; `queue` is guarded by its
-/// mutex.
+/// Why it warns: every acknowledgement waits for these syncs, so a disk that stalls them (a shared
+/// virtual disk, writeback of a checkpoint in front of them) sets the latency tail whatever the rest of
+/// the server does. A sync slower than the threshold is logged, at most one line a second with the count
+/// and the slowest since the last line, so an operator looking at a slow p99 sees the disk's part in it.
+///
+/// `@unchecked Sendable`: `descriptor` and `slowSyncs` are touched only on the flusher thread; `queue` is
+/// guarded by its mutex.
 final class WALFlusher: @unchecked Sendable {
     private let path: String
     private var descriptor: Int32 = -1
+    private let logger: Logger
+    private let slowSyncNanoseconds: UInt64
+    /// Syncs over the threshold since the last warning, the slowest of them, and when that warning went.
+    private var slowSyncs = (count: 0, slowest: UInt64(0), loggedAt: UInt64(0))
     private let queue = Mutex<(groups: [@Sendable () -> Void], stopping: Bool)>(([], false))
     private let thread = WakeableThread(name: "sf-wal-flusher")
 
     /// `databasePath` is the database file; its WAL is the same name with `-wal` (SQLite's naming).
-    init(databasePath: String) {
+    /// Syncs slower than `slowSync` are reported to `logger` as warnings.
+    init(databasePath: String, logger: Logger, slowSync: Duration) {
         path = databasePath + "-wal"
+        self.logger = logger
+        let (seconds, attoseconds) = slowSync.components
+        slowSyncNanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
         thread.start { [self] in pass() }
     }
 
@@ -59,6 +73,7 @@ final class WALFlusher: @unchecked Sendable {
             flush()
             for group in groups { group() }
         }
+        if stopping { reportSlowSyncs(now: Self.monotonicNanoseconds()) }
         return !stopping
     }
 
@@ -72,8 +87,30 @@ final class WALFlusher: @unchecked Sendable {
             if descriptor < 0 && errno == ENOENT { return }
             guard descriptor >= 0 else { fatalError("cannot open \(path) to sync it: errno \(errno)") }
         }
+        let start = Self.monotonicNanoseconds()
         while fdatasync(descriptor) != 0 {
             guard errno == EINTR else { fatalError("fdatasync of \(path) failed: errno \(errno); committed writes may be lost") }
         }
+        let end = Self.monotonicNanoseconds()
+        if end - start >= slowSyncNanoseconds {
+            slowSyncs.count += 1
+            slowSyncs.slowest = max(slowSyncs.slowest, end - start)
+        }
+        if slowSyncs.loggedAt == 0 || end - slowSyncs.loggedAt >= 1_000_000_000 { reportSlowSyncs(now: end) }
+    }
+
+    /// Logs the slow syncs counted since the last report, if any.
+    private func reportSlowSyncs(now: UInt64) {
+        guard slowSyncs.count > 0 else { return }
+        logger.warning(
+            "slow WAL sync: acknowledgements waited for the disk",
+            metadata: ["slow_syncs": "\(slowSyncs.count)", "slowest_ms": "\(slowSyncs.slowest / 1_000_000)", "path": "\(path)"])
+        slowSyncs = (0, 0, now)
+    }
+
+    private static func monotonicNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 
 /// The one connection that writes, on its own thread, with group commit.
@@ -34,10 +35,11 @@ public final class Writer: @unchecked Sendable {
     /// Most closures in one transaction: bounds the latency a batch adds to its first member.
     private let maxBatch = 512
 
-    /// `connection` must run with `synchronous=NORMAL` on the WAL of `path`: the flusher syncs it.
-    init(connection: SQLiteConnection, path: String) {
+    /// `connection` must run with `synchronous=NORMAL` on the WAL of `path`: the flusher syncs it and
+    /// reports syncs slower than `slowSync` to `logger`.
+    init(connection: SQLiteConnection, path: String, logger: Logger, slowSync: Duration) {
         self.connection = connection
-        flusher = WALFlusher(databasePath: path)
+        flusher = WALFlusher(databasePath: path, logger: logger, slowSync: slowSync)
         thread.start { [self] in pass() }
     }
 
