@@ -30,9 +30,9 @@ final class WALFlusher: @unchecked Sendable {
     private let path: String
     private var descriptor: Int32 = -1
     private let logger: Logger
-    private let slowSyncNanoseconds: UInt64
+    private let slowSync: Duration
     /// Syncs over the threshold since the last warning, the slowest of them, and when that warning went.
-    private var slowSyncs = (count: 0, slowest: UInt64(0), loggedAt: UInt64(0))
+    private var slowSyncs = (count: 0, slowest: Duration.zero, loggedAt: ContinuousClock.Instant?.none)
     private let queue = Mutex<(groups: [@Sendable () -> Void], stopping: Bool)>(([], false))
     private let thread = WakeableThread(name: "sf-wal-flusher")
 
@@ -41,8 +41,7 @@ final class WALFlusher: @unchecked Sendable {
     init(databasePath: String, logger: Logger, slowSync: Duration) {
         path = databasePath + "-wal"
         self.logger = logger
-        let (seconds, attoseconds) = slowSync.components
-        slowSyncNanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+        self.slowSync = slowSync
         thread.start { [self] in pass() }
     }
 
@@ -73,7 +72,7 @@ final class WALFlusher: @unchecked Sendable {
             flush()
             for group in groups { group() }
         }
-        if stopping { reportSlowSyncs(now: Self.monotonicNanoseconds()) }
+        if stopping { reportSlowSyncs(now: .now) }
         return !stopping
     }
 
@@ -87,30 +86,24 @@ final class WALFlusher: @unchecked Sendable {
             if descriptor < 0 && errno == ENOENT { return }
             guard descriptor >= 0 else { fatalError("cannot open \(path) to sync it: errno \(errno)") }
         }
-        let start = Self.monotonicNanoseconds()
+        let start = ContinuousClock.now
         while fdatasync(descriptor) != 0 {
             guard errno == EINTR else { fatalError("fdatasync of \(path) failed: errno \(errno); committed writes may be lost") }
         }
-        let end = Self.monotonicNanoseconds()
-        if end - start >= slowSyncNanoseconds {
+        let end = ContinuousClock.now
+        if start.duration(to: end) >= slowSync {
             slowSyncs.count += 1
-            slowSyncs.slowest = max(slowSyncs.slowest, end - start)
+            slowSyncs.slowest = max(slowSyncs.slowest, start.duration(to: end))
         }
-        if slowSyncs.loggedAt == 0 || end - slowSyncs.loggedAt >= 1_000_000_000 { reportSlowSyncs(now: end) }
+        if slowSyncs.loggedAt.map({ $0.duration(to: end) >= .seconds(1) }) ?? true { reportSlowSyncs(now: end) }
     }
 
     /// Logs the slow syncs counted since the last report, if any.
-    private func reportSlowSyncs(now: UInt64) {
+    private func reportSlowSyncs(now: ContinuousClock.Instant) {
         guard slowSyncs.count > 0 else { return }
         logger.warning(
             "slow WAL sync: acknowledgements waited for the disk",
-            metadata: ["slow_syncs": "\(slowSyncs.count)", "slowest_ms": "\(slowSyncs.slowest / 1_000_000)", "path": "\(path)"])
-        slowSyncs = (0, 0, now)
-    }
-
-    private static func monotonicNanoseconds() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+            metadata: ["slow_syncs": "\(slowSyncs.count)", "slowest_ms": "\(Int(slowSyncs.slowest / .milliseconds(1)))", "path": "\(path)"])
+        slowSyncs = (0, .zero, now)
     }
 }
