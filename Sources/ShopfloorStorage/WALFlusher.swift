@@ -91,9 +91,10 @@ final class WALFlusher: @unchecked Sendable {
             guard errno == EINTR else { fatalError("fdatasync of \(path) failed: errno \(errno); committed writes may be lost") }
         }
         let end = ContinuousClock.now
-        if start.duration(to: end) >= slowSync {
+        let took = start.duration(to: end)
+        if took >= slowSync {
             slowSyncs.count += 1
-            slowSyncs.slowest = max(slowSyncs.slowest, start.duration(to: end))
+            slowSyncs.slowest = max(slowSyncs.slowest, took)
         }
         if slowSyncs.loggedAt.map({ $0.duration(to: end) >= .seconds(1) }) ?? true { reportSlowSyncs(now: end) }
     }
