@@ -4,7 +4,9 @@
 # more than most single changes. Both servers run at once, each on its own loopback port under its own
 # closed bench/reserve_wrk.sh, so whatever slows the machine slows both; each pass runs the pair twice,
 # A then B on the first port and swapped on the second, and prints operations per tick of server CPU
-# (utime + stime from /proc/PID/stat, setup included) for each, and B's over A's.
+# (utime + stime from /proc/PID/task/*/stat, setup included) for each, and B's over A's, with the
+# CPU per operation of each kind of thread (executor, writer, event loops, flusher) for A and for B:
+# a change to one thread shows there more plainly than in the total.
 #
 #   bench/ab.sh BINARY_A BINARY_B [--passes 3] [--duration 10s] [--conns 128]
 #
@@ -47,12 +49,31 @@ start() {
   echo "$pid $port"
 }
 
-# load NAME PID PORT: the cart loop; leaves ops/s and the server's CPU ticks in $work/NAME.result.
+# load NAME PID PORT: the cart loop; leaves ops/s and the server's CPU ticks, in all and by thread
+# (writer, flusher, event loops, the rest: the executor), in $work/NAME.result.
 load() {
   local row ops
   row=$("$here/reserve_wrk.sh" "http://127.0.0.1:$3" "$key" --duration "$duration" --conns "$conns" | tail -1)
   ops=$(awk -F'|' '{gsub(/[, ]/, "", $5); print $5}' <<<"$row")
-  echo "$ops $(awk '{print $14 + $15}' "/proc/$2/stat")" >"$work/$1.result"
+  python3 - "$ops" "$2" >"$work/$1.result" <<'PY'
+import json, os, sys
+ops, pid = float(sys.argv[1]), sys.argv[2]
+groups = {"sf-writer": "writer", "sf-wal-flusher": "flusher", "sf-event-loop": "loops"}
+ticks = {"all": 0, "writer": 0, "flusher": 0, "loops": 0, "executor": 0}
+for task in os.listdir(f"/proc/{pid}/task"):
+    try:
+        stat = open(f"/proc/{pid}/task/{task}/stat").read()
+    except FileNotFoundError:
+        continue
+    comm = stat[stat.index("(") + 1:stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2:].split()
+    used = int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat
+    ticks["all"] += used
+    if comm.startswith("sf-checkpointer"):
+        continue
+    ticks[groups.get(comm, "executor")] += used
+print(json.dumps({"ops": ops, "ticks": ticks}))
+PY
 }
 
 # pair FIRST SECOND: both at once; prints B's ratio.
@@ -67,26 +88,35 @@ pair() {
   kill -TERM "$p1" "$p2"; wait "$p1" "$p2" 2>/dev/null || true
   pids=()
   rm -rf "$work/first" "$work/second"
-  python3 - "$work/first.result" "$work/second.result" "$duration" "$1" "$2" "$a" <<'PY'
+  python3 - "$work/first.result" "$work/second.result" "$duration" "$1" "$2" "$a" "$work/runs.jsonl" <<'PY'
 import sys
-first, second, duration, bin1, bin2, a = sys.argv[1:]
+first, second, duration, bin1, bin2, a, runs = sys.argv[1:]
 seconds = float(duration.rstrip("s"))
-def per_tick(path):
-    ops, ticks = open(path).read().split()
-    return float(ops), float(ops) * seconds / float(ticks)
-(o1, t1), (o2, t2) = per_tick(first), per_tick(second)
-ta, tb = (t1, t2) if bin1 == a else (t2, t1)
+import json
+r1, r2 = json.load(open(first)), json.load(open(second))
+ra, rb = (r1, r2) if bin1 == a else (r2, r1)
+# Microseconds of CPU per operation, by thread group (a tick is 10 ms).
+def us(r, group):
+    return r["ticks"][group] * 10_000 / (r["ops"] * seconds)
+threads = ", ".join(f"{g} {us(ra, g):.1f}/{us(rb, g):.1f}" for g in ("executor", "writer", "loops", "flusher"))
+ta, tb = 1 / us(ra, "all"), 1 / us(rb, "all")
 order = "A first" if bin1 == a else "B first"
-print(f"{order}: {o1:,.0f} + {o2:,.0f} ops/s; ops per CPU tick A {ta:.1f}, B {tb:.1f}; B/A {tb / ta:.3f}")
+print(f"{order}: {r1['ops']:,.0f} + {r2['ops']:,.0f} ops/s; µs per op A/B: {threads}; B/A {tb / ta:.3f}")
+with open(runs, "a") as log:
+    log.write(json.dumps({g: [us(ra, g), us(rb, g)] for g in ("executor", "writer", "loops", "flusher")} | {"ratio": tb / ta}) + "\n")
 PY
 }
 
-ratios=()
 for _ in $(seq "$passes"); do
-  for order in ab ba; do
-    if [ $order = ab ]; then line=$(pair "$a" "$b"); else line=$(pair "$b" "$a"); fi
-    echo "$line"
-    ratios+=("${line##* }")
-  done
+  pair "$a" "$b"
+  pair "$b" "$a"
 done
-python3 -c 'import statistics, sys; r = [float(x) for x in sys.argv[1:]]; print(f"B/A over {len(r)} runs: mean {statistics.mean(r):.3f}, min {min(r):.3f}, max {max(r):.3f}")' "${ratios[@]}"
+python3 - "$work/runs.jsonl" <<'PY'
+import json, statistics, sys
+runs = [json.loads(line) for line in open(sys.argv[1])]
+r = [run["ratio"] for run in runs]
+print(f"B/A over {len(r)} runs: mean {statistics.mean(r):.3f}, min {min(r):.3f}, max {max(r):.3f}")
+print("µs per op, mean A → B: " + ", ".join(
+    f"{g} {statistics.mean(run[g][0] for run in runs):.1f} → {statistics.mean(run[g][1] for run in runs):.1f}"
+    for g in ("executor", "writer", "loops", "flusher")))
+PY
