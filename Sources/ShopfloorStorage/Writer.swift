@@ -39,6 +39,7 @@ public final class Writer: @unchecked Sendable {
     /// reports syncs slower than `slowSync` to `logger`.
     init(connection: SQLiteConnection, path: String, logger: Logger, slowSync: Duration) {
         self.connection = connection
+        connection.keepsTransactionMemo = true
         flusher = WALFlusher(databasePath: path, logger: logger, slowSync: slowSync)
         thread.start { [self] in pass() }
     }
@@ -129,6 +130,7 @@ public final class Writer: @unchecked Sendable {
                 }
                 _ = try attempt(batch, savepoints: true, outcomes: &outcomes)
             }
+            connection.forgetMemo()
             let durable = commitObservers.withLock({ $0 }).compactMap { observer in observer(connection) }
             connection.transactionNotes.removeAll(keepingCapacity: true)
             let finished = outcomes
@@ -137,6 +139,7 @@ public final class Writer: @unchecked Sendable {
                 for (job, error) in zip(batch, finished) { job.finish(error) }
             }
         } catch {
+            connection.forgetMemo()
             connection.transactionNotes.removeAll(keepingCapacity: true)
             if connection.inTransaction { _ = try? connection.run("ROLLBACK") }
             for job in batch { job.finish(error) }
@@ -147,6 +150,7 @@ public final class Writer: @unchecked Sendable {
     /// everything back and returns `false`; with them a failing job is rolled back alone.
     private func attempt(_ batch: [Job], savepoints: Bool, outcomes: inout [(any Error)?]) throws -> Bool {
         connection.transactionNotes.removeAll(keepingCapacity: true)
+        connection.forgetMemo()
         try connection.run("BEGIN IMMEDIATE")
         for job in batch {
             let notes = connection.transactionNotes.count
@@ -156,10 +160,12 @@ public final class Writer: @unchecked Sendable {
                 guard savepoints else {
                     try connection.run("ROLLBACK")
                     connection.transactionNotes.removeAll(keepingCapacity: true)
+                    connection.forgetMemo()
                     return false
                 }
                 try connection.run("ROLLBACK TO job")
                 connection.transactionNotes.removeSubrange(notes...)
+                connection.forgetMemo()
             }
             if savepoints { try connection.run("RELEASE job") }
             outcomes.append(error)

@@ -131,6 +131,87 @@ private final class Recorder: Sendable {
         }
     }
 
+    @Test func memoLastsForItsTransactionOnly() async throws {
+        try await withDatabase { database in
+            let within = try await database.writer.write { connection -> [Int?] in
+                let before = connection.memo("test", "k", as: Int.self)
+                connection.memoize(7, "test", "k", dependsOn: ["items"])
+                return [before, connection.memo("test", "k", as: Int.self), connection.memo("test", "other", as: Int.self)]
+            }
+            #expect(within == [nil, 7, nil])
+            let next = try await database.writer.write { $0.memo("test", "k", as: Int.self) }
+            #expect(next == nil)
+        }
+    }
+
+    @Test func memoIsDroppedWhenATableItDependsOnChanges() async throws {
+        try await withDatabase { database in
+            let seen = try await database.writer.write { connection -> [Int?] in
+                try connection.run("CREATE TABLE unrelated (id INTEGER PRIMARY KEY, value TEXT)")
+                connection.memoize(1, "test", "k", dependsOn: ["items"])
+                try connection.run("INSERT INTO unrelated (value) VALUES ('x')")
+                let afterUnrelated = connection.memo("test", "k", as: Int.self)
+                try connection.run("INSERT INTO items (value) VALUES ('changed')")
+                let afterItems = connection.memo("test", "k", as: Int.self)
+                connection.memoize(2, "test", "k", dependsOn: ["items"])
+                try connection.run("UPDATE items SET value = 'again'")
+                return [afterUnrelated, afterItems, connection.memo("test", "k", as: Int.self)]
+            }
+            #expect(seen == [1, nil, nil])
+        }
+    }
+
+    @Test func memoIsKeptOnlyByTheWritersConnection() async throws {
+        try await withDatabase { database in
+            let kept = try database.readers.read { connection -> Int? in
+                connection.memoize(3, "test", "k", dependsOn: [])
+                return connection.memo("test", "k", as: Int.self)
+            }
+            #expect(kept == nil)
+        }
+    }
+
+    /// Jobs of one batch share the memo, and a job rolled back to its savepoint takes it with it: what
+    /// it left may describe rows it wrote, which are gone.
+    @Test func memoSpansABatchAndGoesWithAFailedJob() async throws {
+        try await withDatabase { (database: Database) async throws in
+            let latch = Latch()
+            let started = Latch()
+            let blocker = Task { try await database.writer.write { _ in
+                started.open()
+                latch.wait()
+            } }
+            await withCheckedContinuation { continuation in
+                Thread { started.wait(); continuation.resume() }.start()
+            }
+            // Queued in this order while the writer is held, so the four run as one batch.
+            let seen = Mutex<[String: Result<Int?, any Error>]>([:])
+            func queue(_ name: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> Int?) {
+                database.writer.enqueue(body) { result in seen.withLock { $0[name] = result } }
+            }
+            queue("first") { connection in
+                defer { connection.memoize(1, "test", "k", dependsOn: []) }
+                return connection.memo("test", "k", as: Int.self)
+            }
+            queue("second") { $0.memo("test", "k", as: Int.self) }
+            queue("failing") { connection in
+                connection.memoize(9, "test", "k", dependsOn: [])
+                throw Refused(value: "memo")
+            }
+            queue("last") { $0.memo("test", "k", as: Int.self) }
+            latch.open()
+            try await blocker.value
+            // Completions run in commit order: once a later write is back, the four have reported.
+            try await database.writer.write { _ in }
+
+            let results = seen.withLock { $0 }
+            #expect(try results["first"]?.get() == .some(nil))
+            #expect(try results["second"]?.get() == 1)
+            #expect(throws: Refused(value: "memo")) { try results["failing"]?.get() }
+            #expect(try results["last"]?.get() == .some(nil))
+        }
+    }
+
     @Test func constraintViolationFailsOnlyThatWrite() async throws {
         try await withDatabase { database in
             _ = try await insert("taken", into: database)

@@ -29,10 +29,28 @@ public enum StockLedger {
         }
     }
 
+    /// A SKU's level as this transaction's last change left it, with what ``levelAndThreshold(_:_:)``
+    /// read alongside it: the writer's memo keeps it, so the next change of the SKU in the same batch
+    /// reads nothing (one join a SKU per batch, not per reservation: 6 % of the writer's CPU on a hot
+    /// SKU). Its numbers change only here; the rest comes from the tables it depends on, whose changes
+    /// drop it.
+    private struct Memo: Sendable {
+        var level: InventoryLevel
+        var threshold: Int?
+        var stored: Set<String>
+
+        /// One constant, so both uses name the same address (the memo tells namespaces apart by it).
+        static let namespace: StaticString = "stock-level"
+        /// Where the locations and the threshold come from; a product's deletion takes its SKUs' levels.
+        static let tables: [StaticString] = ["locations", "variants", "products"]
+    }
+
     /// Applies `change` and returns the SKU's level afterwards.
     @discardableResult
     public static func apply(_ change: Change, _ connection: SQLiteConnection) throws -> InventoryLevel {
-        guard let (before, threshold, stored) = try levelAndThreshold(change.sku, connection) else { throw InventoryError.unknownSKU(change.sku) }
+        let memo = connection.memo(Memo.namespace, change.sku, as: Memo.self)
+        guard let (before, threshold, stored) = try memo.map({ ($0.level, $0.threshold, $0.stored) }) ?? levelAndThreshold(change.sku, connection)
+        else { throw InventoryError.unknownSKU(change.sku) }
         guard change.onHandDelta != 0 || change.reservedDelta != 0 else { return before }
         let index = before.locations.firstIndex { $0.location == change.location.code }
         let onHand = index.map { before.locations[$0].onHand } ?? 0
@@ -73,6 +91,10 @@ public enum StockLedger {
             try EventLog.append(
                 connection, type: "stock.low", topic: topic,
                 data: StockChanged(sku: change.sku, available: after.available, onHand: after.onHand, reserved: after.reserved, location: change.location.code))
+        }
+        if index != nil {
+            let stored = stored.contains(change.location.code) ? stored : stored.union([change.location.code])
+            connection.memoize(Memo(level: after, threshold: threshold, stored: stored), Memo.namespace, change.sku, dependsOn: Memo.tables)
         }
         return after
     }

@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// One SQLite database connection and its cache of prepared statements.
 ///
@@ -12,6 +13,23 @@ public final class SQLiteConnection {
     /// log keeps the events it appended here, so publishing them needs no read-back). ``Writer``
     /// empties it when a transaction begins and drops the part of a job it rolls back.
     public var transactionNotes: [any Sendable] = []
+
+    /// What the open transaction's writes worked out and may reuse until it ends, by key: the stock
+    /// ledger keeps each SKU's levels here, so a batch of a hot SKU's reservations reads them once.
+    /// Kept only on a connection that ``keepsTransactionMemo`` (the writer's), which empties it whenever
+    /// a transaction begins, commits or rolls back, in whole or to a savepoint; and emptied whenever a
+    /// row of a table an entry depends on changes (SQLite's update hook, which rowid tables fire).
+    private var memo: [MemoKey: any Sendable] = [:]
+    /// Tables whose changes empty the memo, as their names' C strings.
+    private var memoTables: [StaticString] = []
+    private var memoHooked = false
+    /// Set by ``Writer``, the one owner that empties the memo at every transaction's end.
+    var keepsTransactionMemo = false
+
+    private struct MemoKey: Hashable {
+        let namespace: UnsafeRawPointer
+        let key: String
+    }
 
     /// A row as column name → value, for queries whose shape is read by name.
     public typealias Row = [String: SQLiteValue]
@@ -37,6 +55,7 @@ public final class SQLiteConnection {
     }
 
     deinit {
+        if memoHooked { sqlite3_update_hook(handle, nil, nil) }
         statements.removeAll()
         sqlite3_close(handle)
     }
@@ -103,6 +122,40 @@ public final class SQLiteConnection {
         return try statement.withBindings(bindings) { () throws(SQLiteError) in
             while try statement.step() {}
             return Int(sqlite3_changes(handle))
+        }
+    }
+
+    /// The value `memoize` stored under `namespace` and `key` in this transaction, unless something it
+    /// depends on changed since.
+    public func memo<T: Sendable>(_ namespace: StaticString, _ key: String, as type: T.Type) -> T? {
+        memo.isEmpty ? nil : memo[MemoKey(namespace: UnsafeRawPointer(namespace.utf8Start), key: key)] as? T
+    }
+
+    /// Keeps `value` until the transaction ends or a row of one of `tables` changes; does nothing on
+    /// a connection that does not keep a memo.
+    public func memoize(_ value: some Sendable, _ namespace: StaticString, _ key: String, dependsOn tables: [StaticString]) {
+        guard keepsTransactionMemo else { return }
+        if !memoHooked {
+            memoHooked = true
+            sqlite3_update_hook(handle, { context, _, _, table, _ in
+                guard let context, let table else { return }
+                Unmanaged<SQLiteConnection>.fromOpaque(context).takeUnretainedValue().rowChanged(in: table)
+            }, Unmanaged.passUnretained(self).toOpaque())
+        }
+        for table in tables where !memoTables.contains(where: { $0.utf8Start == table.utf8Start }) { memoTables.append(table) }
+        memo[MemoKey(namespace: UnsafeRawPointer(namespace.utf8Start), key: key)] = value
+    }
+
+    /// Empties the memo (``Writer``, at every transaction's end or rollback).
+    func forgetMemo() {
+        if !memo.isEmpty { memo.removeAll(keepingCapacity: true) }
+    }
+
+    private func rowChanged(in table: UnsafePointer<CChar>) {
+        guard !memo.isEmpty else { return }
+        for name in memoTables where strcmp(table, UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)) == 0 {
+            memo.removeAll(keepingCapacity: true)
+            return
         }
     }
 
