@@ -178,6 +178,30 @@ struct SKUStockTests {
         return (task, { opening.yield() })
     }
 
+    /// The ledger reads a SKU's levels once per transaction and carries them from change to change;
+    /// a change to a location in the same transaction makes it read them again.
+    @Test func changesInOneTransactionCarryTheLevelsAndSeeALocationChange() async throws {
+        let (store, _, locations) = try await setUp(stock: 10)
+        let shop = locations[0]  // the one holding the 10 units
+        let levels = try await store.database.writer.write { connection -> [InventoryLevel] in
+            try connection.run("UPDATE locations SET fulfils_online = 1 WHERE id = ?", [.text(shop.id.rawValue)])
+            let reserve = StockLedger.Change(sku: "HOT-1", location: shop, onHandDelta: 0, reservedDelta: 2, reason: "reserved", actor: "t")
+            let first = try StockLedger.apply(reserve, connection)
+            let second = try StockLedger.apply(reserve, connection)
+            try connection.run("UPDATE locations SET fulfils_online = 0 WHERE id = ?", [.text(shop.id.rawValue)])
+            let third = try StockLedger.apply(reserve, connection)
+            return [first, second, third]
+        }
+        #expect(levels.map(\.reserved) == [2, 4, 6])
+        #expect(levels.map(\.onHand) == [10, 10, 10])
+        // No other location holds units: once the shop stops fulfilling online, nothing is available there.
+        #expect(levels.map(\.available) == [8, 6, 0])
+        let stored = try store.database.readers.read { connection in
+            try connection.query("SELECT reserved FROM stock_levels WHERE sku = 'HOT-1' AND location_id = ?", [.text(shop.id.rawValue)]).first?["reserved"]
+        }
+        #expect(stored == .integer(6))
+    }
+
     @Test func idleActorsAreEvictedAndReloadTheSameNumbers() async throws {
         let (store, _, locations) = try await setUp(stock: 0)
         let registry = StockRegistry(database: store.database, events: try EventLog(database: store.database), idleAfter: .zero)
