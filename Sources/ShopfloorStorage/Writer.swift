@@ -39,7 +39,7 @@ public final class Writer: @unchecked Sendable {
     /// reports syncs slower than `slowSync` to `logger`.
     init(connection: SQLiteConnection, path: String, logger: Logger, slowSync: Duration) {
         self.connection = connection
-        connection.keepsTransactionMemo = true
+        connection.keepTransactionMemo()
         flusher = WALFlusher(databasePath: path, logger: logger, slowSync: slowSync)
         thread.start { [self] in pass() }
     }

@@ -16,15 +16,13 @@ public final class SQLiteConnection {
 
     /// What the open transaction's writes worked out and may reuse until it ends, by key: the stock
     /// ledger keeps each SKU's levels here, so a batch of a hot SKU's reservations reads them once.
-    /// Kept only on a connection that ``keepsTransactionMemo`` (the writer's), which empties it whenever
+    /// Kept only on a connection that keeps one (``keepTransactionMemo()``: the writer's), which empties it whenever
     /// a transaction begins, commits or rolls back, in whole or to a savepoint; and emptied whenever a
     /// row of a table an entry depends on changes (SQLite's update hook, which rowid tables fire).
     private var memo: [MemoKey: any Sendable] = [:]
     /// Tables whose changes empty the memo, as their names' C strings.
     private var memoTables: [StaticString] = []
-    private var memoHooked = false
-    /// Set by ``Writer``, the one owner that empties the memo at every transaction's end.
-    var keepsTransactionMemo = false
+    private var keepsMemo = false
 
     private struct MemoKey: Hashable {
         let namespace: UnsafeRawPointer
@@ -55,7 +53,7 @@ public final class SQLiteConnection {
     }
 
     deinit {
-        if memoHooked { sqlite3_update_hook(handle, nil, nil) }
+        if keepsMemo { sqlite3_update_hook(handle, nil, nil) }
         statements.removeAll()
         sqlite3_close(handle)
     }
@@ -134,16 +132,20 @@ public final class SQLiteConnection {
     /// Keeps `value` until the transaction ends or a row of one of `tables` changes; does nothing on
     /// a connection that does not keep a memo.
     public func memoize(_ value: some Sendable, _ namespace: StaticString, _ key: String, dependsOn tables: [StaticString]) {
-        guard keepsTransactionMemo else { return }
-        if !memoHooked {
-            memoHooked = true
-            sqlite3_update_hook(handle, { context, _, _, table, _ in
-                guard let context, let table else { return }
-                Unmanaged<SQLiteConnection>.fromOpaque(context).takeUnretainedValue().rowChanged(in: table)
-            }, Unmanaged.passUnretained(self).toOpaque())
-        }
+        guard keepsMemo else { return }
         for table in tables where !memoTables.contains(where: { $0.utf8Start == table.utf8Start }) { memoTables.append(table) }
         memo[MemoKey(namespace: UnsafeRawPointer(namespace.utf8Start), key: key)] = value
+    }
+
+    /// Makes this connection keep a memo (``Writer``, the one owner that empties it at every
+    /// transaction's end or rollback), watching row changes through SQLite's update hook.
+    func keepTransactionMemo() {
+        guard !keepsMemo else { return }
+        keepsMemo = true
+        sqlite3_update_hook(handle, { context, _, _, table, _ in
+            guard let context, let table else { return }
+            Unmanaged<SQLiteConnection>.fromOpaque(context).takeUnretainedValue().rowChanged(in: table)
+        }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     /// Empties the memo (``Writer``, at every transaction's end or rollback).
