@@ -252,7 +252,8 @@ final class HTTPConnection: EventLoopHandler {
             return
         }
         let slot = slots[Int(id - firstSlot)]
-        slot.pending.append(contentsOf: bytes)
+        // Most responses arrive whole into an empty slot: taken as they are, not copied.
+        if slot.pending.isEmpty { slot.pending = bytes } else { slot.pending.append(contentsOf: bytes) }
         slot.finished = finished
         slot.closing = closing
         slot.waiter = waiter
