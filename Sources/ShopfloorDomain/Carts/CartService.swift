@@ -224,10 +224,11 @@ public final class CartService: Sendable {
             let allocations = (context.held[line.sku] ?? []).taking(nil)
             let (expiresAt, expiresMs) = self.nextExpiry()
             let now = Timestamp.now
+            let active = cart.status == .active
             let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
                 try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ?", [.text(id.rawValue), .text(line.sku)])
                 try connection.run("DELETE FROM cart_lines WHERE cart_id = ? AND sku = ?", [.text(id.rawValue), .text(line.sku)])
-                if cart.status == .active {
+                if active {
                     try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, activating: false, connection)
                 }
                 try EventLog.append(
@@ -368,7 +369,7 @@ public final class CartService: Sendable {
     /// touched it, active with the new times): remembered for the next write, and priced for the answer.
     /// Never inlined, for the reason ``context(_:variant:)`` gives.
     @inline(never)
-    private func committed(_ cart: Cart, lines: [CartLine], held: [String: [Allocation]], touched: (expiresAt: String, updatedAt: String)?,
+    private func committed(_ cart: consuming Cart, lines: [CartLine], held: [String: [Allocation]], touched: (expiresAt: String, updatedAt: String)?,
                            generation: UInt64) throws -> Cart {
         var cart = cart
         if let touched {

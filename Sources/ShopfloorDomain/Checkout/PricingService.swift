@@ -229,17 +229,22 @@ public final class PricingService: Sendable {
     }
 
     /// The cart with its totals worked out; codes that no longer apply are left out of the sums.
-    func price(_ cart: Cart, connection: SQLiteConnection) throws -> Cart {
-        try price(cart) { try Self.uses(of: $0, by: cart.customerKey, connection) }
+    func price(_ cart: consuming Cart, connection: SQLiteConnection) throws -> Cart {
+        let customer = cart.customerKey
+        return try price(cart) { try Self.uses(of: $0, by: customer, connection) }
     }
 
     /// As ``price(_:connection:)`` for a cart already in memory: the store is read only if a discount
     /// limits uses per customer.
-    func price(_ cart: Cart) throws -> Cart {
-        try price(cart) { discount in try database.readers.read { try Self.uses(of: discount, by: cart.customerKey, $0) } }
+    ///
+    /// The cart is taken, not borrowed (here and below): a line write's answer is priced from a cart
+    /// it has just built, and a copy of a cart is a retain and a release of each of its fields.
+    func price(_ cart: consuming Cart) throws -> Cart {
+        let customer = cart.customerKey
+        return try price(cart) { discount in try database.readers.read { try Self.uses(of: discount, by: customer, $0) } }
     }
 
-    private func price(_ cart: Cart, usesByCustomer: (Discount) throws -> Int) throws -> Cart {
+    private func price(_ cart: consuming Cart, usesByCustomer: (Discount) throws -> Int) throws -> Cart {
         var cart = cart
         let rules = rules
         let discounts = try self.discounts(for: cart, strict: false, usesByCustomer: usesByCustomer)
