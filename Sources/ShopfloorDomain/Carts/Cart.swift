@@ -11,26 +11,140 @@ public struct Cart: Codable, Sendable, Equatable {
         case active, expired, completed, deleted
     }
 
-    public var id: CartID
-    public var channel: Channel
-    public var status: Status
+    /// What a cart is, kept in a box (``Storage``).
+    private struct Fields: Codable, Sendable, Equatable {
+        var id: CartID
+        var channel: Channel
+        var status: Status
+        var location: String?
+        var customerId: String?
+        var email: String?
+        var currency: Currency
+        var checkoutStep: String
+        var shippingAddress: Address?
+        var billingAddress: Address?
+        var shippingMethod: String?
+        var discountCodes: [String]
+        var lines: [CartLine]
+        var totals: CartTotals
+        var expiresAt: String
+        var createdAt: String
+        var updatedAt: String
+    }
+
+    /// The fields, shared between copies until one of them changes (then it takes a box of its own).
+    ///
+    /// A cart passes through several hands in every line write (the cart memory, the write, pricing,
+    /// the answer's encoder), and a copy of its fields is a retain and a release per string and array;
+    /// a copy of the box is one. `@unchecked Sendable`: `fields` changes only through a box that no
+    /// other cart refers to (``mutate(_:)``), so a box is never changed while shared.
+    private final class Storage: @unchecked Sendable {
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var storage: Storage
+
+    private mutating func mutate(_ change: (inout Fields) -> Void) {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
+        change(&storage.fields)
+    }
+
+    public var id: CartID {
+        get { storage.fields.id }
+        set { mutate { $0.id = newValue } }
+    }
+    public var channel: Channel {
+        get { storage.fields.channel }
+        set { mutate { $0.channel = newValue } }
+    }
+    public var status: Status {
+        get { storage.fields.status }
+        set { mutate { $0.status = newValue } }
+    }
     /// The location code a `pos` cart sells from.
-    public var location: String?
-    public var customerId: String?
-    public var email: String?
-    public var currency: Currency
-    public var checkoutStep: String
-    public var shippingAddress: Address?
-    public var billingAddress: Address?
+    public var location: String? {
+        get { storage.fields.location }
+        set { mutate { $0.location = newValue } }
+    }
+    public var customerId: String? {
+        get { storage.fields.customerId }
+        set { mutate { $0.customerId = newValue } }
+    }
+    public var email: String? {
+        get { storage.fields.email }
+        set { mutate { $0.email = newValue } }
+    }
+    public var currency: Currency {
+        get { storage.fields.currency }
+        set { mutate { $0.currency = newValue } }
+    }
+    public var checkoutStep: String {
+        get { storage.fields.checkoutStep }
+        set { mutate { $0.checkoutStep = newValue } }
+    }
+    public var shippingAddress: Address? {
+        get { storage.fields.shippingAddress }
+        set { mutate { $0.shippingAddress = newValue } }
+    }
+    public var billingAddress: Address? {
+        get { storage.fields.billingAddress }
+        set { mutate { $0.billingAddress = newValue } }
+    }
     /// The chosen shipping method's id.
-    public var shippingMethod: String?
-    public var discountCodes: [String]
-    public var lines: [CartLine]
-    public var totals: CartTotals
+    public var shippingMethod: String? {
+        get { storage.fields.shippingMethod }
+        set { mutate { $0.shippingMethod = newValue } }
+    }
+    public var discountCodes: [String] {
+        get { storage.fields.discountCodes }
+        set { mutate { $0.discountCodes = newValue } }
+    }
+    public var lines: [CartLine] {
+        get { storage.fields.lines }
+        set { mutate { $0.lines = newValue } }
+    }
+    public var totals: CartTotals {
+        get { storage.fields.totals }
+        set { mutate { $0.totals = newValue } }
+    }
     /// When the reservations lapse unless the cart is written again.
-    public var expiresAt: String
-    public var createdAt: String
-    public var updatedAt: String
+    public var expiresAt: String {
+        get { storage.fields.expiresAt }
+        set { mutate { $0.expiresAt = newValue } }
+    }
+    public var createdAt: String {
+        get { storage.fields.createdAt }
+        set { mutate { $0.createdAt = newValue } }
+    }
+    public var updatedAt: String {
+        get { storage.fields.updatedAt }
+        set { mutate { $0.updatedAt = newValue } }
+    }
+
+    init(
+        id: CartID, channel: Channel, status: Status, location: String?, customerId: String?, email: String?, currency: Currency,
+        checkoutStep: String, shippingAddress: Address?, billingAddress: Address?, shippingMethod: String?,
+        discountCodes: [String], lines: [CartLine], totals: CartTotals, expiresAt: String, createdAt: String, updatedAt: String
+    ) {
+        storage = Storage(Fields(
+            id: id, channel: channel, status: status, location: location, customerId: customerId, email: email, currency: currency,
+            checkoutStep: checkoutStep, shippingAddress: shippingAddress, billingAddress: billingAddress,
+            shippingMethod: shippingMethod, discountCodes: discountCodes, lines: lines, totals: totals, expiresAt: expiresAt,
+            createdAt: createdAt, updatedAt: updatedAt))
+    }
+
+    public init(from decoder: any Decoder) throws {
+        storage = Storage(try Fields(from: decoder))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try storage.fields.encode(to: encoder)
+    }
+
+    public static func == (lhs: Cart, rhs: Cart) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+    }
 
     /// Who counts as one customer for per-customer discount limits: the customer id, else the email.
     var customerKey: String? { customerId ?? email?.lowercased() }
@@ -44,8 +158,10 @@ public struct Cart: Codable, Sendable, Equatable {
 
     /// Replaces the lines and resets the totals to theirs, for pricing again.
     mutating func setLines(_ lines: [CartLine]) {
-        self.lines = lines
-        totals = Cart.unpricedTotals(of: lines, currency: currency)
+        mutate { fields in
+            fields.lines = lines
+            fields.totals = Cart.unpricedTotals(of: lines, currency: fields.currency)
+        }
     }
 }
 
