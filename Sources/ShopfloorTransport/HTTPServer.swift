@@ -106,6 +106,7 @@ public final class HTTPServer: Sendable {
     /// Closes every connection and the listener and joins the loop threads. Blocks until done.
     public func stop() {
         for loop in loops { loop.stopAndJoin() }
+        context.workers.close()
     }
 }
 

@@ -4,8 +4,8 @@ import Glibc
 import Logging
 import HTTPTypes
 
-/// One client connection: reads and decodes requests, starts a task per request, and writes the
-/// responses back in request order (RFC 9112 §9.3.2 pipelining).
+/// One client connection: reads and decodes requests, runs each on a request worker
+/// (``RequestWorkers``), and writes the responses back in request order (RFC 9112 §9.3.2 pipelining).
 ///
 /// Owned by one ``EventLoop`` and touched only on its thread. Tasks reach it through a
 /// ``ConnectionRoute``; if the connection has closed by then, what they send is dropped.
@@ -189,7 +189,7 @@ final class HTTPConnection: EventLoopHandler {
         acceptsRequests && upgradeSlot == nil && slots.count < context.limits.maxPipelinedRequests && unsentCount < context.limits.outboundHighWater
     }
 
-    /// Decodes as many requests as flow control allows and starts a task for each.
+    /// Decodes as many requests as flow control allows and hands each to a worker.
     private func processInbound() {
         guard case .open = phase else { return }
         while canTakeRequest {
@@ -222,7 +222,7 @@ final class HTTPConnection: EventLoopHandler {
         phaseStart = loop.now
         let route = route
         let context = context
-        Task {
+        context.workers.run {
             await context.respond(to: request, route: route, slot: slot)
         }
     }

@@ -8,6 +8,8 @@ final class ServerContext: Sendable {
     let tls: TLSContext?
     let logger: Logger
     let maxConnections: Int
+    /// The tasks that run requests.
+    let workers = RequestWorkers()
     private let openConnections = Atomic<Int>(0)
     private let nextConnectionID = Atomic<UInt64>(1)
     private let draining = Atomic<Bool>(false)
