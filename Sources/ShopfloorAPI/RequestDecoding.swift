@@ -12,7 +12,7 @@ extension HTTPServerRequest {
 
     /// As ``decode(_:)``, also returning the parsed document for members kept verbatim.
     func decodeWithDocument<T: Decodable>(_ type: T.Type) throws -> (value: T, document: JSONValue) {
-        let mediaType = Self.mediaType(head.headerFields[.contentType] ?? "")
+        let mediaType = Self.mediaType(head.headerFields.value(of: .contentType) ?? "")
         guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
             throw APIError.unsupportedMediaType
         }
@@ -97,5 +97,18 @@ extension JSONValue {
             return nil
         default: return nil
         }
+    }
+}
+
+extension HTTPFields {
+    /// `self[name]`, without the new string it builds for a field that is there: the value of the one
+    /// field of that name as it is (the fields' values joined, as `self[name]` does, if there are more).
+    func value(of name: HTTPField.Name) -> String? {
+        var found: String?
+        for field in self where field.name == name {
+            guard found == nil else { return self[name] }
+            found = field.value
+        }
+        return found
     }
 }

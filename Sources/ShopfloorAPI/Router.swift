@@ -69,6 +69,8 @@ public struct Router: Sendable {
                 node = next
             } else if let name = node.parameterName, let next = node.parameter.first {
                 guard let value = segment.removingPercentEncoding else { return .notFound }
+                // Routes have one or two parameters: room for both at once, not a second table.
+                if parameters.isEmpty { parameters.reserveCapacity(2) }
                 parameters[name] = value
                 node = next
             } else {

@@ -327,6 +327,18 @@ import TransportTesting
         }
     }
 
+    @Test func twoContentTypesAre415EvenWhenBothAreJSON() async throws {
+        try await withShop { shop in
+            let before = try await shop.lastSeq()
+            let response = try await shop.client.request(
+                "POST", "/v1/products",
+                headers: [("Authorization", "Bearer \(testAdminKey)"), ("Content-Type", "application/json"), ("Content-Type", "application/json")],
+                body: Array(#"{"title":"x"}"#.utf8))
+            #expect(response.status == 415)
+            #expect(try await shop.events(since: before).isEmpty)
+        }
+    }
+
     @Test(arguments: ["application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json", " application/json ;charset=utf-8", "\tAPPLICATION/json\t"])
     func jsonMediaTypesAreAccepted(_ contentType: String) async throws {
         try await withShop { shop in
