@@ -2,9 +2,10 @@ import Synchronization
 import Testing
 @testable import ShopfloorTransport
 
-/// Waits, polling, until `condition` holds; fails the test after two seconds.
+/// Waits, polling, until `condition` holds; fails the test after ten seconds (the whole suite runs at
+/// once on two cores).
 private func eventually(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(2)
+    let deadline = ContinuousClock.now + .seconds(10)
     while !condition() {
         try #require(ContinuousClock.now < deadline, "condition not met in time")
         try await Task.sleep(for: .milliseconds(5))
@@ -16,19 +17,37 @@ private func currentTaskID() -> Int {
     withUnsafeCurrentTask { $0?.hashValue ?? 0 }
 }
 
+/// Opened once; waiting on it returns once it is open.
+private actor Gate {
+    private var isOpen = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func open() {
+        isOpen = true
+        for waiter in waiters { waiter.resume() }
+        waiters = []
+    }
+
+    func wait() async {
+        if isOpen { return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+}
+
 @Suite struct RequestWorkersTests {
     @Test func jobsThatOverlapRunAtOnce() async throws {
         let workers = RequestWorkers()
         defer { workers.close() }
-        // Each job waits for the other to have started: on one worker they would never finish.
-        let started = Atomic<Int>(0)
+        // The first job waits until the second has run: on one worker it would wait forever.
+        let gate = Gate()
         let finished = Atomic<Int>(0)
-        for _ in 0..<2 {
-            workers.run {
-                started.add(1, ordering: .relaxed)
-                while started.load(ordering: .relaxed) < 2 { try? await Task.sleep(for: .milliseconds(1)) }
-                finished.add(1, ordering: .relaxed)
-            }
+        workers.run {
+            await gate.wait()
+            finished.add(1, ordering: .relaxed)
+        }
+        workers.run {
+            await gate.open()
+            finished.add(1, ordering: .relaxed)
         }
         try await eventually { finished.load(ordering: .relaxed) == 2 }
     }
