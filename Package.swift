@@ -92,7 +92,7 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(
             name: "APITests",
-            dependencies: ["ShopfloorAPI", "ShopfloorDomain", "ShopfloorTesting", "TransportTesting"],
+            dependencies: ["ShopfloorAPI", "ShopfloorDomain", "ShopfloorStorage", "ShopfloorTesting", "TransportTesting"],
             swiftSettings: settings),
     ]
 )

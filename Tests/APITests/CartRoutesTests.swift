@@ -1,6 +1,8 @@
 import Foundation
 import ShopfloorAPI
 import ShopfloorDomain
+import ShopfloorStorage
+import ShopfloorTesting
 import Testing
 import TransportTesting
 
@@ -89,6 +91,42 @@ struct CartRoutesTests {
             body = try await agreed(try await shop.send("POST", lines, key: nil, json: #"{"sku":"MEM-1","quantity":1}"#), "add again")
             #expect(body.lines.map(\.sku) == ["MEM-2", "MEM-1"])
             #expect(body.lines.map(\.quantity) == [2, 1])
+        }
+    }
+
+    /// Removing a line deletes its reservation rows at every location: those the cart holds in memory
+    /// (each by its key) and one it does not know of, as a row left by hand or by an older version.
+    @Test func removingALineDeletesEveryReservationRowOfItsSKU() async throws {
+        try await withShop { shop in
+            try await shop.createLocation(code: "north", fulfilsOnline: true)
+            // Made first: a new location makes every cart forget what it holds, which would hide the case.
+            let south = try await shop.createLocation(code: "south")
+            _ = try await shop.createProduct(makeProductJSON(skus: ["ROWS-1"]))
+            #expect(try await shop.adjust("ROWS-1", delta: 3, location: "main").status == 200)
+            #expect(try await shop.adjust("ROWS-1", delta: 2, location: "north").status == 200)
+            let cart = try decode(CartBody.self, try await shop.send("POST", "/v1/carts", key: nil, json: #"{"channel":"online"}"#))
+            let lines = "/v1/carts/\(cart.id)/lines"
+            let added = try decode(CartBody.self, try await shop.send("POST", lines, key: nil, json: #"{"sku":"ROWS-1","quantity":4}"#))
+            let line = try #require(added.lines.first)
+            let database = shop.server.application.database
+            func rows() throws -> [String: Int] {
+                try database.readers.read { connection in
+                    var rows: [String: Int] = [:]
+                    try connection.forEachRow("SELECT location_id, quantity FROM reservations WHERE cart_id = ?", [.text(cart.id)]) { row in
+                        rows[row.text(0)] = row.int(1)
+                    }
+                    return rows
+                }
+            }
+            #expect(try rows().count == 2)
+            // Held at both locations; a third row, at a location the cart never reserved from, it does not know of.
+            try await database.writer.write { connection in
+                try connection.run("INSERT INTO reservations (cart_id, sku, location_id, quantity) VALUES (?, 'ROWS-1', ?, 1)",
+                                   [.text(cart.id), .text(south.id.rawValue)])
+            }
+            #expect(try rows().count == 3)
+            #expect(try await shop.send("DELETE", "\(lines)/\(line.id)", key: nil).status == 200)
+            #expect(try rows().isEmpty)
         }
     }
 

@@ -226,7 +226,7 @@ public final class CartService: Sendable {
             let now = Timestamp.now
             let active = cart.status == .active
             let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
-                try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ?", [.text(id.rawValue), .text(line.sku)])
+                try Self.deleteReservations(of: id, sku: line.sku, held: allocations, connection)
                 try connection.run("DELETE FROM cart_lines WHERE cart_id = ? AND sku = ?", [.text(id.rawValue), .text(line.sku)])
                 if active {
                     try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, activating: false, connection)
@@ -570,6 +570,25 @@ public final class CartService: Sendable {
             try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ? AND location_id = ? AND quantity = ?", key)
             try connection.run(
                 "UPDATE reservations SET quantity = quantity - ?4 WHERE cart_id = ?1 AND sku = ?2 AND location_id = ?3 AND quantity > ?4", key)
+        }
+    }
+
+    /// Deletes every reservation row of `sku` in the cart: row by row for the locations `held` names,
+    /// by its whole key. Deleting by the key's first two columns would find the same rows, but for a
+    /// table with foreign keys SQLite then deletes in two passes through a temporary b-tree (a pager
+    /// opened and closed, its page allocated): 4 % of the writer's time on the cart loop. A row the
+    /// holdings missed is still deleted, by the two columns, so a line never leaves one behind.
+    private static func deleteReservations(of cart: CartID, sku: String, held: [Allocation], _ connection: SQLiteConnection) throws {
+        for allocation in held {
+            try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ? AND location_id = ?",
+                               [.text(cart.rawValue), .text(sku), .text(allocation.location.id.rawValue)])
+        }
+        var left = false
+        try connection.forEachRow("SELECT 1 FROM reservations WHERE cart_id = ? AND sku = ? LIMIT 1", [.text(cart.rawValue), .text(sku)]) { _ in
+            left = true
+        }
+        if left {
+            try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ?", [.text(cart.rawValue), .text(sku)])
         }
     }
 
