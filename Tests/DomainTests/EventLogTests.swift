@@ -27,6 +27,26 @@ struct EventLogTests {
         #expect(try log.read(since: 0, topics: [], limit: 100).map(\.seq) == seqs)
     }
 
+    @Test func readsStopAtTheLastPublishedEvent() async throws {
+        let store = try TestDatabase()
+        let log = try EventLog(database: store.database)
+        try await store.database.writer.write { connection in
+            try EventLog.append(connection, type: "test.one", topic: "test", data: ["n": 1])
+        }
+        // A row with no `append`, so nothing publishes it: committed, and not to be read yet.
+        try await store.database.writer.write { connection in
+            try connection.run("INSERT INTO events (type, topic, at, data) VALUES ('test.quiet', 'test', '2026-01-01T00:00:00Z', '{}')")
+        }
+        #expect(try log.read(since: 0, topics: [], limit: 10).map(\.type) == ["test.one"])
+        #expect(try log.read(since: 0, through: 2, topics: [], limit: 10).map(\.type) == ["test.one", "test.quiet"])
+        // The next append publishes it too, in order.
+        try await store.database.writer.write { connection in
+            try EventLog.append(connection, type: "test.three", topic: "test", data: ["n": 3])
+        }
+        #expect(try log.read(since: 0, topics: [], limit: 10).map(\.type) == ["test.one", "test.quiet", "test.three"])
+        #expect(try log.read(since: 0, through: 1, topics: ["test"], limit: 10).map(\.seq) == [1])
+    }
+
     @Test func pruneDeletesWhatIsOlderThanTheCutoffAndNothingElse() async throws {
         let store = try TestDatabase()
         let log = try EventLog(database: store.database)

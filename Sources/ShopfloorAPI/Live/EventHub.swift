@@ -66,7 +66,10 @@ final class EventHub: Sendable {
         var cursor = start
         do {
             while true {
-                let page = try log.read(since: cursor, topics: topics, limit: Self.replayPage)
+                // Only what this hub has had: anything later comes to it and is held meanwhile, so an
+                // event committed but not yet published is not replayed now and sent again live.
+                let heard = state.withLock { $0.lastSeq }
+                let page = try log.read(since: cursor, through: heard, topics: topics, limit: Self.replayPage)
                 for event in page where replayed(event) {
                     try await socket.sendWhenReady(OutboundWebSocketMessage(.text(EventDTO.encode(event))))
                     cursor = event.seq

@@ -42,11 +42,18 @@ public final class EventLog: Sendable {
         return seq
     }
 
-    /// Events after `since` on any of `topics` (all topics when empty), oldest first.
-    public func read(since: Int64, topics: [String], limit: Int) throws -> [Event] {
-        try database.readers.read { connection in
-            var sql = "SELECT seq, type, topic, at, data FROM events WHERE seq > ?"
-            var bindings: [SQLiteValue] = [.integer(since)]
+    /// Events after `since` on any of `topics` (all topics when empty), oldest first, up to `through`:
+    /// by default the last one published.
+    ///
+    /// A committed event can be read a moment before it is on disk and published (the WAL's sync comes
+    /// after the commit); a reader that took it then could hear of it again from its subscription, or
+    /// of an event a crash in between takes back. Readers that follow the bus bound their reads by the
+    /// last event the bus has handed them.
+    public func read(since: Int64, through: Int64? = nil, topics: [String], limit: Int) throws -> [Event] {
+        let through = through ?? publishedSeq
+        return try database.readers.read { connection in
+            var sql = "SELECT seq, type, topic, at, data FROM events WHERE seq > ? AND seq <= ?"
+            var bindings: [SQLiteValue] = [.integer(since), .integer(through)]
             if !topics.isEmpty {
                 let clauses = topics.map { topic -> String in
                     bindings.append(.text(topic))
