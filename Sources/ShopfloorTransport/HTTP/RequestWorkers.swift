@@ -12,8 +12,11 @@ final class RequestWorkers: Sendable {
     /// Workers kept waiting at most: their slabs, some 12 KiB each, are the memory a quiet server keeps.
     static let maxIdle = 256
 
+    /// One request's work, from the responder to the response handed back to the connection.
+    typealias Job = @Sendable () async -> Void
+
     private struct State {
-        var idle: [CheckedContinuation<(@Sendable () async -> Void)?, Never>] = []
+        var idle: [CheckedContinuation<Job?, Never>] = []
         var closed = false
     }
 
@@ -23,7 +26,7 @@ final class RequestWorkers: Sendable {
     var idleCount: Int { state.withLock { $0.idle.count } }
 
     /// Runs `job` on a waiting worker, or on a new one.
-    func run(_ job: @escaping @Sendable () async -> Void) {
+    func run(_ job: @escaping Job) {
         let waiting = state.withLock { $0.idle.popLast() }
         if let waiting {
             waiting.resume(returning: job)
@@ -42,8 +45,8 @@ final class RequestWorkers: Sendable {
         for worker in waiting { worker.resume(returning: nil) }
     }
 
-    private func work(from first: @escaping @Sendable () async -> Void) async {
-        var job: (@Sendable () async -> Void)? = first
+    private func work(from first: @escaping Job) async {
+        var job: Job? = first
         while let current = job {
             await current()
             job = await next()
@@ -51,7 +54,7 @@ final class RequestWorkers: Sendable {
     }
 
     /// The next job, or `nil` when this worker should end.
-    private func next() async -> (@Sendable () async -> Void)? {
+    private func next() async -> Job? {
         await withCheckedContinuation { continuation in
             let waits = state.withLock { state in
                 guard !state.closed, state.idle.count < Self.maxIdle else { return false }
