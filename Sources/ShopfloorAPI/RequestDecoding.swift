@@ -56,7 +56,7 @@ extension HTTPServerRequest {
 
     /// The idempotency key sent by the client, if any (1 to 200 visible characters).
     func idempotencyKey() throws(APIError) -> String? {
-        guard let key = head.headerFields[HTTPField.Name("Idempotency-Key")!] else { return nil }
+        guard let key = head.headerFields.value(of: HTTPField.Name("Idempotency-Key")!) else { return nil }
         guard (1...200).contains(key.utf8.count), key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw .invalidRequest(detail: "Idempotency-Key must be 1 to 200 visible ASCII characters.")
         }
@@ -103,6 +103,7 @@ extension JSONValue {
 extension HTTPFields {
     /// `self[name]`, without the new string it builds for a field that is there: the value of the one
     /// field of that name as it is (the fields' values joined, as `self[name]` does, if there are more).
+    /// What the API reads of a request's fields, it reads this way.
     func value(of name: HTTPField.Name) -> String? {
         var found: String?
         for field in self where field.name == name {

@@ -9,7 +9,7 @@ struct AuthMiddleware: Middleware {
     let keys: APIKeyService
 
     func handle(_ request: HTTPServerRequest, context: RequestContext, next: RequestHandler) async throws -> HTTPServerResponse {
-        guard let header = request.head.headerFields[.authorization] else {
+        guard let header = request.head.headerFields.value(of: .authorization) else {
             return try await next(request, context)
         }
         let principal = try principal(header)

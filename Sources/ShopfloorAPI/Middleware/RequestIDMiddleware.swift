@@ -31,7 +31,7 @@ struct RequestIDMiddleware: Middleware {
     /// (``Middleware``).
     @inline(never)
     private static func id(for request: HTTPServerRequest) -> String {
-        request.head.headerFields[field].flatMap(acceptable) ?? make()
+        request.head.headerFields.value(of: field).flatMap(acceptable) ?? make()
     }
 
     /// 1 to 128 characters of letters, digits, `-`, `_`, `.` and `:`: safe in logs and headers.
