@@ -52,9 +52,13 @@ let package = Package(
             dependencies: ["ShopfloorStorage", "ShopfloorCrypto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings),
         .target(
+            name: "ShopfloorSQLite",
+            dependencies: ["ShopfloorDomain", "ShopfloorStorage"],
+            swiftSettings: settings),
+        .target(
             name: "ShopfloorAPI",
             dependencies: [
-                "ShopfloorTransport", "ShopfloorStorage", "ShopfloorDomain", "ShopfloorCrypto",
+                "ShopfloorTransport", "ShopfloorStorage", "ShopfloorSQLite", "ShopfloorDomain", "ShopfloorCrypto",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -88,7 +92,7 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(
             name: "DomainTests",
-            dependencies: ["ShopfloorDomain", "ShopfloorStorage", "ShopfloorCrypto"],
+            dependencies: ["ShopfloorDomain", "ShopfloorSQLite", "ShopfloorStorage", "ShopfloorCrypto"],
             swiftSettings: settings),
         .testTarget(
             name: "APITests",

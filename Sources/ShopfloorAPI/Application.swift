@@ -1,6 +1,7 @@
 public import Logging
 public import ShopfloorDomain
 public import ShopfloorStorage
+import ShopfloorSQLite
 public import ShopfloorTransport
 import Foundation
 import Synchronization
@@ -27,17 +28,19 @@ public final class Application: Sendable {
         database = try Database(
             directory: configuration.dataDirectory, migrations: Migrations.all,
             readerCount: max(4, configuration.threads * 2), logger: logger)
-        events = try EventLog(database: database)
-        keys = try APIKeyService(database: database)
-        let catalogue = CatalogueService(database: database, events: events)
-        let locations = LocationService(database: database)
-        stock = StockRegistry(database: database, events: events)
-        let inventory = InventoryService(database: database, stock: stock)
+        let stores = Stores.sqlite(database)
+        events = try EventLog(stores: stores)
+        keys = try APIKeyService(stores: stores)
+        let catalogue = CatalogueService(database: database, stores: stores, events: events)
+        let locations = LocationService(stores: stores, events: events)
+        stock = StockRegistry(stores: stores, events: events)
+        let inventory = InventoryService(stores: stores, stock: stock)
         let pricing = try PricingService(database: database)
         carts = CartService(database: database, events: events, stock: stock, pricing: pricing, reservationTTL: configuration.reservationTTL)
-        let orders = OrderService(database: database, stock: stock)
+        let orders = OrderService(database: database, events: events, stock: stock)
         let database = database
-        let webhook = configuration.webhookSecret.map { PaymentWebhook(secret: $0, database: database) }
+        let events = events
+        let webhook = configuration.webhookSecret.map { PaymentWebhook(secret: $0, database: database, events: events) }
         var providers: [any PaymentProvider] = [ManualPayments(), TestCardPayments()]
         if webhook != nil { providers.append(WebhookPayments()) }
         let checkout = CheckoutService(carts: carts, orders: orders, providers: providers)
@@ -57,7 +60,7 @@ public final class Application: Sendable {
         CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
         CheckoutRoutes(checkout: checkout).register(on: &router)
         PricingRoutes(pricing: pricing, locations: locations).register(on: &router)
-        OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(database: database), webhook: webhook).register(on: &router)
+        OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(database: database, events: events), webhook: webhook).register(on: &router)
         let responder = APIResponder(
             router: router,
             middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys)],

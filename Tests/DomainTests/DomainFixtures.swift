@@ -1,15 +1,18 @@
 import Foundation
 import ShopfloorDomain
+import ShopfloorSQLite
 import ShopfloorStorage
 
 /// A fresh database in a temporary directory, removed when the test ends.
 final class TestDatabase {
     let directory: String
     let database: Database
+    let stores: Stores
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("shopfloor-domain-\(UUID().uuidString)").path
         database = try Database(directory: directory, migrations: Migrations.all, readerCount: 2)
+        stores = .sqlite(database)
     }
 
     deinit {

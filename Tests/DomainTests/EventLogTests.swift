@@ -6,7 +6,7 @@ import ShopfloorStorage
 struct EventLogTests {
     @Test func subscribersGetCommittedEventsInOrderAndRolledBackOnesNever() async throws {
         let store = try TestDatabase()
-        let log = try EventLog(database: store.database)
+        let log = try EventLog(stores: store.stores)
         let received = Mutex<[Int64]>([])
         _ = log.subscribe { event in received.withLock { $0.append(event.seq) } }
         let database = store.database
@@ -14,7 +14,7 @@ struct EventLogTests {
             for index in 0..<50 {
                 group.addTask {
                     _ = try? await database.writer.write { connection in
-                        try EventLog.append(connection, type: "test.event", topic: "test:\(index)", data: ["index": index])
+                        try log.append(type: "test.event", topic: "test:\(index)", data: ["index": index], in: connection)
                         if index % 5 == 0 { throw CancellationError() }
                     }
                 }
@@ -29,9 +29,9 @@ struct EventLogTests {
 
     @Test func readsStopAtTheLastPublishedEvent() async throws {
         let store = try TestDatabase()
-        let log = try EventLog(database: store.database)
+        let log = try EventLog(stores: store.stores)
         try await store.database.writer.write { connection in
-            try EventLog.append(connection, type: "test.one", topic: "test", data: ["n": 1])
+            try log.append(type: "test.one", topic: "test", data: ["n": 1], in: connection)
         }
         // A row with no `append`, so nothing publishes it: committed, and not to be read yet.
         try await store.database.writer.write { connection in
@@ -41,7 +41,7 @@ struct EventLogTests {
         #expect(try log.read(since: 0, through: 2, topics: [], limit: 10).map(\.type) == ["test.one", "test.quiet"])
         // The next append publishes it too, in order.
         try await store.database.writer.write { connection in
-            try EventLog.append(connection, type: "test.three", topic: "test", data: ["n": 3])
+            try log.append(type: "test.three", topic: "test", data: ["n": 3], in: connection)
         }
         #expect(try log.read(since: 0, topics: [], limit: 10).map(\.type) == ["test.one", "test.quiet", "test.three"])
         #expect(try log.read(since: 0, through: 1, topics: ["test"], limit: 10).map(\.seq) == [1])
@@ -49,14 +49,14 @@ struct EventLogTests {
 
     @Test func pruneDeletesWhatIsOlderThanTheCutoffAndNothingElse() async throws {
         let store = try TestDatabase()
-        let log = try EventLog(database: store.database)
+        let log = try EventLog(stores: store.stores)
         let published = Mutex<[Int64]>([])
         _ = log.subscribe { event in published.withLock { $0.append(event.seq) } }
         try await store.database.writer.write { connection in
             for at in ["2020-01-01T00:00:00Z", "2020-01-02T00:00:00Z"] {
                 try connection.run("INSERT INTO events (type, topic, at, data) VALUES ('test.old', 'test', ?, '{}')", [.text(at)])
             }
-            try EventLog.append(connection, type: "test.fresh", topic: "test", data: ["n": 1])
+            try log.append(type: "test.fresh", topic: "test", data: ["n": 1], in: connection)
         }
         // Rows written without `append` are still published, in order, from the log itself.
         #expect(published.withLock { $0 } == [1, 2, 3])
@@ -83,10 +83,10 @@ struct EventLogTests {
     /// Cart topics are read by `seq`, other topics through the topic index: each way finds exactly its events.
     @Test func readsASpecificTopicOrAFamilyWhateverTheIndex() async throws {
         let store = try TestDatabase()
-        let log = try EventLog(database: store.database)
+        let log = try EventLog(stores: store.stores)
         try await store.database.writer.write { connection in
             for topic in ["cart:c1", "stock:MUG-1", "cart:c2", "cart:c1", "stock:MUG-2", "stock:MUG-1", "order:o1"] {
-                try EventLog.append(connection, type: "test.event", topic: topic, data: ["topic": topic])
+                try log.append(type: "test.event", topic: topic, data: ["topic": topic], in: connection)
             }
         }
         #expect(try log.read(since: 0, topics: ["cart:c1"], limit: 10).map(\.seq) == [1, 4])

@@ -5,9 +5,9 @@ import ShopfloorStorage
 struct InventoryServiceTests {
     private func setUp(threshold: Int? = nil) async throws -> (TestDatabase, InventoryService, Location, EventLog) {
         let store = try TestDatabase()
-        _ = try await CatalogueService(database: store.database, events: try EventLog(database: store.database)).create(.make(skus: ["MUG-1"], threshold: threshold), actor: "t")
-        let main = try #require(try LocationService(database: store.database).find("main"))
-        return (store, InventoryService(database: store.database, stock: StockRegistry(database: store.database, events: try EventLog(database: store.database))), main, try EventLog(database: store.database))
+        _ = try await CatalogueService(database: store.database, stores: store.stores, events: try EventLog(stores: store.stores)).create(.make(skus: ["MUG-1"], threshold: threshold), actor: "t")
+        let main = try #require(try LocationService(stores: store.stores, events: try EventLog(stores: store.stores)).find("main"))
+        return (store, InventoryService(stores: store.stores, stock: StockRegistry(stores: store.stores, events: try EventLog(stores: store.stores))), main, try EventLog(stores: store.stores))
     }
 
     @Test func adjustmentChangesLevelRecordsMovementAndOneEvent() async throws {

@@ -6,12 +6,12 @@ import ShopfloorStorage
 struct SKUStockTests {
     private func setUp(stock units: Int) async throws -> (TestDatabase, StockRegistry, [Location]) {
         let store = try TestDatabase()
-        let events = try EventLog(database: store.database)
-        _ = try await CatalogueService(database: store.database, events: events).create(.make(skus: ["HOT-1"]), actor: "t")
-        let locations = LocationService(database: store.database)
+        let events = try EventLog(stores: store.stores)
+        _ = try await CatalogueService(database: store.database, stores: store.stores, events: events).create(.make(skus: ["HOT-1"]), actor: "t")
+        let locations = LocationService(stores: store.stores, events: try EventLog(stores: store.stores))
         _ = try await locations.create(code: "leeds", name: "Leeds", kind: .store, fulfilsOnline: true)
         let all = try locations.all()
-        let registry = StockRegistry(database: store.database, events: try EventLog(database: store.database))
+        let registry = StockRegistry(stores: store.stores, events: try EventLog(stores: store.stores))
         if units > 0 {
             _ = try await registry.withStock("HOT-1") { stock in
                 try await stock.adjust(units, at: all[0], reason: "received", actor: "t") { _ in }
@@ -39,7 +39,7 @@ struct SKUStockTests {
             return try await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(outcomes.filter { $0 }.count == 1)
-        let level = try InventoryService(database: store.database, stock: registry).level("HOT-1")
+        let level = try InventoryService(stores: store.stores, stock: registry).level("HOT-1")
         #expect(level.reserved == 1 && level.onHand == 1)
     }
 
@@ -94,7 +94,7 @@ struct SKUStockTests {
                     #expect(counted < level.reserved)
                 }
             }
-            let stored = try InventoryService(database: store.database, stock: registry).level("HOT-1")
+            let stored = try InventoryService(stores: store.stores, stock: registry).level("HOT-1")
             for level in stored.locations {
                 let expected = model[locations.first { $0.code == level.location }!.id.rawValue]!
                 #expect(level.onHand == expected.onHand && level.reserved == expected.reserved)
@@ -132,7 +132,7 @@ struct SKUStockTests {
         _ = try? await freeing.value
         if commits {
             #expect(try await thief.value == held)
-            let level = try InventoryService(database: store.database, stock: registry).level("HOT-1")
+            let level = try InventoryService(stores: store.stores, stock: registry).level("HOT-1")
             #expect(level.reserved == 1 && level.onHand == 1)
         } else {
             await #expect(throws: InventoryError.insufficientStock(sku: "HOT-1", available: 0)) { try await thief.value }
@@ -153,7 +153,7 @@ struct SKUStockTests {
         open()
         try await returning.value
         try await counting.value
-        let level = try InventoryService(database: store.database, stock: registry).level("HOT-1")
+        let level = try InventoryService(stores: store.stores, stock: registry).level("HOT-1")
         #expect(level.onHand == 10)
         let available = try await registry.withStock("HOT-1") { stock in await stock.available(at: locations) }
         #expect(available == 10)
@@ -171,7 +171,7 @@ struct SKUStockTests {
                 starting.yield()
                 for await _ in gate { break }
                 guard let change else { throw InventoryError.insufficientStock(sku: "HOT-1", available: -1) }
-                _ = try await database.writer.write { connection in try StockLedger.apply(change, connection) }
+                _ = try await database.writer.write { [ledger = registry.ledger] connection in try ledger.apply(change, in: connection) }
             }
         }
         for await _ in started { break }
@@ -181,15 +181,16 @@ struct SKUStockTests {
     /// The ledger reads a SKU's levels once per transaction and carries them from change to change;
     /// a change to a location in the same transaction makes it read them again.
     @Test func changesInOneTransactionCarryTheLevelsAndSeeALocationChange() async throws {
-        let (store, _, locations) = try await setUp(stock: 10)
+        let (store, registry, locations) = try await setUp(stock: 10)
+        let ledger = registry.ledger
         let shop = locations[0]  // the one holding the 10 units
         let levels = try await store.database.writer.write { connection -> [InventoryLevel] in
             try connection.run("UPDATE locations SET fulfils_online = 1 WHERE id = ?", [.text(shop.id.rawValue)])
             let reserve = StockLedger.Change(sku: "HOT-1", location: shop, onHandDelta: 0, reservedDelta: 2, reason: "reserved", actor: "t")
-            let first = try StockLedger.apply(reserve, connection)
-            let second = try StockLedger.apply(reserve, connection)
+            let first = try ledger.apply(reserve, in: connection)
+            let second = try ledger.apply(reserve, in: connection)
             try connection.run("UPDATE locations SET fulfils_online = 0 WHERE id = ?", [.text(shop.id.rawValue)])
-            let third = try StockLedger.apply(reserve, connection)
+            let third = try ledger.apply(reserve, in: connection)
             return [first, second, third]
         }
         #expect(levels.map(\.reserved) == [2, 4, 6])
@@ -204,7 +205,7 @@ struct SKUStockTests {
 
     @Test func idleActorsAreEvictedAndReloadTheSameNumbers() async throws {
         let (store, _, locations) = try await setUp(stock: 0)
-        let registry = StockRegistry(database: store.database, events: try EventLog(database: store.database), idleAfter: .zero)
+        let registry = StockRegistry(stores: store.stores, events: try EventLog(stores: store.stores), idleAfter: .zero)
         _ = try await registry.withStock("HOT-1") { stock in
             try await stock.adjust(7, at: locations[0], reason: "received", actor: "t") { _ in }
         }

@@ -16,6 +16,14 @@ public struct APIKey: Codable, Sendable, Equatable {
     /// The location code a `pos` key is bound to.
     public var location: String?
     public var createdAt: String
+
+    public init(id: APIKeyID, name: String, role: Role, location: String?, createdAt: String) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.location = location
+        self.createdAt = createdAt
+    }
 }
 
 /// The caller a request was authenticated as.
@@ -27,6 +35,12 @@ public struct Principal: Sendable, Equatable {
 
     /// How the actor appears in movements and order history.
     public var actor: String { "\(role.rawValue):\(keyID.rawValue)" }
+
+    public init(keyID: APIKeyID, role: Role, locationID: LocationID?) {
+        self.keyID = keyID
+        self.role = role
+        self.locationID = locationID
+    }
 }
 
 /// Authentication and key management failures.

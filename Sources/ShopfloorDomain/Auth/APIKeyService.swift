@@ -1,6 +1,5 @@
 import Foundation
 import ShopfloorCrypto
-public import ShopfloorStorage
 import Synchronization
 
 /// Issues, lists, revokes and checks API keys.
@@ -13,20 +12,15 @@ public final class APIKeyService: Sendable {
         let principal: Principal
     }
 
-    private let database: Database
+    private let store: any APIKeyStore
+    private let writer: any StoreWriter
     private let active: Mutex<[String: Entry]>
 
-    public init(database: Database) throws {
-        self.database = database
-        let rows = try database.readers.read { connection in
-            try connection.query("SELECT id, role, location_id, secret_hash FROM api_keys WHERE revoked_at IS NULL")
-        }
+    public init(stores: Stores) throws {
+        store = stores.apiKeys
+        writer = stores.writer
         var entries: [String: Entry] = [:]
-        for row in rows {
-            guard case .blob(let hash)? = row["secret_hash"], let role = Role(rawValue: row["role"]?.string ?? "") else { continue }
-            let principal = Principal(
-                keyID: APIKeyID(rawValue: row["id"]?.string ?? ""), role: role,
-                locationID: row["location_id"]?.string.map(LocationID.init(rawValue:)))
+        for (hash, principal) in try store.activeKeys() {
             entries[APIKeyService.hex(hash)] = Entry(hash: hash, principal: principal)
         }
         active = Mutex(entries)
@@ -54,25 +48,14 @@ public final class APIKeyService: Sendable {
 
     /// Every active key.
     public func list() throws -> [APIKey] {
-        try database.readers.read { connection in
-            try connection.query("""
-                SELECT k.id, k.name, k.role, k.created_at, l.code AS location FROM api_keys k
-                LEFT JOIN locations l ON l.id = k.location_id WHERE k.revoked_at IS NULL ORDER BY k.rowid
-                """).map { row in
-                APIKey(
-                    id: APIKeyID(rawValue: row["id"]?.string ?? ""), name: row["name"]?.string ?? "",
-                    role: Role(rawValue: row["role"]?.string ?? "") ?? .storefront, location: row["location"]?.string,
-                    createdAt: row["created_at"]?.string ?? "")
-            }
-        }
+        try store.list()
     }
 
     /// Revokes a key at once, for every request from now on.
     public func revoke(_ id: APIKeyID) async throws {
-        let changed = try await database.writer.write { connection in
-            try connection.run("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [.text(Timestamp.now), .text(id.rawValue)])
-        }
-        guard changed == 1 else { throw AuthError.keyNotFound(id.rawValue) }
+        let now = Timestamp.now
+        let revoked = try await writer.write { [store] transaction in try store.revoke(id, at: now, in: transaction) }
+        guard revoked else { throw AuthError.keyNotFound(id.rawValue) }
         active.withLock { entries in entries = entries.filter { $0.value.principal.keyID != id } }
     }
 
@@ -98,11 +81,8 @@ public final class APIKeyService: Sendable {
     private func insert(secret: String, role: Role, name: String, location: Location?) async throws -> APIKey {
         let hash = Digest.sha256(Array(secret.utf8))
         let key = APIKey(id: .make(), name: name, role: role, location: location?.code, createdAt: Timestamp.now)
-        _ = try await database.writer.write { connection in
-            try connection.run(
-                "INSERT INTO api_keys (id, name, role, location_id, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [.text(key.id.rawValue), .text(name), .text(role.rawValue), location.map { .text($0.id.rawValue) } ?? .null,
-                 .blob(hash), .text(key.createdAt)])
+        try await writer.write { [store] transaction in
+            try store.insert(key, hash: hash, locationID: location?.id, in: transaction)
         }
         let principal = Principal(keyID: key.id, role: role, locationID: location?.id)
         active.withLock { $0[APIKeyService.hex(hash)] = Entry(hash: hash, principal: principal) }

@@ -12,6 +12,7 @@ public final class CartService: Sendable {
     let database: Database
     let stock: StockRegistry
     let pricing: PricingService
+    let events: EventLog
     private let ttl: Duration
     /// One operation at a time per cart; checkout takes the same lock.
     let locks = KeyedLock()
@@ -30,6 +31,7 @@ public final class CartService: Sendable {
         self.database = database
         self.stock = stock
         self.pricing = pricing
+        self.events = events
         ttl = reservationTTL
         _ = events.subscribe { [weak self] event in
             guard event.type.hasPrefix("product.") || event.type.hasPrefix("location.") else { return }
@@ -83,7 +85,7 @@ public final class CartService: Sendable {
                 [.text(id.rawValue), .text(channel.rawValue), .optional(channel == .pos ? location?.id.rawValue : nil), .optional(customerID),
                  .text(currency.code), .text(expiresAt), .integer(expiresMs), .text(now), .text(now)])
             let cart = try Self.load(id, connection)!
-            try EventLog.append(connection, type: "cart.created", topic: "cart:\(id)", data: cart)
+            try self.events.append(type: "cart.created", topic: "cart:\(id)", data: cart, in: connection)
             return cart
         }
         schedule(id, at: expiresMs)
@@ -114,7 +116,8 @@ public final class CartService: Sendable {
             let taken: [Allocation]
             do {
                 taken = try await self.stock.withStock(sku) { stock in
-                    try await stock.reserve(quantity, from: locations, actor: "cart:\(id)") { connection, allocations in
+                    try await stock.reserve(quantity, from: locations, actor: "cart:\(id)") { transaction, allocations in
+                        let connection = transaction.sqlite
                         try Self.addReservations(allocations, cart: id, sku: sku, connection)
                         if existing != nil {
                             try connection.run(
@@ -130,10 +133,9 @@ public final class CartService: Sendable {
                                 [.text(lineID.rawValue), .text(id.rawValue), .text(sku), .integer(Int64(quantity)), .optionalJSON(customisation)])
                         }
                         try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, activating: activating, connection)
-                        try EventLog.append(
-                            connection, type: existing == nil ? "cart.line_added" : "cart.line_updated", topic: "cart:\(id)",
+                        try self.events.append(type: existing == nil ? "cart.line_added" : "cart.line_updated", topic: "cart:\(id)",
                             data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: sku,
-                                            quantity: (existing?.quantity ?? 0) + quantity, title: variant.title))
+                                            quantity: (existing?.quantity ?? 0) + quantity, title: variant.title), in: connection)
                         return allocations
                     }
                 }
@@ -174,19 +176,20 @@ public final class CartService: Sendable {
             let newQuantity = quantity ?? line.quantity
             let delta = newQuantity - line.quantity
             let activating = cart.status != .active
-            let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
+            let record: @Sendable (any WriteTransaction) throws -> Void = { transaction in
+                let connection = transaction.sqlite
                 try connection.run(
                     "UPDATE cart_lines SET quantity = ?, customisation = COALESCE(?, customisation) WHERE cart_id = ? AND sku = ?",
                     [.integer(Int64(newQuantity)), .optionalJSON(customisation), .text(id.rawValue), .text(line.sku)])
                 try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, activating: activating, connection)
-                try EventLog.append(
-                    connection, type: "cart.line_updated", topic: "cart:\(id)",
-                    data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: newQuantity, title: line.title))
+                try self.events.append(type: "cart.line_updated", topic: "cart:\(id)",
+                    data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: newQuantity, title: line.title), in: connection)
             }
             do {
                 if delta > 0 {
                     let taken = try await self.stock.withStock(line.sku) { stock in
-                        try await stock.reserve(delta, from: locations, actor: "cart:\(id)") { connection, allocations in
+                        try await stock.reserve(delta, from: locations, actor: "cart:\(id)") { transaction, allocations in
+                        let connection = transaction.sqlite
                             try Self.addReservations(allocations, cart: id, sku: line.sku, connection)
                             try record(connection)
                             return allocations
@@ -196,14 +199,14 @@ public final class CartService: Sendable {
                 } else if delta < 0 {
                     let allocations = (held[line.sku] ?? []).taking(-delta)
                     try await self.stock.withStock(line.sku) { stock in
-                        try await stock.release(allocations, actor: "cart:\(id)") { connection in
-                            try Self.removeReservations(allocations, cart: id, sku: line.sku, connection)
-                            try record(connection)
+                        try await stock.release(allocations, actor: "cart:\(id)") { transaction in
+                            try Self.removeReservations(allocations, cart: id, sku: line.sku, transaction.sqlite)
+                            try record(transaction)
                         }
                     }
                     held[line.sku] = (held[line.sku] ?? []).adding(allocations, sign: -1)
                 } else {
-                    try await self.database.writer.write(record)
+                    try await self.database.writer.write { try record($0) }
                 }
             } catch {
                 if reactivated != nil { try await self.releaseReservations(of: id) }
@@ -225,18 +228,18 @@ public final class CartService: Sendable {
             let (expiresAt, expiresMs) = self.nextExpiry()
             let now = Timestamp.now
             let active = cart.status == .active
-            let record: @Sendable (SQLiteConnection) throws -> Void = { connection in
+            let record: @Sendable (any WriteTransaction) throws -> Void = { transaction in
+                let connection = transaction.sqlite
                 try Self.deleteReservations(of: id, sku: line.sku, held: allocations, connection)
                 try connection.run("DELETE FROM cart_lines WHERE cart_id = ? AND sku = ?", [.text(id.rawValue), .text(line.sku)])
                 if active {
                     try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, activating: false, connection)
                 }
-                try EventLog.append(
-                    connection, type: "cart.line_removed", topic: "cart:\(id)",
-                    data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: 0, title: line.title))
+                try self.events.append(type: "cart.line_removed", topic: "cart:\(id)",
+                    data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: 0, title: line.title), in: connection)
             }
             if allocations.isEmpty {
-                try await self.database.writer.write(record)
+                try await self.database.writer.write { try record($0) }
             } else {
                 try await self.stock.withStock(line.sku) { stock in
                     try await stock.release(allocations, actor: "cart:\(id)", record: record)
@@ -425,14 +428,13 @@ public final class CartService: Sendable {
                 if let closing {
                     try connection.run("UPDATE carts SET status = ?, updated_at = ? WHERE id = ?",
                                        [.text(closing.status.rawValue), .text(Timestamp.now), .text(id.rawValue)])
-                    try EventLog.append(connection, type: closing.event, topic: "cart:\(id)", data: try Self.load(id, connection)!)
+                    try self.events.append(type: closing.event, topic: "cart:\(id)", data: try Self.load(id, connection)!, in: connection)
                 }
                 for (sku, allocations) in release.sorted(by: { $0.key < $1.key }) {
                     for allocation in allocations {
-                        try StockLedger.apply(
+                        try self.stock.ledger.apply(
                             StockLedger.Change(sku: sku, location: allocation.location, onHandDelta: 0, reservedDelta: -allocation.quantity,
-                                               reason: "released", actor: "cart:\(id)"),
-                            connection)
+                                               reason: "released", actor: "cart:\(id)"), in: connection)
                     }
                 }
                 try connection.run("DELETE FROM reservations WHERE cart_id = ?", [.text(id.rawValue)])
@@ -449,7 +451,8 @@ public final class CartService: Sendable {
         do {
             for line in cart.lines {
                 held[line.sku] = try await stock.withStock(line.sku) { stock in
-                    try await stock.reserve(line.quantity, from: locations, actor: "cart:\(cart.id)") { connection, allocations in
+                    try await stock.reserve(line.quantity, from: locations, actor: "cart:\(cart.id)") { transaction, allocations in
+                        let connection = transaction.sqlite
                         try Self.addReservations(allocations, cart: cart.id, sku: line.sku, connection)
                         return allocations
                     }

@@ -6,12 +6,14 @@ public import ShopfloorStorage
 public struct CatalogueService: Sendable {
     private let database: Database
     private let events: EventLog
+    private let ledger: StockLedger
     private let cache = ProductCache()
     private let searches = SearchCache()
 
-    public init(database: Database, events: EventLog) {
+    public init(database: Database, stores: Stores, events: EventLog) {
         self.database = database
         self.events = events
+        ledger = StockLedger(store: stores.stock, events: events)
         _ = events.subscribe { [cache, searches] event in
             cache.invalidate(by: event)
             searches.invalidate(by: event)
@@ -62,8 +64,8 @@ public struct CatalogueService: Sendable {
                 }
                 try Self.index(product, seq: seq, connection)
                 // The product is announced before the stock it arrives with.
-                try EventLog.append(connection, type: "product.created", topic: "product:\(product.id)", data: try Self.load(seq: seq, connection))
-                for variant in input.variants { try Self.receiveInitialStock(variant, actor: actor, connection) }
+                try self.events.append(type: "product.created", topic: "product:\(product.id)", data: try Self.load(seq: seq, connection), in: connection)
+                for variant in input.variants { try Self.receiveInitialStock(variant, actor: actor, ledger: self.ledger, connection) }
                 stored.append(try Self.load(seq: seq, connection))
             }
             return stored
@@ -127,8 +129,8 @@ public struct CatalogueService: Sendable {
                 new.append(created)
             }
             try Self.index(try Self.load(seq: seq, connection), seq: seq, connection)
-            try EventLog.append(connection, type: "product.updated", topic: "product:\(id)", data: try Self.load(seq: seq, connection))
-            for variant in new { try Self.receiveInitialStock(variant, actor: actor, connection) }
+            try self.events.append(type: "product.updated", topic: "product:\(id)", data: try Self.load(seq: seq, connection), in: connection)
+            for variant in new { try Self.receiveInitialStock(variant, actor: actor, ledger: self.ledger, connection) }
             let stored = try Self.load(seq: seq, connection)
             return stored
         }
@@ -148,7 +150,7 @@ public struct CatalogueService: Sendable {
             for sku in skus { try connection.run("DELETE FROM stock_levels WHERE sku = ?", [.text(sku)]) }
             try connection.run("DELETE FROM product_search WHERE rowid = ?", [.integer(seq)])
             try connection.run("DELETE FROM products WHERE seq = ?", [.integer(seq)])
-            try EventLog.append(connection, type: "product.deleted", topic: "product:\(id)", data: ProductDeleted(id: id.rawValue, skus: skus))
+            try self.events.append(type: "product.deleted", topic: "product:\(id)", data: ProductDeleted(id: id.rawValue, skus: skus), in: connection)
         }
     }
 
@@ -339,14 +341,13 @@ public struct CatalogueService: Sendable {
     }
 
     /// Records a new variant's `initial_stock` as units received at each named location.
-    private static func receiveInitialStock(_ variant: NewVariant, actor: String, _ connection: SQLiteConnection) throws {
+    private static func receiveInitialStock(_ variant: NewVariant, actor: String, ledger: StockLedger, _ connection: SQLiteConnection) throws {
         for (code, units) in (variant.initialStock ?? [:]).sorted(by: { $0.key < $1.key }) where units > 0 {
             guard let location = try connection.query("SELECT * FROM locations WHERE code = ?", [.text(code)]).first.map(Location.init(row:)) else {
                 throw InventoryError.unknownLocation(code)
             }
-            try StockLedger.apply(
-                StockLedger.Change(sku: variant.sku, location: location, onHandDelta: units, reason: AdjustmentReason.received.rawValue, actor: actor),
-                connection)
+            try ledger.apply(
+                StockLedger.Change(sku: variant.sku, location: location, onHandDelta: units, reason: AdjustmentReason.received.rawValue, actor: actor), in: connection)
         }
     }
 

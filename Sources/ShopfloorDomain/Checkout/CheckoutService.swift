@@ -89,8 +89,8 @@ public final class CheckoutService: Sendable {
                      .text(Timestamp.now), .text(id.rawValue)])
                 if updated.status == .active { try CartService.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, activating: false, connection) }
                 if updated.checkoutStep != previousStep {
-                    try EventLog.append(connection, type: "checkout.step_changed", topic: "cart:\(id)",
-                                        data: StepChanged(cartId: id.rawValue, from: previousStep, to: updated.checkoutStep))
+                    try self.carts.events.append(type: "checkout.step_changed", topic: "cart:\(id)",
+                                        data: StepChanged(cartId: id.rawValue, from: previousStep, to: updated.checkoutStep), in: connection)
                 }
             }
             if updated.status == .active { self.carts.schedule(id, at: expiresMs) }
@@ -174,10 +174,9 @@ public final class CheckoutService: Sendable {
             try await self.database.writer.write { connection in
                 for (sku, allocations) in sold.sorted(by: { $0.key < $1.key }) {
                     for allocation in allocations {
-                        try StockLedger.apply(
+                        try self.carts.stock.ledger.apply(
                             StockLedger.Change(sku: sku, location: allocation.location, onHandDelta: -allocation.quantity,
-                                               reservedDelta: -allocation.quantity, reason: "sold", actor: "order:\(orderID)"),
-                            connection)
+                                               reservedDelta: -allocation.quantity, reason: "sold", actor: "order:\(orderID)"), in: connection)
                     }
                 }
                 try connection.run("DELETE FROM reservations WHERE cart_id = ?", [.text(id.rawValue)])
@@ -193,7 +192,7 @@ public final class CheckoutService: Sendable {
                     try connection.run("INSERT INTO discount_uses (discount_id, order_id, customer_key) VALUES (?, ?, ?)",
                                        [.text(discount.id.rawValue), .text(orderID.rawValue), .optional(cart.customerKey)])
                 }
-                try EventLog.append(connection, type: "cart.completed", topic: "cart:\(id)", data: CartCompleted(cartId: id.rawValue, orderId: orderID.rawValue))
+                try self.carts.events.append(type: "cart.completed", topic: "cart:\(id)", data: CartCompleted(cartId: id.rawValue, orderId: orderID.rawValue), in: connection)
                 if let key = idempotencyKey {
                     try connection.run(
                         "INSERT INTO idempotency_keys (key, scope, status, body, created_at) VALUES (?, ?, 201, ?, ?)",

@@ -38,11 +38,13 @@ public struct PaymentWebhook: Sendable {
 
     private let secret: [UInt8]
     private let database: Database
+    private let events: EventLog
     private let tolerance: Int64
 
-    public init(secret: String, database: Database, tolerance: Duration = .seconds(300)) {
+    public init(secret: String, database: Database, events: EventLog, tolerance: Duration = .seconds(300)) {
         self.secret = Array(secret.utf8)
         self.database = database
+        self.events = events
         self.tolerance = tolerance.components.seconds
     }
 
@@ -68,7 +70,7 @@ public struct PaymentWebhook: Sendable {
                                        [.text(succeeded ? Payment.Status.succeeded.rawValue : Payment.Status.failed.rawValue), .text(notice.paymentId)])
                     let status = try connection.query("SELECT status FROM orders WHERE id = ?", [.text(orderID.rawValue)]).first?["status"]?.string
                     if succeeded, status == OrderStatus.placed.rawValue {
-                        try OrderService.record(orderID, status: .paid, actor: "webhook", note: nil, trackingNumber: nil, connection)
+                        try OrderService.record(orderID, status: .paid, actor: "webhook", note: nil, trackingNumber: nil, events: events, connection)
                     }
                 }
             }

@@ -1,44 +1,39 @@
 import Foundation
-public import ShopfloorStorage
 import Synchronization
 
 /// The durable, append-only event log and its in-process bus.
 ///
 /// Guarantee: an event is appended in the same transaction as the change it reports (pass the write
-/// closure's connection to ``append(_:type:topic:data:)``), so there is no change without its event
+/// job's transaction to ``append(type:topic:data:in:)``), so there is no change without its event
 /// and no event without its change. After each commit the writer thread reads the new rows and hands
 /// them to subscribers in `seq` order, exactly once each.
 public final class EventLog: Sendable {
-    private let database: Database
+    private let store: any EventStore
+    private let writer: any StoreWriter
     /// `collected`: the last `seq` taken from a commit (writer thread); `published`: the last handed to
     /// subscribers, once on disk (flusher thread).
     private let state = Mutex<(collected: Int64, published: Int64, subscribers: [Int: @Sendable (Event) -> Void], next: Int)>((0, 0, [:], 0))
 
-    public init(database: Database) throws {
-        self.database = database
-        let last = try database.readers.read { connection in
-            // The sequence, not the rows: after pruning the table may be empty while seqs were handed out.
-            try connection.query(
-                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), COALESCE((SELECT MAX(seq) FROM events), 0)) AS seq"
-            ).first?["seq"]?.int ?? 0
-        }
+    public init(stores: Stores) throws {
+        store = stores.events
+        writer = stores.writer
+        let last = try store.lastSeq()
         state.withLock { state in
-            state.collected = Int64(last)
-            state.published = Int64(last)
+            state.collected = last
+            state.published = last
         }
-        database.writer.observeCommits { [weak self] connection in self?.collectCommitted(connection) }
+        stores.writer.observeCommits { [weak self] transaction in self?.collectCommitted(transaction) }
     }
 
     /// Appends an event inside the caller's write transaction; returns its `seq`.
     @discardableResult
-    public static func append<Payload: Encodable>(_ connection: SQLiteConnection, type: String, topic: String, data: Payload) throws -> Int64 {
+    public func append<Payload: Encodable>(type: String, topic: String, data: Payload, in transaction: any WriteTransaction) throws -> Int64 {
         // Most payloads are a line or a stock level, far below the default room: a kilobyte buffer is
         // a large-bin request to glibc, which first consolidates its fast bins.
         let json = String(decoding: try JSONCoding.encode(data, capacity: 256), as: UTF8.self)
         let at = Timestamp.now
-        try connection.run("INSERT INTO events (type, topic, at, data) VALUES (?, ?, ?, ?)", [.text(type), .text(topic), .text(at), .text(json)])
-        let seq = connection.lastInsertRowID
-        connection.transactionNotes.append(Event(seq: seq, type: type, topic: topic, at: at, data: json))
+        let seq = try store.append(type: type, topic: topic, at: at, data: json, in: transaction)
+        transaction.transactionNotes.append(Event(seq: seq, type: type, topic: topic, at: at, data: json))
         return seq
     }
 
@@ -50,35 +45,13 @@ public final class EventLog: Sendable {
     /// of an event a crash in between takes back. Readers that follow the bus bound their reads by the
     /// last event the bus has handed them.
     public func read(since: Int64, through: Int64? = nil, topics: [String], limit: Int) throws -> [Event] {
-        let through = through ?? publishedSeq
-        return try database.readers.read { connection in
-            var sql = "SELECT seq, type, topic, at, data FROM events WHERE seq > ? AND seq <= ?"
-            var bindings: [SQLiteValue] = [.integer(since), .integer(through)]
-            if !topics.isEmpty {
-                let clauses = topics.map { topic -> String in
-                    bindings.append(.text(topic))
-                    guard let pattern = EventLog.specificPattern(forFamily: topic) else { return "topic = ?" }
-                    bindings.append(.text(pattern))
-                    return "(topic = ? OR topic GLOB ?)"
-                }
-                sql += " AND (" + clauses.joined(separator: " OR ") + ")"
-                // One topic of its own reads the topic index, which leaves carts out (migration 7): the
-                // index's condition, spelled out, lets the planner use it.
-                if topics.count == 1, EventLog.specificPattern(forFamily: topics[0]) == nil, !topics[0].hasPrefix("cart:") {
-                    sql += " AND topic NOT GLOB 'cart:*'"
-                }
-            }
-            sql += " ORDER BY seq LIMIT ?"
-            bindings.append(.integer(Int64(limit)))
-            return try connection.query(sql, bindings).map(EventLog.event)
-        }
+        let filters = topics.map { TopicFilter(topic: $0, prefix: EventLog.specificPrefix(forFamily: $0)) }
+        return try store.events(after: since, through: through ?? publishedSeq, topics: filters, limit: limit)
     }
 
     /// The oldest `seq` still held, or `nil` when the log is empty; a resume from before it has a gap.
     public func oldestSeq() throws -> Int64? {
-        try database.readers.read { connection in
-            try connection.query("SELECT MIN(seq) AS seq FROM events").first?["seq"]?.int.map(Int64.init)
-        }
+        try store.oldestSeq()
     }
 
     /// Deletes events older than `age`; returns how many went.
@@ -89,13 +62,7 @@ public final class EventLog: Sendable {
     @discardableResult
     public func prune(olderThan age: Duration) async throws -> Int {
         let cutoff = Timestamp.string(Date().addingTimeInterval(-Double(age.components.seconds)))
-        return try await database.writer.write { connection in
-            try connection.run(
-                """
-                DELETE FROM events WHERE seq < COALESCE(
-                    (SELECT seq FROM events WHERE at >= ?1 ORDER BY seq LIMIT 1), (SELECT MAX(seq) + 1 FROM events))
-                """, [.text(cutoff)])
-        }
+        return try await writer.write { [store] transaction in try store.prune(before: cutoff, in: transaction) }
     }
 
     /// Calls `handler` with every event committed from now on, in order, once it is on disk, on the
@@ -119,14 +86,13 @@ public final class EventLog: Sendable {
     /// writer runs once they are on disk. They come from the appends themselves (the only way rows
     /// enter the log); should they not follow on from the last collected `seq`, the log is read back
     /// from there, so nothing is skipped.
-    private func collectCommitted(_ connection: SQLiteConnection) -> (@Sendable () -> Void)? {
+    private func collectCommitted(_ transaction: any WriteTransaction) -> (@Sendable () -> Void)? {
         let since = state.withLock { $0.collected }
-        var events = connection.transactionNotes.compactMap { $0 as? Event }
+        var events = transaction.transactionNotes.compactMap { $0 as? Event }
         guard let first = events.first else { return nil }
         if first.seq != since + 1 {
-            guard let rows = try? connection.query("SELECT seq, type, topic, at, data FROM events WHERE seq > ? ORDER BY seq", [.integer(since)])
-            else { return nil }
-            events = rows.map(EventLog.event)
+            guard let read = try? store.events(after: since, in: transaction) else { return nil }
+            events = read
         }
         guard let last = events.last else { return nil }
         state.withLock { $0.collected = last.seq }
@@ -145,20 +111,14 @@ public final class EventLog: Sendable {
         }
     }
 
-    private static func event(_ row: SQLiteConnection.Row) -> Event {
-        Event(
-            seq: Int64(row["seq"]?.int ?? 0), type: row["type"]?.string ?? "", topic: row["topic"]?.string ?? "",
-            at: row["at"]?.string ?? "", data: row["data"]?.string ?? "{}")
-    }
-
-    /// The GLOB pattern for the specific topics of a family (`stock` → `stock:*`), or `nil` when the
-    /// topic is not a family (it then matches only itself), as ``Event/matches(_:)`` decides.
-    static func specificPattern(forFamily family: String) -> String? {
+    /// The prefix of the specific topics of a family (`stock` → `stock:`), or `nil` when the topic is
+    /// not a family (it then matches only itself), as ``Event/matches(_:)`` decides.
+    static func specificPrefix(forFamily family: String) -> String? {
         switch family {
-        case "stock": "stock:*"
-        case "products": "product:*"
-        case "carts": "cart:*"
-        case "orders": "order:*"
+        case "stock": "stock:"
+        case "products": "product:"
+        case "carts": "cart:"
+        case "orders": "order:"
         default: nil
         }
     }

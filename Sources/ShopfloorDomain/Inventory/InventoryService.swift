@@ -1,21 +1,19 @@
-import Foundation
-public import ShopfloorStorage
 
 /// Stock levels per SKU and location: read them, adjust them with a reason, count them.
 public struct InventoryService: Sendable {
-    private let database: Database
+    private let store: any StockStore
+    private let idempotency: any IdempotencyStore
     private let stock: StockRegistry
 
-    public init(database: Database, stock: StockRegistry) {
-        self.database = database
+    public init(stores: Stores, stock: StockRegistry) {
+        store = stores.stock
+        idempotency = stores.idempotency
         self.stock = stock
     }
 
     public func level(_ sku: String) throws -> InventoryLevel {
-        try database.readers.read { connection in
-            try Self.requireSKU(sku, connection)
-            return try StockLedger.level(sku, connection)
-        }
+        try requireSKU(sku)
+        return try store.level(of: sku)
     }
 
     /// Adds `delta` units (negative removes) at `location`, through the SKU's actor. With an idempotency
@@ -29,16 +27,19 @@ public struct InventoryService: Sendable {
         try validator.throwIfAny()
         let scope = "adjust:\(actor):\(sku)"
         if let key = idempotencyKey, let stored: InventoryLevel = try remembered(key, scope: scope) { return stored }
-        try database.readers.read { connection in try Self.requireSKU(sku, connection) }
+        try requireSKU(sku)
+        let (store, idempotency) = (store, idempotency)
         do {
             return try await stock.withStock(sku) { stock in
-                try await stock.adjust(delta, at: location, reason: reason.rawValue, actor: actor, note: note) { connection in
-                    let level = try StockLedger.level(sku, connection)
-                    if let key = idempotencyKey { try Self.remember(level, key: key, scope: scope, connection) }
+                try await stock.adjust(delta, at: location, reason: reason.rawValue, actor: actor, note: note) { transaction in
+                    let level = try store.level(of: sku, in: transaction)
+                    if let key = idempotencyKey {
+                        try idempotency.save(try JSONCoding.encode(level), status: 200, scope: scope, key: key, at: Timestamp.now, in: transaction)
+                    }
                     return level
                 }
             }
-        } catch let error as SQLiteError where error.isUniqueViolation {
+        } catch let error as StoreError where error == .duplicate(constraint: "idempotency_keys.key") {
             // The same key raced in from another request: answer with what that one stored.
             guard let key = idempotencyKey, let stored: InventoryLevel = try remembered(key, scope: scope) else { throw error }
             return stored
@@ -50,54 +51,27 @@ public struct InventoryService: Sendable {
         var validator = Validator()
         validator.check((0...100_000_000).contains(onHand), "on_hand", "must be a whole number from 0 to 100000000")
         try validator.throwIfAny()
-        try database.readers.read { connection in try Self.requireSKU(sku, connection) }
+        try requireSKU(sku)
+        let store = store
         return try await stock.withStock(sku) { stock in
-            try await stock.count(onHand, at: location, actor: actor) { connection in try StockLedger.level(sku, connection) }
+            try await stock.count(onHand, at: location, actor: actor) { transaction in try store.level(of: sku, in: transaction) }
         }
     }
 
-    private static func requireSKU(_ sku: String, _ connection: SQLiteConnection) throws {
-        guard try !connection.query("SELECT 1 FROM variants WHERE sku = ?", [.text(sku)]).isEmpty else {
-            throw InventoryError.unknownSKU(sku)
-        }
+    private func requireSKU(_ sku: String) throws {
+        guard try store.skuExists(sku) else { throw InventoryError.unknownSKU(sku) }
     }
 
     private func remembered<T: Decodable>(_ key: String, scope: String) throws -> T? {
-        try database.readers.read { connection in
-            guard case .blob(let stored)? = try connection.query(
-                "SELECT body FROM idempotency_keys WHERE scope = ? AND key = ?", [.text(scope), .text(key)]).first?["body"]
-            else { return nil }
-            return try JSONCoding.decode(T.self, from: stored)
-        }
-    }
-
-    private static func remember<T: Encodable>(_ result: T, key: String, scope: String, _ connection: SQLiteConnection) throws {
-        try connection.run(
-            "INSERT INTO idempotency_keys (key, scope, status, body, created_at) VALUES (?, ?, 200, ?, ?)",
-            [.text(key), .text(scope), .blob(try JSONCoding.encode(result)), .text(Timestamp.now)])
+        try idempotency.answer(scope: scope, key: key).map { try JSONCoding.decode(T.self, from: $0) }
     }
 
     /// Movements of a SKU, newest first, paged by movement id.
     public func movements(sku: String, before: Int64?, limit: Int) throws -> Page<StockMovement> {
-        try database.readers.read { connection in
-            guard try !connection.query("SELECT 1 FROM variants WHERE sku = ?", [.text(sku)]).isEmpty else {
-                throw InventoryError.unknownSKU(sku)
-            }
-            let limit = max(1, min(limit, 200))
-            let rows = try connection.query(
-                """
-                SELECT m.*, l.code AS location FROM stock_movements m JOIN locations l ON l.id = m.location_id
-                WHERE m.sku = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?
-                """, [.text(sku), .integer(before ?? Int64.max), .integer(Int64(limit + 1))])
-            let movements = rows.prefix(limit).map { row in
-                StockMovement(
-                    id: Int64(row["id"]?.int ?? 0), sku: sku, location: row["location"]?.string ?? "",
-                    reason: row["reason"]?.string ?? "", delta: row["delta"]?.int ?? 0,
-                    onHandBefore: row["on_hand_before"]?.int ?? 0, onHandAfter: row["on_hand_after"]?.int ?? 0,
-                    actor: row["actor"]?.string ?? "", note: row["note"]?.string, at: row["at"]?.string ?? "")
-            }
-            let next = rows.count > limit ? movements.last.map { ProductQuery.Cursor.after(seq: $0.id).token } : nil
-            return Page(items: movements, nextCursor: next)
-        }
+        try requireSKU(sku)
+        let limit = max(1, min(limit, 200))
+        let movements = try store.movements(of: sku, before: before ?? Int64.max, limit: limit + 1)
+        let next = movements.count > limit ? movements[limit - 1].id : nil
+        return Page(items: Array(movements.prefix(limit)), nextCursor: next.map { ProductQuery.Cursor.after(seq: $0).token })
     }
 }

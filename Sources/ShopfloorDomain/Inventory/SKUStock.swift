@@ -1,26 +1,20 @@
-public import ShopfloorStorage
 import Synchronization
 
 /// One actor per SKU: the only path that changes the SKU's `on_hand` and `reserved`.
 ///
 /// Every operation decides on the actor's in-memory numbers and queues its durable write in the same
-/// step, with no `await` between (``Writer/enqueue(_:completion:)``), so decisions and writes for a
+/// step, with no `await` between (``StoreWriter/enqueue(_:completion:)``), so decisions and writes for a
 /// SKU happen in one order: two carts racing for the last unit get exactly one winner, and the loser
 /// hears the true `available` without touching the database (after waiting, when units being freed
 /// by a transaction outside the actor would make up its shortfall, for the actor to take note of
 /// them). The caller resumes only after the write has committed; if it fails, the in-memory change is
 /// undone. The database's own checks (`0 ≤ reserved ≤ on_hand`) stay the last line of defence.
 public actor SKUStock {
-    /// Units at one location, as this actor last committed them.
-    struct Level: Equatable {
-        var onHand: Int
-        var reserved: Int
-        var free: Int { onHand - reserved }
-    }
-
     public nonisolated let sku: String
-    private let writer: Writer
-    private var levels: [String: Level]
+    private let writer: any StoreWriter
+    private let ledger: StockLedger
+    /// Units at each location (by id), as this actor last committed them.
+    private var levels: [LocationID: StockCount]
     /// Operations under way or about to start; the registry evicts only idle actors.
     nonisolated let pins = Atomic<Int>(0)
     nonisolated let lastUsed = Atomic<UInt64>(0)
@@ -29,22 +23,17 @@ public actor SKUStock {
     private var unitsBeingFreed: [String: Int] = [:]
     private var waitingForSettlement: [CheckedContinuation<Void, Never>] = []
 
-    init(sku: String, database: Database) throws {
+    /// Starts from `levels`, the SKU's stored numbers, read when no operation on the SKU is under way.
+    init(sku: String, levels: [LocationID: StockCount], writer: any StoreWriter, ledger: StockLedger) {
         self.sku = sku
-        writer = database.writer
-        let rows = try database.readers.read { connection in
-            try connection.query("SELECT location_id, on_hand, reserved FROM stock_levels WHERE sku = ?", [.text(sku)])
-        }
-        var levels: [String: Level] = [:]
-        for row in rows {
-            levels[row["location_id"]?.string ?? ""] = Level(onHand: row["on_hand"]?.int ?? 0, reserved: row["reserved"]?.int ?? 0)
-        }
         self.levels = levels
+        self.writer = writer
+        self.ledger = ledger
     }
 
     /// Units free to reserve now over `locations`.
     public func available(at locations: [Location]) -> Int {
-        locations.reduce(0) { $0 + max(0, levels[$1.id.rawValue]?.free ?? 0) }
+        locations.reduce(0) { $0 + max(0, levels[$1.id]?.free ?? 0) }
     }
 
     /// Reserves `quantity` units from `locations`, taking first from the one with most free units,
@@ -52,7 +41,7 @@ public actor SKUStock {
     /// Throws ``InventoryError/insufficientStock(sku:available:)`` when there are not enough.
     public func reserve<T: Sendable>(
         _ quantity: Int, from locations: [Location], actor: String,
-        record: @escaping @Sendable (SQLiteConnection, [Allocation]) throws -> T
+        record: @escaping @Sendable (any WriteTransaction, [Allocation]) throws -> T
     ) async throws -> T {
         var available = available(at: locations)
         // Waits only when the units being freed would make up the shortfall.
@@ -63,22 +52,22 @@ public actor SKUStock {
         guard quantity <= available else { throw InventoryError.insufficientStock(sku: sku, available: available) }
         var remaining = quantity
         var allocations: [Allocation] = []
-        for location in locations.sorted(by: { (levels[$0.id.rawValue]?.free ?? 0) > (levels[$1.id.rawValue]?.free ?? 0) }) where remaining > 0 {
-            let take = min(remaining, max(0, levels[location.id.rawValue]?.free ?? 0))
+        for location in locations.sorted(by: { (levels[$0.id]?.free ?? 0) > (levels[$1.id]?.free ?? 0) }) where remaining > 0 {
+            let take = min(remaining, max(0, levels[location.id]?.free ?? 0))
             if take > 0 {
                 allocations.append(Allocation(location: location, quantity: take))
                 remaining -= take
             }
         }
         let chosen = allocations
-        return try await change(chosen.map { ($0.location, 0, $0.quantity) }, reason: "reserved", actor: actor) { connection in
-            try record(connection, chosen)
+        return try await change(chosen.map { ($0.location, 0, $0.quantity) }, reason: "reserved", actor: actor) { transaction in
+            try record(transaction, chosen)
         }
     }
 
     /// Returns reserved units to stock (a line removed, a cart deleted or expired).
     public func release<T: Sendable>(
-        _ allocations: [Allocation], actor: String, record: @escaping @Sendable (SQLiteConnection) throws -> T
+        _ allocations: [Allocation], actor: String, record: @escaping @Sendable (any WriteTransaction) throws -> T
     ) async throws -> T {
         try await change(allocations.map { ($0.location, 0, -$0.quantity) }, reason: "released", actor: actor, record: record)
     }
@@ -136,14 +125,14 @@ public actor SKUStock {
     /// is reserved there.
     public func adjust<T: Sendable>(
         _ delta: Int, at location: Location, reason: String, actor: String, note: String? = nil,
-        record: @escaping @Sendable (SQLiteConnection) throws -> T
+        record: @escaping @Sendable (any WriteTransaction) throws -> T
     ) async throws -> T {
         try await setOnHand(at: location, reason: reason, actor: actor, note: note, absolute: false, record: record) { $0 + delta }
     }
 
     /// Sets on-hand units at `location` to a counted number (stocktake).
     public func count<T: Sendable>(
-        _ onHand: Int, at location: Location, actor: String, record: @escaping @Sendable (SQLiteConnection) throws -> T
+        _ onHand: Int, at location: Location, actor: String, record: @escaping @Sendable (any WriteTransaction) throws -> T
     ) async throws -> T {
         try await setOnHand(at: location, reason: AdjustmentReason.stocktake.rawValue, actor: actor, note: nil, absolute: true, record: record) { _ in onHand }
     }
@@ -153,14 +142,14 @@ public actor SKUStock {
     /// by the ledger to the stored number, so it waits only when short.
     private func setOnHand<T: Sendable>(
         at location: Location, reason: String, actor: String, note: String?, absolute: Bool,
-        record: @escaping @Sendable (SQLiteConnection) throws -> T, to target: (Int) -> Int
+        record: @escaping @Sendable (any WriteTransaction) throws -> T, to target: (Int) -> Int
     ) async throws -> T {
         while absolute, pendingSettlements > 0 { await nextSettlement() }
-        var level = levels[location.id.rawValue] ?? Level(onHand: 0, reserved: 0)
+        var level = levels[location.id] ?? StockCount(onHand: 0, reserved: 0)
         // Freed units help either way: a release lowers `reserved`, a return raises `on_hand`.
         while !absolute, target(level.onHand) < level.reserved, target(level.onHand) + (unitsBeingFreed[location.id.rawValue] ?? 0) >= level.reserved {
             await nextSettlement()
-            level = levels[location.id.rawValue] ?? level
+            level = levels[location.id] ?? level
         }
         let onHand = target(level.onHand)
         guard onHand >= level.reserved else {
@@ -173,20 +162,20 @@ public actor SKUStock {
     /// change if the transaction fails. Nothing awaits between the decision and the queueing.
     private func change<T: Sendable>(
         _ deltas: [(location: Location, onHand: Int, reserved: Int)], reason: String, actor: String, note: String? = nil,
-        record: @escaping @Sendable (SQLiteConnection) throws -> T
+        record: @escaping @Sendable (any WriteTransaction) throws -> T
     ) async throws -> T {
         for delta in deltas { apply(delta, sign: 1) }
-        let sku = sku
+        let (sku, ledger) = (sku, ledger)
         do {
             return try await withCheckedThrowingContinuation { continuation in
-                writer.enqueue({ connection in
+                writer.enqueue({ transaction in
                     for delta in deltas {
-                        try StockLedger.apply(
+                        try ledger.apply(
                             StockLedger.Change(sku: sku, location: delta.location, onHandDelta: delta.onHand, reservedDelta: delta.reserved,
                                                reason: reason, actor: actor, note: note),
-                            connection)
+                            in: transaction)
                     }
-                    return try record(connection)
+                    return try record(transaction)
                 }, completion: { continuation.resume(with: $0) })
             }
         } catch {
@@ -196,10 +185,10 @@ public actor SKUStock {
     }
 
     private func apply(_ delta: (location: Location, onHand: Int, reserved: Int), sign: Int) {
-        var level = levels[delta.location.id.rawValue] ?? Level(onHand: 0, reserved: 0)
+        var level = levels[delta.location.id] ?? StockCount(onHand: 0, reserved: 0)
         level.onHand += sign * delta.onHand
         level.reserved += sign * delta.reserved
-        levels[delta.location.id.rawValue] = level
+        levels[delta.location.id] = level
     }
 }
 

@@ -8,6 +8,14 @@ public struct InventoryLevel: Codable, Sendable, Equatable {
     /// Units sellable online now: on hand minus reserved over the locations that fulfil online.
     public var available: Int
     public var locations: [LocationLevel]
+
+    public init(sku: String, onHand: Int, reserved: Int, available: Int, locations: [LocationLevel]) {
+        self.sku = sku
+        self.onHand = onHand
+        self.reserved = reserved
+        self.available = available
+        self.locations = locations
+    }
 }
 
 /// A SKU's stock at one location.
@@ -17,6 +25,13 @@ public struct LocationLevel: Codable, Sendable, Equatable {
     public var onHand: Int
     public var reserved: Int
     public var available: Int
+
+    public init(location: String, onHand: Int, reserved: Int, available: Int) {
+        self.location = location
+        self.onHand = onHand
+        self.reserved = reserved
+        self.available = available
+    }
 }
 
 /// Why a SKU's on-hand count changed, recorded with every movement.
@@ -41,6 +56,19 @@ public struct StockMovement: Codable, Sendable, Equatable {
     public var actor: String
     public var note: String?
     public var at: String
+
+    public init(id: Int64, sku: String, location: String, reason: String, delta: Int, onHandBefore: Int, onHandAfter: Int, actor: String, note: String?, at: String) {
+        self.id = id
+        self.sku = sku
+        self.location = location
+        self.reason = reason
+        self.delta = delta
+        self.onHandBefore = onHandBefore
+        self.onHandAfter = onHandAfter
+        self.actor = actor
+        self.note = note
+        self.at = at
+    }
 }
 
 /// The payload of `stock.changed`.

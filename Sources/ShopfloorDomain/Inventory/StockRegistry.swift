@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import ShopfloorStorage
 import Synchronization
 
 /// Finds or creates the one ``SKUStock`` actor of a SKU, and evicts actors that sit idle.
@@ -10,14 +9,19 @@ import Synchronization
 /// and an actor is evicted only when no operation holds it (its pin count is zero), so a new actor
 /// always loads numbers that every earlier actor has finished writing.
 public final class StockRegistry: Sendable {
-    private let database: Database
+    private let store: any StockStore
+    private let writer: any StoreWriter
+    /// Changes stock in a transaction; for writes that reach the ledger outside the actors.
+    let ledger: StockLedger
     private let actors = Mutex<[String: SKUStock]>([:])
     private let idleMilliseconds: UInt64
 
     /// `events` tells the registry when a product is deleted, so its SKUs' actors go with their rows and
     /// a product created again with the same SKU starts from the database.
-    public init(database: Database, events: EventLog, idleAfter: Duration = .seconds(300)) {
-        self.database = database
+    public init(stores: Stores, events: EventLog, idleAfter: Duration = .seconds(300)) {
+        store = stores.stock
+        writer = stores.writer
+        ledger = StockLedger(store: stores.stock, events: events)
         idleMilliseconds = UInt64(idleAfter.components.seconds) * 1000
         _ = events.subscribe { [weak self] event in
             guard event.type == "product.deleted",
@@ -30,7 +34,7 @@ public final class StockRegistry: Sendable {
     /// Runs `body` with the SKU's actor, keeping it from eviction meanwhile.
     public func withStock<T: Sendable>(_ sku: String, _ body: (SKUStock) async throws -> T) async throws -> T {
         let stock = try actors.withLock { actors in
-            let stock = try actors[sku] ?? SKUStock(sku: sku, database: database)
+            let stock = try actors[sku] ?? SKUStock(sku: sku, levels: store.counts(of: sku), writer: writer, ledger: ledger)
             actors[sku] = stock
             stock.pins.add(1, ordering: .relaxed)
             return stock

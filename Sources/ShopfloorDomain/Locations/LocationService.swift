@@ -1,11 +1,14 @@
-public import ShopfloorStorage
 
 /// Locations: creation and lookup by id or code.
 public struct LocationService: Sendable {
-    private let database: Database
+    private let store: any LocationStore
+    private let writer: any StoreWriter
+    private let events: EventLog
 
-    public init(database: Database) {
-        self.database = database
+    public init(stores: Stores, events: EventLog) {
+        store = stores.locations
+        writer = stores.writer
+        self.events = events
     }
 
     public func create(code: String, name: String, kind: Location.Kind, fulfilsOnline: Bool) async throws -> Location {
@@ -15,31 +18,19 @@ public struct LocationService: Sendable {
         validator.text(name, "name", max: 200)
         try validator.throwIfAny()
         let location = Location(id: .make(), code: code, name: name, kind: kind, fulfilsOnline: fulfilsOnline, createdAt: Timestamp.now)
-        do {
-            try await database.writer.write { connection in
-                try connection.run(
-                    "INSERT INTO locations (id, code, name, kind, fulfils_online, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [.text(location.id.rawValue), .text(code), .text(name), .text(kind.rawValue),
-                     .integer(fulfilsOnline ? 1 : 0), .text(location.createdAt)])
-                try EventLog.append(connection, type: "location.created", topic: "locations", data: location)
-            }
-        } catch let error as SQLiteError where error.isUniqueViolation {
-            throw LocationError.duplicateCode(code)
+        try await writer.write { [store, events] transaction in
+            try store.insert(location, in: transaction)
+            try events.append(type: "location.created", topic: "locations", data: location, in: transaction)
         }
         return location
     }
 
     public func all() throws -> [Location] {
-        try database.readers.read { connection in
-            try connection.query("SELECT * FROM locations ORDER BY rowid").map(Location.init(row:))
-        }
+        try store.all()
     }
 
     /// The location with this code, or with this id.
     public func find(_ codeOrID: String) throws -> Location? {
-        try database.readers.read { connection in
-            try connection.query("SELECT * FROM locations WHERE code = ? OR id = ?", [.text(codeOrID), .text(codeOrID)])
-                .first.map(Location.init(row:))
-        }
+        try store.find(codeOrID)
     }
 }

@@ -5,9 +5,11 @@ public import ShopfloorStorage
 public final class OrderService: Sendable {
     private let database: Database
     private let stock: StockRegistry
+    private let events: EventLog
 
-    public init(database: Database, stock: StockRegistry) {
+    public init(database: Database, events: EventLog, stock: StockRegistry) {
         self.database = database
+        self.events = events
         self.stock = stock
     }
 
@@ -114,16 +116,15 @@ public final class OrderService: Sendable {
                 else { throw CheckoutError.invalidTransition(from: current.status, to: status) }
                 for (sku, allocations) in returned.sorted(by: { $0.key < $1.key }) {
                     for allocation in allocations {
-                        try StockLedger.apply(
+                        try self.stock.ledger.apply(
                             StockLedger.Change(sku: sku, location: allocation.location, onHandDelta: allocation.quantity,
-                                               reason: "returned", actor: "order:\(id)", note: status.rawValue),
-                            connection)
+                                               reason: "returned", actor: "order:\(id)", note: status.rawValue), in: connection)
                     }
                 }
                 if status == .refunded {
                     try connection.run("UPDATE payments SET status = 'refunded' WHERE order_id = ? AND status = 'succeeded'", [.text(id.rawValue)])
                 }
-                try Self.record(id, status: status, actor: actor, note: note, trackingNumber: trackingNumber, connection)
+                try Self.record(id, status: status, actor: actor, note: note, trackingNumber: trackingNumber, events: self.events, connection)
                 return try Self.load(id, connection)!
             }
         }
@@ -164,11 +165,11 @@ public final class OrderService: Sendable {
             "INSERT INTO payments (id, order_id, method, status, amount, currency, reference, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [.text(PaymentID.make().rawValue), .text(placement.id.rawValue), .text(placement.payment.method), .text(placement.outcome.status.rawValue),
              .integer(cart.totals.total.amount), .text(cart.currency.code), .optional(placement.outcome.reference), .text(now)])
-        try Self.record(placement.id, status: .placed, actor: placement.actor, note: nil, trackingNumber: nil, connection, event: "order.placed")
+        try Self.record(placement.id, status: .placed, actor: placement.actor, note: nil, trackingNumber: nil, events: self.events, connection, event: "order.placed")
         if placement.outcome.status == .succeeded {
-            try Self.record(placement.id, status: .paid, actor: placement.actor, note: nil, trackingNumber: nil, connection)
+            try Self.record(placement.id, status: .paid, actor: placement.actor, note: nil, trackingNumber: nil, events: self.events, connection)
             if placement.tillSale {
-                try Self.record(placement.id, status: .delivered, actor: placement.actor, note: "sold at the till", trackingNumber: nil, connection)
+                try Self.record(placement.id, status: .delivered, actor: placement.actor, note: "sold at the till", trackingNumber: nil, events: self.events, connection)
             }
         }
         return try Self.load(placement.id, connection)!
@@ -177,17 +178,17 @@ public final class OrderService: Sendable {
     /// Sets the status, appends the history entry, and emits the event on the order's topic and,
     /// without personal data, on its tracking topic.
     static func record(_ id: OrderID, status: OrderStatus, actor: String, note: String?, trackingNumber: String?,
-                               _ connection: SQLiteConnection, event: String = "order.status_changed") throws {
+                               events: EventLog, _ connection: SQLiteConnection, event: String = "order.status_changed") throws {
         let now = Timestamp.now
         try connection.run("UPDATE orders SET status = ?, tracking_number = COALESCE(?, tracking_number), updated_at = ? WHERE id = ?",
                            [.text(status.rawValue), .optional(trackingNumber), .text(now), .text(id.rawValue)])
         try connection.run("INSERT INTO order_history (order_id, status, actor, note, tracking_number, at) VALUES (?, ?, ?, ?, ?, ?)",
                            [.text(id.rawValue), .text(status.rawValue), .text(actor), .optional(note), .optional(trackingNumber), .text(now)])
         guard let order = try load(id, connection) else { return }
-        try EventLog.append(connection, type: event, topic: "order:\(id)",
+        try events.append(type: event, topic: "order:\(id)",
                             data: StatusChanged(orderId: id.rawValue, number: order.number, status: status, actor: actor, note: note,
-                                                trackingNumber: order.trackingNumber))
-        try EventLog.append(connection, type: event, topic: "track:\(order.trackingToken)", data: tracking(order))
+                                                trackingNumber: order.trackingNumber), in: connection)
+        try events.append(type: event, topic: "track:\(order.trackingToken)", data: tracking(order), in: connection)
     }
 
     // MARK: Loading

@@ -13,9 +13,11 @@ public struct POSHandover: Sendable {
     public static let maxAttempts = 5
 
     private let database: Database
+    private let events: EventLog
 
-    public init(database: Database) {
+    public init(database: Database, events: EventLog) {
         self.database = database
+        self.events = events
     }
 
     /// Makes a PIN for `order` at `location` inside the completion's transaction and returns it.
@@ -58,7 +60,7 @@ public struct POSHandover: Sendable {
                 return .failure(.refused)
             }
             try connection.run("UPDATE pos_handovers SET used_at = ? WHERE order_id = ?", [.text(Timestamp.now), .text(id.rawValue)])
-            try OrderService.record(id, status: .delivered, actor: actor, note: "handed over at the till", trackingNumber: nil, connection)
+            try OrderService.record(id, status: .delivered, actor: actor, note: "handed over at the till", trackingNumber: nil, events: events, connection)
             return .success(try OrderService.load(id, connection)!)
         }
         return try result.get()

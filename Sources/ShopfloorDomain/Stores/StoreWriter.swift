@@ -1,0 +1,30 @@
+/// The backend's one writer: write jobs run one at a time, many sharing one transaction (group
+/// commit), and each caller hears of its job only once that transaction is durable.
+///
+/// Guarantee: jobs run in the order they were queued; a job that throws is rolled back alone, so a job
+/// may run twice and must change nothing but the store (and its transaction's notes) before it returns.
+/// The completion runs after the commit is on disk, off the caller's executor: it must return quickly.
+///
+/// Rule: do not queue a write from inside a job (it would wait for itself).
+public protocol StoreWriter: Sendable {
+    /// Queues `job` and returns at once; `completion` receives its result once its transaction has
+    /// ended. A caller that must keep an order (the SKU actors) queues without an `await` in between.
+    func enqueue<T: Sendable>(
+        _ job: @escaping @Sendable (any WriteTransaction) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void)
+
+    /// Adds an observer called, inside the writer, after every commit with the committed transaction;
+    /// what it returns runs once that commit is on disk, in commit order, before any of its writers
+    /// resumes (the event log collects a transaction's events in the first step and publishes them in
+    /// the second).
+    func observeCommits(_ observer: @escaping @Sendable (any WriteTransaction) -> (@Sendable () -> Void)?)
+}
+
+extension StoreWriter {
+    /// Runs `job` in a committed transaction and returns its value once durable.
+    public func write<T: Sendable>(_ job: @escaping @Sendable (any WriteTransaction) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(job) { continuation.resume(with: $0) }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import ShopfloorDomain
+import ShopfloorStorage
+
+/// Domain's ``StoreWriter`` on the SQLite ``Writer``: a job's transaction is the writer's connection.
+struct SQLiteStoreWriter: StoreWriter {
+    let writer: Writer
+
+    func enqueue<T: Sendable>(
+        _ job: @escaping @Sendable (any WriteTransaction) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        writer.enqueue(job, completion: completion)
+    }
+
+    func observeCommits(_ observer: @escaping @Sendable (any WriteTransaction) -> (@Sendable () -> Void)?) {
+        writer.observeCommits(observer)
+    }
+}
+
+extension WriteTransaction {
+    /// The SQLite connection behind a transaction that ``SQLiteStoreWriter`` handed out. Any other
+    /// backend's transaction here is a wiring mistake, and traps in debug builds.
+    var connection: SQLiteConnection { unsafeDowncast(self, to: SQLiteConnection.self) }
+}

@@ -1,0 +1,99 @@
+import ShopfloorDomain
+import ShopfloorStorage
+
+/// A row read by column name that refuses to guess: a column missing or of another type is a
+/// ``StoreError/badRow(table:key:column:)`` naming the table, the row's key and the column, never a
+/// default that would pass a damaged row off as data.
+struct StoredRow {
+    let values: SQLiteConnection.Row
+    let table: String
+    let key: String
+
+    /// `keyColumn` names the row in errors (its text or integer value).
+    init(_ values: SQLiteConnection.Row, table: String, keyColumn: String) {
+        self.values = values
+        self.table = table
+        switch values[keyColumn] {
+        case .text(let text)?: key = text
+        case .integer(let number)?: key = String(number)
+        default: key = "?"
+        }
+    }
+
+    private func bad(_ column: String) -> StoreError { .badRow(table: table, key: key, column: column) }
+
+    func text(_ column: String) throws(StoreError) -> String {
+        guard case .text(let value)? = values[column] else { throw bad(column) }
+        return value
+    }
+
+    func optionalText(_ column: String) throws(StoreError) -> String? {
+        switch values[column] {
+        case .text(let value)?: value
+        case .null?: nil
+        default: throw bad(column)
+        }
+    }
+
+    func int(_ column: String) throws(StoreError) -> Int {
+        guard case .integer(let value)? = values[column] else { throw bad(column) }
+        return Int(value)
+    }
+
+    func int64(_ column: String) throws(StoreError) -> Int64 {
+        guard case .integer(let value)? = values[column] else { throw bad(column) }
+        return value
+    }
+
+    func optionalInt(_ column: String) throws(StoreError) -> Int? {
+        switch values[column] {
+        case .integer(let value)?: Int(value)
+        case .null?: nil
+        default: throw bad(column)
+        }
+    }
+
+    /// A 0/1 flag.
+    func bool(_ column: String) throws(StoreError) -> Bool {
+        guard case .integer(let value)? = values[column], value == 0 || value == 1 else { throw bad(column) }
+        return value == 1
+    }
+
+    func blob(_ column: String) throws(StoreError) -> [UInt8] {
+        guard case .blob(let value)? = values[column] else { throw bad(column) }
+        return value
+    }
+
+    /// A value of a string enumeration.
+    func value<T: RawRepresentable<String>>(_ column: String, as type: T.Type) throws(StoreError) -> T {
+        guard let value = T(rawValue: try text(column)) else { throw bad(column) }
+        return value
+    }
+
+    func id<T: EntityID>(_ column: String, as type: T.Type) throws(StoreError) -> T {
+        T(rawValue: try text(column))
+    }
+}
+
+extension SQLiteError {
+    /// A UNIQUE or PRIMARY KEY constraint failed.
+    var isUniqueViolation: Bool { code == 2067 || code == 1555 }
+
+    /// The `table.column` a unique violation names, from SQLite's message.
+    var violatedColumn: String? {
+        message.ranges(of: "failed: ").last.map { String(message[$0.upperBound...]) }
+    }
+
+    /// The same error as the store's: a unique violation becomes ``StoreError/duplicate(constraint:)``.
+    var storeError: any Error {
+        guard isUniqueViolation, let column = violatedColumn else { return self }
+        return StoreError.duplicate(constraint: column)
+    }
+}
+
+extension SQLiteValue {
+    /// Text, or NULL for `nil`.
+    static func optional(_ text: String?) -> SQLiteValue {
+        text.map { .text($0) } ?? .null
+    }
+}
