@@ -35,7 +35,7 @@ public final class Application: Sendable {
         let locations = LocationService(stores: stores, events: events)
         stock = StockRegistry(stores: stores, events: events)
         let inventory = InventoryService(stores: stores, stock: stock)
-        let pricing = try PricingService(database: database)
+        let pricing = try PricingService(stores: stores)
         carts = CartService(database: database, events: events, stock: stock, pricing: pricing, reservationTTL: configuration.reservationTTL)
         let orders = OrderService(database: database, events: events, stock: stock)
         let database = database

@@ -8,6 +8,7 @@ extension Stores {
         return Stores(
             writer: SQLiteStoreWriter(writer: database.writer), events: SQLiteEventStore(readers: readers),
             locations: SQLiteLocationStore(readers: readers), apiKeys: SQLiteAPIKeyStore(readers: readers),
-            stock: SQLiteStockStore(readers: readers), idempotency: SQLiteIdempotencyStore(readers: readers))
+            stock: SQLiteStockStore(readers: readers), idempotency: SQLiteIdempotencyStore(readers: readers),
+            pricing: SQLitePricingStore(readers: readers))
     }
 }

@@ -97,3 +97,20 @@ extension SQLiteValue {
         text.map { .text($0) } ?? .null
     }
 }
+
+extension StoredRow {
+    /// An ISO 4217 code the server knows.
+    func currency(_ column: String) throws(StoreError) -> Currency {
+        guard let currency = Currency(try text(column)) else { throw StoreError.badRow(table: table, key: key, column: column) }
+        return currency
+    }
+
+    /// A JSON document stored as text.
+    func json<T: Decodable>(_ column: String, as type: T.Type) throws(StoreError) -> T {
+        do {
+            return try JSONCoding.decode(T.self, from: Array(try text(column).utf8))
+        } catch {
+            throw StoreError.badRow(table: table, key: key, column: column)
+        }
+    }
+}

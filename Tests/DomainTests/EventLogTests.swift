@@ -30,17 +30,17 @@ struct EventLogTests {
     @Test func readsStopAtTheLastPublishedEvent() async throws {
         let store = try TestDatabase()
         let log = try EventLog(stores: store.stores)
-        try await store.database.writer.write { connection in
+        _ = try await store.database.writer.write { connection in
             try log.append(type: "test.one", topic: "test", data: ["n": 1], in: connection)
         }
         // A row with no `append`, so nothing publishes it: committed, and not to be read yet.
-        try await store.database.writer.write { connection in
+        _ = try await store.database.writer.write { connection in
             try connection.run("INSERT INTO events (type, topic, at, data) VALUES ('test.quiet', 'test', '2026-01-01T00:00:00Z', '{}')")
         }
         #expect(try log.read(since: 0, topics: [], limit: 10).map(\.type) == ["test.one"])
         #expect(try log.read(since: 0, through: 2, topics: [], limit: 10).map(\.type) == ["test.one", "test.quiet"])
         // The next append publishes it too, in order.
-        try await store.database.writer.write { connection in
+        _ = try await store.database.writer.write { connection in
             try log.append(type: "test.three", topic: "test", data: ["n": 3], in: connection)
         }
         #expect(try log.read(since: 0, topics: [], limit: 10).map(\.type) == ["test.one", "test.quiet", "test.three"])

@@ -43,7 +43,7 @@ public final class CartService: Sendable {
 
     /// The cart with its totals priced (discounts, shipping, tax).
     public func cart(_ id: CartID) throws -> Cart? {
-        try database.readers.read { connection in try Self.load(id, connection).map { try pricing.price($0, connection: connection) } }
+        try database.readers.read { connection in try Self.load(id, connection) }.map { try pricing.price($0) }
     }
 
     /// Carts by status (all when `nil`), oldest first, for the back office.
@@ -58,10 +58,10 @@ public final class CartService: Sendable {
             let limit = max(1, min(limit, 200))
             let rows = try connection.query(sql + " ORDER BY rowid LIMIT ?", bindings + [.integer(Int64(limit + 1))])
             let carts = try rows.prefix(limit).compactMap { row in
-                try Self.load(CartID(rawValue: row["id"]?.string ?? ""), connection).map { try pricing.price($0, connection: connection) }
+                try Self.load(CartID(rawValue: row["id"]?.string ?? ""), connection)
             }
             let next = rows.count > limit ? rows[limit - 1]["rowid"]?.int.map { ProductQuery.Cursor.after(seq: Int64($0)).token } : nil
-            return Page(items: carts, nextCursor: next)
+            return Page(items: try carts.map { try pricing.price($0) }, nextCursor: next)
         }
     }
 

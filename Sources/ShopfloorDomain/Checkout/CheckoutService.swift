@@ -71,9 +71,7 @@ public final class CheckoutService: Sendable {
             if let step = details.checkoutStep { cart.checkoutStep = step }
             try self.checkShipping(cart)
             if details.discountCodes != nil {
-                _ = try self.database.readers.read { connection in
-                    try self.pricing.discounts(for: cart, strict: true) { try PricingService.uses(of: $0, by: cart.customerKey, connection) }
-                }
+                _ = try self.pricing.discounts(for: cart, strict: true) { try self.pricing.uses(of: $0, by: cart.customerKey) }
             }
             let (expiresAt, expiresMs) = self.carts.nextExpiry()
             let updated = cart
@@ -133,9 +131,7 @@ public final class CheckoutService: Sendable {
         if loaded.status == .completed, let order = try orders.order(forCart: id) { throw CheckoutError.alreadyCompleted(orderID: order.id.rawValue) }
         guard loaded.status == .active || loaded.status == .expired else { throw CartError.closed(id: id.rawValue, status: loaded.status) }
         try checkComplete(loaded)
-        let discounts = try database.readers.read { connection in
-            try pricing.discounts(for: loaded, strict: true) { try PricingService.uses(of: $0, by: loaded.customerKey, connection) }
-        }
+        let discounts = try pricing.discounts(for: loaded, strict: true) { try pricing.uses(of: $0, by: loaded.customerKey) }
         if loaded.status == .expired {
             // Reserve again and make the cart active with a fresh deadline, as adding to it would:
             // whatever happens next (a declined card), it then holds exactly its lines, and expires
@@ -150,7 +146,7 @@ public final class CheckoutService: Sendable {
             try await database.writer.write { try CartService.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, activating: true, $0) }
             carts.schedule(id, at: expiresMs)
         }
-        let cart = try database.readers.read { try pricing.price(loaded, connection: $0) }
+        let cart = try pricing.price(loaded)
         let outcome = try await provider.charge(payment, amount: cart.totals.total, payer: payer?.role)
         let held = try database.readers.read { connection in
             try connection.query(

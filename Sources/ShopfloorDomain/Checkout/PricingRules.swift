@@ -7,6 +7,15 @@ public struct TaxRate: Codable, Sendable, Equatable {
     public var rateBp: Int
     public var name: String?
     public var createdAt: String
+
+    public init(id: TaxRateID, country: String, region: String?, rateBp: Int, name: String?, createdAt: String) {
+        self.id = id
+        self.country = country
+        self.region = region
+        self.rateBp = rateBp
+        self.name = name
+        self.createdAt = createdAt
+    }
 }
 
 /// A way to ship an order, or to collect it in store.
@@ -28,6 +37,16 @@ public struct ShippingMethod: Codable, Sendable, Equatable {
         if collectInStore != nil { return true }
         guard let country else { return false }
         return countries.contains(country)
+    }
+
+    public init(id: ShippingMethodID, name: String, price: Money, countries: [String], freeOver: Money?, collectInStore: String?, createdAt: String) {
+        self.id = id
+        self.name = name
+        self.price = price
+        self.countries = countries
+        self.freeOver = freeOver
+        self.collectInStore = collectInStore
+        self.createdAt = createdAt
     }
 }
 
@@ -57,6 +76,23 @@ public struct Discount: Codable, Sendable, Equatable {
     /// Orders placed with it so far.
     public var uses: Int
     public var createdAt: String
+
+    public init(id: DiscountID, code: String?, kind: Kind, value: Int64, currency: Currency?, customerId: String?, minSubtotal: Money?, maxUses: Int?, maxUsesPerCustomer: Int?, startsAt: String?, endsAt: String?, disabled: Bool, uses: Int, createdAt: String) {
+        self.id = id
+        self.code = code
+        self.kind = kind
+        self.value = value
+        self.currency = currency
+        self.customerId = customerId
+        self.minSubtotal = minSubtotal
+        self.maxUses = maxUses
+        self.maxUsesPerCustomer = maxUsesPerCustomer
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.disabled = disabled
+        self.uses = uses
+        self.createdAt = createdAt
+    }
 }
 
 /// Shop-wide pricing settings.
@@ -78,6 +114,8 @@ public struct PricingRules: Sendable {
     public var taxRates: [TaxRate] = []
     public var shippingMethods: [ShippingMethod] = []
     public var discounts: [Discount] = []
+
+    public init() {}
 
     /// The rate for `country` and `region`: a region's own rate, else the country's.
     func taxRate(country: String, region: String?) -> TaxRate? {

@@ -1,5 +1,4 @@
 import Foundation
-public import ShopfloorStorage
 import Synchronization
 
 /// Tax rates, shipping methods, discounts and shop settings, and the totals they give a cart.
@@ -7,12 +6,14 @@ import Synchronization
 /// The rules are few and read on every cart response, so they live in memory as one snapshot,
 /// reloaded after each change (every change goes through this service).
 public final class PricingService: Sendable {
-    private let database: Database
+    private let store: any PricingStore
+    private let writer: any StoreWriter
     private let snapshot: Mutex<PricingRules>
 
-    public init(database: Database) throws {
-        self.database = database
-        snapshot = Mutex(try database.readers.read(Self.loadRules))
+    public init(stores: Stores) throws {
+        store = stores.pricing
+        writer = stores.writer
+        snapshot = Mutex(try store.rules())
     }
 
     public var rules: PricingRules { snapshot.withLock { $0 } }
@@ -30,10 +31,7 @@ public final class PricingService: Sendable {
             throw CheckoutError.duplicate("a tax rate for \(country)\(region.map { "/\($0)" } ?? "") exists")
         }
         let rate = TaxRate(id: .make(), country: country, region: region, rateBp: rateBp, name: name, createdAt: Timestamp.now)
-        try await change { connection in
-            try connection.run("INSERT INTO tax_rates (id, country, region, rate_bp, name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                               [.text(rate.id.rawValue), .text(country), .optional(region), .integer(Int64(rateBp)), .optional(name), .text(rate.createdAt)])
-        }
+        try await change { store, transaction in try store.insert(rate, in: transaction) }
         return rate
     }
 
@@ -50,16 +48,7 @@ public final class PricingService: Sendable {
         try validator.throwIfAny()
         let method = ShippingMethod(id: .make(), name: name, price: price, countries: Array(Set(countries)).sorted(), freeOver: freeOver,
                                     collectInStore: collectInStore?.code, createdAt: Timestamp.now)
-        try await change { connection in
-            try connection.run(
-                """
-                INSERT INTO shipping_methods (id, name, price_amount, currency, countries, free_over_amount, collect_location_id, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [.text(method.id.rawValue), .text(name), .integer(price.amount), .text(price.currency.code),
-                 .text(String(decoding: try JSONCoding.encode(method.countries), as: UTF8.self)), freeOver.map { .integer($0.amount) } ?? .null,
-                 .optional(collectInStore?.id.rawValue), .text(method.createdAt)])
-        }
+        try await change { store, transaction in try store.insert(method, collectLocation: collectInStore?.id, in: transaction) }
         return method
     }
 
@@ -122,28 +111,14 @@ public final class PricingService: Sendable {
             currency: new.kind == .fixed ? new.currency : nil, customerId: new.customerId, minSubtotal: new.minSubtotal,
             maxUses: new.maxUses, maxUsesPerCustomer: new.maxUsesPerCustomer, startsAt: new.startsAt.flatMap(Timestamp.normalised),
             endsAt: new.endsAt.flatMap(Timestamp.normalised), disabled: false, uses: 0, createdAt: Timestamp.now)
-        try await change { connection in
-            try connection.run(
-                """
-                INSERT INTO discounts (id, code, kind, value, currency, customer_id, min_subtotal_amount, min_subtotal_currency,
-                    max_uses, max_uses_per_customer, starts_at, ends_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [.text(discount.id.rawValue), .optional(discount.code), .text(discount.kind.rawValue), .integer(discount.value),
-                 .optional(discount.currency?.code), .optional(discount.customerId), discount.minSubtotal.map { .integer($0.amount) } ?? .null,
-                 .optional(discount.minSubtotal?.currency.code), discount.maxUses.map { .integer(Int64($0)) } ?? .null,
-                 discount.maxUsesPerCustomer.map { .integer(Int64($0)) } ?? .null, .optional(discount.startsAt), .optional(discount.endsAt),
-                 .text(discount.createdAt)])
-        }
+        try await change { store, transaction in try store.insert(discount, in: transaction) }
         return discount
     }
 
     /// Stops a discount from applying to carts from now on; orders already placed keep it.
     public func disableDiscount(_ id: DiscountID) async throws -> Discount {
         guard rules.discounts.contains(where: { $0.id == id }) else { throw CheckoutError.notFound("discount \(id)") }
-        try await change { connection in
-            try connection.run("UPDATE discounts SET disabled = 1 WHERE id = ?", [.text(id.rawValue)])
-        }
+        try await change { store, transaction in try store.disable(id, in: transaction) }
         return rules.discounts.first { $0.id == id }!
     }
 
@@ -154,22 +129,20 @@ public final class PricingService: Sendable {
         validator.check(Address.isCountryCode(settings.shopCountry), "shop_country", "must be an ISO 3166-1 alpha-2 code such as GB")
         validator.text(settings.shopRegion, "shop_region", max: 100, required: false)
         try validator.throwIfAny()
-        let encoded = String(decoding: try JSONCoding.encode(settings), as: UTF8.self)
-        try await change { connection in
-            try connection.run("INSERT INTO shop_settings (key, value) VALUES ('pricing', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                               [.text(encoded)])
-        }
+        let saved = settings
+        try await change { store, transaction in try store.save(saved, in: transaction) }
         return settings
     }
 
     /// Refreshes the snapshot, after orders count discount uses.
     func reload() throws {
-        let fresh = try database.readers.read(Self.loadRules)
+        let fresh = try store.rules()
         snapshot.withLock { $0 = fresh }
     }
 
-    private func change(_ write: @escaping @Sendable (SQLiteConnection) throws -> Void) async throws {
-        try await database.writer.write(write)
+    /// Runs `write` in a transaction, then reloads the snapshot.
+    private func change(_ write: @escaping @Sendable (any PricingStore, any WriteTransaction) throws -> Void) async throws {
+        try await writer.write { [store] transaction in try write(store, transaction) }
         try reload()
     }
 
@@ -228,20 +201,14 @@ public final class PricingService: Sendable {
         return nil
     }
 
-    /// The cart with its totals worked out; codes that no longer apply are left out of the sums.
-    func price(_ cart: consuming Cart, connection: SQLiteConnection) throws -> Cart {
-        let customer = cart.customerKey
-        return try price(cart) { try Self.uses(of: $0, by: customer, connection) }
-    }
-
-    /// As ``price(_:connection:)`` for a cart already in memory: the store is read only if a discount
-    /// limits uses per customer.
+    /// The cart with its totals worked out; codes that no longer apply are left out of the sums. The
+    /// store is read only if a discount limits uses per customer.
     ///
     /// The cart is taken, not borrowed (here and below): a line write's answer is priced from a cart
     /// it has just built, and a copy of a cart is a retain and a release of each of its fields.
     func price(_ cart: consuming Cart) throws -> Cart {
         let customer = cart.customerKey
-        return try price(cart) { discount in try database.readers.read { try Self.uses(of: discount, by: customer, $0) } }
+        return try price(cart) { discount in try uses(of: discount, by: customer) }
     }
 
     private func price(_ cart: consuming Cart, usesByCustomer: (Discount) throws -> Int) throws -> Cart {
@@ -265,44 +232,9 @@ public final class PricingService: Sendable {
         return (settings.shopCountry, settings.shopRegion)
     }
 
-    static func uses(of discount: Discount, by customer: String?, _ connection: SQLiteConnection) throws -> Int {
+    /// How many orders of the customer with this key used `discount` (none without a key).
+    func uses(of discount: Discount, by customer: String?) throws -> Int {
         guard let customer else { return 0 }
-        return try connection.query("SELECT COUNT(*) AS n FROM discount_uses WHERE discount_id = ? AND customer_key = ?",
-                                    [.text(discount.id.rawValue), .text(customer)]).first?["n"]?.int ?? 0
-    }
-
-    private static func loadRules(_ connection: SQLiteConnection) throws -> PricingRules {
-        var rules = PricingRules()
-        if let value = try connection.query("SELECT value FROM shop_settings WHERE key = 'pricing'").first?["value"]?.string {
-            rules.settings = try JSONCoding.decode(ShopSettings.self, from: Array(value.utf8))
-        }
-        rules.taxRates = try connection.query("SELECT * FROM tax_rates ORDER BY created_at, id").map { row in
-            TaxRate(id: TaxRateID(rawValue: row["id"]?.string ?? ""), country: row["country"]?.string ?? "", region: row["region"]?.string,
-                    rateBp: row["rate_bp"]?.int ?? 0, name: row["name"]?.string, createdAt: row["created_at"]?.string ?? "")
-        }
-        rules.shippingMethods = try connection.query(
-            "SELECT m.*, l.code AS collect_code FROM shipping_methods m LEFT JOIN locations l ON l.id = m.collect_location_id ORDER BY m.created_at, m.id"
-        ).map { row in
-            let currency = Currency(row["currency"]?.string ?? "") ?? Currency("GBP")!
-            let countries = (try? JSONCoding.decode([String].self, from: Array((row["countries"]?.string ?? "[]").utf8))) ?? []
-            return ShippingMethod(
-                id: ShippingMethodID(rawValue: row["id"]?.string ?? ""), name: row["name"]?.string ?? "",
-                price: Money(amount: Int64(row["price_amount"]?.int ?? 0), currency: currency), countries: countries,
-                freeOver: row["free_over_amount"]?.int.map { Money(amount: Int64($0), currency: currency) },
-                collectInStore: row["collect_code"]?.string, createdAt: row["created_at"]?.string ?? "")
-        }
-        rules.discounts = try connection.query("SELECT * FROM discounts ORDER BY created_at, id").map { row in
-            Discount(
-                id: DiscountID(rawValue: row["id"]?.string ?? ""), code: row["code"]?.string,
-                kind: Discount.Kind(rawValue: row["kind"]?.string ?? "") ?? .percent, value: Int64(row["value"]?.int ?? 0),
-                currency: row["currency"]?.string.flatMap(Currency.init), customerId: row["customer_id"]?.string,
-                minSubtotal: row["min_subtotal_amount"]?.int.flatMap { amount in
-                    row["min_subtotal_currency"]?.string.flatMap(Currency.init).map { Money(amount: Int64(amount), currency: $0) }
-                },
-                maxUses: row["max_uses"]?.int, maxUsesPerCustomer: row["max_uses_per_customer"]?.int, startsAt: row["starts_at"]?.string,
-                endsAt: row["ends_at"]?.string, disabled: row["disabled"]?.int == 1, uses: row["uses"]?.int ?? 0,
-                createdAt: row["created_at"]?.string ?? "")
-        }
-        return rules
+        return try store.uses(of: discount.id, byCustomer: customer)
     }
 }

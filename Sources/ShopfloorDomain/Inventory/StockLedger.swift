@@ -57,11 +57,10 @@ public struct StockLedger: Sendable {
         }
         try store.setCount(StockCount(onHand: newOnHand, reserved: newReserved), sku: change.sku, location: change.location.id,
                            exists: snapshot.stored.contains(change.location.code), in: transaction)
-        let now = Timestamp.now
         if change.onHandDelta != 0 {
             try store.recordMovement(
                 StockMovementRecord(sku: change.sku, location: change.location.id, reason: change.reason, delta: change.onHandDelta,
-                                    onHandBefore: onHand, onHandAfter: newOnHand, actor: change.actor, note: change.note, at: now),
+                                    onHandBefore: onHand, onHandAfter: newOnHand, actor: change.actor, note: change.note, at: Timestamp.now),
                 in: transaction)
         }
         var after = before

@@ -7,14 +7,16 @@ public struct Stores: Sendable {
     public var apiKeys: any APIKeyStore
     public var stock: any StockStore
     public var idempotency: any IdempotencyStore
+    public var pricing: any PricingStore
 
     public init(writer: any StoreWriter, events: any EventStore, locations: any LocationStore, apiKeys: any APIKeyStore,
-                stock: any StockStore, idempotency: any IdempotencyStore) {
+                stock: any StockStore, idempotency: any IdempotencyStore, pricing: any PricingStore) {
         self.writer = writer
         self.events = events
         self.locations = locations
         self.apiKeys = apiKeys
         self.stock = stock
         self.idempotency = idempotency
+        self.pricing = pricing
     }
 }

@@ -1,0 +1,14 @@
+/// Where the pricing rules live: tax rates, shipping methods, discounts (with their use counts) and
+/// the shop's settings, and the record of which customer used which discount.
+public protocol PricingStore: Sendable {
+    /// Every rule, as one consistent snapshot.
+    func rules() throws -> PricingRules
+    func insert(_ rate: TaxRate, in transaction: any WriteTransaction) throws
+    /// `collectLocation` is the location of a collect-in-store method.
+    func insert(_ method: ShippingMethod, collectLocation: LocationID?, in transaction: any WriteTransaction) throws
+    func insert(_ discount: Discount, in transaction: any WriteTransaction) throws
+    func disable(_ discount: DiscountID, in transaction: any WriteTransaction) throws
+    func save(_ settings: ShopSettings, in transaction: any WriteTransaction) throws
+    /// How many orders of the customer with this key used the discount.
+    func uses(of discount: DiscountID, byCustomer key: String) throws -> Int
+}
