@@ -15,8 +15,9 @@ let package = Package(
     name: "shopfloor",
     platforms: [.macOS(.v15)],
     products: [
+        // No library products: every target carries `settings`, whose release-only `unsafeFlags` make
+        // SwiftPM refuse a package that depends on one of them by version.
         .executable(name: "shopfloor", targets: ["shopfloor"]),
-        .library(name: "ShopfloorTransport", targets: ["ShopfloorTransport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
