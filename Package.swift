@@ -23,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0", traits: []),
+        // ServiceGroup: ordered graceful shutdown and signal trapping. NIO-free: at 2.13.0 its
+        // Package.swift depends only on swift-log and swift-async-algorithms (which needs only
+        // swift-collections).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
@@ -58,6 +62,7 @@ let package = Package(
                 "ShopfloorTransport", "ShopfloorStorage", "ShopfloorDomain", "ShopfloorCrypto",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings,
             plugins: ["EmbedOpenAPI"]),
@@ -69,6 +74,7 @@ let package = Package(
                 "ShopfloorAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings),
         .target(
@@ -93,7 +99,11 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(
             name: "APITests",
-            dependencies: ["ShopfloorAPI", "ShopfloorDomain", "ShopfloorStorage", "ShopfloorTesting", "TransportTesting"],
+            dependencies: [
+                "ShopfloorAPI", "ShopfloorDomain", "ShopfloorStorage", "ShopfloorTesting", "TransportTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: settings),
     ]
 )
