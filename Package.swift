@@ -15,13 +15,18 @@ let package = Package(
     name: "shopfloor",
     platforms: [.macOS(.v15)],
     products: [
+        // No library products: every target carries `settings`, whose release-only `unsafeFlags` make
+        // SwiftPM refuse a package that depends on one of them by version.
         .executable(name: "shopfloor", targets: ["shopfloor"]),
-        .library(name: "ShopfloorTransport", targets: ["ShopfloorTransport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0", traits: []),
+        // ServiceGroup: ordered graceful shutdown and signal trapping. NIO-free: at 2.13.0 its
+        // Package.swift depends only on swift-log and swift-async-algorithms (which needs only
+        // swift-collections).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
@@ -61,6 +66,7 @@ let package = Package(
                 "ShopfloorTransport", "ShopfloorStorage", "ShopfloorSQLite", "ShopfloorDomain", "ShopfloorCrypto",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings,
             plugins: ["EmbedOpenAPI"]),
@@ -72,6 +78,7 @@ let package = Package(
                 "ShopfloorAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings),
         .target(
@@ -96,7 +103,11 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(
             name: "APITests",
-            dependencies: ["ShopfloorAPI", "ShopfloorDomain", "ShopfloorStorage", "ShopfloorTesting", "TransportTesting"],
+            dependencies: [
+                "ShopfloorAPI", "ShopfloorDomain", "ShopfloorStorage", "ShopfloorTesting", "TransportTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: settings),
     ]
 )

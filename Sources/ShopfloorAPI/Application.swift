@@ -4,10 +4,12 @@ public import ShopfloorStorage
 import ShopfloorSQLite
 public import ShopfloorTransport
 import Foundation
+import ServiceLifecycle
 import Synchronization
 
 /// The service wired together: storage, domain services, routes and the HTTP server, with start and
-/// graceful stop.
+/// graceful stop. Once started, the process runs as services under one `ServiceGroup` (see
+/// ``makeServices(onReady:)`` and "Lifecycle" in docs/ARCHITECTURE.md).
 public final class Application: Sendable {
     public let configuration: Configuration
     public let database: Database
@@ -18,7 +20,14 @@ public final class Application: Sendable {
     private let stock: StockRegistry
     private let server: HTTPServer
     private let logger: Logger
-    private let maintenance = Mutex<Task<Void, Never>?>(nil)
+    private let run = Mutex<RunState>(.notStarted)
+
+    private enum RunState {
+        case notStarted
+        /// Shut down without having started: only the database was open.
+        case stoppedBeforeStart
+        case running(group: ServiceGroup, task: Task<Void, any Error>)
+    }
 
     /// Opens storage (running migrations) and binds the listening socket; serves nothing until
     /// ``start()``.
@@ -79,7 +88,9 @@ public final class Application: Sendable {
     /// Where the server listens (the real port when configured with port 0).
     public var localAddress: SocketAddress { server.localAddress }
 
-    /// Makes sure an admin key exists, starts serving and background maintenance, and reports ready.
+    /// Makes sure an admin key exists, then runs the services (see ``makeServices(onReady:)``) in a
+    /// `ServiceGroup` on a task this application owns; returns once the server accepts and `/ready`
+    /// answers 200. Call it once, and ``shutdown()`` to stop.
     public func start() async throws {
         if let secret = try await keys.bootstrapAdmin(configuredKey: configuration.adminKey, dataDirectory: configuration.dataDirectory) {
             // Shown once, on standard output, so it can be captured apart from the logs.
@@ -87,54 +98,80 @@ public final class Application: Sendable {
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await carts.recover()
-        server.start()
-        lifecycle.enter(.ready)
-        let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
-        logger.notice("Shopfloor listening on \(scheme)://\(server.localAddress)")
+        let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: makeServices(onReady: { readyContinuation.yield() }), logger: logger))
+        let task = Task {
+            // Ends the wait below also when the group stops before the server is ready.
+            defer { readyContinuation.finish() }
+            try await group.run()
+        }
+        run.withLock { state in
+            guard case .notStarted = state else { preconditionFailure("Application.start() called twice or after shutdown()") }
+            state = .running(group: group, task: task)
+        }
+        var readiness = ready.makeAsyncIterator()
+        if await readiness.next() == nil { try await task.value }
+    }
+
+    /// The process as services, in start order; `ServiceGroup` stops them in reverse, each only after
+    /// the one after it has returned:
+    /// 1. ``DatabaseService``: closes the database, last, once nothing else can write;
+    /// 2. background jobs: cart expiry, stock actor eviction (every 60 s), event pruning (hourly), each
+    ///    ending at its next tick or at once;
+    /// 3. ``HTTPServerService``: drains first, so requests in flight still have jobs and storage.
+    private func makeServices(onReady: @escaping @Sendable () -> Void) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let events = events
         let retention = configuration.eventRetention
         let logger = logger
-        let carts = carts
         let stock = stock
-        maintenance.withLock {
-            $0 = Task {
-                await withDiscardingTaskGroup { group in
-                    group.addTask {
-                        await carts.runExpiry { logger.error("cart expiry failed: \($0)") }
-                    }
-                    group.addTask {
-                        while !Task.isCancelled {
-                            stock.evictIdle()
-                            try? await Task.sleep(for: .seconds(60))
-                        }
-                    }
-                    group.addTask {
-                        while !Task.isCancelled {
-                            do {
-                                let pruned = try await events.prune(olderThan: retention)
-                                if pruned > 0 { logger.info("pruned \(pruned) events older than \(retention)") }
-                                try await Task.sleep(for: .seconds(3600))
-                            } catch {
-                                if !(error is CancellationError) { logger.error("event pruning failed: \(error)") }
-                                return
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        return [
+            .init(service: DatabaseService(database: database, logger: logger), serviceName: "database"),
+            .init(service: CartExpiryService(carts: carts, logger: logger), serviceName: "cart expiry"),
+            .init(service: PeriodicJob(name: "stock eviction", interval: .seconds(60), logger: logger) { stock.evictIdle() },
+                  serviceName: "stock eviction"),
+            .init(
+                service: PeriodicJob(name: "event pruning", interval: .seconds(3600), logger: logger) {
+                    let pruned = try await events.prune(olderThan: retention)
+                    if pruned > 0 { logger.info("pruned \(pruned) events older than \(retention)") }
+                },
+                serviceName: "event pruning"),
+            .init(
+                service: HTTPServerService(
+                    server: server, lifecycle: lifecycle, drainTimeout: configuration.drainTimeout,
+                    scheme: configuration.tlsCertificatePath == nil ? "http" : "https", logger: logger, onReady: onReady),
+                serviceName: "http server"),
+        ]
     }
 
-    /// Graceful stop: `/ready` turns 503, no new connections, in-flight requests finish (bounded by
-    /// the drain timeout), then everything closes.
+    /// Graceful stop, in the services' reverse order: the HTTP server drains (`/ready` 503, no new
+    /// connections, in-flight requests answered up to the drain timeout, WebSockets get 1001), the
+    /// background jobs end, and the database closes. Returns once it has. Safe to call more than once.
     public func shutdown() async {
-        lifecycle.enter(.draining)
-        maintenance.withLock { $0?.cancel() }
-        server.drain()
-        let drained = await server.waitUntilIdle(timeout: configuration.drainTimeout)
-        if !drained { logger.warning("drain timeout reached with \(server.connectionCount) connections open; closing them") }
-        server.stop()
-        database.close()
+        let state = run.withLock { state in
+            defer { if case .notStarted = state { state = .stoppedBeforeStart } }
+            return state
+        }
+        switch state {
+        case .notStarted:
+            database.close()
+        case .stoppedBeforeStart:
+            return
+        case .running(let group, let task):
+            await group.triggerGracefulShutdown()
+            do {
+                try await task.value
+            } catch {
+                logger.error("services stopped with an error: \(error)")
+            }
+        }
         logger.notice("Shopfloor stopped")
+    }
+
+    /// Returns once the services have stopped: after ``shutdown()``, or because one of them ended by
+    /// itself, which cancels the rest and throws that error here (the executable then exits non-zero).
+    public func waitUntilStopped() async throws {
+        guard case .running(_, let task) = run.withLock({ $0 }) else { return }
+        try await task.value
     }
 }

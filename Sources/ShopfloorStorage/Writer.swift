@@ -18,7 +18,8 @@ public final class Writer: @unchecked Sendable {
     private struct Job: Sendable {
         /// Runs the closure; returns its error, if any. Called on the writer thread.
         let perform: @Sendable (SQLiteConnection) -> (any Error)?
-        /// Delivers the outcome after the transaction ends: `nil` for committed.
+        /// Delivers the outcome after the transaction ends: `nil` for committed. Called on the flusher
+        /// thread after the sync for a commit, on the writer thread for a failed transaction.
         let finish: @Sendable ((any Error)?) -> Void
     }
 
@@ -51,9 +52,14 @@ public final class Writer: @unchecked Sendable {
         }
     }
 
-    /// Queues `body` and returns at once; `completion` receives its result after the transaction ends,
-    /// on the writer thread. Writes are run in the order they were queued, so a caller that must keep
-    /// an order (the SKU actors) queues synchronously, without an `await` in between.
+    /// Queues `body` and returns at once; `completion` receives its result after the transaction ends.
+    /// A committed write completes on the ``WALFlusher``'s thread once the WAL holding it is on disk
+    /// (``commit(_:)`` hands its completions to `afterFlush`); a write whose transaction failed completes
+    /// on the writer thread, and one queued after ``close()`` began completes at once on the caller's
+    /// thread with `CancellationError`. `completion` must therefore be quick and must not block: it
+    /// holds up the flusher and every commit waiting behind it. Writes are run in the order they were
+    /// queued, so a caller that must keep an order (the SKU actors) queues synchronously, without an
+    /// `await` in between.
     public func enqueue<T: Sendable>(
         _ body: @escaping @Sendable (SQLiteConnection) throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void

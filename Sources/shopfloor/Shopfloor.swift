@@ -1,8 +1,8 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
 import ShopfloorAPI
+import UnixSignals
 
 @main
 struct Shopfloor: AsyncParsableCommand {
@@ -57,28 +57,24 @@ struct Serve: AsyncParsableCommand {
             return handler
         }, metadataProvider: RequestLogMetadata.provider)
         let logger = Logger(label: "shopfloor")
-        let (signals, sources) = Self.terminationSignals()
+        // Trapped before anything starts, so a signal that arrives while the server starts is kept
+        // and drains it as soon as it is up. (UnixSignals delivers through Dispatch: no work runs in
+        // a signal handler.)
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let application = try Application(configuration: configuration, logger: logger)
         try await application.start()
-        for await signal in signals {
-            logger.notice("received signal \(signal), draining")
-            break
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await signal in signals {
+                    logger.notice("received signal \(signal), draining")
+                    break
+                }
+                await application.shutdown()
+            }
+            // Should a service end by itself, this throws: the signal wait above is cancelled, the
+            // stop completes, and the process exits non-zero instead of idling without a server.
+            group.addTask { try await application.waitUntilStopped() }
+            try await group.waitForAll()
         }
-        await application.shutdown()
-        withExtendedLifetime(sources) {}
-    }
-
-    /// SIGTERM and SIGINT as a stream, delivered through Dispatch so no work runs in a signal handler.
-    /// The sources must stay alive as long as the stream is read.
-    private static func terminationSignals() -> (AsyncStream<Int32>, [any DispatchSourceSignal]) {
-        let (stream, continuation) = AsyncStream<Int32>.makeStream()
-        let sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            return source
-        }
-        return (stream, sources)
     }
 }

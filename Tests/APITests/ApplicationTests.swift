@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ShopfloorAPI
 import ShopfloorTesting
 import ShopfloorTransport
@@ -259,6 +260,25 @@ private func isGeneratedRequestID(_ value: String?) -> Bool {
             _ = try await TestHTTPClient.connect(port: port)
         }
         #expect(!FileManager.default.fileExists(atPath: server.dataDirectory))
+    }
+
+    @Test func shutdownStopsTheServerThenEveryBackgroundJobThenTheDatabase() async throws {
+        let logs = LogRecorder()
+        let server = try await TestServer(logger: logs.logger)
+        await server.shutdown()
+        let records = logs.all
+        func position(_ message: String, job: String? = nil) -> Int? {
+            records.firstIndex { $0.message == message && $0.metadata["job"] == job }
+        }
+        let serverStopped = try #require(position("HTTP server stopped"))
+        let databaseClosed = try #require(position("database closed"))
+        for job in ["cart expiry", "stock eviction", "event pruning"] {
+            let ended = try #require(position("background job ended", job: job), "\(job) never ended")
+            #expect(serverStopped < ended, "\(job) ended while the server was still serving")
+            #expect(ended < databaseClosed, "the database closed before \(job) ended")
+        }
+        #expect(position("Shopfloor stopped").map { databaseClosed < $0 } == true)
+        #expect(!records.contains { $0.level >= .error })
     }
 
     @Test func testServerRemovesItsDirectoryWhenTheBodyThrows() async throws {
