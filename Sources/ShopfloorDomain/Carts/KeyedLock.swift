@@ -46,4 +46,18 @@ final class KeyedLock: Sendable {
         }
         next?.resume()
     }
+
+    // MARK: Test hooks
+
+    /// How many wait for `key`, or nil while no one holds it. For tests, which cannot otherwise know
+    /// that a waiter has queued and so cannot start the next one in a known order without sleeping.
+    package func waiterCount(for key: String) -> Int? {
+        waiting.withLock { $0[key]?.count }
+    }
+
+    /// Keys held now: 0 once every operation has finished, so the table does not grow with the number
+    /// of carts ever written. For tests.
+    package var heldKeyCount: Int {
+        waiting.withLock { $0.count }
+    }
 }
