@@ -9,11 +9,11 @@ struct SQLiteStoreWriter: StoreWriter {
         _ job: @escaping @Sendable (any WriteTransaction) throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
-        writer.enqueue(job, completion: completion)
+        writer.enqueue(job, seenAs: { $0 }, completion: completion)
     }
 
     func observeCommits(_ observer: @escaping @Sendable (any WriteTransaction) -> (@Sendable () -> Void)?) {
-        writer.observeCommits(observer)
+        writer.observeCommits { connection in observer(connection) }
     }
 }
 

@@ -64,11 +64,23 @@ public final class Writer: @unchecked Sendable {
         _ body: @escaping @Sendable (SQLiteConnection) throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
+        enqueue(body, seenAs: { $0 }, completion: completion)
+    }
+
+    /// As ``enqueue(_:completion:)`` for a body that takes the connection as another type, such as a
+    /// protocol the connection conforms to: `seenAs` converts it when the body runs. Handing over a
+    /// body of another parameter type as it is would wrap it in a converting closure, an allocation
+    /// on every write; `seenAs` is a closure without captures, which costs none.
+    public func enqueue<T: Sendable, Transaction>(
+        _ body: @escaping @Sendable (Transaction) throws -> T,
+        seenAs transaction: @escaping @Sendable (SQLiteConnection) -> Transaction,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
         let box = ResultBox<T>()
         let job = Job(
             perform: { connection in
                 do {
-                    box.result = .success(try body(connection))
+                    box.result = .success(try body(transaction(connection)))
                     return nil
                 } catch {
                     box.result = .failure(error)
