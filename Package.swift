@@ -21,7 +21,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0", traits: []),
         // ServiceGroup: ordered graceful shutdown and signal trapping. NIO-free: at 2.13.0 its
         // Package.swift depends only on swift-log and swift-async-algorithms (which needs only
