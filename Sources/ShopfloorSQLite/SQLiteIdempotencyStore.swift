@@ -22,8 +22,4 @@ struct SQLiteIdempotencyStore: IdempotencyStore {
             throw StoreError.duplicate(constraint: "idempotency_keys.key")
         }
     }
-
-    func contains(scope: String, key: String, in transaction: any WriteTransaction) throws -> Bool {
-        try !transaction.connection.query("SELECT 1 FROM idempotency_keys WHERE scope = ? AND key = ?", [.text(scope), .text(key)]).isEmpty
-    }
 }

@@ -26,14 +26,6 @@ struct SQLiteLocationStore: LocationStore {
         }
     }
 
-    func fulfillingOnline() throws -> [Location] {
-        try readers.read { connection in try Self.fulfillingOnline(connection) }
-    }
-
-    static func fulfillingOnline(_ connection: SQLiteConnection) throws -> [Location] {
-        try connection.query("SELECT * FROM locations WHERE fulfils_online = 1").map(location)
-    }
-
     /// A location from a row holding every column of `locations` (a join may add more).
     static func location(_ values: SQLiteConnection.Row) throws -> Location {
         let row = StoredRow(values, table: "locations", keyColumn: "id")

@@ -78,17 +78,6 @@ struct StoredRow {
 extension SQLiteError {
     /// A UNIQUE or PRIMARY KEY constraint failed.
     var isUniqueViolation: Bool { code == 2067 || code == 1555 }
-
-    /// The `table.column` a unique violation names, from SQLite's message.
-    var violatedColumn: String? {
-        message.ranges(of: "failed: ").last.map { String(message[$0.upperBound...]) }
-    }
-
-    /// The same error as the store's: a unique violation becomes ``StoreError/duplicate(constraint:)``.
-    var storeError: any Error {
-        guard isUniqueViolation, let column = violatedColumn else { return self }
-        return StoreError.duplicate(constraint: column)
-    }
 }
 
 extension SQLiteValue {

@@ -1,4 +1,3 @@
-
 /// Stock levels per SKU and location: read them, adjust them with a reason, count them.
 public struct InventoryService: Sendable {
     private let store: any StockStore
@@ -39,7 +38,7 @@ public struct InventoryService: Sendable {
                     return level
                 }
             }
-        } catch let error as StoreError where error == .duplicate(constraint: "idempotency_keys.key") {
+        } catch let error as StoreError where error.isDuplicate {
             // The same key raced in from another request: answer with what that one stored.
             guard let key = idempotencyKey, let stored: InventoryLevel = try remembered(key, scope: scope) else { throw error }
             return stored

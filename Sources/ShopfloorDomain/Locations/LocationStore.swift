@@ -5,7 +5,4 @@ public protocol LocationStore: Sendable {
     /// Every location, in the order created.
     func all() throws -> [Location]
     /// The location with this code, or with this id.
-    func find(_ codeOrID: String) throws -> Location?
-    /// The locations whose stock online carts reserve.
-    func fulfillingOnline() throws -> [Location]
-}
+    func find(_ codeOrID: String) throws -> Location?}

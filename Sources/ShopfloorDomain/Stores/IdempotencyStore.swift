@@ -5,7 +5,4 @@ public protocol IdempotencyStore: Sendable {
     func answer(scope: String, key: String) throws -> [UInt8]?
     /// Stores the answer in the transaction that made the change it reports; a key already stored in
     /// `scope` throws ``StoreError/duplicate(constraint:)`` (a concurrent duplicate got there first).
-    func save(_ answer: [UInt8], status: Int, scope: String, key: String, at: String, in transaction: any WriteTransaction) throws
-    /// Whether `key` is stored in `scope`, as `transaction` sees it.
-    func contains(scope: String, key: String, in transaction: any WriteTransaction) throws -> Bool
-}
+    func save(_ answer: [UInt8], status: Int, scope: String, key: String, at: String, in transaction: any WriteTransaction) throws}

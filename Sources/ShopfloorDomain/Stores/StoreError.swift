@@ -6,4 +6,9 @@ public enum StoreError: Error, Equatable {
     case badRow(table: String, key: String, column: String)
     /// A write would have made a second row where `constraint` (as `table.column`) allows one.
     case duplicate(constraint: String)
+
+    /// Whether this is a ``duplicate(constraint:)``, whichever the constraint.
+    public var isDuplicate: Bool {
+        if case .duplicate = self { true } else { false }
+    }
 }
