@@ -120,7 +120,7 @@ struct CartRoutesTests {
             }
             #expect(try rows().count == 2)
             // Held at both locations; a third row, at a location the cart never reserved from, it does not know of.
-            try await database.writer.write { connection in
+            _ = try await database.writer.write { connection in
                 try connection.run("INSERT INTO reservations (cart_id, sku, location_id, quantity) VALUES (?, 'ROWS-1', ?, 1)",
                                    [.text(cart.id), .text(south.id.rawValue)])
             }

@@ -4,7 +4,7 @@
 /// caller's write transaction: it checks `0 ≤ reserved ≤ on_hand`, records a movement when on-hand
 /// changes, and appends `stock.changed` (and `stock.low` when online availability falls to the SKU's
 /// threshold). The live cart puts one actor per SKU in front of this to linearise callers.
-public struct StockLedger: Sendable {
+public final class StockLedger: Sendable {
     /// A change to apply.
     public struct Change: Sendable {
         public var sku: String
