@@ -54,7 +54,7 @@ let package = Package(
             swiftSettings: settings),
         .target(
             name: "ShopfloorDomain",
-            dependencies: ["ShopfloorStorage", "ShopfloorCrypto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ShopfloorCrypto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings),
         .target(
             name: "ShopfloorSQLite",

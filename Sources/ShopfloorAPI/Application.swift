@@ -30,29 +30,28 @@ public final class Application: Sendable {
     }
 
     /// Opens storage (running migrations) and binds the listening socket; serves nothing until
-    /// ``start()``.
-    public init(configuration: Configuration, logger: Logger) throws {
+    /// ``start()``. Every service reads the time from `clock`.
+    public init(configuration: Configuration, logger: Logger, clock: any WallClock = SystemClock()) throws {
         self.configuration = configuration
         self.logger = logger
         database = try Database(
             directory: configuration.dataDirectory, migrations: Migrations.all,
             readerCount: max(4, configuration.threads * 2), logger: logger)
         let stores = Stores.sqlite(database)
-        events = try EventLog(stores: stores)
-        keys = try APIKeyService(stores: stores)
-        let catalogue = CatalogueService(database: database, stores: stores, events: events)
-        let locations = LocationService(stores: stores, events: events)
-        stock = StockRegistry(stores: stores, events: events)
-        let inventory = InventoryService(stores: stores, stock: stock)
-        let pricing = try PricingService(stores: stores)
-        carts = CartService(database: database, events: events, stock: stock, pricing: pricing, reservationTTL: configuration.reservationTTL)
-        let orders = OrderService(database: database, events: events, stock: stock)
-        let database = database
-        let events = events
-        let webhook = configuration.webhookSecret.map { PaymentWebhook(secret: $0, database: database, events: events) }
+        events = try EventLog(stores: stores, clock: clock)
+        keys = try APIKeyService(stores: stores, clock: clock)
+        let catalogue = CatalogueService(stores: stores, events: events, clock: clock)
+        let locations = LocationService(stores: stores, events: events, clock: clock)
+        stock = StockRegistry(stores: stores, events: events, clock: clock)
+        let idempotency = Idempotency(stores: stores, clock: clock)
+        let inventory = InventoryService(stores: stores, stock: stock, idempotency: idempotency)
+        let pricing = try PricingService(stores: stores, clock: clock)
+        carts = CartService(stores: stores, events: events, stock: stock, pricing: pricing, reservationTTL: configuration.reservationTTL, clock: clock)
+        let orders = OrderService(stores: stores, events: events, stock: stock, clock: clock)
+        let webhook = configuration.webhookSecret.map { PaymentWebhook(secret: $0, stores: stores, orders: orders, idempotency: idempotency) }
         var providers: [any PaymentProvider] = [ManualPayments(), TestCardPayments()]
         if webhook != nil { providers.append(WebhookPayments()) }
-        let checkout = CheckoutService(carts: carts, orders: orders, providers: providers)
+        let checkout = CheckoutService(stores: stores, carts: carts, orders: orders, idempotency: idempotency, providers: providers)
 
         var router = Router()
         SystemRoutes(lifecycle: lifecycle).register(on: &router)
@@ -69,7 +68,7 @@ public final class Application: Sendable {
         CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
         CheckoutRoutes(checkout: checkout).register(on: &router)
         PricingRoutes(pricing: pricing, locations: locations).register(on: &router)
-        OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(database: database, events: events), webhook: webhook).register(on: &router)
+        OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(stores: stores, orders: orders), webhook: webhook).register(on: &router)
         let responder = APIResponder(
             router: router,
             middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys)],

@@ -55,6 +55,7 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as CheckoutError: self = Problem(error)
         case let error as PaymentWebhook.Failure: self = Problem(error)
         case let error as POSHandover.Failure: self = Problem(error)
+        case let error as IdempotencyError: self = Problem(error)
         case let error as WebSocketHandshakeError: self = Problem(error)
         default: self = Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred.")
         }
@@ -167,6 +168,14 @@ public struct Problem: Error, Sendable, Encodable {
         case .notForSale(let sku):
             self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The request is not valid.",
                            errors: [FieldError(field: "sku", detail: "\(sku) is not for sale")])
+        }
+    }
+
+    init(_ error: IdempotencyError) {
+        switch error {
+        case .keyReused(let key):
+            self = Problem(status: .unprocessableContent, code: "invalid_request",
+                           detail: "The Idempotency-Key \(key) was used before with a different request; send a new key with a new request.")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import ShopfloorCrypto
 import ShopfloorDomain
 import ShopfloorTransport
 
@@ -61,6 +62,15 @@ extension HTTPServerRequest {
             throw .invalidRequest(detail: "Idempotency-Key must be 1 to 200 visible ASCII characters.")
         }
         return key
+    }
+
+    /// The request as ``Idempotency`` knows it, if it carries an idempotency key: the key, and a
+    /// fingerprint of what is asked (SHA-256 of method, path and body), so the same key sent with
+    /// another request is refused.
+    func idempotentRequest() throws(APIError) -> IdempotentRequest? {
+        guard let key = try idempotencyKey() else { return nil }
+        let asked = Array("\(head.method.rawValue) \(path)\n".utf8) + body
+        return IdempotentRequest(key: key, fingerprint: Digest.sha256(asked))
     }
 }
 

@@ -21,9 +21,15 @@ struct SQLiteLocationStore: LocationStore {
     }
 
     func find(_ codeOrID: String) throws -> Location? {
-        try readers.read { connection in
-            try connection.query("SELECT * FROM locations WHERE code = ? OR id = ?", [.text(codeOrID), .text(codeOrID)]).first.map(Self.location)
-        }
+        try readers.read { connection in try Self.find(codeOrID, connection) }
+    }
+
+    func find(_ codeOrID: String, in transaction: any WriteTransaction) throws -> Location? {
+        try Self.find(codeOrID, transaction.connection)
+    }
+
+    private static func find(_ codeOrID: String, _ connection: SQLiteConnection) throws -> Location? {
+        try connection.query("SELECT * FROM locations WHERE code = ? OR id = ?", [.text(codeOrID), .text(codeOrID)]).first.map(location)
     }
 
     /// A location from a row holding every column of `locations` (a join may add more).

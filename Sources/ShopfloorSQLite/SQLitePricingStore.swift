@@ -72,6 +72,16 @@ struct SQLitePricingStore: PricingStore {
         }
     }
 
+    func recordUse(of discount: DiscountID, order: OrderID, customer key: String?, in transaction: any WriteTransaction) throws -> Bool {
+        let connection = transaction.connection
+        let counted = try connection.run("UPDATE discounts SET uses = uses + 1 WHERE id = ? AND (max_uses IS NULL OR uses < max_uses)",
+                                         [.text(discount.rawValue)])
+        guard counted == 1 else { return false }
+        try connection.run("INSERT INTO discount_uses (discount_id, order_id, customer_key) VALUES (?, ?, ?)",
+                           [.text(discount.rawValue), .text(order.rawValue), .optional(key)])
+        return true
+    }
+
     private static func taxRate(_ values: SQLiteConnection.Row) throws -> TaxRate {
         let row = StoredRow(values, table: "tax_rates", keyColumn: "id")
         return TaxRate(

@@ -16,9 +16,3 @@ struct SQLiteStoreWriter: StoreWriter {
         writer.observeCommits { connection in observer(connection) }
     }
 }
-
-extension WriteTransaction {
-    /// The SQLite connection behind a transaction that ``SQLiteStoreWriter`` handed out. Any other
-    /// backend's transaction here is a wiring mistake, and traps in debug builds.
-    var connection: SQLiteConnection { unsafeDowncast(self, to: SQLiteConnection.self) }
-}

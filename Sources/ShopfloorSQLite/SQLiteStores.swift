@@ -1,6 +1,15 @@
 public import ShopfloorDomain
 public import ShopfloorStorage
 
+extension WriteTransaction {
+    /// The SQLite connection behind a transaction that ``SQLiteStoreWriter`` handed out. Any other
+    /// backend's transaction here is a wiring mistake, and traps in debug builds.
+    var connection: SQLiteConnection { unsafeDowncast(self, to: SQLiteConnection.self) }
+}
+
+/// The writer's connection is the transaction its jobs receive.
+extension SQLiteConnection: WriteTransaction {}
+
 extension Stores {
     /// Every store on one SQLite ``Database``: writes through its writer, reads from its reader pool.
     public static func sqlite(_ database: Database) -> Stores {
@@ -8,7 +17,8 @@ extension Stores {
         return Stores(
             writer: SQLiteStoreWriter(writer: database.writer), events: SQLiteEventStore(readers: readers),
             locations: SQLiteLocationStore(readers: readers), apiKeys: SQLiteAPIKeyStore(readers: readers),
-            stock: SQLiteStockStore(readers: readers), idempotency: SQLiteIdempotencyStore(readers: readers),
-            pricing: SQLitePricingStore(readers: readers))
+            catalogue: SQLiteCatalogueStore(readers: readers), stock: SQLiteStockStore(readers: readers),
+            carts: SQLiteCartStore(readers: readers), pricing: SQLitePricingStore(readers: readers),
+            orders: SQLiteOrderStore(readers: readers), handovers: SQLiteHandoverStore(), idempotency: SQLiteIdempotencyStore(readers: readers))
     }
 }

@@ -103,3 +103,45 @@ extension StoredRow {
         }
     }
 }
+
+extension StoredRow {
+    /// A JSON document stored as text, or NULL.
+    func optionalJSON<T: Decodable>(_ column: String, as type: T.Type) throws(StoreError) -> T? {
+        guard try optionalText(column) != nil else { return nil }
+        return try json(column, as: T.self)
+    }
+
+    /// Free JSON stored as text (a line's customisation), or NULL.
+    func optionalJSONValue(_ column: String) throws(StoreError) -> JSONValue? {
+        guard let text = try optionalText(column) else { return nil }
+        do {
+            return try JSONParser.parse(Array(text.utf8))
+        } catch {
+            throw StoreError.badRow(table: table, key: key, column: column)
+        }
+    }
+}
+
+extension SQLiteValue {
+    /// An integer, or NULL for `nil`.
+    static func optional(_ number: Int?) -> SQLiteValue {
+        number.map { .integer(Int64($0)) } ?? .null
+    }
+
+    /// `value` encoded as JSON text.
+    static func json<T: Encodable>(encoding value: T) throws -> SQLiteValue {
+        .text(String(decoding: try JSONCoding.encode(value), as: UTF8.self))
+    }
+
+    /// `value` encoded as JSON text, or NULL for `nil`.
+    static func optionalJSON<T: Encodable>(encoding value: T?) throws -> SQLiteValue {
+        guard let value else { return .null }
+        return try json(encoding: value)
+    }
+
+    /// Free JSON as text, or NULL for `nil`.
+    static func optionalJSON(_ value: JSONValue?) -> SQLiteValue {
+        guard let value, let bytes = try? JSONCoding.encode(value) else { return .null }
+        return .text(String(decoding: bytes, as: UTF8.self))
+    }
+}

@@ -224,9 +224,10 @@ private func counts(_ level: InventoryLevel, at location: String) -> [Int]? {
             let second = try await shop.adjust("MUG-1", delta: 5, idempotencyKey: "delivery-42")
             #expect(second.status == 200)
             #expect(second.body == first.body)
-            // A retry returns the first answer even if the body differs: the key identifies the operation.
+            // The same key with another body is refused, and changes nothing.
             let changed = try await shop.adjust("MUG-1", delta: 9, idempotencyKey: "delivery-42")
-            #expect(changed.body == first.body)
+            #expect(changed.status == 422)
+            #expect(try changed.problem.code == "invalid_request")
 
             #expect(try await shop.send("GET", "/v1/inventory/MUG-1").decoded(InventoryLevel.self).onHand == 5)
             #expect(try await shop.send("GET", "/v1/inventory/MUG-1/movements").decoded(PageBody<StockMovement>.self).items.count == 1)

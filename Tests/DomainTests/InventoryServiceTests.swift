@@ -5,9 +5,9 @@ import ShopfloorStorage
 struct InventoryServiceTests {
     private func setUp(threshold: Int? = nil) async throws -> (TestDatabase, InventoryService, Location, EventLog) {
         let store = try TestDatabase()
-        _ = try await CatalogueService(database: store.database, stores: store.stores, events: try EventLog(stores: store.stores)).create(.make(skus: ["MUG-1"], threshold: threshold), actor: "t")
+        _ = try await CatalogueService(stores: store.stores, events: try EventLog(stores: store.stores)).create(.make(skus: ["MUG-1"], threshold: threshold), actor: "t")
         let main = try #require(try LocationService(stores: store.stores, events: try EventLog(stores: store.stores)).find("main"))
-        return (store, InventoryService(stores: store.stores, stock: StockRegistry(stores: store.stores, events: try EventLog(stores: store.stores))), main, try EventLog(stores: store.stores))
+        return (store, InventoryService(stores: store.stores, stock: StockRegistry(stores: store.stores, events: try EventLog(stores: store.stores)), idempotency: Idempotency(stores: store.stores)), main, try EventLog(stores: store.stores))
     }
 
     @Test func adjustmentChangesLevelRecordsMovementAndOneEvent() async throws {
@@ -60,8 +60,8 @@ struct InventoryServiceTests {
 
     @Test func idempotencyKeyAppliesOnce() async throws {
         let (store, inventory, main, _) = try await setUp()
-        let first = try await inventory.adjust(sku: "MUG-1", location: main, delta: 3, reason: .received, actor: "a", note: nil, idempotencyKey: "k1")
-        let again = try await inventory.adjust(sku: "MUG-1", location: main, delta: 3, reason: .received, actor: "a", note: nil, idempotencyKey: "k1")
+        let first = try await inventory.adjust(sku: "MUG-1", location: main, delta: 3, reason: .received, actor: "a", note: nil, request: IdempotentRequest(key: "k1", fingerprint: [1]))
+        let again = try await inventory.adjust(sku: "MUG-1", location: main, delta: 3, reason: .received, actor: "a", note: nil, request: IdempotentRequest(key: "k1", fingerprint: [1]))
         #expect(first == again)
         #expect(try inventory.level("MUG-1").onHand == 3)
         _ = store

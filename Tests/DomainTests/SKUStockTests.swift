@@ -7,7 +7,7 @@ struct SKUStockTests {
     private func setUp(stock units: Int) async throws -> (TestDatabase, StockRegistry, [Location]) {
         let store = try TestDatabase()
         let events = try EventLog(stores: store.stores)
-        _ = try await CatalogueService(database: store.database, stores: store.stores, events: events).create(.make(skus: ["HOT-1"]), actor: "t")
+        _ = try await CatalogueService(stores: store.stores, events: events).create(.make(skus: ["HOT-1"]), actor: "t")
         let locations = LocationService(stores: store.stores, events: try EventLog(stores: store.stores))
         _ = try await locations.create(code: "leeds", name: "Leeds", kind: .store, fulfilsOnline: true)
         let all = try locations.all()
@@ -39,7 +39,7 @@ struct SKUStockTests {
             return try await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(outcomes.filter { $0 }.count == 1)
-        let level = try InventoryService(stores: store.stores, stock: registry).level("HOT-1")
+        let level = try InventoryService(stores: store.stores, stock: registry, idempotency: Idempotency(stores: store.stores)).level("HOT-1")
         #expect(level.reserved == 1 && level.onHand == 1)
     }
 
@@ -94,7 +94,7 @@ struct SKUStockTests {
                     #expect(counted < level.reserved)
                 }
             }
-            let stored = try InventoryService(stores: store.stores, stock: registry).level("HOT-1")
+            let stored = try InventoryService(stores: store.stores, stock: registry, idempotency: Idempotency(stores: store.stores)).level("HOT-1")
             for level in stored.locations {
                 let expected = model[locations.first { $0.code == level.location }!.id.rawValue]!
                 #expect(level.onHand == expected.onHand && level.reserved == expected.reserved)
@@ -132,7 +132,7 @@ struct SKUStockTests {
         _ = try? await freeing.value
         if commits {
             #expect(try await thief.value == held)
-            let level = try InventoryService(stores: store.stores, stock: registry).level("HOT-1")
+            let level = try InventoryService(stores: store.stores, stock: registry, idempotency: Idempotency(stores: store.stores)).level("HOT-1")
             #expect(level.reserved == 1 && level.onHand == 1)
         } else {
             await #expect(throws: InventoryError.insufficientStock(sku: "HOT-1", available: 0)) { try await thief.value }
@@ -153,7 +153,7 @@ struct SKUStockTests {
         open()
         try await returning.value
         try await counting.value
-        let level = try InventoryService(stores: store.stores, stock: registry).level("HOT-1")
+        let level = try InventoryService(stores: store.stores, stock: registry, idempotency: Idempotency(stores: store.stores)).level("HOT-1")
         #expect(level.onHand == 10)
         let available = try await registry.withStock("HOT-1") { stock in await stock.available(at: locations) }
         #expect(available == 10)

@@ -184,7 +184,7 @@ private func recorded(_ connection: SQLiteConnection) throws -> [(version: Int, 
                 """
             func plan() throws -> [String] { try connection.query(query).compactMap { $0["detail"]?.string } }
             #expect(try plan().contains { $0.contains("TEMP B-TREE") })
-            #expect(try Migrator.migrate(connection, migrations: Migrations.all) == [8])
+            #expect(try Migrator.migrate(connection, migrations: Array(Migrations.all.prefix(8))) == [8])
             #expect(try !plan().contains { $0.contains("TEMP B-TREE") })
             #expect(try plan().contains { $0.contains("locations_listing") })
         }

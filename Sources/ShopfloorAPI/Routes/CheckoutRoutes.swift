@@ -20,7 +20,7 @@ struct CheckoutRoutes {
             let input = try request.decode(CompleteCartDTO.self)
             let order = try await checkout.complete(
                 CartID(rawValue: try context.parameter("id")), payment: input.request, payer: context.principal,
-                idempotencyKey: try request.idempotencyKey())
+                request: try request.idempotentRequest())
             return try JSON.response(order, status: .created)
         }
     }

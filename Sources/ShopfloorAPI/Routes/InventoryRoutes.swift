@@ -19,7 +19,7 @@ struct InventoryRoutes {
             let location = try resolve(input.location, for: principal)
             let level = try await inventory.adjust(
                 sku: try context.parameter("sku"), location: location, delta: input.delta, reason: input.reason,
-                actor: principal.actor, note: input.note, idempotencyKey: try request.idempotencyKey())
+                actor: principal.actor, note: input.note, request: try request.idempotentRequest())
             return try JSON.response(level)
         }
         router.on(.put, "/v1/inventory/{sku}/levels/{location}") { request, context in

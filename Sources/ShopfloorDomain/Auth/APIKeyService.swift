@@ -14,11 +14,13 @@ public final class APIKeyService: Sendable {
 
     private let store: any APIKeyStore
     private let writer: any StoreWriter
+    private let clock: any WallClock
     private let active: Mutex<[String: Entry]>
 
-    public init(stores: Stores) throws {
+    public init(stores: Stores, clock: any WallClock = SystemClock()) throws {
         store = stores.apiKeys
         writer = stores.writer
+        self.clock = clock
         var entries: [String: Entry] = [:]
         for (hash, principal) in try store.activeKeys() {
             entries[APIKeyService.hex(hash)] = Entry(hash: hash, principal: principal)
@@ -53,7 +55,7 @@ public final class APIKeyService: Sendable {
 
     /// Revokes a key at once, for every request from now on.
     public func revoke(_ id: APIKeyID) async throws {
-        let now = Timestamp.now
+        let now = clock.timestamp
         let revoked = try await writer.write { [store] transaction in try store.revoke(id, at: now, in: transaction) }
         guard revoked else { throw AuthError.keyNotFound(id.rawValue) }
         active.withLock { entries in entries = entries.filter { $0.value.principal.keyID != id } }
@@ -80,7 +82,7 @@ public final class APIKeyService: Sendable {
 
     private func insert(secret: String, role: Role, name: String, location: Location?) async throws -> APIKey {
         let hash = Digest.sha256(Array(secret.utf8))
-        let key = APIKey(id: .make(), name: name, role: role, location: location?.code, createdAt: Timestamp.now)
+        let key = APIKey(id: .make(), name: name, role: role, location: location?.code, createdAt: clock.timestamp)
         try await writer.write { [store] transaction in
             try store.insert(key, hash: hash, locationID: location?.id, in: transaction)
         }

@@ -122,16 +122,17 @@ public struct Cart: Codable, Sendable, Equatable {
         set { mutate { $0.updatedAt = newValue } }
     }
 
-    init(
+    /// A cart as stored: its totals are its lines' (``unpricedTotals(of:currency:)``) until priced.
+    public init(
         id: CartID, channel: Channel, status: Status, location: String?, customerId: String?, email: String?, currency: Currency,
         checkoutStep: String, shippingAddress: Address?, billingAddress: Address?, shippingMethod: String?,
-        discountCodes: [String], lines: [CartLine], totals: CartTotals, expiresAt: String, createdAt: String, updatedAt: String
+        discountCodes: [String], lines: [CartLine], expiresAt: String, createdAt: String, updatedAt: String
     ) {
         storage = Storage(Fields(
             id: id, channel: channel, status: status, location: location, customerId: customerId, email: email, currency: currency,
             checkoutStep: checkoutStep, shippingAddress: shippingAddress, billingAddress: billingAddress,
-            shippingMethod: shippingMethod, discountCodes: discountCodes, lines: lines, totals: totals, expiresAt: expiresAt,
-            createdAt: createdAt, updatedAt: updatedAt))
+            shippingMethod: shippingMethod, discountCodes: discountCodes, lines: lines,
+            totals: Cart.unpricedTotals(of: lines, currency: currency), expiresAt: expiresAt, createdAt: createdAt, updatedAt: updatedAt))
     }
 
     public init(from decoder: any Decoder) throws {
@@ -176,6 +177,16 @@ public struct CartLine: Codable, Sendable, Equatable {
     /// Free JSON kept with the line for a longer checkout (an engraving, a guest list).
     public var customisation: JSONValue?
 
+    public init(id: CartLineID, sku: String, title: String, quantity: Int, unitPrice: Money, lineTotal: Money, customisation: JSONValue?) {
+        self.id = id
+        self.sku = sku
+        self.title = title
+        self.quantity = quantity
+        self.unitPrice = unitPrice
+        self.lineTotal = lineTotal
+        self.customisation = customisation
+    }
+
     /// Sets the quantity and the line total with it.
     mutating func setQuantity(_ quantity: Int) {
         self.quantity = quantity
@@ -190,6 +201,14 @@ public struct CartTotals: Codable, Sendable, Equatable {
     public var shipping: Money
     public var tax: Money
     public var total: Money
+
+    public init(subtotal: Money, discount: Money, shipping: Money, tax: Money, total: Money) {
+        self.subtotal = subtotal
+        self.discount = discount
+        self.shipping = shipping
+        self.tax = tax
+        self.total = total
+    }
 }
 
 /// Cart failures.

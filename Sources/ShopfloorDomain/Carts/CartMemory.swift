@@ -16,17 +16,9 @@ final class CartMemory: Sendable {
         var held: [String: [Allocation]]
     }
 
-    /// What a cart line is made from.
-    struct Variant: Sendable {
-        var title: String
-        var price: Int64
-        var currency: String
-        var active: Bool
-    }
-
     private struct State {
         var carts: [String: Entry] = [:]
-        var variants: [String: Variant] = [:]
+        var variants: [String: CartVariant] = [:]
         var locations: [String: [Location]] = [:]
         var generation: UInt64 = 0
     }
@@ -42,12 +34,12 @@ final class CartMemory: Sendable {
     var generation: UInt64 { state.withLock { $0.generation } }
 
     func entry(_ id: CartID) -> Entry? { state.withLock { $0.carts[id.rawValue] } }
-    func variant(_ sku: String) -> Variant? { state.withLock { $0.variants[sku] } }
+    func variant(_ sku: String) -> CartVariant? { state.withLock { $0.variants[sku] } }
     func locations(_ key: String) -> [Location]? { state.withLock { $0.locations[key] } }
 
     /// Keeps what a write read or left, unless everything was forgotten since `generation`: then the
     /// cart's older entry goes too, as it is older still.
-    func remember(_ entry: Entry?, variant: (sku: String, facts: Variant)? = nil, locations: (key: String, list: [Location])? = nil,
+    func remember(_ entry: Entry?, variant: (sku: String, facts: CartVariant)? = nil, locations: (key: String, list: [Location])? = nil,
                   since generation: UInt64) {
         state.withLock { state in
             guard state.generation == generation else {

@@ -1,5 +1,4 @@
 import Foundation
-public import ShopfloorStorage
 import Synchronization
 
 /// The live cart: creating carts, adding and changing lines with their units reserved through the SKU
@@ -9,7 +8,9 @@ import Synchronization
 /// changed by two requests at once; different carts proceed in parallel, meeting only at the SKU actors.
 /// Every write commits before the caller hears of it, with its `cart.*` and `stock.changed` events.
 public final class CartService: Sendable {
-    let database: Database
+    let store: any CartStore
+    let writer: any StoreWriter
+    let clock: any WallClock
     let stock: StockRegistry
     let pricing: PricingService
     let events: EventLog
@@ -27,8 +28,11 @@ public final class CartService: Sendable {
     /// Largest `customisation`, encoded.
     public static let maxCustomisationBytes = 16 * 1024
 
-    public init(database: Database, events: EventLog, stock: StockRegistry, pricing: PricingService, reservationTTL: Duration) {
-        self.database = database
+    public init(stores: Stores, events: EventLog, stock: StockRegistry, pricing: PricingService, reservationTTL: Duration,
+                clock: any WallClock = SystemClock()) {
+        store = stores.carts
+        writer = stores.writer
+        self.clock = clock
         self.stock = stock
         self.pricing = pricing
         self.events = events
@@ -43,26 +47,15 @@ public final class CartService: Sendable {
 
     /// The cart with its totals priced (discounts, shipping, tax).
     public func cart(_ id: CartID) throws -> Cart? {
-        try database.readers.read { connection in try Self.load(id, connection) }.map { try pricing.price($0) }
+        try store.cart(id).map { try pricing.price($0) }
     }
 
     /// Carts by status (all when `nil`), oldest first, for the back office.
     public func carts(status: Cart.Status?, limit: Int, after: Int64?) throws -> Page<Cart> {
-        try database.readers.read { connection in
-            var sql = "SELECT rowid, id FROM carts WHERE rowid > ?"
-            var bindings: [SQLiteValue] = [.integer(after ?? 0)]
-            if let status {
-                sql += " AND status = ?"
-                bindings.append(.text(status.rawValue))
-            }
-            let limit = max(1, min(limit, 200))
-            let rows = try connection.query(sql + " ORDER BY rowid LIMIT ?", bindings + [.integer(Int64(limit + 1))])
-            let carts = try rows.prefix(limit).compactMap { row in
-                try Self.load(CartID(rawValue: row["id"]?.string ?? ""), connection)
-            }
-            let next = rows.count > limit ? rows[limit - 1]["rowid"]?.int.map { ProductQuery.Cursor.after(seq: Int64($0)).token } : nil
-            return Page(items: try carts.map { try pricing.price($0) }, nextCursor: next)
-        }
+        let limit = max(1, min(limit, 200))
+        let found = try store.carts(status: status, after: after ?? 0, limit: limit + 1)
+        let next = found.count > limit ? ProductQuery.Cursor.after(seq: found[limit - 1].position).token : nil
+        return Page(items: try found.prefix(limit).map { try pricing.price($0.cart) }, nextCursor: next)
     }
 
     // MARK: Writes
@@ -75,18 +68,15 @@ public final class CartService: Sendable {
         try validator.throwIfAny()
         let id = CartID.make()
         let (expiresAt, expiresMs) = nextExpiry()
-        let now = Timestamp.now
-        let cart = try await database.writer.write { connection in
-            try connection.run(
-                """
-                INSERT INTO carts (id, channel, location_id, customer_id, currency, status, expires_at, expires_at_ms, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)
-                """,
-                [.text(id.rawValue), .text(channel.rawValue), .optional(channel == .pos ? location?.id.rawValue : nil), .optional(customerID),
-                 .text(currency.code), .text(expiresAt), .integer(expiresMs), .text(now), .text(now)])
-            let cart = try Self.load(id, connection)!
-            try self.events.append(type: "cart.created", topic: "cart:\(id)", data: cart, in: connection)
-            return cart
+        let now = clock.timestamp
+        let till = channel == .pos ? location : nil
+        let cart = Cart(
+            id: id, channel: channel, status: .active, location: till?.code, customerId: customerID, email: nil, currency: currency,
+            checkoutStep: "cart", shippingAddress: nil, billingAddress: nil, shippingMethod: nil, discountCodes: [], lines: [],
+            expiresAt: expiresAt, createdAt: now, updatedAt: now)
+        try await writer.write { transaction in
+            try self.store.insert(cart, location: till?.id, expiresAtMilliseconds: expiresMs, in: transaction)
+            try self.events.append(type: "cart.created", topic: "cart:\(id)", data: cart, in: transaction)
         }
         schedule(id, at: expiresMs)
         return cart
@@ -110,37 +100,30 @@ public final class CartService: Sendable {
             }
             let reactivated = try await self.reactivateIfExpired(cart, from: locations)
             let (expiresAt, expiresMs) = self.nextExpiry()
-            let now = Timestamp.now
+            let now = self.clock.timestamp
             let lineID = existing?.id ?? CartLineID.make()
             let activating = cart.status != .active
             let taken: [Allocation]
             do {
                 taken = try await self.stock.withStock(sku) { stock in
                     try await stock.reserve(quantity, from: locations, actor: "cart:\(id)") { transaction, allocations in
-                        let connection = transaction.sqlite
-                        try Self.addReservations(allocations, cart: id, sku: sku, connection)
-                        if existing != nil {
-                            try connection.run(
-                                "UPDATE cart_lines SET quantity = quantity + ?, customisation = COALESCE(?, customisation) WHERE cart_id = ? AND sku = ?",
-                                [.integer(Int64(quantity)), .optionalJSON(customisation), .text(id.rawValue), .text(sku)])
+                        try self.store.addReservations(allocations, cart: id, sku: sku, in: transaction)
+                        if let existing {
+                            try self.store.setLine(cart: id, sku: sku, quantity: existing.quantity + quantity, customisation: customisation,
+                                                   in: transaction)
                         } else {
-                            // After the last line, even when earlier ones were removed, so lines read back in the order added.
-                            try connection.run(
-                                """
-                                INSERT INTO cart_lines (id, cart_id, position, sku, quantity, customisation)
-                                VALUES (?1, ?2, (SELECT COALESCE(MAX(position), -1) + 1 FROM cart_lines WHERE cart_id = ?2), ?3, ?4, ?5)
-                                """,
-                                [.text(lineID.rawValue), .text(id.rawValue), .text(sku), .integer(Int64(quantity)), .optionalJSON(customisation)])
+                            try self.store.appendLine(lineID, cart: id, sku: sku, quantity: quantity, customisation: customisation, in: transaction)
                         }
-                        try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, activating: activating, connection)
+                        try self.store.touch(id, expiresAt: expiresAt, expiresAtMilliseconds: expiresMs, updatedAt: now, activating: activating,
+                                             in: transaction)
                         try self.events.append(type: existing == nil ? "cart.line_added" : "cart.line_updated", topic: "cart:\(id)",
                             data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: sku,
-                                            quantity: (existing?.quantity ?? 0) + quantity, title: variant.title), in: connection)
+                                            quantity: (existing?.quantity ?? 0) + quantity, title: variant.title), in: transaction)
                         return allocations
                     }
                 }
             } catch {
-                if reactivated != nil { try await self.releaseReservations(of: id) }
+                if reactivated != nil { throw try await self.undoReactivation(of: id, after: error, from: locations) }
                 throw error
             }
             self.schedule(id, at: expiresMs)
@@ -172,26 +155,24 @@ public final class CartService: Sendable {
             // An expired cart held nothing when it was read; it holds its lines again now.
             var held = reactivated ?? context.held
             let (expiresAt, expiresMs) = self.nextExpiry()
-            let now = Timestamp.now
+            let now = self.clock.timestamp
             let newQuantity = quantity ?? line.quantity
             let delta = newQuantity - line.quantity
             let activating = cart.status != .active
             let record: @Sendable (any WriteTransaction) throws -> Void = { transaction in
-                let connection = transaction.sqlite
-                try connection.run(
-                    "UPDATE cart_lines SET quantity = ?, customisation = COALESCE(?, customisation) WHERE cart_id = ? AND sku = ?",
-                    [.integer(Int64(newQuantity)), .optionalJSON(customisation), .text(id.rawValue), .text(line.sku)])
-                try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, activating: activating, connection)
+                try self.store.setLine(cart: id, sku: line.sku, quantity: newQuantity, customisation: customisation, in: transaction)
+                try self.store.touch(id, expiresAt: expiresAt, expiresAtMilliseconds: expiresMs, updatedAt: now, activating: activating,
+                                     in: transaction)
                 try self.events.append(type: "cart.line_updated", topic: "cart:\(id)",
-                    data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: newQuantity, title: line.title), in: connection)
+                    data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: newQuantity, title: line.title),
+                    in: transaction)
             }
             do {
                 if delta > 0 {
                     let taken = try await self.stock.withStock(line.sku) { stock in
                         try await stock.reserve(delta, from: locations, actor: "cart:\(id)") { transaction, allocations in
-                        let connection = transaction.sqlite
-                            try Self.addReservations(allocations, cart: id, sku: line.sku, connection)
-                            try record(connection)
+                            try self.store.addReservations(allocations, cart: id, sku: line.sku, in: transaction)
+                            try record(transaction)
                             return allocations
                         }
                     }
@@ -200,16 +181,16 @@ public final class CartService: Sendable {
                     let allocations = (held[line.sku] ?? []).taking(-delta)
                     try await self.stock.withStock(line.sku) { stock in
                         try await stock.release(allocations, actor: "cart:\(id)") { transaction in
-                            try Self.removeReservations(allocations, cart: id, sku: line.sku, transaction.sqlite)
+                            try self.store.removeReservations(allocations, cart: id, sku: line.sku, in: transaction)
                             try record(transaction)
                         }
                     }
                     held[line.sku] = (held[line.sku] ?? []).adding(allocations, sign: -1)
                 } else {
-                    try await self.database.writer.write { try record($0) }
+                    try await self.writer.write { try record($0) }
                 }
             } catch {
-                if reactivated != nil { try await self.releaseReservations(of: id) }
+                if reactivated != nil { throw try await self.undoReactivation(of: id, after: error, from: locations) }
                 throw error
             }
             self.schedule(id, at: expiresMs)
@@ -226,20 +207,20 @@ public final class CartService: Sendable {
             guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
             let allocations = (context.held[line.sku] ?? []).taking(nil)
             let (expiresAt, expiresMs) = self.nextExpiry()
-            let now = Timestamp.now
+            let now = self.clock.timestamp
             let active = cart.status == .active
             let record: @Sendable (any WriteTransaction) throws -> Void = { transaction in
-                let connection = transaction.sqlite
-                try Self.deleteReservations(of: id, sku: line.sku, held: allocations, connection)
-                try connection.run("DELETE FROM cart_lines WHERE cart_id = ? AND sku = ?", [.text(id.rawValue), .text(line.sku)])
+                try self.store.deleteReservations(cart: id, sku: line.sku, held: allocations, in: transaction)
+                try self.store.deleteLine(cart: id, sku: line.sku, in: transaction)
                 if active {
-                    try Self.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, updatedAt: now, activating: false, connection)
+                    try self.store.touch(id, expiresAt: expiresAt, expiresAtMilliseconds: expiresMs, updatedAt: now, activating: false,
+                                         in: transaction)
                 }
                 try self.events.append(type: "cart.line_removed", topic: "cart:\(id)",
-                    data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: 0, title: line.title), in: connection)
+                    data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: 0, title: line.title), in: transaction)
             }
             if allocations.isEmpty {
-                try await self.database.writer.write { try record($0) }
+                try await self.writer.write { try record($0) }
             } else {
                 try await self.stock.withStock(line.sku) { stock in
                     try await stock.release(allocations, actor: "cart:\(id)", record: record)
@@ -270,28 +251,30 @@ public final class CartService: Sendable {
     /// One heap of deadlines drives all carts; there is no task per cart.
     public func runExpiry(tick: Duration = .milliseconds(250), onError: @Sendable (any Error) -> Void = { _ in }) async {
         while !Task.isCancelled {
-            let now = Self.nowMilliseconds()
-            let due = deadlines.withLock { state in
-                let due = state.heap.popDue(now: now)
-                for entry in due { state.scheduled.remove(entry.cart) }
-                return due
-            }
-            for cart in Set(due.map(\.cart)) {
-                do { try await expire(CartID(rawValue: cart)) } catch { onError(error) }
-            }
+            await expireDue(onError: onError)
             try? await Task.sleep(for: tick)
+        }
+    }
+
+    /// Expires every cart whose deadline has passed by the clock, once: the expiry loop's step, and
+    /// what a test calls after moving its clock on.
+    public func expireDue(onError: @Sendable (any Error) -> Void = { _ in }) async {
+        let now = clock.milliseconds
+        let due = deadlines.withLock { state in
+            let due = state.heap.popDue(now: now)
+            for entry in due { state.scheduled.remove(entry.cart) }
+            return due
+        }
+        for cart in Set(due.map(\.cart)) {
+            do { try await expire(CartID(rawValue: cart)) } catch { onError(error) }
         }
     }
 
     /// Expires a cart if it is still active and past its deadline (a later write may have moved it).
     func expire(_ id: CartID) async throws {
         try await locks.withLock(id.rawValue) {
-            let row = try self.database.readers.read { connection in
-                try connection.query("SELECT status, expires_at_ms FROM carts WHERE id = ?", [.text(id.rawValue)]).first
-            }
-            guard let row, row["status"]?.string == Cart.Status.active.rawValue else { return }
-            let deadline = Int64(row["expires_at_ms"]?.int ?? 0)
-            guard deadline <= Self.nowMilliseconds() else {
+            guard let (status, deadline) = try self.store.deadline(of: id), status == .active else { return }
+            guard deadline <= self.clock.milliseconds else {
                 self.schedule(id, at: deadline)
                 return
             }
@@ -303,18 +286,12 @@ public final class CartService: Sendable {
     /// status change and the releases), and schedules every active cart, so carts that expired while
     /// the server was down are released on the first tick.
     public func recover() async throws {
-        let (active, stale) = try database.readers.read { connection in
-            let active = try connection.query("SELECT id, expires_at_ms FROM carts WHERE status = 'active'")
-            let stale = try connection.query(
-                "SELECT DISTINCT r.cart_id FROM reservations r JOIN carts c ON c.id = r.cart_id WHERE c.status != 'active'")
-            return (active, stale)
-        }
-        for row in stale {
-            let id = CartID(rawValue: row["cart_id"]?.string ?? "")
+        let (active, stale) = try store.recovery()
+        for id in stale {
             try await locks.withLock(id.rawValue) { try await self.releaseReservations(of: id) }
         }
-        for row in active {
-            schedule(CartID(rawValue: row["id"]?.string ?? ""), at: Int64(row["expires_at_ms"]?.int ?? 0))
+        for (id, deadline) in active {
+            schedule(id, at: deadline)
         }
     }
 
@@ -325,7 +302,7 @@ public final class CartService: Sendable {
         var cart: Cart
         var held: [String: [Allocation]]
         /// The variant of the SKU being added; `nil` for an unknown SKU (or when none was asked for).
-        var variant: CartMemory.Variant?
+        var variant: CartVariant?
         var locations: [Location]
         var generation: UInt64
     }
@@ -343,21 +320,20 @@ public final class CartService: Sendable {
         var held = entry?.held ?? [:]
         var variant = sku.flatMap(memory.variant)
         var locations = cart.flatMap { memory.locations(Self.locationKey($0)) }
-        var read: (variant: CartMemory.Variant?, locations: [Location]?) = (nil, nil)
+        var read: (variant: CartVariant?, locations: [Location]?) = (nil, nil)
         if cart == nil || (sku != nil && variant == nil) || locations == nil {
-            try database.readers.read { connection in
-                if cart == nil {
-                    cart = try Self.open(id, connection)
-                    held = try Self.held(by: id, connection)
-                }
-                if let sku, variant == nil {
-                    variant = try Self.variant(sku, connection)
-                    read.variant = variant
-                }
-                if locations == nil {
-                    locations = try Self.reservationLocations(cart!, connection)
-                    read.locations = locations
-                }
+            let reading = try store.lineWriteReading(id, known: cart, variant: variant == nil ? sku : nil, locations: locations == nil)
+            if cart == nil {
+                cart = try Self.open(id, reading.cart)
+                held = reading.held
+            }
+            if variant == nil, let found = reading.variant {
+                variant = found
+                read.variant = found
+            }
+            if locations == nil {
+                locations = reading.locations
+                read.locations = reading.locations
             }
         }
         guard let cart, let locations else { throw CartError.notFound(id.rawValue) }
@@ -422,22 +398,23 @@ public final class CartService: Sendable {
     /// nobody sees the cart closed with units still held. The SKU actors take note after the commit
     /// (``StockRegistry/settling(_:as:_:)``).
     func releaseReservations(of id: CartID, closingAs closing: (status: Cart.Status, event: String)? = nil) async throws {
-        let release = try database.readers.read { connection in try Self.held(by: id, connection) }
+        let release = try store.held(by: id)
+        let now = clock.timestamp
         try await stock.settling(release, as: .released) {
-            try await database.writer.write { connection in
+            try await writer.write { transaction in
                 if let closing {
-                    try connection.run("UPDATE carts SET status = ?, updated_at = ? WHERE id = ?",
-                                       [.text(closing.status.rawValue), .text(Timestamp.now), .text(id.rawValue)])
-                    try self.events.append(type: closing.event, topic: "cart:\(id)", data: try Self.load(id, connection)!, in: connection)
+                    try self.store.setStatus(id, closing.status, updatedAt: now, in: transaction)
+                    guard let cart = try self.store.cart(id, in: transaction) else { throw CartError.notFound(id.rawValue) }
+                    try self.events.append(type: closing.event, topic: "cart:\(id)", data: cart, in: transaction)
                 }
                 for (sku, allocations) in release.sorted(by: { $0.key < $1.key }) {
                     for allocation in allocations {
                         try self.stock.ledger.apply(
                             StockLedger.Change(sku: sku, location: allocation.location, onHandDelta: 0, reservedDelta: -allocation.quantity,
-                                               reason: "released", actor: "cart:\(id)"), in: connection)
+                                               reason: "released", actor: "cart:\(id)"), in: transaction)
                     }
                 }
-                try connection.run("DELETE FROM reservations WHERE cart_id = ?", [.text(id.rawValue)])
+                try self.store.deleteReservations(cart: id, in: transaction)
             }
         }
     }
@@ -452,8 +429,7 @@ public final class CartService: Sendable {
             for line in cart.lines {
                 held[line.sku] = try await stock.withStock(line.sku) { stock in
                     try await stock.reserve(line.quantity, from: locations, actor: "cart:\(cart.id)") { transaction, allocations in
-                        let connection = transaction.sqlite
-                        try Self.addReservations(allocations, cart: cart.id, sku: line.sku, connection)
+                        try self.store.addReservations(allocations, cart: cart.id, sku: line.sku, in: transaction)
                         return allocations
                     }
                 }
@@ -465,53 +441,30 @@ public final class CartService: Sendable {
         return held
     }
 
-    /// The cart if it can still change (active or expired).
-    func open(_ id: CartID) throws -> Cart {
-        try database.readers.read { connection in try Self.open(id, connection) }
+    /// After a write to an expired cart failed once its lines were reserved again: releases them, and
+    /// returns the error to throw. A shortage is measured again with them released, so it says what the
+    /// cart could have had (measured while they were held, it said 0 with 2 free).
+    private func undoReactivation(of id: CartID, after error: any Error, from locations: [Location]) async throws -> any Error {
+        try await releaseReservations(of: id)
+        guard case .insufficientStock(let sku, _)? = error as? InventoryError else { return error }
+        let available = try await stock.withStock(sku) { await $0.available(at: locations) }
+        return InventoryError.insufficientStock(sku: sku, available: available)
     }
 
-    private static func open(_ id: CartID, _ connection: SQLiteConnection) throws -> Cart {
-        guard let cart = try load(id, connection) else { throw CartError.notFound(id.rawValue) }
+    /// The cart if it can still change (active or expired).
+    func open(_ id: CartID) throws -> Cart {
+        try Self.open(id, store.cart(id))
+    }
+
+    private static func open(_ id: CartID, _ cart: Cart?) throws -> Cart {
+        guard let cart else { throw CartError.notFound(id.rawValue) }
         guard cart.status == .active || cart.status == .expired else { throw CartError.closed(id: id.rawValue, status: cart.status) }
         return cart
     }
 
-    /// What a line of `sku` is made from; `nil` for a SKU no variant has.
-    private static func variant(_ sku: String, _ connection: SQLiteConnection) throws -> CartMemory.Variant? {
-        guard let row = try connection.query(
-            """
-            SELECT v.title AS variant_title, v.price_amount, v.price_currency, p.title AS product_title, p.status
-            FROM variants v JOIN products p ON p.seq = v.product_seq WHERE v.sku = ?
-            """, [.text(sku)]).first
-        else { return nil }
-        return CartMemory.Variant(
-            title: Self.title(product: row["product_title"]?.string, variant: row["variant_title"]?.string),
-            price: Int64(row["price_amount"]?.int ?? 0), currency: row["price_currency"]?.string ?? "",
-            active: row["status"]?.string == Product.Status.active.rawValue)
-    }
-
     /// Where a cart's units come from: its till's location, or every location that fulfils online.
     func reservationLocations(_ cart: Cart) throws -> [Location] {
-        try database.readers.read { connection in try Self.reservationLocations(cart, connection) }
-    }
-
-    private static func reservationLocations(_ cart: Cart, _ connection: SQLiteConnection) throws -> [Location] {
-        if cart.channel == .pos {
-            return try connection.query("SELECT * FROM locations WHERE code = ?", [.text(cart.location ?? "")]).map(Location.init(row:))
-        }
-        return try connection.query("SELECT * FROM locations WHERE fulfils_online = 1").map(Location.init(row:))
-    }
-
-    /// The units a cart holds, by SKU and location, from its reservation rows.
-    private static func held(by id: CartID, _ connection: SQLiteConnection) throws -> [String: [Allocation]] {
-        let rows = try connection.query(
-            "SELECT r.sku, r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id WHERE r.cart_id = ? ORDER BY r.sku",
-            [.text(id.rawValue)])
-        var held: [String: [Allocation]] = [:]
-        for row in rows {
-            held[row["sku"]?.string ?? "", default: []].append(Allocation(location: Location(row: row), quantity: row["quantity"]?.int ?? 0))
-        }
-        return held
+        try store.reservationLocations(channel: cart.channel, location: cart.location)
     }
 
     private func validate(quantity: Int, customisation: JSONValue?) throws {
@@ -524,9 +477,10 @@ public final class CartService: Sendable {
         try validator.throwIfAny()
     }
 
+    /// A deadline a time-to-live from now, as stored and in milliseconds.
     func nextExpiry() -> (text: String, milliseconds: Int64) {
-        let deadline = Date().addingTimeInterval(Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18)
-        return (Timestamp.string(deadline), Int64(deadline.timeIntervalSince1970 * 1000))
+        let deadline = clock.after(ttl)
+        return (Timestamp.string(deadline), Int64((deadline.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     /// Makes sure the cart is checked at or before `milliseconds`. A cart already in the heap keeps its
@@ -537,99 +491,6 @@ public final class CartService: Sendable {
             guard state.scheduled.insert(id.rawValue).inserted else { return }
             state.heap.push(.init(at: milliseconds, cart: id.rawValue))
         }
-    }
-
-    private static func nowMilliseconds() -> Int64 {
-        Int64(Date().timeIntervalSince1970 * 1000)
-    }
-
-    /// Moves the cart's deadline on, and makes it active if `activating` (an expired cart reserved
-    /// again). Left alone, `status` keeps its index untouched: on an active cart this changes no index.
-    static func touch(_ id: CartID, expiresAt: String, expiresMs: Int64, updatedAt: String = Timestamp.now, activating: Bool,
-                      _ connection: SQLiteConnection) throws {
-        let values: [SQLiteValue] = [.text(expiresAt), .integer(expiresMs), .text(updatedAt), .text(id.rawValue)]
-        if activating {
-            try connection.run("UPDATE carts SET status = 'active', expires_at = ?, expires_at_ms = ?, updated_at = ? WHERE id = ?", values)
-        } else {
-            try connection.run("UPDATE carts SET expires_at = ?, expires_at_ms = ?, updated_at = ? WHERE id = ?", values)
-        }
-    }
-
-    private static func addReservations(_ allocations: [Allocation], cart: CartID, sku: String, _ connection: SQLiteConnection) throws {
-        for allocation in allocations {
-            try connection.run(
-                """
-                INSERT INTO reservations (cart_id, sku, location_id, quantity) VALUES (?, ?, ?, ?)
-                ON CONFLICT (cart_id, sku, location_id) DO UPDATE SET quantity = quantity + excluded.quantity
-                """,
-                [.text(cart.rawValue), .text(sku), .text(allocation.location.id.rawValue), .integer(Int64(allocation.quantity))])
-        }
-    }
-
-    private static func removeReservations(_ allocations: [Allocation], cart: CartID, sku: String, _ connection: SQLiteConnection) throws {
-        for allocation in allocations {
-            let key: [SQLiteValue] = [.text(cart.rawValue), .text(sku), .text(allocation.location.id.rawValue), .integer(Int64(allocation.quantity))]
-            // All of it goes: delete the row; part of it: lower the row (a row never holds zero).
-            try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ? AND location_id = ? AND quantity = ?", key)
-            try connection.run(
-                "UPDATE reservations SET quantity = quantity - ?4 WHERE cart_id = ?1 AND sku = ?2 AND location_id = ?3 AND quantity > ?4", key)
-        }
-    }
-
-    /// Deletes every reservation row of `sku` in the cart: row by row for the locations `held` names,
-    /// by its whole key. Deleting by the key's first two columns would find the same rows, but for a
-    /// table with foreign keys SQLite then deletes in two passes through a temporary b-tree (a pager
-    /// opened and closed, its page allocated): 4 % of the writer's time on the cart loop. A row the
-    /// holdings missed is still deleted, by the two columns, so a line never leaves one behind.
-    private static func deleteReservations(of cart: CartID, sku: String, held: [Allocation], _ connection: SQLiteConnection) throws {
-        for allocation in held {
-            try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ? AND location_id = ?",
-                               [.text(cart.rawValue), .text(sku), .text(allocation.location.id.rawValue)])
-        }
-        var left = false
-        try connection.forEachRow("SELECT 1 FROM reservations WHERE cart_id = ? AND sku = ? LIMIT 1", [.text(cart.rawValue), .text(sku)]) { _ in
-            left = true
-        }
-        if left {
-            try connection.run("DELETE FROM reservations WHERE cart_id = ? AND sku = ?", [.text(cart.rawValue), .text(sku)])
-        }
-    }
-
-    static func title(product: String?, variant: String?) -> String {
-        [product, variant].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " — ")
-    }
-
-    static func load(_ id: CartID, _ connection: SQLiteConnection) throws -> Cart? {
-        guard let row = try connection.query(
-            "SELECT c.*, l.code AS location_code FROM carts c LEFT JOIN locations l ON l.id = c.location_id WHERE c.id = ?",
-            [.text(id.rawValue)]).first
-        else { return nil }
-        let currency = Currency(row["currency"]?.string ?? "") ?? Currency("USD")!
-        let lines = try connection.query(
-            """
-            SELECT cl.*, v.price_amount, v.title AS variant_title, p.title AS product_title FROM cart_lines cl
-            LEFT JOIN variants v ON v.sku = cl.sku LEFT JOIN products p ON p.seq = v.product_seq
-            WHERE cl.cart_id = ? ORDER BY cl.position
-            """, [.text(id.rawValue)]).map { line in
-            let quantity = line["quantity"]?.int ?? 0
-            let price = Int64(line["price_amount"]?.int ?? 0)
-            return CartLine(
-                id: CartLineID(rawValue: line["id"]?.string ?? ""), sku: line["sku"]?.string ?? "",
-                title: title(product: line["product_title"]?.string, variant: line["variant_title"]?.string), quantity: quantity,
-                unitPrice: Money(amount: price, currency: currency), lineTotal: Money(amount: price * Int64(quantity), currency: currency),
-                customisation: line["customisation"]?.string.flatMap { try? JSONParser.parse(Array($0.utf8)) })
-        }
-        return Cart(
-            id: id, channel: Cart.Channel(rawValue: row["channel"]?.string ?? "") ?? .online,
-            status: Cart.Status(rawValue: row["status"]?.string ?? "") ?? .expired, location: row["location_code"]?.string,
-            customerId: row["customer_id"]?.string, email: row["email"]?.string, currency: currency,
-            checkoutStep: row["checkout_step"]?.string ?? "cart",
-            shippingAddress: try row["shipping_address"]?.string.map { try JSONCoding.decode(Address.self, from: Array($0.utf8)) },
-            billingAddress: try row["billing_address"]?.string.map { try JSONCoding.decode(Address.self, from: Array($0.utf8)) },
-            shippingMethod: row["shipping_method_id"]?.string,
-            discountCodes: try JSONCoding.decode([String].self, from: Array((row["discount_codes"]?.string ?? "[]").utf8)),
-            lines: lines, totals: Cart.unpricedTotals(of: lines, currency: currency),
-            expiresAt: row["expires_at"]?.string ?? "", createdAt: row["created_at"]?.string ?? "", updatedAt: row["updated_at"]?.string ?? "")
     }
 }
 
@@ -648,12 +509,5 @@ struct LineEvent: Encodable, DirectJSONEncodable {
         object.string("sku", sku)
         object.integer("quantity", Int64(quantity))
         object.string("title", title)
-    }
-}
-
-extension SQLiteValue {
-    static func optionalJSON(_ value: JSONValue?) -> SQLiteValue {
-        guard let value, let bytes = try? JSONCoding.encode(value) else { return .null }
-        return .text(String(decoding: bytes, as: UTF8.self))
     }
 }

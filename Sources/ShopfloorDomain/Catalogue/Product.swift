@@ -14,6 +14,22 @@ public struct Product: Codable, Sendable, Equatable {
     public var variants: [Variant]
     public var createdAt: String
     public var updatedAt: String
+
+    public init(
+        id: ProductID, title: String, description: String?, category: String?, tags: [String], images: [String], status: Status,
+        variants: [Variant], createdAt: String, updatedAt: String
+    ) {
+        self.id = id
+        self.title = title
+        self.description = description
+        self.category = category
+        self.tags = tags
+        self.images = images
+        self.status = status
+        self.variants = variants
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
 }
 
 /// One sellable SKU of a product.
@@ -31,6 +47,20 @@ public struct Variant: Codable, Sendable, Equatable {
     public var lowStockThreshold: Int?
     /// Units sellable online now: on hand minus reserved, over the locations that fulfil online.
     public var available: Int
+
+    public init(
+        id: VariantID, sku: String, title: String?, price: Money, attributes: [String: String], barcode: String?, lowStockThreshold: Int?,
+        available: Int
+    ) {
+        self.id = id
+        self.sku = sku
+        self.title = title
+        self.price = price
+        self.attributes = attributes
+        self.barcode = barcode
+        self.lowStockThreshold = lowStockThreshold
+        self.available = available
+    }
 }
 
 /// A product to create (API.md: `POST /v1/products`).

@@ -44,16 +44,16 @@ public struct ProductQuery: Sendable {
 
     /// Everything that decides the page, as one string.
     var cacheKey: String {
-        [text.map { matchExpression ?? $0 } ?? "", category ?? "", tag ?? "", barcode ?? "", status?.rawValue ?? "", "\(limit)", cursor?.token ?? ""]
+        [text.map { searchWords?.joined(separator: " ") ?? $0 } ?? "", category ?? "", tag ?? "", barcode ?? "", status?.rawValue ?? "", "\(limit)", cursor?.token ?? ""]
             .map { $0.replacingOccurrences(of: "\u{1F}", with: "") }.joined(separator: "\u{1F}")
     }
 
-    /// The FTS5 query for `text`: each word quoted (so no FTS syntax leaks through) and matched as a
-    /// prefix (`lin sh` finds "Linen shirt"), all words required. `nil` when the text has no words.
-    var matchExpression: String? {
+    /// The words of `text` to search for, lowercased, at most 16: a product matches when each is the
+    /// start of a word of its text (`lin sh` finds "Linen shirt"). `nil` when the text has no words.
+    public var searchWords: [String]? {
         guard let text else { return nil }
-        let words = text.split { !$0.isLetter && !$0.isNumber }.prefix(16).map { "\"\($0.lowercased())\"*" }
-        return words.isEmpty ? nil : words.joined(separator: " ")
+        let words = text.split { !$0.isLetter && !$0.isNumber }.prefix(16).map { $0.lowercased() }
+        return words.isEmpty ? nil : words
     }
 }
 

@@ -7,7 +7,7 @@ import Synchronization
 /// Queries filtered by stock are not kept, since every reservation changes them.
 final class SearchCache: Sendable {
     struct Page: Sendable {
-        var hits: [(seq: Int64, id: String)]
+        var hits: [ProductHit]
         var next: String?
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import ShopfloorStorage
 import ShopfloorCrypto
 
 /// From cart to order: checkout details, shipping choices, and completion, where the cart's
@@ -8,16 +7,24 @@ import ShopfloorCrypto
 public final class CheckoutService: Sendable {
     private let carts: CartService
     private let orders: OrderService
+    private let idempotency: Idempotency
+    private let handovers: any HandoverStore
+    private let locations: any LocationStore
     private let providers: [String: any PaymentProvider]
 
-    public init(carts: CartService, orders: OrderService, providers: [any PaymentProvider] = [ManualPayments(), TestCardPayments()]) {
+    public init(stores: Stores, carts: CartService, orders: OrderService, idempotency: Idempotency,
+                providers: [any PaymentProvider] = [ManualPayments(), TestCardPayments()]) {
         self.carts = carts
         self.orders = orders
+        self.idempotency = idempotency
+        handovers = stores.handovers
+        locations = stores.locations
         self.providers = Dictionary(uniqueKeysWithValues: providers.map { ($0.method, $0) })
     }
 
-    private var database: Database { carts.database }
     private var pricing: PricingService { carts.pricing }
+    private var writer: any StoreWriter { carts.writer }
+    private var clock: any WallClock { carts.clock }
 
     /// The checkout fields of `PATCH /v1/carts/{id}`; absent fields stay as they are.
     public struct Details: Sendable {
@@ -75,20 +82,16 @@ public final class CheckoutService: Sendable {
             }
             let (expiresAt, expiresMs) = self.carts.nextExpiry()
             let updated = cart
-            try await self.database.writer.write { connection in
-                try connection.run(
-                    """
-                    UPDATE carts SET email = ?, customer_id = ?, shipping_address = ?, billing_address = ?, shipping_method_id = ?,
-                        discount_codes = ?, checkout_step = ?, updated_at = ? WHERE id = ?
-                    """,
-                    [.optional(updated.email), .optional(updated.customerId), try Self.json(updated.shippingAddress),
-                     try Self.json(updated.billingAddress), .optional(updated.shippingMethod),
-                     .text(String(decoding: try JSONCoding.encode(updated.discountCodes), as: UTF8.self)), .text(updated.checkoutStep),
-                     .text(Timestamp.now), .text(id.rawValue)])
-                if updated.status == .active { try CartService.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, activating: false, connection) }
+            let now = self.clock.timestamp
+            try await self.writer.write { transaction in
+                try self.carts.store.saveDetails(of: updated, updatedAt: now, in: transaction)
+                if updated.status == .active {
+                    try self.carts.store.touch(id, expiresAt: expiresAt, expiresAtMilliseconds: expiresMs, updatedAt: now, activating: false,
+                                               in: transaction)
+                }
                 if updated.checkoutStep != previousStep {
                     try self.carts.events.append(type: "checkout.step_changed", topic: "cart:\(id)",
-                                        data: StepChanged(cartId: id.rawValue, from: previousStep, to: updated.checkoutStep), in: connection)
+                                        data: StepChanged(cartId: id.rawValue, from: previousStep, to: updated.checkoutStep), in: transaction)
                 }
             }
             if updated.status == .active { self.carts.schedule(id, at: expiresMs) }
@@ -98,36 +101,29 @@ public final class CheckoutService: Sendable {
 
     /// The shipping methods that serve the cart's address and currency (collection in store serves all).
     public func shippingMethods(for id: CartID) throws -> [ShippingMethod] {
-        guard let cart = try database.readers.read({ try CartService.load(id, $0) }) else { throw CartError.notFound(id.rawValue) }
+        guard let cart = try carts.store.cart(id) else { throw CartError.notFound(id.rawValue) }
         return pricing.rules.shippingMethods.filter { $0.applies(to: cart.shippingAddress?.country, currency: cart.currency) }
     }
 
     /// Completes a cart: checks it, takes payment, then in one transaction sells the reserved units,
     /// places the order, records the payment and discount uses, and appends `cart.completed`,
     /// `order.placed`, `order.status_changed` and `stock.changed`. With an idempotency key a retry
-    /// returns the order the first call placed; a second completion of the cart is a conflict.
-    public func complete(_ id: CartID, payment: PaymentRequest, payer: Principal?, idempotencyKey: String?) async throws -> Order {
-        let scope = "complete:\(id)"
-        if let key = idempotencyKey, let order = try remembered(key, scope: scope) { return order }
+    /// returns the order the first call placed (``Idempotency``); a second completion of the cart is a conflict.
+    public func complete(_ id: CartID, payment: PaymentRequest, payer: Principal?, request: IdempotentRequest?) async throws -> Order {
         guard let provider = providers[payment.method] else {
             throw ValidationError(field: "payment.method", detail: "must be one of \(providers.keys.sorted().joined(separator: ", "))")
         }
-        do {
-            return try await carts.locks.withLock(id.rawValue) {
-                // A retry that waited for the first call's lock gets that call's order.
-                if let key = idempotencyKey, let order = try self.remembered(key, scope: scope) { return order }
-                return try await self.completeLocked(id, payment: payment, provider: provider, payer: payer, idempotencyKey: idempotencyKey)
+        return try await idempotency.perform(request, scope: "complete:\(id)", status: 201) { recorder in
+            try await self.carts.locks.withLock(id.rawValue) {
+                try await self.completeLocked(id, payment: payment, provider: provider, payer: payer, recorder: recorder)
             }
-        } catch let error as SQLiteError where error.isUniqueViolation {
-            guard let key = idempotencyKey, let order = try remembered(key, scope: scope) else { throw error }
-            return order
         }
     }
 
     private func completeLocked(_ id: CartID, payment: PaymentRequest, provider: any PaymentProvider, payer: Principal?,
-                                idempotencyKey: String?) async throws -> Order {
+                                recorder: Idempotency.Recorder<Order>?) async throws -> Order {
         carts.forget(id)
-        guard let loaded = try database.readers.read({ try CartService.load(id, $0) }) else { throw CartError.notFound(id.rawValue) }
+        guard let loaded = try carts.store.cart(id) else { throw CartError.notFound(id.rawValue) }
         if loaded.status == .completed, let order = try orders.order(forCart: id) { throw CheckoutError.alreadyCompleted(orderID: order.id.rawValue) }
         guard loaded.status == .active || loaded.status == .expired else { throw CartError.closed(id: id.rawValue, status: loaded.status) }
         try checkComplete(loaded)
@@ -143,20 +139,16 @@ public final class CheckoutService: Sendable {
                 throw CheckoutError.stockGone(try await shortages(loaded, at: locations))
             }
             let (expiresAt, expiresMs) = carts.nextExpiry()
-            try await database.writer.write { try CartService.touch(id, expiresAt: expiresAt, expiresMs: expiresMs, activating: true, $0) }
+            let now = clock.timestamp
+            try await writer.write { transaction in
+                try self.carts.store.touch(id, expiresAt: expiresAt, expiresAtMilliseconds: expiresMs, updatedAt: now, activating: true,
+                                           in: transaction)
+            }
             carts.schedule(id, at: expiresMs)
         }
         let cart = try pricing.price(loaded)
         let outcome = try await provider.charge(payment, amount: cart.totals.total, payer: payer?.role)
-        let held = try database.readers.read { connection in
-            try connection.query(
-                "SELECT r.sku, r.quantity, l.* FROM reservations r JOIN locations l ON l.id = r.location_id WHERE r.cart_id = ? ORDER BY r.sku, l.code",
-                [.text(id.rawValue)])
-        }
-        var allocations: [String: [Allocation]] = [:]
-        for row in held {
-            allocations[row["sku"]?.string ?? "", default: []].append(Allocation(location: Location(row: row), quantity: row["quantity"]?.int ?? 0))
-        }
+        let allocations = try carts.store.held(by: id)
         for line in loaded.lines where allocations[line.sku, default: []].reduce(0, { $0 + $1.quantity }) != line.quantity {
             throw CheckoutError.heldMismatch(sku: line.sku)
         }
@@ -166,39 +158,38 @@ public final class CheckoutService: Sendable {
         let actor = payer?.actor ?? "customer"
         let orderID = OrderID.make()
         let token = "trk_" + SecureRandom.hex(16)
+        // A till cart the customer paid on their own phone is handed over with a PIN at its location.
+        let handover = cart.channel == .pos && !tillSale && outcome.status == .succeeded
+        let till = handover ? try locations.find(cart.location ?? "") : nil
+        let now = clock.timestamp
         let order = try await carts.stock.settling(sold, as: .sold) {
-            try await self.database.writer.write { connection in
+            try await self.writer.write { transaction in
                 for (sku, allocations) in sold.sorted(by: { $0.key < $1.key }) {
                     for allocation in allocations {
                         try self.carts.stock.ledger.apply(
                             StockLedger.Change(sku: sku, location: allocation.location, onHandDelta: -allocation.quantity,
-                                               reservedDelta: -allocation.quantity, reason: "sold", actor: "order:\(orderID)"), in: connection)
+                                               reservedDelta: -allocation.quantity, reason: "sold", actor: "order:\(orderID)"), in: transaction)
                     }
                 }
-                try connection.run("DELETE FROM reservations WHERE cart_id = ?", [.text(id.rawValue)])
-                try connection.run("UPDATE carts SET status = 'completed', updated_at = ? WHERE id = ?", [.text(Timestamp.now), .text(id.rawValue)])
+                try self.carts.store.deleteReservations(cart: id, in: transaction)
+                try self.carts.store.setStatus(id, .completed, updatedAt: now, in: transaction)
                 let placed = Placement(
                     id: orderID, cart: cart, allocations: sold, method: method, discounts: discounts, payment: payment, outcome: outcome,
                     actor: actor, tillSale: tillSale, token: token)
-                let order = try self.orders.insert(placed, connection)
+                let order = try self.orders.insert(placed, in: transaction)
                 for discount in discounts {
-                    let counted = try connection.run("UPDATE discounts SET uses = uses + 1 WHERE id = ? AND (max_uses IS NULL OR uses < max_uses)",
-                                                     [.text(discount.id.rawValue)])
-                    guard counted == 1 else { throw CheckoutError.discountRejected(code: discount.code ?? discount.id.rawValue, reason: .exhausted) }
-                    try connection.run("INSERT INTO discount_uses (discount_id, order_id, customer_key) VALUES (?, ?, ?)",
-                                       [.text(discount.id.rawValue), .text(orderID.rawValue), .optional(cart.customerKey)])
+                    guard try self.pricing.store.recordUse(of: discount.id, order: orderID, customer: cart.customerKey, in: transaction) else {
+                        throw CheckoutError.discountRejected(code: discount.code ?? discount.id.rawValue, reason: .exhausted)
+                    }
                 }
-                try self.carts.events.append(type: "cart.completed", topic: "cart:\(id)", data: CartCompleted(cartId: id.rawValue, orderId: orderID.rawValue), in: connection)
-                if let key = idempotencyKey {
-                    try connection.run(
-                        "INSERT INTO idempotency_keys (key, scope, status, body, created_at) VALUES (?, ?, 201, ?, ?)",
-                        [.text(key), .text("complete:\(id)"), .blob(try JSONCoding.encode(order)), .text(Timestamp.now)])
-                }
+                try self.carts.events.append(type: "cart.completed", topic: "cart:\(id)",
+                                             data: CartCompleted(cartId: id.rawValue, orderId: orderID.rawValue), in: transaction)
+                try recorder?.record(order, in: transaction)
                 // The PIN goes only into this response, never into the stored one a retry gets.
                 var answered = order
-                if cart.channel == .pos, !tillSale, outcome.status == .succeeded,
-                   let location = try connection.query("SELECT id FROM locations WHERE code = ?", [.text(cart.location ?? "")]).first?["id"]?.string {
-                    answered.handoverPin = try POSHandover.issue(for: orderID, location: location, connection)
+                if let till {
+                    answered.handoverPin = try POSHandover.issue(for: orderID, location: till.id, store: self.handovers, clock: self.clock,
+                                                                 in: transaction)
                 }
                 return answered
             }
@@ -247,20 +238,6 @@ public final class CheckoutService: Sendable {
             if available < line.quantity { result.append(.init(sku: line.sku, requested: line.quantity, available: available)) }
         }
         return result
-    }
-
-    private func remembered(_ key: String, scope: String) throws -> Order? {
-        try database.readers.read { connection in
-            guard case .blob(let stored)? = try connection.query(
-                "SELECT body FROM idempotency_keys WHERE scope = ? AND key = ?", [.text(scope), .text(key)]).first?["body"]
-            else { return nil }
-            return try JSONCoding.decode(Order.self, from: stored)
-        }
-    }
-
-    private static func json(_ address: Address?) throws -> SQLiteValue {
-        guard let address else { return .null }
-        return .text(String(decoding: try JSONCoding.encode(address), as: UTF8.self))
     }
 
     static func isEmail(_ text: String) -> Bool {

@@ -6,13 +6,15 @@ import Synchronization
 /// The rules are few and read on every cart response, so they live in memory as one snapshot,
 /// reloaded after each change (every change goes through this service).
 public final class PricingService: Sendable {
-    private let store: any PricingStore
+    let store: any PricingStore
     private let writer: any StoreWriter
+    private let clock: any WallClock
     private let snapshot: Mutex<PricingRules>
 
-    public init(stores: Stores) throws {
+    public init(stores: Stores, clock: any WallClock = SystemClock()) throws {
         store = stores.pricing
         writer = stores.writer
+        self.clock = clock
         snapshot = Mutex(try store.rules())
     }
 
@@ -30,7 +32,7 @@ public final class PricingService: Sendable {
         guard rules.taxRates.first(where: { $0.country == country && $0.region?.lowercased() == region?.lowercased() }) == nil else {
             throw CheckoutError.duplicate("a tax rate for \(country)\(region.map { "/\($0)" } ?? "") exists")
         }
-        let rate = TaxRate(id: .make(), country: country, region: region, rateBp: rateBp, name: name, createdAt: Timestamp.now)
+        let rate = TaxRate(id: .make(), country: country, region: region, rateBp: rateBp, name: name, createdAt: clock.timestamp)
         try await change { store, transaction in try store.insert(rate, in: transaction) }
         return rate
     }
@@ -47,7 +49,7 @@ public final class PricingService: Sendable {
         }
         try validator.throwIfAny()
         let method = ShippingMethod(id: .make(), name: name, price: price, countries: Array(Set(countries)).sorted(), freeOver: freeOver,
-                                    collectInStore: collectInStore?.code, createdAt: Timestamp.now)
+                                    collectInStore: collectInStore?.code, createdAt: clock.timestamp)
         try await change { store, transaction in try store.insert(method, collectLocation: collectInStore?.id, in: transaction) }
         return method
     }
@@ -110,7 +112,7 @@ public final class PricingService: Sendable {
             id: .make(), code: new.code, kind: new.kind, value: new.kind == .freeShipping ? 0 : new.value,
             currency: new.kind == .fixed ? new.currency : nil, customerId: new.customerId, minSubtotal: new.minSubtotal,
             maxUses: new.maxUses, maxUsesPerCustomer: new.maxUsesPerCustomer, startsAt: new.startsAt.flatMap(Timestamp.normalised),
-            endsAt: new.endsAt.flatMap(Timestamp.normalised), disabled: false, uses: 0, createdAt: Timestamp.now)
+            endsAt: new.endsAt.flatMap(Timestamp.normalised), disabled: false, uses: 0, createdAt: clock.timestamp)
         try await change { store, transaction in try store.insert(discount, in: transaction) }
         return discount
     }
@@ -184,7 +186,7 @@ public final class PricingService: Sendable {
     }
 
     private func rejection(of discount: Discount, for cart: Cart, usesByCustomer: (Discount) throws -> Int) throws -> Rejection? {
-        let now = Timestamp.now
+        let now = clock.timestamp
         if discount.disabled { return .disabled }
         if let starts = discount.startsAt, now < starts { return .notStarted }
         if let ends = discount.endsAt, now >= ends { return .ended }

@@ -11,4 +11,7 @@ public protocol PricingStore: Sendable {
     func save(_ settings: ShopSettings, in transaction: any WriteTransaction) throws
     /// How many orders of the customer with this key used the discount.
     func uses(of discount: DiscountID, byCustomer key: String) throws -> Int
+    /// Counts a use of the discount by an order (and its customer's key, if any) unless its `max_uses`
+    /// is reached; `false` when it is.
+    func recordUse(of discount: DiscountID, order: OrderID, customer key: String?, in transaction: any WriteTransaction) throws -> Bool
 }

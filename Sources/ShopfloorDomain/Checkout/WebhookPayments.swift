@@ -1,5 +1,4 @@
 public import Foundation
-public import ShopfloorStorage
 import ShopfloorCrypto
 
 /// Payment by an external processor: completion places the order with the payment pending, and the
@@ -37,44 +36,48 @@ public struct PaymentWebhook: Sendable {
     }
 
     private let secret: [UInt8]
-    private let database: Database
-    private let events: EventLog
+    private let orders: OrderService
+    private let idempotency: Idempotency
+    private let writer: any StoreWriter
     private let tolerance: Int64
 
-    public init(secret: String, database: Database, events: EventLog, tolerance: Duration = .seconds(300)) {
+    public init(secret: String, stores: Stores, orders: OrderService, idempotency: Idempotency, tolerance: Duration = .seconds(300)) {
         self.secret = Array(secret.utf8)
-        self.database = database
-        self.events = events
+        self.orders = orders
+        self.idempotency = idempotency
+        writer = stores.writer
         self.tolerance = tolerance.components.seconds
     }
 
-    /// Checks and applies a notice; returns the order it concerned (unchanged for a repeat).
-    public func receive(body: [UInt8], signature: String?, now: Date = Date()) async throws -> Order {
-        try verify(body: body, signature: signature, now: Int64(now.timeIntervalSince1970))
+    /// Checks and applies a notice; returns the order it concerned (a repeat gets the first answer).
+    public func receive(body: [UInt8], signature: String?) async throws -> Order {
+        let clock = orders.clock
+        try verify(body: body, signature: signature, now: Int64(clock.now().timeIntervalSince1970))
         let notice: Notice
         do { notice = try JSONCoding.decode(Notice.self, from: body) } catch { throw Failure.malformed("the body needs id, type and payment_id") }
         guard notice.type == "payment.succeeded" || notice.type == "payment.failed" else {
             throw Failure.malformed("type must be payment.succeeded or payment.failed")
         }
-        return try await database.writer.write { connection in
-            guard let payment = try connection.query("SELECT order_id, status FROM payments WHERE id = ?", [.text(notice.paymentId)]).first,
-                  let orderID = payment["order_id"]?.string.map(OrderID.init(rawValue:))
-            else { throw Failure.unknownPayment(notice.paymentId) }
-            let seen = try connection.query("SELECT 1 FROM idempotency_keys WHERE scope = 'webhook' AND key = ?", [.text(notice.id)])
-            if seen.isEmpty {
-                try connection.run("INSERT INTO idempotency_keys (key, scope, status, body, created_at) VALUES (?, 'webhook', 200, ?, ?)",
-                                   [.text(notice.id), .blob(body), .text(Timestamp.now)])
-                if payment["status"]?.string == Payment.Status.pending.rawValue {
+        let paymentID = PaymentID(rawValue: notice.paymentId)
+        let request = IdempotentRequest(key: notice.id, fingerprint: Digest.sha256(body))
+        let (writer, orders) = (writer, orders)
+        return try await idempotency.perform(request, scope: "payment-notice") { recorder in
+            try await writer.write { transaction in
+                let store = orders.store
+                guard let payment = try store.payment(paymentID, in: transaction) else { throw Failure.unknownPayment(notice.paymentId) }
+                guard var order = try store.order(payment.order, in: transaction) else { throw Failure.unknownPayment(notice.paymentId) }
+                if payment.status == .pending {
                     let succeeded = notice.type == "payment.succeeded"
-                    try connection.run("UPDATE payments SET status = ? WHERE id = ?",
-                                       [.text(succeeded ? Payment.Status.succeeded.rawValue : Payment.Status.failed.rawValue), .text(notice.paymentId)])
-                    let status = try connection.query("SELECT status FROM orders WHERE id = ?", [.text(orderID.rawValue)]).first?["status"]?.string
-                    if succeeded, status == OrderStatus.placed.rawValue {
-                        try OrderService.record(orderID, status: .paid, actor: "webhook", note: nil, trackingNumber: nil, events: events, connection)
+                    try store.setPaymentStatus(paymentID, succeeded ? .succeeded : .failed, in: transaction)
+                    order = if succeeded && order.status == .placed {
+                        try orders.record(payment.order, status: .paid, actor: "webhook", note: nil, trackingNumber: nil, in: transaction)
+                    } else {
+                        try store.order(payment.order, in: transaction) ?? order
                     }
                 }
+                try recorder?.record(order, in: transaction)
+                return order
             }
-            return try OrderService.load(orderID, connection)!
         }
     }
 

@@ -10,13 +10,15 @@ import Synchronization
 public final class EventLog: Sendable {
     private let store: any EventStore
     private let writer: any StoreWriter
+    private let clock: any WallClock
     /// `collected`: the last `seq` taken from a commit (writer thread); `published`: the last handed to
     /// subscribers, once on disk (flusher thread).
     private let state = Mutex<(collected: Int64, published: Int64, subscribers: [Int: @Sendable (Event) -> Void], next: Int)>((0, 0, [:], 0))
 
-    public init(stores: Stores) throws {
+    public init(stores: Stores, clock: any WallClock = SystemClock()) throws {
         store = stores.events
         writer = stores.writer
+        self.clock = clock
         let last = try store.lastSeq()
         state.withLock { state in
             state.collected = last
@@ -31,7 +33,7 @@ public final class EventLog: Sendable {
         // Most payloads are a line or a stock level, far below the default room: a kilobyte buffer is
         // a large-bin request to glibc, which first consolidates its fast bins.
         let json = String(decoding: try JSONCoding.encode(data, capacity: 256), as: UTF8.self)
-        let at = Timestamp.now
+        let at = clock.timestamp
         let seq = try store.append(type: type, topic: topic, at: at, data: json, in: transaction)
         transaction.transactionNotes.append(Event(seq: seq, type: type, topic: topic, at: at, data: json))
         return seq
@@ -61,7 +63,7 @@ public final class EventLog: Sendable {
     /// clock step back, an event out of order keeps its elders until a later pass: retention is a minimum.)
     @discardableResult
     public func prune(olderThan age: Duration) async throws -> Int {
-        let cutoff = Timestamp.string(Date().addingTimeInterval(-Double(age.components.seconds)))
+        let cutoff = Timestamp.string(clock.now().addingTimeInterval(-age.seconds))
         return try await writer.write { [store] transaction in try store.prune(before: cutoff, in: transaction) }
     }
 

@@ -1,12 +1,12 @@
 /// Stock levels per SKU and location: read them, adjust them with a reason, count them.
 public struct InventoryService: Sendable {
     private let store: any StockStore
-    private let idempotency: any IdempotencyStore
+    private let idempotency: Idempotency
     private let stock: StockRegistry
 
-    public init(stores: Stores, stock: StockRegistry) {
+    public init(stores: Stores, stock: StockRegistry, idempotency: Idempotency) {
         store = stores.stock
-        idempotency = stores.idempotency
+        self.idempotency = idempotency
         self.stock = stock
     }
 
@@ -16,32 +16,24 @@ public struct InventoryService: Sendable {
     }
 
     /// Adds `delta` units (negative removes) at `location`, through the SKU's actor. With an idempotency
-    /// key, a repeat returns the first result and changes nothing; the key is recorded in the same
-    /// transaction as the change.
+    /// key, a repeat returns the first result and changes nothing (``Idempotency``); the key is scoped
+    /// to the caller and the SKU.
     public func adjust(sku: String, location: Location, delta: Int, reason: AdjustmentReason, actor: String, note: String?,
-                       idempotencyKey: String? = nil) async throws -> InventoryLevel {
+                       request: IdempotentRequest? = nil) async throws -> InventoryLevel {
         var validator = Validator()
         validator.check(delta != 0 && (-1_000_000...1_000_000).contains(delta), "delta", "must be a non-zero whole number from -1000000 to 1000000")
         validator.text(note, "note", max: 500, required: false)
         try validator.throwIfAny()
-        let scope = "adjust:\(actor):\(sku)"
-        if let key = idempotencyKey, let stored: InventoryLevel = try remembered(key, scope: scope) { return stored }
         try requireSKU(sku)
-        let (store, idempotency) = (store, idempotency)
-        do {
-            return try await stock.withStock(sku) { stock in
+        let store = store
+        return try await idempotency.perform(request, scope: "adjust:\(actor):\(sku)") { recorder in
+            try await stock.withStock(sku) { stock in
                 try await stock.adjust(delta, at: location, reason: reason.rawValue, actor: actor, note: note) { transaction in
                     let level = try store.level(of: sku, in: transaction)
-                    if let key = idempotencyKey {
-                        try idempotency.save(try JSONCoding.encode(level), status: 200, scope: scope, key: key, at: Timestamp.now, in: transaction)
-                    }
+                    try recorder?.record(level, in: transaction)
                     return level
                 }
             }
-        } catch let error as StoreError where error.isDuplicate {
-            // The same key raced in from another request: answer with what that one stored.
-            guard let key = idempotencyKey, let stored: InventoryLevel = try remembered(key, scope: scope) else { throw error }
-            return stored
         }
     }
 
@@ -59,10 +51,6 @@ public struct InventoryService: Sendable {
 
     private func requireSKU(_ sku: String) throws {
         guard try store.skuExists(sku) else { throw InventoryError.unknownSKU(sku) }
-    }
-
-    private func remembered<T: Decodable>(_ key: String, scope: String) throws -> T? {
-        try idempotency.answer(scope: scope, key: key).map { try JSONCoding.decode(T.self, from: $0) }
     }
 
     /// Movements of a SKU, newest first, paged by movement id.

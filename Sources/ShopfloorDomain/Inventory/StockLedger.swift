@@ -29,10 +29,12 @@ public final class StockLedger: Sendable {
 
     let store: any StockStore
     let events: EventLog
+    let clock: any WallClock
 
-    public init(store: any StockStore, events: EventLog) {
+    public init(store: any StockStore, events: EventLog, clock: any WallClock = SystemClock()) {
         self.store = store
         self.events = events
+        self.clock = clock
     }
 
     /// Applies `change` and returns the SKU's level afterwards.
@@ -60,7 +62,7 @@ public final class StockLedger: Sendable {
         if change.onHandDelta != 0 {
             try store.recordMovement(
                 StockMovementRecord(sku: change.sku, location: change.location.id, reason: change.reason, delta: change.onHandDelta,
-                                    onHandBefore: onHand, onHandAfter: newOnHand, actor: change.actor, note: change.note, at: Timestamp.now),
+                                    onHandBefore: onHand, onHandAfter: newOnHand, actor: change.actor, note: change.note, at: clock.timestamp),
                 in: transaction)
         }
         var after = before

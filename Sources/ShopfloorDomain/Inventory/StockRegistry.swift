@@ -18,10 +18,10 @@ public final class StockRegistry: Sendable {
 
     /// `events` tells the registry when a product is deleted, so its SKUs' actors go with their rows and
     /// a product created again with the same SKU starts from the database.
-    public init(stores: Stores, events: EventLog, idleAfter: Duration = .seconds(300)) {
+    public init(stores: Stores, events: EventLog, idleAfter: Duration = .seconds(300), clock: any WallClock = SystemClock()) {
         store = stores.stock
         writer = stores.writer
-        ledger = StockLedger(store: stores.stock, events: events)
+        ledger = StockLedger(store: stores.stock, events: events, clock: clock)
         idleMilliseconds = UInt64(idleAfter.components.seconds) * 1000
         _ = events.subscribe { [weak self] event in
             guard event.type == "product.deleted",

@@ -4,11 +4,13 @@ public struct LocationService: Sendable {
     private let store: any LocationStore
     private let writer: any StoreWriter
     private let events: EventLog
+    private let clock: any WallClock
 
-    public init(stores: Stores, events: EventLog) {
+    public init(stores: Stores, events: EventLog, clock: any WallClock = SystemClock()) {
         store = stores.locations
         writer = stores.writer
         self.events = events
+        self.clock = clock
     }
 
     public func create(code: String, name: String, kind: Location.Kind, fulfilsOnline: Bool) async throws -> Location {
@@ -17,7 +19,7 @@ public struct LocationService: Sendable {
                         "must be 1 to 32 lowercase letters, digits, '-' or '_'")
         validator.text(name, "name", max: 200)
         try validator.throwIfAny()
-        let location = Location(id: .make(), code: code, name: name, kind: kind, fulfilsOnline: fulfilsOnline, createdAt: Timestamp.now)
+        let location = Location(id: .make(), code: code, name: name, kind: kind, fulfilsOnline: fulfilsOnline, createdAt: clock.timestamp)
         try await writer.write { [store, events] transaction in
             try store.insert(location, in: transaction)
             try events.append(type: "location.created", topic: "locations", data: location, in: transaction)

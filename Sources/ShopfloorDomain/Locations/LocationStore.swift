@@ -5,4 +5,7 @@ public protocol LocationStore: Sendable {
     /// Every location, in the order created.
     func all() throws -> [Location]
     /// The location with this code, or with this id.
-    func find(_ codeOrID: String) throws -> Location?}
+    func find(_ codeOrID: String) throws -> Location?
+    /// The same, as `transaction` sees it.
+    func find(_ codeOrID: String, in transaction: any WriteTransaction) throws -> Location?
+}

@@ -52,6 +52,36 @@ public struct Order: Codable, Sendable, Equatable {
     /// Only in the response that completes a `pos` cart paid on the customer's own device: the
     /// single-use 6-digit PIN the till enters to hand the goods over. Stored hashed, never shown again.
     public var handoverPin: String?
+
+    public init(
+        id: OrderID, number: String, cartId: CartID, channel: Cart.Channel, location: String?, status: OrderStatus, customerId: String?,
+        email: String?, currency: Currency, lines: [OrderLine], totals: CartTotals, shippingAddress: Address?, billingAddress: Address?,
+        shippingMethod: ShippingMethod?, discountCodes: [String], payments: [Payment], history: [OrderHistoryEntry], trackingToken: String,
+        trackingNumber: String?, createdAt: String, updatedAt: String, handoverPin: String?
+    ) {
+        self.id = id
+        self.number = number
+        self.cartId = cartId
+        self.channel = channel
+        self.location = location
+        self.status = status
+        self.customerId = customerId
+        self.email = email
+        self.currency = currency
+        self.lines = lines
+        self.totals = totals
+        self.shippingAddress = shippingAddress
+        self.billingAddress = billingAddress
+        self.shippingMethod = shippingMethod
+        self.discountCodes = discountCodes
+        self.payments = payments
+        self.history = history
+        self.trackingToken = trackingToken
+        self.trackingNumber = trackingNumber
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.handoverPin = handoverPin
+    }
 }
 
 public struct OrderLine: Codable, Sendable, Equatable {
@@ -63,12 +93,30 @@ public struct OrderLine: Codable, Sendable, Equatable {
     public var customisation: JSONValue?
     /// Where the units came from: cancelling before dispatch returns them there.
     public var allocations: [LineAllocation]
+
+    public init(
+        sku: String, title: String, quantity: Int, unitPrice: Money, lineTotal: Money, customisation: JSONValue?,
+        allocations: [LineAllocation]
+    ) {
+        self.sku = sku
+        self.title = title
+        self.quantity = quantity
+        self.unitPrice = unitPrice
+        self.lineTotal = lineTotal
+        self.customisation = customisation
+        self.allocations = allocations
+    }
 }
 
 /// Units of an order line taken from one location.
 public struct LineAllocation: Codable, Sendable, Equatable {
     public var location: String
     public var quantity: Int
+
+    public init(location: String, quantity: Int) {
+        self.location = location
+        self.quantity = quantity
+    }
 }
 
 public struct Payment: Codable, Sendable, Equatable {
@@ -81,6 +129,15 @@ public struct Payment: Codable, Sendable, Equatable {
     /// The till's note, or the test card's last four digits.
     public var reference: String?
     public var createdAt: String
+
+    public init(id: PaymentID, method: String, status: Status, amount: Money, reference: String?, createdAt: String) {
+        self.id = id
+        self.method = method
+        self.status = status
+        self.amount = amount
+        self.reference = reference
+        self.createdAt = createdAt
+    }
 }
 
 /// One step of an order's history: the status it entered, when, who moved it, and why.
@@ -90,6 +147,14 @@ public struct OrderHistoryEntry: Codable, Sendable, Equatable {
     public var actor: String
     public var note: String?
     public var trackingNumber: String?
+
+    public init(status: OrderStatus, at: String, actor: String, note: String?, trackingNumber: String?) {
+        self.status = status
+        self.at = at
+        self.actor = actor
+        self.note = note
+        self.trackingNumber = trackingNumber
+    }
 }
 
 /// What a public tracking page may show: no personal data beyond the first name.

@@ -1,5 +1,4 @@
 import Foundation
-public import ShopfloorStorage
 import ShopfloorCrypto
 
 /// The hand-over of a till cart that the customer paid on their own phone: the phone shows a
@@ -12,20 +11,22 @@ public struct POSHandover: Sendable {
     public static let lifetime: Int64 = 10 * 60 * 1000
     public static let maxAttempts = 5
 
-    private let database: Database
-    private let events: EventLog
+    private let store: any HandoverStore
+    private let writer: any StoreWriter
+    private let orders: OrderService
 
-    public init(database: Database, events: EventLog) {
-        self.database = database
-        self.events = events
+    public init(stores: Stores, orders: OrderService) {
+        store = stores.handovers
+        writer = stores.writer
+        self.orders = orders
     }
 
     /// Makes a PIN for `order` at `location` inside the completion's transaction and returns it.
-    static func issue(for order: OrderID, location: String, _ connection: SQLiteConnection) throws -> String {
+    static func issue(for order: OrderID, location: LocationID, store: any HandoverStore, clock: any WallClock,
+                      in transaction: any WriteTransaction) throws -> String {
         let pin = randomPIN()
-        try connection.run(
-            "INSERT INTO pos_handovers (order_id, location_id, pin_hash, expires_at_ms) VALUES (?, ?, ?, ?)",
-            [.text(order.rawValue), .text(location), .blob(hash(pin, order: order)), .integer(nowMilliseconds() + lifetime)])
+        try store.insert(order: order, location: location, pinHash: hash(pin, order: order), expiresAtMilliseconds: clock.milliseconds + lifetime,
+                         in: transaction)
         return pin
     }
 
@@ -36,32 +37,18 @@ public struct POSHandover: Sendable {
 
     /// Delivers the order whose PIN this is, at the till's location.
     public func handOver(pin: String, cart: CartID?, location: LocationID, actor: String) async throws -> Order {
-        let now = Self.nowMilliseconds()
-        let result: Result<Order, Failure> = try await database.writer.write { connection in
-            var sql = """
-                SELECT h.order_id, h.pin_hash FROM pos_handovers h JOIN orders o ON o.id = h.order_id
-                WHERE h.location_id = ? AND h.used_at IS NULL AND h.expires_at_ms > ? AND h.attempts < ?
-                """
-            var bindings: [SQLiteValue] = [.text(location.rawValue), .integer(now), .integer(Int64(Self.maxAttempts))]
-            if let cart {
-                sql += " AND o.cart_id = ?"
-                bindings.append(.text(cart.rawValue))
-            }
-            let open = try connection.query(sql, bindings)
+        let clock = orders.clock
+        let now = clock.milliseconds
+        let result: Result<Order, Failure> = try await writer.write { transaction in
+            let open = try self.store.open(at: location, cart: cart, now: now, maxAttempts: Self.maxAttempts, in: transaction)
             let valid = pin.utf8.count == 6 && pin.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
-            let match = open.first { row in
-                guard valid, case .blob(let stored)? = row["pin_hash"], let id = row["order_id"]?.string else { return false }
-                return Digest.constantTimeEquals(stored, Self.hash(pin, order: OrderID(rawValue: id)))
-            }
-            guard let match, let id = match["order_id"]?.string.map(OrderID.init(rawValue:)) else {
-                for row in open {
-                    try connection.run("UPDATE pos_handovers SET attempts = attempts + 1 WHERE order_id = ?", [.optional(row["order_id"]?.string)])
-                }
+            guard valid, let match = open.first(where: { Digest.constantTimeEquals($0.pinHash, Self.hash(pin, order: $0.order)) }) else {
+                for handover in open { try self.store.countFailedAttempt(order: handover.order, in: transaction) }
                 return .failure(.refused)
             }
-            try connection.run("UPDATE pos_handovers SET used_at = ? WHERE order_id = ?", [.text(Timestamp.now), .text(id.rawValue)])
-            try OrderService.record(id, status: .delivered, actor: actor, note: "handed over at the till", trackingNumber: nil, events: events, connection)
-            return .success(try OrderService.load(id, connection)!)
+            try self.store.markUsed(order: match.order, at: clock.timestamp, in: transaction)
+            return .success(try self.orders.record(match.order, status: .delivered, actor: actor, note: "handed over at the till",
+                                                   trackingNumber: nil, in: transaction))
         }
         return try result.get()
     }
@@ -79,9 +66,5 @@ public struct POSHandover: Sendable {
 
     private static func hash(_ pin: String, order: OrderID) -> [UInt8] {
         Digest.sha256(Array("\(order.rawValue):\(pin)".utf8))
-    }
-
-    private static func nowMilliseconds() -> Int64 {
-        Int64(Date().timeIntervalSince1970 * 1000)
     }
 }

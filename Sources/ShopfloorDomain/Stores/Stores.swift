@@ -5,18 +5,27 @@ public struct Stores: Sendable {
     public var events: any EventStore
     public var locations: any LocationStore
     public var apiKeys: any APIKeyStore
+    public var catalogue: any CatalogueStore
     public var stock: any StockStore
-    public var idempotency: any IdempotencyStore
+    public var carts: any CartStore
     public var pricing: any PricingStore
+    public var orders: any OrderStore
+    public var handovers: any HandoverStore
+    public var idempotency: any IdempotencyStore
 
     public init(writer: any StoreWriter, events: any EventStore, locations: any LocationStore, apiKeys: any APIKeyStore,
-                stock: any StockStore, idempotency: any IdempotencyStore, pricing: any PricingStore) {
+                catalogue: any CatalogueStore, stock: any StockStore, carts: any CartStore, pricing: any PricingStore,
+                orders: any OrderStore, handovers: any HandoverStore, idempotency: any IdempotencyStore) {
         self.writer = writer
         self.events = events
         self.locations = locations
         self.apiKeys = apiKeys
+        self.catalogue = catalogue
         self.stock = stock
-        self.idempotency = idempotency
+        self.carts = carts
         self.pricing = pricing
+        self.orders = orders
+        self.handovers = handovers
+        self.idempotency = idempotency
     }
 }

@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -330,5 +330,12 @@ public enum Migrations {
     /// temporary B-tree each time: a sorter opened, filled and freed per reservation.
     static let locationOrder = Migration(version: 8, name: "location order", sql: """
         CREATE INDEX locations_listing ON locations(created_at, code);
+        """)
+
+    /// The fingerprint of the request that got each stored answer, so the same key sent with another
+    /// request is refused rather than answered with the first one's result. Answers stored before have
+    /// none (an empty blob), and any request with their key matches them.
+    static let idempotencyFingerprints = Migration(version: 9, name: "idempotency fingerprints", sql: """
+        ALTER TABLE idempotency_keys ADD COLUMN fingerprint BLOB NOT NULL DEFAULT x'';
         """)
 }

@@ -49,8 +49,6 @@ public enum Timestamp {
         }
     }
 
-    public static var now: String { string(Date()) }
-
     /// Parses an RFC 3339 `date-time` (§5.6): `T` or `t`, optional fractional seconds, `Z` or a
     /// numeric offset; `nil` for anything else, or for a day that is not in the calendar.
     public static func date(_ text: String) -> Date? {

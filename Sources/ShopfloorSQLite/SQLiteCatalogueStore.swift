@@ -1,0 +1,228 @@
+import ShopfloorDomain
+import ShopfloorStorage
+
+/// Products in tables `products` (position `seq`, the rowid), `variants` (SKU and barcode unique) and
+/// the FTS5 table `product_search`, whose rowid is the product's `seq`.
+struct SQLiteCatalogueStore: CatalogueStore {
+    let readers: ReaderPool
+
+    // MARK: Reads
+
+    func product(_ id: ProductID) throws -> Product? {
+        try readers.read { connection in
+            guard let seq = try Self.seq(of: id, connection) else { return nil }
+            return try Self.load(seqs: [seq], connection).first
+        }
+    }
+
+    func products(at positions: [Int64]) throws -> [Product] {
+        try readers.read { connection in try Self.load(seqs: positions, connection) }
+    }
+
+    func search(_ query: ProductQuery, limit: Int) throws -> (hits: [ProductHit], more: Bool) {
+        try readers.read { connection in
+            var conditions: [String] = []
+            var bindings: [SQLiteValue] = []
+            if let category = query.category { conditions.append("p.category = ?"); bindings.append(.text(category)) }
+            if let status = query.status { conditions.append("p.status = ?"); bindings.append(.text(status.rawValue)) }
+            if let tag = query.tag {
+                conditions.append("EXISTS (SELECT 1 FROM json_each(p.tags) WHERE json_each.value = ?)")
+                bindings.append(.text(tag))
+            }
+            if let barcode = query.barcode {
+                conditions.append("EXISTS (SELECT 1 FROM variants v WHERE v.product_seq = p.seq AND v.barcode = ?)")
+                bindings.append(.text(barcode))
+            }
+            if query.inStock {
+                conditions.append("""
+                    EXISTS (SELECT 1 FROM variants v JOIN stock_levels s ON s.sku = v.sku
+                    JOIN locations l ON l.id = s.location_id AND l.fulfils_online = 1
+                    WHERE v.product_seq = p.seq AND s.on_hand > s.reserved)
+                    """)
+            }
+            let rows: [SQLiteConnection.Row]
+            if let words = query.searchWords {
+                let offset = if case .offset(let offset) = query.cursor { offset } else { 0 }
+                let filter = conditions.isEmpty ? "" : " AND " + conditions.joined(separator: " AND ")
+                rows = try connection.query(
+                    """
+                    SELECT p.seq, p.id FROM product_search JOIN products p ON p.seq = product_search.rowid
+                    WHERE product_search MATCH ?\(filter)
+                    ORDER BY bm25(product_search, 10.0, 1.0, 5.0, 8.0), p.seq LIMIT ? OFFSET ?
+                    """,
+                    [.text(Self.matchExpression(words))] + bindings + [.integer(Int64(limit + 1)), .integer(Int64(offset))])
+            } else {
+                if case .after(let seq) = query.cursor { conditions.append("p.seq > ?"); bindings.append(.integer(seq)) }
+                let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+                rows = try connection.query(
+                    "SELECT p.seq, p.id FROM products p \(filter) ORDER BY p.seq LIMIT ?", bindings + [.integer(Int64(limit + 1))])
+            }
+            let hits = try rows.map { values in
+                let row = StoredRow(values, table: "products", keyColumn: "id")
+                return ProductHit(seq: try row.int64("seq"), id: try row.text("id"))
+            }
+            return (Array(hits.prefix(limit)), hits.count > limit)
+        }
+    }
+
+    /// The FTS5 query for the words (letters and digits only): each quoted, so no FTS syntax leaks
+    /// through, and matched as a prefix, all required.
+    private static func matchExpression(_ words: [String]) -> String {
+        words.map { "\"" + $0 + "\"*" }.joined(separator: " ")
+    }
+
+    // MARK: Writes
+
+    func product(_ id: ProductID, in transaction: any WriteTransaction) throws -> (seq: Int64, product: Product)? {
+        let connection = transaction.connection
+        guard let seq = try Self.seq(of: id, connection), let product = try Self.load(seqs: [seq], connection).first else { return nil }
+        return (seq, product)
+    }
+
+    func productUsing(sku: String, in transaction: any WriteTransaction) throws -> Int64? {
+        try transaction.connection.query("SELECT sku, product_seq FROM variants WHERE sku = ?", [.text(sku)]).first.map { values in
+            try StoredRow(values, table: "variants", keyColumn: "sku").int64("product_seq")
+        }
+    }
+
+    func productUsing(barcode: String, in transaction: any WriteTransaction) throws -> Int64? {
+        try transaction.connection.query("SELECT sku, product_seq FROM variants WHERE barcode = ?", [.text(barcode)]).first.map { values in
+            try StoredRow(values, table: "variants", keyColumn: "sku").int64("product_seq")
+        }
+    }
+
+    func insert(_ product: Product, in transaction: any WriteTransaction) throws -> Int64 {
+        let connection = transaction.connection
+        try Self.unique {
+            try connection.run(
+                """
+                INSERT INTO products (id, title, description, category, tags, images, status, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(product.id.rawValue), .text(product.title), .optional(product.description), .optional(product.category),
+                 try .json(encoding: product.tags), try .json(encoding: product.images), .text(product.status.rawValue),
+                 .text(product.createdAt), .text(product.updatedAt)])
+        }
+        let seq = connection.lastInsertRowID
+        for (position, variant) in product.variants.enumerated() {
+            try insert(variant, productSeq: seq, position: position, in: transaction)
+        }
+        try Self.index(product, seq: seq, connection)
+        return seq
+    }
+
+    func update(_ product: Product, seq: Int64, in transaction: any WriteTransaction) throws {
+        let connection = transaction.connection
+        try connection.run(
+            "UPDATE products SET title = ?, description = ?, category = ?, tags = ?, images = ?, status = ?, updated_at = ? WHERE seq = ?",
+            [.text(product.title), .optional(product.description), .optional(product.category), try .json(encoding: product.tags),
+             try .json(encoding: product.images), .text(product.status.rawValue), .text(product.updatedAt), .integer(seq)])
+        try Self.index(product, seq: seq, connection)
+    }
+
+    func update(_ variant: VariantID, with patch: VariantPatch, in transaction: any WriteTransaction) throws {
+        try Self.unique {
+            try transaction.connection.run(
+                """
+                UPDATE variants SET title = COALESCE(?, title), price_amount = COALESCE(?, price_amount),
+                    price_currency = COALESCE(?, price_currency), attributes = COALESCE(?, attributes),
+                    barcode = COALESCE(?, barcode), low_stock_threshold = COALESCE(?, low_stock_threshold)
+                WHERE id = ?
+                """,
+                [.optional(patch.title), patch.price.map { .integer($0.amount) } ?? .null, .optional(patch.price?.currency.code),
+                 try .optionalJSON(encoding: patch.attributes), .optional(patch.barcode), .optional(patch.lowStockThreshold),
+                 .text(variant.rawValue)])
+        }
+    }
+
+    func insert(_ variant: Variant, productSeq: Int64, position: Int, in transaction: any WriteTransaction) throws {
+        try Self.unique {
+            try transaction.connection.run(
+                """
+                INSERT INTO variants (id, product_seq, position, sku, title, price_amount, price_currency, attributes, barcode, low_stock_threshold)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(variant.id.rawValue), .integer(productSeq), .integer(Int64(position)), .text(variant.sku),
+                 .optional(variant.title), .integer(variant.price.amount), .text(variant.price.currency.code),
+                 try .json(encoding: variant.attributes), .optional(variant.barcode), .optional(variant.lowStockThreshold)])
+        }
+    }
+
+    func reservedUnits(ofProduct seq: Int64, in transaction: any WriteTransaction) throws -> Int {
+        let values = try transaction.connection.query("""
+            SELECT COALESCE(SUM(s.reserved), 0) AS reserved FROM stock_levels s
+            JOIN variants v ON v.sku = s.sku WHERE v.product_seq = ?
+            """, [.integer(seq)]).first ?? [:]
+        return try StoredRow(values, table: "stock_levels", keyColumn: "reserved").int("reserved")
+    }
+
+    func delete(productSeq seq: Int64, in transaction: any WriteTransaction) throws -> [String] {
+        let connection = transaction.connection
+        let skus = try connection.query("SELECT sku FROM variants WHERE product_seq = ?", [.integer(seq)]).map { values in
+            try StoredRow(values, table: "variants", keyColumn: "sku").text("sku")
+        }
+        for sku in skus { try connection.run("DELETE FROM stock_levels WHERE sku = ?", [.text(sku)]) }
+        try connection.run("DELETE FROM product_search WHERE rowid = ?", [.integer(seq)])
+        try connection.run("DELETE FROM products WHERE seq = ?", [.integer(seq)])
+        return skus
+    }
+
+    // MARK: Rows
+
+    /// Runs a write, turning a unique violation into the catalogue's conflict (SQLite names the column).
+    private static func unique(_ write: () throws -> Void) throws {
+        do {
+            try write()
+        } catch let error as SQLiteError where error.isUniqueViolation {
+            if error.message.hasSuffix("variants.barcode") { throw CatalogueError.duplicateBarcode(error.message) }
+            throw CatalogueError.duplicateSKU(error.message)
+        }
+    }
+
+    private static func seq(of id: ProductID, _ connection: SQLiteConnection) throws -> Int64? {
+        try connection.query("SELECT id, seq FROM products WHERE id = ?", [.text(id.rawValue)]).first.map { values in
+            try StoredRow(values, table: "products", keyColumn: "id").int64("seq")
+        }
+    }
+
+    /// Products with their variants and online availability in two queries, whatever the count.
+    private static func load(seqs: [Int64], _ connection: SQLiteConnection) throws -> [Product] {
+        guard !seqs.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: seqs.count).joined(separator: ",")
+        let bindings = seqs.map { SQLiteValue.integer($0) }
+        let variantRows = try connection.query(
+            """
+            SELECT v.*, COALESCE((SELECT SUM(s.on_hand - s.reserved) FROM stock_levels s
+                JOIN locations l ON l.id = s.location_id AND l.fulfils_online = 1 WHERE s.sku = v.sku), 0) AS available
+            FROM variants v WHERE v.product_seq IN (\(placeholders)) ORDER BY v.product_seq, v.position
+            """, bindings)
+        var variants: [Int64: [Variant]] = [:]
+        for values in variantRows {
+            let row = StoredRow(values, table: "variants", keyColumn: "sku")
+            variants[try row.int64("product_seq"), default: []].append(Variant(
+                id: try row.id("id", as: VariantID.self), sku: try row.text("sku"), title: try row.optionalText("title"),
+                price: Money(amount: try row.int64("price_amount"), currency: try row.currency("price_currency")),
+                attributes: try row.json("attributes", as: [String: String].self), barcode: try row.optionalText("barcode"),
+                lowStockThreshold: try row.optionalInt("low_stock_threshold"), available: try row.int("available")))
+        }
+        var products: [Int64: Product] = [:]
+        for values in try connection.query("SELECT * FROM products WHERE seq IN (\(placeholders))", bindings) {
+            let row = StoredRow(values, table: "products", keyColumn: "id")
+            let seq = try row.int64("seq")
+            products[seq] = Product(
+                id: try row.id("id", as: ProductID.self), title: try row.text("title"), description: try row.optionalText("description"),
+                category: try row.optionalText("category"), tags: try row.json("tags", as: [String].self),
+                images: try row.json("images", as: [String].self), status: try row.value("status", as: Product.Status.self),
+                variants: variants[seq] ?? [], createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"))
+        }
+        return seqs.compactMap { products[$0] }
+    }
+
+    private static func index(_ product: Product, seq: Int64, _ connection: SQLiteConnection) throws {
+        try connection.run("DELETE FROM product_search WHERE rowid = ?", [.integer(seq)])
+        try connection.run(
+            "INSERT INTO product_search (rowid, title, description, tags, skus) VALUES (?, ?, ?, ?, ?)",
+            [.integer(seq), .text(product.title), .text(product.description ?? ""), .text(product.tags.joined(separator: " ")),
+             .text(product.variants.map(\.sku).joined(separator: " "))])
+    }
+}
