@@ -21,11 +21,11 @@ public struct Problem: Error, Sendable, Encodable {
     /// What an expired cart is short of, SKU by SKU, when completing it.
     public var missing: [CheckoutError.Shortage]?
     /// The order a cart already became.
-    public var orderId: String?
+    public var orderID: String?
     /// Extra response fields, such as `Allow` or `Retry-After`.
     var headers: [(HTTPField.Name, String)] = []
 
-    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, errors, available, reason, missing, orderId = "order_id" }
+    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, errors, available, reason, missing, orderID = "order_id" }
 
     init(status: HTTPResponse.Status, code: String, detail: String, errors: [FieldError]? = nil) {
         title = status.reasonPhrase
@@ -204,7 +204,7 @@ public struct Problem: Error, Sendable, Encodable {
             self = Problem(status: .forbidden, code: "forbidden", detail: "Not allowed: \(detail).")
         case .alreadyCompleted(let order):
             self = Problem(status: .conflict, code: "conflict", detail: "The cart was completed already, as order \(order).")
-            orderId = order
+            orderID = order
         case .heldMismatch(let sku):
             self = Problem(status: .conflict, code: "conflict", detail: "The cart's reservations of \(sku) do not match its line; update the line and retry.")
         case .invalidTransition(let from, let to):

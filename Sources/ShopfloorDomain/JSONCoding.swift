@@ -13,7 +13,30 @@ public enum JSONCoding {
 
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.keyDecodingStrategy = .custom { path in CamelKey(snakeCase: path.last!.stringValue) }
         return try decoder.decode(type, from: Data(bytes))
     }
+}
+
+/// A `snake_case` key as the Swift property it names: words after the first capitalised, and `id` as
+/// `ID` (`customer_id` → `customerID`), the one spelling of identifiers in Swift, which the writer
+/// turns back into `customer_id`. Keys with no underscore are left as they are.
+private struct CamelKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+
+    init(snakeCase key: String) {
+        guard key.utf8.contains(UInt8(ascii: "_")) else {
+            stringValue = key
+            return
+        }
+        var words = key.split(separator: "_", omittingEmptySubsequences: false)
+        let first = words.removeFirst()
+        stringValue = words.reduce(String(first)) { camel, word in
+            camel + (word == "id" ? "ID" : word.prefix(1).uppercased() + word.dropFirst())
+        }
+    }
+
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }

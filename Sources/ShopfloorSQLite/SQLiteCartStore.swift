@@ -81,7 +81,7 @@ struct SQLiteCartStore: CartStore {
             INSERT INTO carts (id, channel, location_id, customer_id, currency, status, expires_at, expires_at_ms, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [.text(cart.id.rawValue), .text(cart.channel.rawValue), .optional(location?.rawValue), .optional(cart.customerId),
+            [.text(cart.id.rawValue), .text(cart.channel.rawValue), .optional(location?.rawValue), .optional(cart.customerID),
              .text(cart.currency.code), .text(cart.status.rawValue), .text(cart.expiresAt), .integer(expiresAtMilliseconds),
              .text(cart.createdAt), .text(cart.updatedAt)])
     }
@@ -134,7 +134,7 @@ struct SQLiteCartStore: CartStore {
             UPDATE carts SET email = ?, customer_id = ?, shipping_address = ?, billing_address = ?, shipping_method_id = ?,
                 discount_codes = ?, checkout_step = ?, updated_at = ? WHERE id = ?
             """,
-            [.optional(cart.email), .optional(cart.customerId), try .optionalJSON(encoding: cart.shippingAddress),
+            [.optional(cart.email), .optional(cart.customerID), try .optionalJSON(encoding: cart.shippingAddress),
              try .optionalJSON(encoding: cart.billingAddress), .optional(cart.shippingMethod), try .json(encoding: cart.discountCodes),
              .text(cart.checkoutStep), .text(updatedAt), .text(cart.id.rawValue)])
     }
@@ -212,7 +212,7 @@ struct SQLiteCartStore: CartStore {
         }
         return Cart(
             id: id, channel: try row.value("channel", as: Cart.Channel.self), status: try row.value("status", as: Cart.Status.self),
-            location: try row.optionalText("location_code"), customerId: try row.optionalText("customer_id"),
+            location: try row.optionalText("location_code"), customerID: try row.optionalText("customer_id"),
             email: try row.optionalText("email"), currency: currency, checkoutStep: try row.text("checkout_step"),
             shippingAddress: try row.optionalJSON("shipping_address", as: Address.self),
             billingAddress: try row.optionalJSON("billing_address", as: Address.self),

@@ -30,7 +30,7 @@ struct SQLiteOrderStore: OrderStore {
                 bindings.append(.text(value))
             }
             add("o.status = ?", filter.status?.rawValue)
-            add("o.customer_id = ?", filter.customerId)
+            add("o.customer_id = ?", filter.customerID)
             add("o.email = ? COLLATE NOCASE", filter.email)
             add("o.channel = ?", filter.channel?.rawValue)
             add("l.code = ?", filter.location)
@@ -64,8 +64,8 @@ struct SQLiteOrderStore: OrderStore {
                 tax, total, shipping_address, billing_address, shipping_method, discount_codes, tracking_token, created_at, updated_at)
             VALUES (?, ?, ?, ?, (SELECT id FROM locations WHERE code = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [.text(order.id.rawValue), .integer(Int64(number)), .text(order.cartId.rawValue), .text(order.channel.rawValue),
-             .optional(order.location), .optional(order.customerId), .optional(order.email), .text(order.status.rawValue),
+            [.text(order.id.rawValue), .integer(Int64(number)), .text(order.cartID.rawValue), .text(order.channel.rawValue),
+             .optional(order.location), .optional(order.customerID), .optional(order.email), .text(order.status.rawValue),
              .text(order.currency.code), .integer(totals.subtotal.amount), .integer(totals.discount.amount), .integer(totals.shipping.amount),
              .integer(totals.tax.amount), .integer(totals.total.amount), try .optionalJSON(encoding: order.shippingAddress),
              try .optionalJSON(encoding: order.billingAddress), try .optionalJSON(encoding: order.shippingMethod),
@@ -155,9 +155,9 @@ struct SQLiteOrderStore: OrderStore {
                 note: try entry.optionalText("note"), trackingNumber: try entry.optionalText("tracking_number"))
         }
         return Order(
-            id: id, number: "#\(try row.int("number"))", cartId: try row.id("cart_id", as: CartID.self),
+            id: id, number: "#\(try row.int("number"))", cartID: try row.id("cart_id", as: CartID.self),
             channel: try row.value("channel", as: Cart.Channel.self), location: try row.optionalText("location_code"),
-            status: try row.value("status", as: OrderStatus.self), customerId: try row.optionalText("customer_id"),
+            status: try row.value("status", as: OrderStatus.self), customerID: try row.optionalText("customer_id"),
             email: try row.optionalText("email"), currency: currency, lines: lines,
             totals: CartTotals(subtotal: try money("subtotal"), discount: try money("discount"), shipping: try money("shipping"),
                                tax: try money("tax"), total: try money("total")),

@@ -48,7 +48,7 @@ struct SQLitePricingStore: PricingStore {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [.text(discount.id.rawValue), .optional(discount.code), .text(discount.kind.rawValue), .integer(discount.value),
-             .optional(discount.currency?.code), .optional(discount.customerId), discount.minSubtotal.map { .integer($0.amount) } ?? .null,
+             .optional(discount.currency?.code), .optional(discount.customerID), discount.minSubtotal.map { .integer($0.amount) } ?? .null,
              .optional(discount.minSubtotal?.currency.code), discount.maxUses.map { .integer(Int64($0)) } ?? .null,
              discount.maxUsesPerCustomer.map { .integer(Int64($0)) } ?? .null, .optional(discount.startsAt), .optional(discount.endsAt),
              .text(discount.createdAt)])
@@ -109,7 +109,7 @@ struct SQLitePricingStore: PricingStore {
         return Discount(
             id: try row.id("id", as: DiscountID.self), code: try row.optionalText("code"), kind: try row.value("kind", as: Discount.Kind.self),
             value: try row.int64("value"), currency: try row.optionalText("currency").map { _ in try row.currency("currency") },
-            customerId: try row.optionalText("customer_id"), minSubtotal: minSubtotal, maxUses: try row.optionalInt("max_uses"),
+            customerID: try row.optionalText("customer_id"), minSubtotal: minSubtotal, maxUses: try row.optionalInt("max_uses"),
             maxUsesPerCustomer: try row.optionalInt("max_uses_per_customer"), startsAt: try row.optionalText("starts_at"),
             endsAt: try row.optionalText("ends_at"), disabled: try row.bool("disabled"), uses: try row.int("uses"),
             createdAt: try row.text("created_at"))

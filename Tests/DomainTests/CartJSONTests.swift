@@ -20,7 +20,7 @@ struct CartJSONTests {
             let money = Money(amount: -Int64(round), currency: gbp)
             var cart = Cart(
                 id: CartID(rawValue: "cart_\(round)"), channel: round % 2 == 0 ? .online : .pos, status: .active, location: some("main"),
-                customerId: some("cus_1"), email: some("ada@example.com"), currency: gbp, checkoutStep: "cart",
+                customerID: some("cus_1"), email: some("ada@example.com"), currency: gbp, checkoutStep: "cart",
                 shippingAddress: some(address), billingAddress: some(address), shippingMethod: some("ship_1"),
                 discountCodes: round % 3 == 0 ? [] : ["SAVE10", "FREE\tSHIP"], lines: lines,
                 expiresAt: "2026-12-01T21:00:00Z", createdAt: "2026-12-01T20:00:00Z", updatedAt: "2026-12-01T20:30:00Z")
@@ -32,7 +32,7 @@ struct CartJSONTests {
     }
 
     @Test func handWrittenEventPayloadsAreTheEncodableOnes() throws {
-        let line = LineEvent(cartId: "cart_1", lineId: "line_1", sku: "MUG-\"1\"", quantity: 3, title: "Mug — blue\n")
+        let line = LineEvent(cartID: "cart_1", lineID: "line_1", sku: "MUG-\"1\"", quantity: 3, title: "Mug — blue\n")
         #expect(try JSONCoding.encode(line) == Array(try JSONCoding.encode([line]).dropFirst().dropLast()))
         let stock = StockChanged(sku: "MUG-1", available: -2, onHand: 0, reserved: 2, location: "main")
         #expect(try JSONCoding.encode(stock) == Array(try JSONCoding.encode([stock]).dropFirst().dropLast()))

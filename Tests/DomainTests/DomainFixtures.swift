@@ -4,7 +4,7 @@ import ShopfloorSQLite
 import ShopfloorStorage
 
 /// A fresh database in a temporary directory, removed when the test ends.
-final class TestDatabase {
+final class TestDatabase: Sendable {
     let directory: String
     let database: Database
     let stores: Stores

@@ -75,3 +75,41 @@ struct InventoryServiceTests {
         _ = store
     }
 }
+
+/// The one idempotency mechanism on stock adjustments.
+struct IdempotencyTests {
+    @Test func concurrentDuplicatesApplyOnceAndAllGetTheFirstAnswer() async throws {
+        let shop = try await TestShop()
+        try await shop.stocked("MUG-1", units: 0)
+        let request = IdempotentRequest(key: "delivery-1", fingerprint: [9])
+        let main = shop.main
+        let answers = try await withThrowingTaskGroup(of: InventoryLevel.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await shop.inventory.adjust(sku: "MUG-1", location: main, delta: 5, reason: .received, actor: "a", note: nil, request: request)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.count == 8 && Set(answers.map(\.onHand)) == [5])
+        #expect(try shop.levels("MUG-1") == (5, 0))
+    }
+
+    @Test func theSameKeyWithAnotherRequestIsRefusedAndAFailureStoresNothing() async throws {
+        let shop = try await TestShop()
+        try await shop.stocked("MUG-1", units: 0)
+        await #expect(throws: InventoryError.self) {
+            try await shop.inventory.adjust(sku: "MUG-1", location: shop.main, delta: -1, reason: .damaged, actor: "a", note: nil,
+                                            request: IdempotentRequest(key: "k", fingerprint: [1]))
+        }
+        // The failure stored nothing: the key is free, and its first success is what it keeps.
+        let first = try await shop.inventory.adjust(sku: "MUG-1", location: shop.main, delta: 2, reason: .received, actor: "a", note: nil,
+                                                    request: IdempotentRequest(key: "k", fingerprint: [2]))
+        await #expect(throws: IdempotencyError.keyReused("k")) {
+            try await shop.inventory.adjust(sku: "MUG-1", location: shop.main, delta: 3, reason: .received, actor: "a", note: nil,
+                                            request: IdempotentRequest(key: "k", fingerprint: [3]))
+        }
+        #expect(first.onHand == 2)
+        #expect(try shop.levels("MUG-1") == (2, 0))
+    }
+}

@@ -7,7 +7,7 @@ struct PricingTests {
     static let gbp = Currency("GBP")!
 
     static func discount(_ kind: Discount.Kind, _ value: Int64 = 0) -> Discount {
-        Discount(id: .make(), code: nil, kind: kind, value: value, currency: kind == .fixed ? gbp : nil, customerId: nil, minSubtotal: nil,
+        Discount(id: .make(), code: nil, kind: kind, value: value, currency: kind == .fixed ? gbp : nil, customerID: nil, minSubtotal: nil,
                  maxUses: nil, maxUsesPerCustomer: nil, startsAt: nil, endsAt: nil, disabled: false, uses: 0, createdAt: "2026-01-01T00:00:00Z")
     }
 

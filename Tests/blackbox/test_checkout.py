@@ -23,6 +23,7 @@ import re
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -612,6 +613,33 @@ def test_same_idempotency_key_returns_the_same_order(shop):
     problem = assert_problem(complete(api, cart["id"]), 409, "conflict")
     assert problem["order_id"] == first.json()["id"]
     assert levels(api, sku) == (1, 0)
+
+
+def test_same_idempotency_key_with_another_body_is_refused(shop):
+    api = shop.api
+    sku = stocked(api, 3, price=700)
+    cart = ready(shop, {sku: 1})
+    key = unique("idem")
+    first = complete(api, cart["id"], idempotency=key)
+    assert first.status_code == 201, first.text
+    other = complete(api, cart["id"], {"method": "manual", "reference": "till 2"}, idempotency=key)
+    problem = assert_problem(other, 422, "invalid_request")
+    assert "Idempotency-Key" in problem["detail"]
+    assert [o["id"] for o in orders(api, email=cart["email"])] == [first.json()["id"]]
+    assert levels(api, sku) == (2, 0)
+
+
+def test_concurrent_retries_with_one_key_get_one_order(shop):
+    api = shop.api
+    sku = stocked(api, 5, price=900)
+    cart = ready(shop, {sku: 2})
+    key = unique("idem")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda _: complete(api, cart["id"], idempotency=key), range(4)))
+    assert all(r.status_code == 201 for r in responses), [r.text for r in responses]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len(orders(api, email=cart["email"])) == 1
+    assert levels(api, sku) == (3, 0)
 
 
 def test_two_concurrent_completions_make_one_order(shop):

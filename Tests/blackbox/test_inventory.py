@@ -279,6 +279,17 @@ def test_idempotent_adjustment_applies_once(admin):
     assert third.json()["on_hand"] == 10
 
 
+def test_same_idempotency_key_with_another_body_is_refused(admin):
+    sku = new_sku(admin)
+    key = {"Idempotency-Key": unique("idem-")}
+    admin.ok(admin.post(f"/v1/inventory/{sku}/adjustments", {"delta": 5, "reason": "received"}, headers=key))
+    seq = admin.last_seq()
+    refused = admin.post(f"/v1/inventory/{sku}/adjustments", {"delta": 7, "reason": "received"}, headers=key)
+    assert_problem(refused, 422, "invalid_request")
+    assert admin.inventory(sku)["on_hand"] == 5
+    assert admin.last_seq() == seq, "the refused request appended an event"
+
+
 def test_idempotency_key_is_scoped_to_sku_and_api_key(admin, srv, shop):
     sku_a, sku_b = new_sku(admin), new_sku(admin)
     key = {"Idempotency-Key": unique("idem-")}

@@ -5,7 +5,7 @@ struct CreateCartDTO: Decodable {
     var channel: Cart.Channel
     /// Location code of a `pos` cart; a pos key's own location when left out.
     var location: String?
-    var customerId: String?
+    var customerID: String?
     var currency: Currency?
 }
 

@@ -3,7 +3,7 @@ import ShopfloorDomain
 /// `PATCH /v1/carts/{id}` body: checkout details; absent fields stay as they are.
 struct CheckoutDTO: Decodable {
     var email: String?
-    var customerId: String?
+    var customerID: String?
     var shippingAddress: Address?
     var billingAddress: Address?
     var shippingMethod: String?
@@ -11,7 +11,7 @@ struct CheckoutDTO: Decodable {
     var checkoutStep: String?
 
     var details: CheckoutService.Details {
-        CheckoutService.Details(email: email, customerId: customerId, shippingAddress: shippingAddress, billingAddress: billingAddress,
+        CheckoutService.Details(email: email, customerID: customerID, shippingAddress: shippingAddress, billingAddress: billingAddress,
                                 shippingMethod: shippingMethod, discountCodes: discountCodes, checkoutStep: checkoutStep)
     }
 }
@@ -43,7 +43,7 @@ struct NewDiscountDTO: Decodable {
     var code: String?
     var kind: Discount.Kind
     var value: Value?
-    var customerId: String?
+    var customerID: String?
     var minSubtotal: Money?
     var maxUses: Int?
     var maxUsesPerCustomer: Int?
@@ -64,7 +64,7 @@ struct NewDiscountDTO: Decodable {
         case (.freeShipping, _): throw ValidationError(field: "value", detail: "is not used by free_shipping discounts")
         }
         return PricingService.NewDiscount(
-            code: code, kind: kind, value: amount, currency: currency, customerId: customerId, minSubtotal: minSubtotal, maxUses: maxUses,
+            code: code, kind: kind, value: amount, currency: currency, customerID: customerID, minSubtotal: minSubtotal, maxUses: maxUses,
             maxUsesPerCustomer: maxUsesPerCustomer, startsAt: startsAt, endsAt: endsAt)
     }
 }
@@ -98,13 +98,13 @@ struct SettingsDTO: Decodable {
 /// `POST /v1/pos/handover` body: the PIN from the customer's phone, and optionally the cart it is for.
 struct HandoverDTO: Decodable {
     var pin: String
-    var cartId: String?
+    var cartID: String?
 }
 
 /// `POST /v1/payments/webhook` answer.
 struct WebhookReceipt: Encodable {
     var received: Bool
-    var orderId: String
+    var orderID: String
     var status: OrderStatus
 }
 

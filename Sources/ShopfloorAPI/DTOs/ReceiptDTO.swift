@@ -16,7 +16,7 @@ struct ReceiptDTO: Encodable {
         var amount: Money
     }
 
-    var orderId: String
+    var orderID: String
     var number: String
     var placedAt: String
     var status: OrderStatus
@@ -28,7 +28,7 @@ struct ReceiptDTO: Encodable {
     var shippingMethod: String?
 
     init(_ order: Order, pricesIncludeTax: Bool) {
-        orderId = order.id.rawValue
+        orderID = order.id.rawValue
         number = order.number
         placedAt = order.createdAt
         status = order.status

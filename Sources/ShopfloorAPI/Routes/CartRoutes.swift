@@ -20,7 +20,7 @@ struct CartRoutes {
             } else if input.location != nil {
                 throw ValidationError(field: "location", detail: "applies to pos carts only")
             }
-            let cart = try await carts.create(channel: input.channel, location: location, customerID: input.customerId,
+            let cart = try await carts.create(channel: input.channel, location: location, customerID: input.customerID,
                                               currency: input.currency ?? currency)
             return try JSON.response(cart, status: .created)
         }

@@ -28,7 +28,7 @@ struct OrderRoutes {
             for name in ["created_after", "created_before"] {
                 if let raw = query[name], Timestamp.date(raw) == nil { throw APIError.invalidRequest(detail: "\(name) must be an RFC 3339 time.") }
             }
-            filter.customerId = query["customer_id"]
+            filter.customerID = query["customer_id"]
             filter.email = query["email"]
             filter.location = query["location"]
             filter.createdAfter = query["created_after"]
@@ -70,13 +70,13 @@ struct OrderRoutes {
             let principal = try context.require(.pos)
             guard let location = principal.locationID else { throw APIError.forbidden(required: [.pos]) }
             let input = try request.decode(HandoverDTO.self)
-            let order = try await handover.handOver(pin: input.pin, cart: input.cartId.map(CartID.init(rawValue:)), location: location, actor: principal.actor)
+            let order = try await handover.handOver(pin: input.pin, cart: input.cartID.map(CartID.init(rawValue:)), location: location, actor: principal.actor)
             return try JSON.response(order)
         }
         router.on(.post, "/v1/payments/webhook") { request, _ in
             guard let webhook else { throw APIError.missing(detail: "Webhook payments are not configured (SHOPFLOOR_WEBHOOK_SECRET).") }
             let order = try await webhook.receive(body: request.body, signature: request.head.headerFields[HTTPField.Name("Shopfloor-Signature")!])
-            return try JSON.response(WebhookReceipt(received: true, orderId: order.id.rawValue, status: order.status))
+            return try JSON.response(WebhookReceipt(received: true, orderID: order.id.rawValue, status: order.status))
         }
         router.on(.get, "/v1/track/{token}") { _, context in
             let token = try context.parameter("token")

@@ -17,7 +17,7 @@ public struct Cart: Codable, Sendable, Equatable {
         var channel: Channel
         var status: Status
         var location: String?
-        var customerId: String?
+        var customerID: String?
         var email: String?
         var currency: Currency
         var checkoutStep: String
@@ -67,9 +67,9 @@ public struct Cart: Codable, Sendable, Equatable {
         get { storage.fields.location }
         set { mutate { $0.location = newValue } }
     }
-    public var customerId: String? {
-        get { storage.fields.customerId }
-        set { mutate { $0.customerId = newValue } }
+    public var customerID: String? {
+        get { storage.fields.customerID }
+        set { mutate { $0.customerID = newValue } }
     }
     public var email: String? {
         get { storage.fields.email }
@@ -124,12 +124,12 @@ public struct Cart: Codable, Sendable, Equatable {
 
     /// A cart as stored: its totals are its lines' (``unpricedTotals(of:currency:)``) until priced.
     public init(
-        id: CartID, channel: Channel, status: Status, location: String?, customerId: String?, email: String?, currency: Currency,
+        id: CartID, channel: Channel, status: Status, location: String?, customerID: String?, email: String?, currency: Currency,
         checkoutStep: String, shippingAddress: Address?, billingAddress: Address?, shippingMethod: String?,
         discountCodes: [String], lines: [CartLine], expiresAt: String, createdAt: String, updatedAt: String
     ) {
         storage = Storage(Fields(
-            id: id, channel: channel, status: status, location: location, customerId: customerId, email: email, currency: currency,
+            id: id, channel: channel, status: status, location: location, customerID: customerID, email: email, currency: currency,
             checkoutStep: checkoutStep, shippingAddress: shippingAddress, billingAddress: billingAddress,
             shippingMethod: shippingMethod, discountCodes: discountCodes, lines: lines,
             totals: Cart.unpricedTotals(of: lines, currency: currency), expiresAt: expiresAt, createdAt: createdAt, updatedAt: updatedAt))
@@ -148,7 +148,7 @@ public struct Cart: Codable, Sendable, Equatable {
     }
 
     /// Who counts as one customer for per-customer discount limits: the customer id, else the email.
-    var customerKey: String? { customerId ?? email?.lowercased() }
+    var customerKey: String? { customerID ?? email?.lowercased() }
 
     /// The totals before pricing: subtotal and total are the sum of the lines, the rest zero.
     static func unpricedTotals(of lines: [CartLine], currency: Currency) -> CartTotals {

@@ -6,7 +6,7 @@ extension Cart: DirectJSONEncodable {
         object.string("channel", channel.rawValue)
         object.string("status", status.rawValue)
         object.string("location", ifPresent: location)
-        object.string("customer_id", ifPresent: customerId)
+        object.string("customer_id", ifPresent: customerID)
         object.string("email", ifPresent: email)
         object.string("currency", currency.code)
         object.string("checkout_step", checkoutStep)

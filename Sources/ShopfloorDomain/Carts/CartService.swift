@@ -71,7 +71,7 @@ public final class CartService: Sendable {
         let now = clock.timestamp
         let till = channel == .pos ? location : nil
         let cart = Cart(
-            id: id, channel: channel, status: .active, location: till?.code, customerId: customerID, email: nil, currency: currency,
+            id: id, channel: channel, status: .active, location: till?.code, customerID: customerID, email: nil, currency: currency,
             checkoutStep: "cart", shippingAddress: nil, billingAddress: nil, shippingMethod: nil, discountCodes: [], lines: [],
             expiresAt: expiresAt, createdAt: now, updatedAt: now)
         try await writer.write { transaction in
@@ -117,7 +117,7 @@ public final class CartService: Sendable {
                         try self.store.touch(id, expiresAt: expiresAt, expiresAtMilliseconds: expiresMs, updatedAt: now, activating: activating,
                                              in: transaction)
                         try self.events.append(type: existing == nil ? "cart.line_added" : "cart.line_updated", topic: "cart:\(id)",
-                            data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: sku,
+                            data: LineEvent(cartID: id.rawValue, lineID: lineID.rawValue, sku: sku,
                                             quantity: (existing?.quantity ?? 0) + quantity, title: variant.title), in: transaction)
                         return allocations
                     }
@@ -164,7 +164,7 @@ public final class CartService: Sendable {
                 try self.store.touch(id, expiresAt: expiresAt, expiresAtMilliseconds: expiresMs, updatedAt: now, activating: activating,
                                      in: transaction)
                 try self.events.append(type: "cart.line_updated", topic: "cart:\(id)",
-                    data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: newQuantity, title: line.title),
+                    data: LineEvent(cartID: id.rawValue, lineID: lineID.rawValue, sku: line.sku, quantity: newQuantity, title: line.title),
                     in: transaction)
             }
             do {
@@ -217,7 +217,7 @@ public final class CartService: Sendable {
                                          in: transaction)
                 }
                 try self.events.append(type: "cart.line_removed", topic: "cart:\(id)",
-                    data: LineEvent(cartId: id.rawValue, lineId: lineID.rawValue, sku: line.sku, quantity: 0, title: line.title), in: transaction)
+                    data: LineEvent(cartID: id.rawValue, lineID: lineID.rawValue, sku: line.sku, quantity: 0, title: line.title), in: transaction)
             }
             if allocations.isEmpty {
                 try await self.writer.write { try record($0) }
@@ -497,15 +497,15 @@ public final class CartService: Sendable {
 /// The payload of `cart.line_added`, `cart.line_updated` and `cart.line_removed`, written by hand:
 /// every line write appends one, on the writer thread.
 struct LineEvent: Encodable, DirectJSONEncodable {
-    var cartId: String
-    var lineId: String
+    var cartID: String
+    var lineID: String
     var sku: String
     var quantity: Int
     var title: String
 
     func writeJSON(into object: inout JSONObjectWriter) {
-        object.string("cart_id", cartId)
-        object.string("line_id", lineId)
+        object.string("cart_id", cartID)
+        object.string("line_id", lineID)
         object.string("sku", sku)
         object.integer("quantity", Int64(quantity))
         object.string("title", title)

@@ -29,17 +29,17 @@ public final class CheckoutService: Sendable {
     /// The checkout fields of `PATCH /v1/carts/{id}`; absent fields stay as they are.
     public struct Details: Sendable {
         public var email: String?
-        public var customerId: String?
+        public var customerID: String?
         public var shippingAddress: Address?
         public var billingAddress: Address?
         public var shippingMethod: String?
         public var discountCodes: [String]?
         public var checkoutStep: String?
 
-        public init(email: String? = nil, customerId: String? = nil, shippingAddress: Address? = nil, billingAddress: Address? = nil,
+        public init(email: String? = nil, customerID: String? = nil, shippingAddress: Address? = nil, billingAddress: Address? = nil,
                     shippingMethod: String? = nil, discountCodes: [String]? = nil, checkoutStep: String? = nil) {
             self.email = email
-            self.customerId = customerId
+            self.customerID = customerID
             self.shippingAddress = shippingAddress
             self.billingAddress = billingAddress
             self.shippingMethod = shippingMethod
@@ -53,7 +53,7 @@ public final class CheckoutService: Sendable {
     public func update(_ id: CartID, with details: Details) async throws -> Cart {
         var validator = Validator()
         if let email = details.email { validator.check(Self.isEmail(email), "email", "must be an email address") }
-        validator.text(details.customerId, "customer_id", max: 64, required: false)
+        validator.text(details.customerID, "customer_id", max: 64, required: false)
         details.shippingAddress?.validate("shipping_address", into: &validator)
         details.billingAddress?.validate("billing_address", into: &validator)
         if let codes = details.discountCodes { validator.check(codes.count <= 5, "discount_codes", "holds at most 5 codes") }
@@ -67,7 +67,7 @@ public final class CheckoutService: Sendable {
             var cart = try self.carts.open(id)
             let previousStep = cart.checkoutStep
             if let email = details.email { cart.email = email }
-            if let customer = details.customerId { cart.customerId = customer }
+            if let customer = details.customerID { cart.customerID = customer }
             if let address = details.shippingAddress { cart.shippingAddress = address }
             if let address = details.billingAddress { cart.billingAddress = address }
             if let method = details.shippingMethod { cart.shippingMethod = method }
@@ -91,7 +91,7 @@ public final class CheckoutService: Sendable {
                 }
                 if updated.checkoutStep != previousStep {
                     try self.carts.events.append(type: "checkout.step_changed", topic: "cart:\(id)",
-                                        data: StepChanged(cartId: id.rawValue, from: previousStep, to: updated.checkoutStep), in: transaction)
+                                        data: StepChanged(cartID: id.rawValue, from: previousStep, to: updated.checkoutStep), in: transaction)
                 }
             }
             if updated.status == .active { self.carts.schedule(id, at: expiresMs) }
@@ -183,7 +183,7 @@ public final class CheckoutService: Sendable {
                     }
                 }
                 try self.carts.events.append(type: "cart.completed", topic: "cart:\(id)",
-                                             data: CartCompleted(cartId: id.rawValue, orderId: orderID.rawValue), in: transaction)
+                                             data: CartCompleted(cartID: id.rawValue, orderID: orderID.rawValue), in: transaction)
                 try recorder?.record(order, in: transaction)
                 // The PIN goes only into this response, never into the stored one a retry gets.
                 var answered = order
@@ -249,15 +249,15 @@ public final class CheckoutService: Sendable {
 
 /// The payload of `checkout.step_changed`.
 struct StepChanged: Encodable {
-    var cartId: String
+    var cartID: String
     var from: String
     var to: String
 }
 
 /// The payload of `cart.completed`.
 struct CartCompleted: Encodable {
-    var cartId: String
-    var orderId: String
+    var cartID: String
+    var orderID: String
 }
 
 /// Everything an order is made from at the moment it is placed.

@@ -66,7 +66,7 @@ public struct Discount: Codable, Sendable, Equatable {
     /// The currency of a `fixed` value.
     public var currency: Currency?
     /// Only this customer may use it (a code an admin sends a hesitating shopper).
-    public var customerId: String?
+    public var customerID: String?
     public var minSubtotal: Money?
     public var maxUses: Int?
     public var maxUsesPerCustomer: Int?
@@ -77,13 +77,13 @@ public struct Discount: Codable, Sendable, Equatable {
     public var uses: Int
     public var createdAt: String
 
-    public init(id: DiscountID, code: String?, kind: Kind, value: Int64, currency: Currency?, customerId: String?, minSubtotal: Money?, maxUses: Int?, maxUsesPerCustomer: Int?, startsAt: String?, endsAt: String?, disabled: Bool, uses: Int, createdAt: String) {
+    public init(id: DiscountID, code: String?, kind: Kind, value: Int64, currency: Currency?, customerID: String?, minSubtotal: Money?, maxUses: Int?, maxUsesPerCustomer: Int?, startsAt: String?, endsAt: String?, disabled: Bool, uses: Int, createdAt: String) {
         self.id = id
         self.code = code
         self.kind = kind
         self.value = value
         self.currency = currency
-        self.customerId = customerId
+        self.customerID = customerID
         self.minSubtotal = minSubtotal
         self.maxUses = maxUses
         self.maxUsesPerCustomer = maxUsesPerCustomer

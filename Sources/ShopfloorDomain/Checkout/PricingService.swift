@@ -60,20 +60,20 @@ public final class PricingService: Sendable {
         public var kind: Discount.Kind
         public var value: Int64
         public var currency: Currency?
-        public var customerId: String?
+        public var customerID: String?
         public var minSubtotal: Money?
         public var maxUses: Int?
         public var maxUsesPerCustomer: Int?
         public var startsAt: String?
         public var endsAt: String?
 
-        public init(code: String?, kind: Discount.Kind, value: Int64, currency: Currency?, customerId: String?, minSubtotal: Money?,
+        public init(code: String?, kind: Discount.Kind, value: Int64, currency: Currency?, customerID: String?, minSubtotal: Money?,
                     maxUses: Int?, maxUsesPerCustomer: Int?, startsAt: String?, endsAt: String?) {
             self.code = code
             self.kind = kind
             self.value = value
             self.currency = currency
-            self.customerId = customerId
+            self.customerID = customerID
             self.minSubtotal = minSubtotal
             self.maxUses = maxUses
             self.maxUsesPerCustomer = maxUsesPerCustomer
@@ -95,7 +95,7 @@ public final class PricingService: Sendable {
             validator.check(new.currency != nil, "value.currency", "is required for a fixed discount")
         case .freeShipping: break
         }
-        validator.text(new.customerId, "customer_id", max: 64, required: false)
+        validator.text(new.customerID, "customer_id", max: 64, required: false)
         validator.check(new.minSubtotal.map { $0.amount >= 0 } ?? true, "min_subtotal.amount", "must not be negative")
         validator.check(new.maxUses.map { $0 >= 1 } ?? true, "max_uses", "must be at least 1")
         validator.check(new.maxUsesPerCustomer.map { $0 >= 1 } ?? true, "max_uses_per_customer", "must be at least 1")
@@ -110,7 +110,7 @@ public final class PricingService: Sendable {
         }
         let discount = Discount(
             id: .make(), code: new.code, kind: new.kind, value: new.kind == .freeShipping ? 0 : new.value,
-            currency: new.kind == .fixed ? new.currency : nil, customerId: new.customerId, minSubtotal: new.minSubtotal,
+            currency: new.kind == .fixed ? new.currency : nil, customerID: new.customerID, minSubtotal: new.minSubtotal,
             maxUses: new.maxUses, maxUsesPerCustomer: new.maxUsesPerCustomer, startsAt: new.startsAt.flatMap(Timestamp.normalised),
             endsAt: new.endsAt.flatMap(Timestamp.normalised), disabled: false, uses: 0, createdAt: clock.timestamp)
         try await change { store, transaction in try store.insert(discount, in: transaction) }
@@ -191,7 +191,7 @@ public final class PricingService: Sendable {
         if let starts = discount.startsAt, now < starts { return .notStarted }
         if let ends = discount.endsAt, now >= ends { return .ended }
         if let maxUses = discount.maxUses, discount.uses >= maxUses { return .exhausted }
-        if let customer = discount.customerId, customer != cart.customerId { return .wrongCustomer }
+        if let customer = discount.customerID, customer != cart.customerID { return .wrongCustomer }
         if discount.kind == .fixed, discount.currency != cart.currency { return .currencyMismatch }
         if let minimum = discount.minSubtotal {
             if minimum.currency != cart.currency { return .currencyMismatch }

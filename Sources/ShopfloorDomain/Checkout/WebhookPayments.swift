@@ -23,7 +23,7 @@ public struct PaymentWebhook: Sendable {
     struct Notice: Decodable {
         var id: String
         var type: String
-        var paymentId: String
+        var paymentID: String
     }
 
     public enum Failure: Error, Equatable {
@@ -58,14 +58,14 @@ public struct PaymentWebhook: Sendable {
         guard notice.type == "payment.succeeded" || notice.type == "payment.failed" else {
             throw Failure.malformed("type must be payment.succeeded or payment.failed")
         }
-        let paymentID = PaymentID(rawValue: notice.paymentId)
+        let paymentID = PaymentID(rawValue: notice.paymentID)
         let request = IdempotentRequest(key: notice.id, fingerprint: Digest.sha256(body))
         let (writer, orders) = (writer, orders)
         return try await idempotency.perform(request, scope: "payment-notice") { recorder in
             try await writer.write { transaction in
                 let store = orders.store
-                guard let payment = try store.payment(paymentID, in: transaction) else { throw Failure.unknownPayment(notice.paymentId) }
-                guard var order = try store.order(payment.order, in: transaction) else { throw Failure.unknownPayment(notice.paymentId) }
+                guard let payment = try store.payment(paymentID, in: transaction) else { throw Failure.unknownPayment(notice.paymentID) }
+                guard var order = try store.order(payment.order, in: transaction) else { throw Failure.unknownPayment(notice.paymentID) }
                 if payment.status == .pending {
                     let succeeded = notice.type == "payment.succeeded"
                     try store.setPaymentStatus(paymentID, succeeded ? .succeeded : .failed, in: transaction)

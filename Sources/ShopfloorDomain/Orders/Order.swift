@@ -30,11 +30,11 @@ public struct Order: Codable, Sendable, Equatable {
     public var id: OrderID
     /// Human-friendly and sequential per shop: `#1001`.
     public var number: String
-    public var cartId: CartID
+    public var cartID: CartID
     public var channel: Cart.Channel
     public var location: String?
     public var status: OrderStatus
-    public var customerId: String?
+    public var customerID: String?
     public var email: String?
     public var currency: Currency
     public var lines: [OrderLine]
@@ -54,18 +54,18 @@ public struct Order: Codable, Sendable, Equatable {
     public var handoverPin: String?
 
     public init(
-        id: OrderID, number: String, cartId: CartID, channel: Cart.Channel, location: String?, status: OrderStatus, customerId: String?,
+        id: OrderID, number: String, cartID: CartID, channel: Cart.Channel, location: String?, status: OrderStatus, customerID: String?,
         email: String?, currency: Currency, lines: [OrderLine], totals: CartTotals, shippingAddress: Address?, billingAddress: Address?,
         shippingMethod: ShippingMethod?, discountCodes: [String], payments: [Payment], history: [OrderHistoryEntry], trackingToken: String,
         trackingNumber: String?, createdAt: String, updatedAt: String, handoverPin: String?
     ) {
         self.id = id
         self.number = number
-        self.cartId = cartId
+        self.cartID = cartID
         self.channel = channel
         self.location = location
         self.status = status
-        self.customerId = customerId
+        self.customerID = customerID
         self.email = email
         self.currency = currency
         self.lines = lines

@@ -32,17 +32,17 @@ public final class OrderService: Sendable {
     /// Filters of `GET /v1/orders`; all optional.
     public struct Filter: Sendable {
         public var status: OrderStatus?
-        public var customerId: String?
+        public var customerID: String?
         public var email: String?
         public var channel: Cart.Channel?
         public var location: String?
         public var createdAfter: String?
         public var createdBefore: String?
 
-        public init(status: OrderStatus? = nil, customerId: String? = nil, email: String? = nil, channel: Cart.Channel? = nil,
+        public init(status: OrderStatus? = nil, customerID: String? = nil, email: String? = nil, channel: Cart.Channel? = nil,
                     location: String? = nil, createdAfter: String? = nil, createdBefore: String? = nil) {
             self.status = status
-            self.customerId = customerId
+            self.customerID = customerID
             self.email = email
             self.channel = channel
             self.location = location
@@ -126,8 +126,8 @@ public final class OrderService: Sendable {
         let payment = Payment(id: .make(), method: placement.payment.method, status: placement.outcome.status, amount: cart.totals.total,
                               reference: placement.outcome.reference, createdAt: now)
         let order = Order(
-            id: placement.id, number: "#\(try store.nextNumber(in: transaction))", cartId: cart.id, channel: cart.channel,
-            location: cart.channel == .pos ? cart.location : nil, status: .placed, customerId: cart.customerId, email: cart.email,
+            id: placement.id, number: "#\(try store.nextNumber(in: transaction))", cartID: cart.id, channel: cart.channel,
+            location: cart.channel == .pos ? cart.location : nil, status: .placed, customerID: cart.customerID, email: cart.email,
             currency: cart.currency, lines: lines, totals: cart.totals, shippingAddress: cart.shippingAddress, billingAddress: cart.billingAddress,
             shippingMethod: placement.method, discountCodes: placement.discounts.compactMap(\.code), payments: [payment], history: [],
             trackingToken: placement.token, trackingNumber: nil, createdAt: now, updatedAt: now, handoverPin: nil)
@@ -154,7 +154,7 @@ public final class OrderService: Sendable {
                                 in: transaction)
         guard let order = try store.order(id, in: transaction) else { throw CheckoutError.notFound("order \(id)") }
         try events.append(type: event, topic: "order:\(id)",
-                          data: StatusChanged(orderId: id.rawValue, number: order.number, status: status, actor: actor, note: note,
+                          data: StatusChanged(orderID: id.rawValue, number: order.number, status: status, actor: actor, note: note,
                                               trackingNumber: order.trackingNumber), in: transaction)
         try events.append(type: event, topic: "track:\(order.trackingToken)", data: Self.tracking(order), in: transaction)
         return order
@@ -170,7 +170,7 @@ public final class OrderService: Sendable {
 
 /// The payload of `order.placed` and `order.status_changed` on an order's topic.
 struct StatusChanged: Encodable {
-    var orderId: String
+    var orderID: String
     var number: String
     var status: OrderStatus
     var actor: String
