@@ -48,22 +48,23 @@ let package = Package(
             ],
             swiftSettings: settings),
         .target(name: "ShopfloorCrypto", dependencies: ["COpenSSL"], swiftSettings: settings),
+        .target(name: "ShopfloorJSON", swiftSettings: settings),
         .target(
             name: "ShopfloorStorage",
             dependencies: ["CSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings),
         .target(
             name: "ShopfloorDomain",
-            dependencies: ["ShopfloorCrypto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ShopfloorJSON", "ShopfloorCrypto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings),
         .target(
             name: "ShopfloorSQLite",
-            dependencies: ["ShopfloorDomain", "ShopfloorStorage"],
+            dependencies: ["ShopfloorDomain", "ShopfloorJSON", "ShopfloorStorage"],
             swiftSettings: settings),
         .target(
             name: "ShopfloorAPI",
             dependencies: [
-                "ShopfloorTransport", "ShopfloorStorage", "ShopfloorSQLite", "ShopfloorDomain", "ShopfloorCrypto",
+                "ShopfloorTransport", "ShopfloorStorage", "ShopfloorSQLite", "ShopfloorDomain", "ShopfloorJSON", "ShopfloorCrypto",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -98,13 +99,17 @@ let package = Package(
             dependencies: ["ShopfloorStorage", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings),
         .testTarget(
+            name: "JSONTests",
+            dependencies: ["ShopfloorJSON"],
+            swiftSettings: settings),
+        .testTarget(
             name: "DomainTests",
-            dependencies: ["ShopfloorDomain", "ShopfloorSQLite", "ShopfloorStorage", "ShopfloorCrypto"],
+            dependencies: ["ShopfloorDomain", "ShopfloorJSON", "ShopfloorSQLite", "ShopfloorStorage", "ShopfloorCrypto"],
             swiftSettings: settings),
         .testTarget(
             name: "APITests",
             dependencies: [
-                "ShopfloorAPI", "ShopfloorDomain", "ShopfloorStorage", "ShopfloorTesting", "TransportTesting",
+                "ShopfloorAPI", "ShopfloorDomain", "ShopfloorJSON", "ShopfloorSQLite", "ShopfloorStorage", "ShopfloorTesting", "TransportTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,5 +1,6 @@
-import ShopfloorDomain
 public import HTTPTypes
+import ShopfloorDomain
+import ShopfloorJSON
 public import ShopfloorTransport
 
 /// The API's JSON conventions (API.md): `snake_case` keys, RFC 3339 UTC times (stored as text).

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 public import ShopfloorDomain
+import ShopfloorJSON
 public import ShopfloorTransport
 
 /// An RFC 9457 problem details body, the one shape every error response has.

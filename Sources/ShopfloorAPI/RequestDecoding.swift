@@ -2,11 +2,13 @@ import Foundation
 import HTTPTypes
 import ShopfloorCrypto
 import ShopfloorDomain
+import ShopfloorJSON
 import ShopfloorTransport
 
 extension HTTPServerRequest {
     /// The body as `T`: it must be `application/json`, pass the strict ``JSONParser`` (400 if not),
-    /// then decode with the API's conventions (422 naming the field if not).
+    /// then decode from that parsed document, with the API's conventions (422 naming the field if
+    /// not): one parse per body.
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try decodeWithDocument(type).value
     }
@@ -20,10 +22,10 @@ extension HTTPServerRequest {
         let document = try JSONParser.parse(body)
         if let fast = type as? any DocumentDecodable.Type, let value = fast.init(document: document) as? T { return (value, document) }
         do {
-            return (try JSONCoding.decode(type, from: body), document)
+            return (try JSONCoding.decode(type, from: document), document)
         } catch let error as DecodingError {
-            // Foundation reports a number that does not fit an integer field without its path; the
-            // parsed document still knows where the first such number is.
+            // A number that does not fit an integer field is reported without its path, as Foundation
+            // does; the parsed document still knows where the first such number is.
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let path = document.firstFractionalOrHugeNumber() {
                 throw ValidationError(field: path, detail: "must be a whole number in range")
             }

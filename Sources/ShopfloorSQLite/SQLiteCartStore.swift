@@ -1,4 +1,5 @@
 import ShopfloorDomain
+import ShopfloorJSON
 import ShopfloorStorage
 
 /// Carts in tables `carts`, `cart_lines` (keyed by cart and SKU, without a rowid) and `reservations`

@@ -1,4 +1,5 @@
 import ShopfloorDomain
+import ShopfloorJSON
 import ShopfloorStorage
 
 /// Pricing rules in tables `tax_rates`, `shipping_methods`, `discounts` (its `uses` counted by

@@ -1,4 +1,5 @@
 import ShopfloorDomain
+import ShopfloorJSON
 import ShopfloorStorage
 
 /// A row read by column name that refuses to guess: a column missing or of another type is a

@@ -1,6 +1,7 @@
 import Foundation
 import ShopfloorAPI
 import ShopfloorDomain
+import ShopfloorJSON
 import ShopfloorTesting
 import Testing
 import TransportTesting

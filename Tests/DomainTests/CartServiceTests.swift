@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import ShopfloorDomain
+import ShopfloorJSON
+import Testing
 
 /// The live cart against a temporary store and a manual clock: reservations follow every line write,
 /// expiry returns them when the clock passes the deadline, and a write to an expired cart reserves again.

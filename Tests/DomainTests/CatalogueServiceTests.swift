@@ -1,6 +1,7 @@
-import Testing
 @testable import ShopfloorDomain
+import ShopfloorJSON
 import ShopfloorStorage
+import Testing
 
 struct CatalogueServiceTests {
     @Test func createdProductIsReadBackWithItsEvent() async throws {
@@ -55,10 +56,7 @@ struct CatalogueServiceTests {
         let teapot = try await catalogue.create(.make(title: "Teapot", skus: ["T-1"]), actor: "t")
         var query = ProductQuery()
         query.text = "kettle"
-        struct Items: Decodable { var items: [Product] }
-        func titles() throws -> [String] {
-            try JSONCoding.decode(Items.self, from: try catalogue.productsJSON(query)).items.map(\.title)
-        }
+        func titles() throws -> [String] { try catalogue.products(query).items.map(\.title) }
         #expect(try titles() == [])
         _ = try await catalogue.update(teapot.id, try JSONCoding.decode(ProductPatch.self, from: Array(#"{"title":"Kettle"}"#.utf8)), actor: "t")
         #expect(try titles() == ["Kettle"])
@@ -98,28 +96,5 @@ struct CatalogueServiceTests {
         #expect(!CatalogueService.isValidBarcode("5012345678901"))
         #expect(CatalogueService.isValidBarcode("96385074"))
         #expect(!CatalogueService.isValidBarcode("12345"))
-    }
-}
-
-struct ProductCacheTests {
-    @Test func cachedProductReflectsEveryAcknowledgedChange() async throws {
-        let store = try TestDatabase()
-        let events = try EventLog(stores: store.stores)
-        let catalogue = CatalogueService(stores: store.stores, events: events)
-        let inventory = InventoryService(stores: store.stores, stock: StockRegistry(stores: store.stores, events: try EventLog(stores: store.stores)), idempotency: Idempotency(stores: store.stores))
-        let main = try #require(try LocationService(stores: store.stores, events: try EventLog(stores: store.stores)).find("main"))
-        let product = try await catalogue.create(.make(skus: ["C-1"]), actor: "t")
-        #expect(try Self.available(catalogue, product.id) == 0)
-        for expected in 1...5 {
-            _ = try await inventory.adjust(sku: "C-1", location: main, delta: 1, reason: .received, actor: "t", note: nil)
-            #expect(try Self.available(catalogue, product.id) == expected)
-        }
-        _ = try await catalogue.update(product.id, try JSONCoding.decode(ProductPatch.self, from: Array(#"{"status":"draft"}"#.utf8)), actor: "t")
-        #expect(try catalogue.productJSON(product.id)?.status == .draft)
-    }
-
-    private static func available(_ catalogue: CatalogueService, _ id: ProductID) throws -> Int {
-        guard let cached = try catalogue.productJSON(id) else { return -1 }
-        return try JSONCoding.decode(Product.self, from: cached.json).variants[0].available
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ShopfloorDomain
+import ShopfloorJSON
 import ShopfloorSQLite
 import ShopfloorStorage
 

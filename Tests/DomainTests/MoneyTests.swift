@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import ShopfloorDomain
+@testable import ShopfloorJSON
+import Testing
 
 struct MoneyTests {
     @Test func knownCurrencyDecodesAndUnknownIsRefused() throws {

@@ -1,4 +1,5 @@
 import ShopfloorDomain
+import ShopfloorJSON
 
 /// `POST /v1/carts` body.
 struct CreateCartDTO: Decodable {

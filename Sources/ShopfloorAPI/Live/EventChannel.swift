@@ -1,4 +1,5 @@
 import ShopfloorDomain
+import ShopfloorJSON
 import ShopfloorTransport
 import Synchronization
 

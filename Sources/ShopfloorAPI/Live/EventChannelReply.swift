@@ -1,4 +1,5 @@
 import ShopfloorDomain
+import ShopfloorJSON
 import ShopfloorTransport
 
 /// The channel's own messages to a client, beside the events themselves: `{"op": …}` with the fields

@@ -1,5 +1,6 @@
 import HTTPTypes
 import ShopfloorDomain
+import ShopfloorJSON
 import ShopfloorTransport
 
 /// The live cart. Knowing a cart's id is the capability to use it (ids carry 128 random bits), so cart

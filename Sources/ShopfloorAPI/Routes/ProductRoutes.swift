@@ -5,6 +5,7 @@ import ShopfloorTransport
 /// The catalogue: public reads of active products, admin writes.
 struct ProductRoutes {
     let catalogue: CatalogueService
+    let responses: ProductResponses
 
     func register(on router: inout Router) {
         router.on(.post, "/v1/products") { request, context in
@@ -18,12 +19,12 @@ struct ProductRoutes {
             return try JSON.response(ImportResultDTO(created: products.count, ids: products.map(\.id)), status: .created)
         }
         router.on(.get, "/v1/products") { request, context in
-            let json = try catalogue.productsJSON(try query(request, isAdmin: context.principal?.role == .admin))
+            let json = try responses.page(try query(request, isAdmin: context.principal?.role == .admin))
             return HTTPServerResponse(status: .ok, headerFields: [.contentType: "application/json"], body: .bytes(json))
         }
         router.on(.get, "/v1/products/{id}") { _, context in
             let id = ProductID(rawValue: try context.parameter("id"))
-            guard let (json, status) = try catalogue.productJSON(id), status == .active || context.principal?.role == .admin else {
+            guard let (json, status) = try responses.product(id), status == .active || context.principal?.role == .admin else {
                 throw CatalogueError.productNotFound(id.rawValue)
             }
             return HTTPServerResponse(status: .ok, headerFields: [.contentType: "application/json"], body: .bytes(json))

@@ -1,3 +1,4 @@
+public import ShopfloorJSON
 /// A basket whose every unit is reserved while it is active (API.md, Carts).
 public struct Cart: Codable, Sendable, Equatable {
     public enum Channel: String, Codable, Sendable {

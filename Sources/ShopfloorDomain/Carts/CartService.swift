@@ -1,4 +1,5 @@
 import Foundation
+public import ShopfloorJSON
 import Synchronization
 
 /// The live cart: creating carts, adding and changing lines with their units reserved through the SKU

@@ -1,3 +1,4 @@
+public import ShopfloorJSON
 /// Where carts, their lines and their reservations live.
 ///
 /// A cart's lines are read back with their variant's current title and price (a line of a variant

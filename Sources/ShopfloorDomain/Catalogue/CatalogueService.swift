@@ -1,4 +1,5 @@
 import Foundation
+import ShopfloorJSON
 
 /// Products and variants: create, read, search, update, delete. Every change is committed with its
 /// `product.*` event and its search-index row.
@@ -9,7 +10,6 @@ public struct CatalogueService: Sendable {
     private let events: EventLog
     private let ledger: StockLedger
     private let clock: any WallClock
-    private let cache = ProductCache()
     private let searches = SearchCache()
 
     public init(stores: Stores, events: EventLog, clock: any WallClock = SystemClock()) {
@@ -19,10 +19,7 @@ public struct CatalogueService: Sendable {
         self.events = events
         self.clock = clock
         ledger = StockLedger(store: stores.stock, events: events, clock: clock)
-        _ = events.subscribe { [cache, searches] event in
-            cache.invalidate(by: event)
-            searches.invalidate(by: event)
-        }
+        _ = events.subscribe { [searches] event in searches.invalidate(by: event) }
     }
 
     // MARK: Writes
@@ -139,60 +136,24 @@ public struct CatalogueService: Sendable {
 
     // MARK: Reads
 
-    /// The product as response JSON, from memory when it has not changed since last read.
-    /// `nil` when there is no such product.
-    public func productJSON(_ id: ProductID) throws -> (json: [UInt8], status: Product.Status)? {
-        if let cached = cache.json(for: id.rawValue) { return cached }
-        let loadedAt = events.publishedSeq
-        guard let product = try product(id) else { return nil }
-        let json = try JSONCoding.encode(product)
-        cache.store(json, status: product.status, for: id.rawValue, skus: product.variants.map(\.sku), loadedAt: loadedAt)
-        return (json, product.status)
-    }
-
     public func product(_ id: ProductID) throws -> Product? {
         try store.product(id)
     }
 
     /// A page of products matching `query`: ranked by relevance when searching, else in creation order.
     public func products(_ query: ProductQuery) throws -> Page<Product> {
-        let (page, next) = try match(query)
+        let (page, next) = try search(query)
         return Page(items: try store.products(at: page.map(\.seq)), nextCursor: next)
     }
 
-    /// The same page as response JSON, built from cached product responses where they are fresh.
-    public func productsJSON(_ query: ProductQuery) throws -> [UInt8] {
-        let loadedAt = events.publishedSeq
-        let (page, next) = try matches(query)
-        var parts = [String: [UInt8]]()
-        var missing: [Int64] = []
-        for hit in page {
-            if let cached = cache.json(for: hit.id) { parts[hit.id] = cached.json } else { missing.append(hit.seq) }
-        }
-        if !missing.isEmpty {
-            for product in try store.products(at: missing) {
-                let json = try JSONCoding.encode(product)
-                cache.store(json, status: product.status, for: product.id.rawValue, skus: product.variants.map(\.sku), loadedAt: loadedAt)
-                parts[product.id.rawValue] = json
-            }
-        }
-        var out = Array(#"{"items":["#.utf8)
-        var first = true
-        for hit in page {
-            guard let json = parts[hit.id] else { continue }
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            out.append(contentsOf: json)
-        }
-        out.append(contentsOf: #"],"next_cursor":"#.utf8)
-        out.append(contentsOf: (next.map { "\"\($0)\"" } ?? "null").utf8)
-        out.append(UInt8(ascii: "}"))
-        return out
+    /// The products at these positions (as ``search(_:)`` gives them), in that order.
+    public func products(at positions: [Int64]) throws -> [Product] {
+        try store.products(at: positions)
     }
 
     /// The requested page's hits, from the search cache when the same query ran since the catalogue
     /// last changed.
-    private func matches(_ query: ProductQuery) throws -> (page: [ProductHit], next: String?) {
+    public func search(_ query: ProductQuery) throws -> (page: [ProductHit], next: String?) {
         guard !query.inStock else { return try match(query) }
         let key = query.cacheKey
         if let cached = searches.page(for: key) { return (cached.hits, cached.next) }

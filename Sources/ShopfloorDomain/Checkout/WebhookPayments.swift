@@ -1,5 +1,6 @@
 public import Foundation
 import ShopfloorCrypto
+import ShopfloorJSON
 
 /// Payment by an external processor: completion places the order with the payment pending, and the
 /// processor later confirms through ``PaymentWebhook``.

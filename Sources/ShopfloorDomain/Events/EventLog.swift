@@ -1,4 +1,5 @@
 import Foundation
+import ShopfloorJSON
 import Synchronization
 
 /// The durable, append-only event log and its in-process bus.

@@ -1,3 +1,4 @@
+import ShopfloorJSON
 /// A request that may be repeated: the client's key and a fingerprint of what it asked (the API
 /// layer hashes its method, path and body), so a key sent again with another request is told apart.
 public struct IdempotentRequest: Sendable, Equatable {

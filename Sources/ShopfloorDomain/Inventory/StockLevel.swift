@@ -1,3 +1,4 @@
+import ShopfloorJSON
 /// A SKU's stock: totals over every location and the figure that matters online.
 public struct InventoryLevel: Codable, Sendable, Equatable {
     public var sku: String

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ShopfloorJSON
 import Synchronization
 
 /// Finds or creates the one ``SKUStock`` actor of a SKU, and evicts actors that sit idle.

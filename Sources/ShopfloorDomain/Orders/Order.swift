@@ -1,3 +1,4 @@
+public import ShopfloorJSON
 /// Where an order is in its life (API.md, Checkout and orders).
 public enum OrderStatus: String, Codable, Sendable, CaseIterable {
     case placed, paid, confirmed, packed, dispatched, delivered, cancelled, refunded

@@ -1,7 +1,10 @@
+public import ShopfloorDomain
+public import ShopfloorJSON
+
 /// The cart body written by hand: every cart write answers with it. Members and order are those of
 /// the synthesised `Encodable` conformance (a test compares the two on many carts).
 extension Cart: DirectJSONEncodable {
-    func writeJSON(into object: inout JSONObjectWriter) throws {
+    public func writeJSON(into object: inout JSONObjectWriter) throws {
         object.string("id", id.rawValue)
         object.string("channel", channel.rawValue)
         object.string("status", status.rawValue)

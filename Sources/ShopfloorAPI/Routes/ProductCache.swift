@@ -1,3 +1,4 @@
+import ShopfloorDomain
 import Synchronization
 
 /// Encoded product responses held in memory, so reading a product costs no query and no encoding.

@@ -16,26 +16,27 @@ public enum JSONCoding {
         decoder.keyDecodingStrategy = .custom { path in CamelKey(snakeCase: path.last!.stringValue) }
         return try decoder.decode(type, from: Data(bytes))
     }
+
+    /// A `snake_case` key as the Swift property it names: words after the first capitalised, and `id`
+    /// as `ID` (`customer_id` → `customerID`), the one spelling of identifiers in Swift, which the
+    /// writer turns back into `customer_id`. Keys with no underscore are left as they are. Both
+    /// decoders match keys through this, so they agree on every name.
+    static func camelCase(_ key: String) -> String {
+        guard key.utf8.contains(UInt8(ascii: "_")) else { return key }
+        var words = key.split(separator: "_", omittingEmptySubsequences: false)
+        let first = words.removeFirst()
+        return words.reduce(String(first)) { camel, word in
+            camel + (word == "id" ? "ID" : word.prefix(1).uppercased() + word.dropFirst())
+        }
+    }
 }
 
-/// A `snake_case` key as the Swift property it names: words after the first capitalised, and `id` as
-/// `ID` (`customer_id` → `customerID`), the one spelling of identifiers in Swift, which the writer
-/// turns back into `customer_id`. Keys with no underscore are left as they are.
+/// A member key as `JSONDecoder` matches it: the property name ``JSONCoding/camelCase(_:)`` gives.
 private struct CamelKey: CodingKey {
     let stringValue: String
     var intValue: Int? { nil }
 
-    init(snakeCase key: String) {
-        guard key.utf8.contains(UInt8(ascii: "_")) else {
-            stringValue = key
-            return
-        }
-        var words = key.split(separator: "_", omittingEmptySubsequences: false)
-        let first = words.removeFirst()
-        stringValue = words.reduce(String(first)) { camel, word in
-            camel + (word == "id" ? "ID" : word.prefix(1).uppercased() + word.dropFirst())
-        }
-    }
+    init(snakeCase key: String) { stringValue = JSONCoding.camelCase(key) }
 
     init(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { nil }

@@ -24,12 +24,12 @@ struct JSONWriter {
 /// A type that writes its JSON object by hand when it is the whole body, skipping `Encoder`'s boxed
 /// containers: for the few bodies on the hottest paths (a cart, answered on every cart write). It
 /// must write exactly what its `Encodable` conformance writes; a test holds each such type to that.
-protocol DirectJSONEncodable: Encodable {
+public protocol DirectJSONEncodable: Encodable {
     func writeJSON(into object: inout JSONObjectWriter) throws
 }
 
 /// Writes the members of one JSON object, with keys given as they appear (already `snake_case`).
-struct JSONObjectWriter {
+public struct JSONObjectWriter {
     fileprivate let state: WriterState
     private var empty = true
 
@@ -47,29 +47,29 @@ struct JSONObjectWriter {
         state.output.append(UInt8(ascii: ":"))
     }
 
-    mutating func string(_ name: String, _ value: String) {
+    public mutating func string(_ name: String, _ value: String) {
         key(name)
         state.writeString(value)
     }
 
     /// Left out when `nil`, as `encodeIfPresent` does.
-    mutating func string(_ name: String, ifPresent value: String?) {
+    public mutating func string(_ name: String, ifPresent value: String?) {
         if let value { string(name, value) }
     }
 
-    mutating func integer(_ name: String, _ value: Int64) {
+    public mutating func integer(_ name: String, _ value: Int64) {
         key(name)
         state.writeInteger(value)
     }
 
     /// Any other value, through the `Encoder`.
-    mutating func value<T: Encodable>(_ name: String, ifPresent value: T?) throws {
+    public mutating func value<T: Encodable>(_ name: String, ifPresent value: T?) throws {
         guard let value else { return }
         key(name)
         try state.encodeValue(value)
     }
 
-    mutating func object(_ name: String, _ body: (inout JSONObjectWriter) throws -> Void) rethrows {
+    public mutating func object(_ name: String, _ body: (inout JSONObjectWriter) throws -> Void) rethrows {
         key(name)
         var nested = JSONObjectWriter(state)
         try body(&nested)
@@ -77,7 +77,7 @@ struct JSONObjectWriter {
     }
 
     /// An array of what `element` writes for each item, through the ``JSONArrayWriter`` it is given.
-    mutating func array<Items: Sequence>(_ name: String, _ items: Items, _ element: (Items.Element, inout JSONArrayWriter) throws -> Void) rethrows {
+    public mutating func array<Items: Sequence>(_ name: String, _ items: Items, _ element: (Items.Element, inout JSONArrayWriter) throws -> Void) rethrows {
         key(name)
         state.output.append(UInt8(ascii: "["))
         var array = JSONArrayWriter(state: state)
@@ -87,7 +87,7 @@ struct JSONObjectWriter {
 }
 
 /// Writes the elements of one JSON array for a ``JSONObjectWriter``.
-struct JSONArrayWriter {
+public struct JSONArrayWriter {
     fileprivate let state: WriterState
     private var empty = true
 
@@ -98,12 +98,12 @@ struct JSONArrayWriter {
         empty = false
     }
 
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         separate()
         state.writeString(value)
     }
 
-    mutating func object(_ body: (inout JSONObjectWriter) throws -> Void) rethrows {
+    public mutating func object(_ body: (inout JSONObjectWriter) throws -> Void) rethrows {
         separate()
         var object = JSONObjectWriter(state)
         try body(&object)

@@ -1,5 +1,5 @@
 import Foundation
-@testable import ShopfloorDomain
+@testable import ShopfloorJSON
 import Testing
 
 private func parse(_ text: String, limits: JSONParser.Limits = JSONParser.Limits()) throws(JSONParser.Failure) -> JSONValue {

@@ -1,5 +1,8 @@
-import Testing
+import Foundation
+import ShopfloorAPI
 @testable import ShopfloorDomain
+import ShopfloorJSON
+import Testing
 
 struct CartJSONTests {
     /// The hand-written cart body is byte for byte what the `Encodable` conformance writes (an array
@@ -29,12 +32,5 @@ struct CartJSONTests {
             let encoded = try JSONCoding.encode([cart])
             #expect(direct == Array(encoded.dropFirst().dropLast()), "round \(round)")
         }
-    }
-
-    @Test func handWrittenEventPayloadsAreTheEncodableOnes() throws {
-        let line = LineEvent(cartID: "cart_1", lineID: "line_1", sku: "MUG-\"1\"", quantity: 3, title: "Mug — blue\n")
-        #expect(try JSONCoding.encode(line) == Array(try JSONCoding.encode([line]).dropFirst().dropLast()))
-        let stock = StockChanged(sku: "MUG-1", available: -2, onHand: 0, reserved: 2, location: "main")
-        #expect(try JSONCoding.encode(stock) == Array(try JSONCoding.encode([stock]).dropFirst().dropLast()))
     }
 }

@@ -59,5 +59,5 @@ extension JSONValue: Codable {
     }
 
     /// The encoded size, to bound what clients may store.
-    var encodedCount: Int { (try? JSONCoding.encode(self).count) ?? Int.max }
+    public var encodedCount: Int { (try? JSONCoding.encode(self).count) ?? Int.max }
 }
