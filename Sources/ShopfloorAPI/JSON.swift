@@ -7,7 +7,9 @@ public import ShopfloorTransport
 public enum JSON {
     /// Encodes `value` with the API's conventions.
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        try JSONCoding.encode(value)
+        // Known at specialisation: a body written by hand (a cart) skips the generic encoder's run-time lookup.
+        if let direct = value as? any DirectJSONEncodable { return try JSONCoding.encode(direct: direct) }
+        return try JSONCoding.encode(value)
     }
 
     /// A JSON response with `value` as its body. Not inlined, so that route handlers' async frames do

@@ -11,6 +11,14 @@ public enum JSONCoding {
         try JSONWriter.encode(value, capacity: capacity)
     }
 
+    /// Encodes a body written by hand. Not generic: a caller in another module whose value is known
+    /// to be ``DirectJSONEncodable`` calls this rather than ``encode(_:capacity:)``, whose
+    /// unspecialised body would look the conformance up at run time on every call (the writer encodes
+    /// an event payload this way for every cart write; the API, every cart body).
+    public static func encode(direct value: any DirectJSONEncodable, capacity: Int = 992) throws -> [UInt8] {
+        try JSONWriter.encode(direct: value, capacity: capacity)
+    }
+
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .custom { path in CamelKey(snakeCase: path.last!.stringValue) }

@@ -9,14 +9,17 @@ import Synchronization
 struct JSONWriter {
     /// Encodes `value` as compact JSON.
     static func encode<T: Encodable>(_ value: T, capacity: Int) throws -> [UInt8] {
+        if let direct = value as? any DirectJSONEncodable { return try encode(direct: direct, capacity: capacity) }
         let state = WriterState(capacity: capacity)
-        if let direct = value as? any DirectJSONEncodable {
-            var object = JSONObjectWriter(state)
-            try direct.writeJSON(into: &object)
-            object.close()
-        } else {
-            try state.encodeValue(value)
-        }
+        try state.encodeValue(value)
+        return state.output
+    }
+
+    static func encode(direct value: any DirectJSONEncodable, capacity: Int) throws -> [UInt8] {
+        let state = WriterState(capacity: capacity)
+        var object = JSONObjectWriter(state)
+        try value.writeJSON(into: &object)
+        object.close()
         return state.output
     }
 }

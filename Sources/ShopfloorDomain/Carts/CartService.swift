@@ -373,8 +373,8 @@ public final class CartService: Sendable {
         cart.channel == .pos ? "pos:" + (cart.location ?? "") : "online"
     }
 
-    /// `lines` with one line's quantity set and, if given, its customisation replaced, as the
-    /// `UPDATE cart_lines` of a line write leaves them.
+    /// `lines` with one line's quantity set and, if given, its customisation replaced, as the store's
+    /// ``CartStore/setLine(cart:sku:quantity:customisation:in:)`` leaves them.
     private static func lines(_ lines: [CartLine], setting id: CartLineID, quantity: Int, customisation: JSONValue?) -> [CartLine] {
         var lines = lines
         if let index = lines.firstIndex(where: { $0.id == id }) {

@@ -33,7 +33,13 @@ public final class EventLog: Sendable {
     public func append<Payload: Encodable>(type: String, topic: String, data: Payload, in transaction: any WriteTransaction) throws -> Int64 {
         // Most payloads are a line or a stock level, far below the default room: a kilobyte buffer is
         // a large-bin request to glibc, which first consolidates its fast bins.
-        let json = String(decoding: try JSONCoding.encode(data, capacity: 256), as: UTF8.self)
+        // Known at specialisation: a payload written by hand skips the generic encoder's run-time lookup.
+        let bytes = if let direct = data as? any DirectJSONEncodable {
+            try JSONCoding.encode(direct: direct, capacity: 256)
+        } else {
+            try JSONCoding.encode(data, capacity: 256)
+        }
+        let json = String(decoding: bytes, as: UTF8.self)
         let at = clock.timestamp
         let seq = try store.append(type: type, topic: topic, at: at, data: json, in: transaction)
         transaction.transactionNotes.append(Event(seq: seq, type: type, topic: topic, at: at, data: json))
