@@ -122,16 +122,10 @@ public struct Problem: Error, Sendable, Encodable {
                 out += "[\(index)]"
             } else {
                 if !out.isEmpty { out += "." }
-                out += snakeCase(key.stringValue)
+                out += JSONCoding.snakeCase(key.stringValue)
             }
         }
         return out
-    }
-
-    private static func snakeCase(_ name: String) -> String {
-        name.reduce(into: "") { out, character in
-            if character.isUppercase { out += "_" + character.lowercased() } else { out.append(character) }
-        }
     }
 
     init(_ error: CatalogueError) {

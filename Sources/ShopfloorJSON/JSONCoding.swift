@@ -19,6 +19,12 @@ public enum JSONCoding {
         try JSONWriter.encode(direct: value, capacity: capacity)
     }
 
+    /// A Swift property name as its JSON key (`customerID` → `customer_id`), as the writer spells it:
+    /// for naming a field in an error.
+    public static func snakeCase(_ name: String) -> String {
+        KeyCache.snakeCase(name)
+    }
+
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .custom { path in CamelKey(snakeCase: path.last!.stringValue) }

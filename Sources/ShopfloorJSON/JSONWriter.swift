@@ -245,7 +245,7 @@ private final class WriterState {
 }
 
 /// `camelCase` → `snake_case` keys, remembered encoded (a handful of distinct keys recur forever).
-private enum KeyCache {
+enum KeyCache {
     private static let encoded = Mutex<[String: [UInt8]]>([:])
 
     /// `"snake_key":` as bytes, ready to append.

@@ -209,3 +209,14 @@ struct CartRoutesTests {
         }
     }
 }
+
+/// A field named `…ID` in Swift is named as the client sent it in a 422.
+struct IdentifierFieldErrorTests {
+    @Test func anIdentifierFieldIsNamedInSnakeCase() async throws {
+        try await withShop { shop in
+            let response = try await shop.send("POST", "/v1/carts", json: #"{"channel":"online","customer_id":5}"#)
+            #expect(response.status == 422)
+            #expect(try response.problem.errors?.map(\.field) == ["customer_id"])
+        }
+    }
+}

@@ -110,11 +110,11 @@ public final class CheckoutService: Sendable {
     /// `order.placed`, `order.status_changed` and `stock.changed`. With an idempotency key a retry
     /// returns the order the first call placed (``Idempotency``); a second completion of the cart is a conflict.
     public func complete(_ id: CartID, payment: PaymentRequest, payer: Principal?, request: IdempotentRequest?) async throws -> Order {
-        guard let provider = providers[payment.method] else {
-            throw ValidationError(field: "payment.method", detail: "must be one of \(providers.keys.sorted().joined(separator: ", "))")
-        }
-        return try await idempotency.perform(request, scope: "complete:\(id)", status: 201) { recorder in
-            try await self.carts.locks.withLock(id.rawValue) {
+        try await idempotency.perform(request, scope: "complete:\(id)", status: 201) { recorder in
+            guard let provider = self.providers[payment.method] else {
+                throw ValidationError(field: "payment.method", detail: "must be one of \(self.providers.keys.sorted().joined(separator: ", "))")
+            }
+            return try await self.carts.locks.withLock(id.rawValue) {
                 try await self.completeLocked(id, payment: payment, provider: provider, payer: payer, recorder: recorder)
             }
         }

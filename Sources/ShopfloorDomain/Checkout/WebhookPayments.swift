@@ -60,9 +60,11 @@ public struct PaymentWebhook: Sendable {
             throw Failure.malformed("type must be payment.succeeded or payment.failed")
         }
         let paymentID = PaymentID(rawValue: notice.paymentID)
-        let request = IdempotentRequest(key: notice.id, fingerprint: Digest.sha256(body))
+        // A notice is one event, named by its id: a repeat is the same notice whatever its bytes (a
+        // processor may sign and send it again), so the id is its fingerprint too.
+        let request = IdempotentRequest(key: notice.id, fingerprint: Array(notice.id.utf8))
         let (writer, orders) = (writer, orders)
-        return try await idempotency.perform(request, scope: "payment-notice") { recorder in
+        let handled = try await idempotency.perform(request, scope: "payment-notice") { recorder in
             try await writer.write { transaction in
                 let store = orders.store
                 guard let payment = try store.payment(paymentID, in: transaction) else { throw Failure.unknownPayment(notice.paymentID) }
@@ -80,6 +82,8 @@ public struct PaymentWebhook: Sendable {
                 return order
             }
         }
+        // A repeat changes nothing and answers with the order as it stands now, as the first did then.
+        return try orders.order(handled.id) ?? handled
     }
 
     func verify(body: [UInt8], signature: String?, now: Int64) throws(Failure) {

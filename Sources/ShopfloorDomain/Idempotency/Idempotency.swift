@@ -73,6 +73,8 @@ public final class Idempotency: Sendable {
 
     private static func replay<Answer: Decodable>(_ stored: StoredAnswer, for request: IdempotentRequest) throws -> Answer {
         guard stored.fingerprint.isEmpty || stored.fingerprint == request.fingerprint else { throw IdempotencyError.keyReused(request.key) }
-        return try JSONCoding.decode(Answer.self, from: stored.body)
+        // Through the strict parser and the document decoder, as a request body: free JSON inside
+        // the answer (a line's customisation) comes back with its keys as stored.
+        return try JSONCoding.decode(Answer.self, from: try JSONParser.parse(stored.body))
     }
 }

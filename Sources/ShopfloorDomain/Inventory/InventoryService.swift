@@ -24,10 +24,11 @@ public struct InventoryService: Sendable {
         validator.check(delta != 0 && (-1_000_000...1_000_000).contains(delta), "delta", "must be a non-zero whole number from -1000000 to 1000000")
         validator.text(note, "note", max: 500, required: false)
         try validator.throwIfAny()
-        try requireSKU(sku)
         let store = store
         return try await idempotency.perform(request, scope: "adjust:\(actor):\(sku)") { recorder in
-            try await stock.withStock(sku) { stock in
+            // Inside: a repeat gets its first answer even if the product has gone since.
+            try self.requireSKU(sku)
+            return try await stock.withStock(sku) { stock in
                 try await stock.adjust(delta, at: location, reason: reason.rawValue, actor: actor, note: note) { transaction in
                     let level = try store.level(of: sku, in: transaction)
                     try recorder?.record(level, in: transaction)
