@@ -32,47 +32,51 @@ public protocol DirectJSONEncodable: Encodable {
 }
 
 /// Writes the members of one JSON object, with keys given as they appear (already `snake_case`).
+///
+/// The writers' members are inlinable because the hand-written bodies live in other modules (the API's
+/// cart): called across the module boundary, a generic member (`value`, `array`) would run unspecialised
+/// and look up its types' metadata at run time, on every cart write.
 public struct JSONObjectWriter {
-    fileprivate let state: WriterState
-    private var empty = true
+    @usableFromInline let state: WriterState
+    @usableFromInline var empty = true
 
-    fileprivate init(_ state: WriterState) {
+    @usableFromInline init(_ state: WriterState) {
         self.state = state
         state.output.append(UInt8(ascii: "{"))
     }
 
-    fileprivate func close() { state.output.append(UInt8(ascii: "}")) }
+    @usableFromInline func close() { state.output.append(UInt8(ascii: "}")) }
 
-    private mutating func key(_ name: String) {
+    @usableFromInline mutating func key(_ name: String) {
         if !empty { state.output.append(UInt8(ascii: ",")) }
         empty = false
         state.writeString(name)
         state.output.append(UInt8(ascii: ":"))
     }
 
-    public mutating func string(_ name: String, _ value: String) {
+    @inlinable public mutating func string(_ name: String, _ value: String) {
         key(name)
         state.writeString(value)
     }
 
     /// Left out when `nil`, as `encodeIfPresent` does.
-    public mutating func string(_ name: String, ifPresent value: String?) {
+    @inlinable public mutating func string(_ name: String, ifPresent value: String?) {
         if let value { string(name, value) }
     }
 
-    public mutating func integer(_ name: String, _ value: Int64) {
+    @inlinable public mutating func integer(_ name: String, _ value: Int64) {
         key(name)
         state.writeInteger(value)
     }
 
     /// Any other value, through the `Encoder`.
-    public mutating func value<T: Encodable>(_ name: String, ifPresent value: T?) throws {
+    @inlinable public mutating func value<T: Encodable>(_ name: String, ifPresent value: T?) throws {
         guard let value else { return }
         key(name)
         try state.encodeValue(value)
     }
 
-    public mutating func object(_ name: String, _ body: (inout JSONObjectWriter) throws -> Void) rethrows {
+    @inlinable public mutating func object(_ name: String, _ body: (inout JSONObjectWriter) throws -> Void) rethrows {
         key(name)
         var nested = JSONObjectWriter(state)
         try body(&nested)
@@ -80,7 +84,7 @@ public struct JSONObjectWriter {
     }
 
     /// An array of what `element` writes for each item, through the ``JSONArrayWriter`` it is given.
-    public mutating func array<Items: Sequence>(_ name: String, _ items: Items, _ element: (Items.Element, inout JSONArrayWriter) throws -> Void) rethrows {
+    @inlinable public mutating func array<Items: Sequence>(_ name: String, _ items: Items, _ element: (Items.Element, inout JSONArrayWriter) throws -> Void) rethrows {
         key(name)
         state.output.append(UInt8(ascii: "["))
         var array = JSONArrayWriter(state: state)
@@ -91,22 +95,22 @@ public struct JSONObjectWriter {
 
 /// Writes the elements of one JSON array for a ``JSONObjectWriter``.
 public struct JSONArrayWriter {
-    fileprivate let state: WriterState
-    private var empty = true
+    @usableFromInline let state: WriterState
+    @usableFromInline var empty = true
 
-    fileprivate init(state: WriterState) { self.state = state }
+    @usableFromInline init(state: WriterState) { self.state = state }
 
-    private mutating func separate() {
+    @usableFromInline mutating func separate() {
         if !empty { state.output.append(UInt8(ascii: ",")) }
         empty = false
     }
 
-    public mutating func string(_ value: String) {
+    @inlinable public mutating func string(_ value: String) {
         separate()
         state.writeString(value)
     }
 
-    public mutating func object(_ body: (inout JSONObjectWriter) throws -> Void) rethrows {
+    @inlinable public mutating func object(_ body: (inout JSONObjectWriter) throws -> Void) rethrows {
         separate()
         var object = JSONObjectWriter(state)
         try body(&object)
@@ -115,15 +119,15 @@ public struct JSONArrayWriter {
 }
 
 /// The output and the open containers, shared by every container of one encoding.
-private final class WriterState {
-    var output: [UInt8] = []
+@usableFromInline final class WriterState {
+    @usableFromInline var output: [UInt8] = []
     /// For each open container: whether it has an element yet (to place commas), and its closing byte.
     var stack: [(hasElement: Bool, close: UInt8)] = []
 
     init(capacity: Int) { output.reserveCapacity(capacity) }
 
     /// Encodes a nested value, closing whatever containers it opened once it returns.
-    func encodeValue<T: Encodable>(_ value: T) throws {
+    @usableFromInline func encodeValue<T: Encodable>(_ value: T) throws {
         // The common leaves by exact type first: comparing metadata is far cheaper than the dynamic
         // casts below, which every struct would otherwise pay for on its way to `default`. Each bit
         // cast follows a check that `T` is that very type.
@@ -196,7 +200,7 @@ private final class WriterState {
     }
 
     /// Decimal digits without going through `String`.
-    func writeInteger(_ value: Int64) {
+    @usableFromInline func writeInteger(_ value: Int64) {
         if value < 0 { output.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
@@ -210,7 +214,7 @@ private final class WriterState {
         }
     }
 
-    func writeString(_ text: String) {
+    @usableFromInline func writeString(_ text: String) {
         var text = text
         // Most strings need no escaping: copy them whole, quotes included, in one go.
         let plain = text.withUTF8 { bytes in

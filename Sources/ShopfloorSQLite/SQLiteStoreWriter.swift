@@ -5,10 +5,7 @@ import ShopfloorStorage
 struct SQLiteStoreWriter: StoreWriter {
     let writer: Writer
 
-    func enqueue<T: Sendable>(
-        _ job: @escaping @Sendable (any WriteTransaction) throws -> T,
-        completion: @escaping @Sendable (Result<T, any Error>) -> Void
-    ) {
+    func submit(_ job: @escaping @Sendable (any WriteTransaction) throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void) {
         writer.enqueue(job, seenAs: { $0 }, completion: completion)
     }
 

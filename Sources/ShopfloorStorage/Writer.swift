@@ -18,14 +18,18 @@ public final class Writer: @unchecked Sendable {
     private struct Job: Sendable {
         /// Runs the closure; returns its error, if any. Called on the writer thread.
         let perform: @Sendable (SQLiteConnection) -> (any Error)?
-        /// Delivers the outcome after the transaction ends: `nil` for committed. Called on the flusher
-        /// thread after the sync for a commit, on the writer thread for a failed transaction.
+        /// Delivers the outcome after the transaction ends: `nil` for committed, else the closure's own
+        /// error or, if it succeeded, the transaction's. Called on the flusher thread after the sync for
+        /// a commit, on the writer thread for a failed transaction.
         let finish: @Sendable ((any Error)?) -> Void
     }
 
-    /// Results live here between the closure running and the commit; only the writer thread touches it.
+    /// A closure's value between its run on the writer thread and its completion.
+    ///
+    /// `@unchecked Sendable`: written only on the writer thread while the job runs, read only by the
+    /// job's completion, which the writer hands over (through the flusher's queue) after the last run.
     private final class ResultBox<T>: @unchecked Sendable {
-        var result: Result<T, any Error>?
+        var value: T?
     }
 
     private let connection: SQLiteConnection
@@ -64,42 +68,44 @@ public final class Writer: @unchecked Sendable {
         _ body: @escaping @Sendable (SQLiteConnection) throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
-        enqueue(body, seenAs: { $0 }, completion: completion)
+        let box = ResultBox<T>()
+        enqueue({ connection in box.value = try body(connection) }, seenAs: { $0 }) { error in
+            if let error {
+                completion(.failure(error))
+            } else {
+                completion(box.value.map { .success($0) } ?? .failure(CancellationError()))
+            }
+        }
     }
 
-    /// As ``enqueue(_:completion:)`` for a body that takes the connection as another type, such as a
-    /// protocol the connection conforms to: `seenAs` converts it when the body runs. Handing over a
-    /// body of another parameter type as it is would wrap it in a converting closure, an allocation
-    /// on every write; `seenAs` is a closure without captures, which costs none.
-    public func enqueue<T: Sendable, Transaction>(
-        _ body: @escaping @Sendable (Transaction) throws -> T,
+    /// As ``enqueue(_:completion:)`` for a body that returns nothing and takes the connection as another
+    /// type, such as a protocol the connection conforms to: `seenAs` converts it when the body runs, and
+    /// `completion` receives `nil` once the transaction is durable, or the error that ended the write.
+    /// The primitive beneath both: without a generic result it runs specialised whatever its caller is
+    /// (a backend-neutral caller keeps its own result, see Domain's `StoreWriter`), and a body of
+    /// another parameter type handed over as it is would be wrapped in a converting closure, an
+    /// allocation on every write, where `seenAs`, a closure without captures, costs none.
+    public func enqueue<Transaction>(
+        _ body: @escaping @Sendable (Transaction) throws -> Void,
         seenAs transaction: @escaping @Sendable (SQLiteConnection) -> Transaction,
-        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+        completion: @escaping @Sendable ((any Error)?) -> Void
     ) {
-        let box = ResultBox<T>()
         let job = Job(
             perform: { connection in
                 do {
-                    box.result = .success(try body(transaction(connection)))
+                    try body(transaction(connection))
                     return nil
                 } catch {
-                    box.result = .failure(error)
                     return error
                 }
             },
-            finish: { transactionError in
-                if let transactionError, case .success = box.result {
-                    completion(.failure(transactionError))
-                } else {
-                    completion(box.result ?? .failure(CancellationError()))
-                }
-            })
+            finish: completion)
         let accepted = queue.withLock { state in
             guard !state.stopping else { return false }
             state.jobs.append(job)
             return true
         }
-        if accepted { thread.wake() } else { completion(.failure(CancellationError())) }
+        if accepted { thread.wake() } else { completion(CancellationError()) }
     }
 
     /// Adds a closure called on the writer thread after every commit, with the connection so it can
@@ -140,12 +146,12 @@ public final class Writer: @unchecked Sendable {
         outcomes.reserveCapacity(batch.count)
         do {
             if try !attempt(batch, savepoints: false, outcomes: &outcomes) {
-                outcomes.removeAll(keepingCapacity: true)
                 // A job alone has failed already, and there is nothing else to commit.
                 if batch.count == 1 {
-                    batch[0].finish(nil)
+                    batch[0].finish(outcomes.last ?? nil)
                     return
                 }
+                outcomes.removeAll(keepingCapacity: true)
                 _ = try attempt(batch, savepoints: true, outcomes: &outcomes)
             }
             connection.forgetMemo()
@@ -164,8 +170,9 @@ public final class Writer: @unchecked Sendable {
         }
     }
 
-    /// Runs the batch and commits. Without savepoints it stops at the first failing job, rolls
-    /// everything back and returns `false`; with them a failing job is rolled back alone.
+    /// Runs the batch and commits, leaving each job's error (or `nil`) in `outcomes`. Without savepoints
+    /// it stops at the first failing job, its error last, rolls everything back and returns `false`;
+    /// with them a failing job is rolled back alone.
     private func attempt(_ batch: [Job], savepoints: Bool, outcomes: inout [(any Error)?]) throws -> Bool {
         connection.transactionNotes.removeAll(keepingCapacity: true)
         connection.forgetMemo()
@@ -176,6 +183,7 @@ public final class Writer: @unchecked Sendable {
             let error = job.perform(connection)
             if error != nil {
                 guard savepoints else {
+                    outcomes.append(error)
                     try connection.run("ROLLBACK")
                     connection.transactionNotes.removeAll(keepingCapacity: true)
                     connection.forgetMemo()

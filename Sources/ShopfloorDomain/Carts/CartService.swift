@@ -68,8 +68,7 @@ public final class CartService: Sendable {
         validator.text(customerID, "customer_id", max: 64, required: false)
         try validator.throwIfAny()
         let id = CartID.make()
-        let (expiresAt, expiresMs) = nextExpiry()
-        let now = clock.timestamp
+        let (now, expiresAt, expiresMs) = stamps()
         let till = channel == .pos ? location : nil
         let cart = Cart(
             id: id, channel: channel, status: .active, location: till?.code, customerID: customerID, email: nil, currency: currency,
@@ -100,8 +99,7 @@ public final class CartService: Sendable {
                 throw ValidationError(field: "quantity", detail: "a line holds at most \(Self.maxQuantity) units")
             }
             let reactivated = try await self.reactivateIfExpired(cart, from: locations)
-            let (expiresAt, expiresMs) = self.nextExpiry()
-            let now = self.clock.timestamp
+            let (now, expiresAt, expiresMs) = self.stamps()
             let lineID = existing?.id ?? CartLineID.make()
             let activating = cart.status != .active
             let taken: [Allocation]
@@ -155,8 +153,7 @@ public final class CartService: Sendable {
             let reactivated = try await self.reactivateIfExpired(cart, from: locations)
             // An expired cart held nothing when it was read; it holds its lines again now.
             var held = reactivated ?? context.held
-            let (expiresAt, expiresMs) = self.nextExpiry()
-            let now = self.clock.timestamp
+            let (now, expiresAt, expiresMs) = self.stamps()
             let newQuantity = quantity ?? line.quantity
             let delta = newQuantity - line.quantity
             let activating = cart.status != .active
@@ -207,8 +204,7 @@ public final class CartService: Sendable {
             let cart = context.cart
             guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
             let allocations = (context.held[line.sku] ?? []).taking(nil)
-            let (expiresAt, expiresMs) = self.nextExpiry()
-            let now = self.clock.timestamp
+            let (now, expiresAt, expiresMs) = self.stamps()
             let active = cart.status == .active
             let record: @Sendable (any WriteTransaction) throws -> Void = { transaction in
                 try self.store.deleteReservations(cart: id, sku: line.sku, held: allocations, in: transaction)
@@ -478,10 +474,12 @@ public final class CartService: Sendable {
         try validator.throwIfAny()
     }
 
-    /// A deadline a time-to-live from now, as stored and in milliseconds.
-    func nextExpiry() -> (text: String, milliseconds: Int64) {
-        let deadline = clock.after(ttl)
-        return (Timestamp.string(deadline), Int64((deadline.timeIntervalSince1970 * 1000).rounded(.down)))
+    /// Now as stored, and the deadline a time-to-live from now, as stored and in milliseconds: from one
+    /// reading of the clock, so a write's stamp and its deadline agree.
+    func stamps() -> (now: String, expiresAt: String, expiresMilliseconds: Int64) {
+        let now = clock.now()
+        let deadline = now.addingTimeInterval(ttl.seconds)
+        return (Timestamp.string(now), Timestamp.string(deadline), Int64((deadline.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     /// Makes sure the cart is checked at or before `milliseconds`. A cart already in the heap keeps its

@@ -80,9 +80,8 @@ public final class CheckoutService: Sendable {
             if details.discountCodes != nil {
                 _ = try self.pricing.discounts(for: cart, strict: true) { try self.pricing.uses(of: $0, by: cart.customerKey) }
             }
-            let (expiresAt, expiresMs) = self.carts.nextExpiry()
+            let (now, expiresAt, expiresMs) = self.carts.stamps()
             let updated = cart
-            let now = self.clock.timestamp
             try await self.writer.write { transaction in
                 try self.carts.store.saveDetails(of: updated, updatedAt: now, in: transaction)
                 if updated.status == .active {
@@ -138,8 +137,7 @@ public final class CheckoutService: Sendable {
             } catch InventoryError.insufficientStock {
                 throw CheckoutError.stockGone(try await shortages(loaded, at: locations))
             }
-            let (expiresAt, expiresMs) = carts.nextExpiry()
-            let now = clock.timestamp
+            let (now, expiresAt, expiresMs) = carts.stamps()
             try await writer.write { transaction in
                 try self.carts.store.touch(id, expiresAt: expiresAt, expiresAtMilliseconds: expiresMs, updatedAt: now, activating: true,
                                            in: transaction)

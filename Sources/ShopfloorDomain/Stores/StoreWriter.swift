@@ -7,11 +7,13 @@
 ///
 /// Rule: do not queue a write from inside a job (it would wait for itself).
 public protocol StoreWriter: Sendable {
-    /// Queues `job` and returns at once; `completion` receives its result once its transaction has
-    /// ended. A caller that must keep an order (the SKU actors) queues without an `await` in between.
-    func enqueue<T: Sendable>(
-        _ job: @escaping @Sendable (any WriteTransaction) throws -> T,
-        completion: @escaping @Sendable (Result<T, any Error>) -> Void)
+    /// Queues `job` and returns at once; `completion` receives `nil` once its transaction is durable,
+    /// or the error that ended it (the job's own, or its transaction's). A caller that must keep an
+    /// order (the SKU actors) queues without an `await` in between. The primitive a backend provides:
+    /// it has no generic result, so a call through the existential runs no unspecialised generic
+    /// code and no re-abstraction thunk; ``enqueue(_:completion:)`` keeps the result on this side.
+    func submit(_ job: @escaping @Sendable (any WriteTransaction) throws -> Void,
+                completion: @escaping @Sendable ((any Error)?) -> Void)
 
     /// Adds an observer called, inside the writer, after every commit with the committed transaction;
     /// what it returns runs once that commit is on disk, in commit order, before any of its writers
@@ -21,10 +23,34 @@ public protocol StoreWriter: Sendable {
 }
 
 extension StoreWriter {
+    /// Queues `job` and returns at once; `completion` receives its result once its transaction has
+    /// ended. A caller that must keep an order (the SKU actors) queues without an `await` in between.
+    public func enqueue<T: Sendable>(
+        _ job: @escaping @Sendable (any WriteTransaction) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        let outcome = WriteOutcome<T>()
+        submit({ transaction in outcome.value = try job(transaction) }) { error in
+            if let error {
+                completion(.failure(error))
+            } else {
+                completion(outcome.value.map { .success($0) } ?? .failure(CancellationError()))
+            }
+        }
+    }
+
     /// Runs `job` in a committed transaction and returns its value once durable.
     public func write<T: Sendable>(_ job: @escaping @Sendable (any WriteTransaction) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             enqueue(job) { continuation.resume(with: $0) }
         }
     }
+}
+
+/// A job's value between its run inside the writer and its completion.
+///
+/// `@unchecked Sendable`: the job writes it while it runs in the writer (once, or again if its batch
+/// is retried), and only its completion reads it, which the writer calls after the job's last run.
+private final class WriteOutcome<T>: @unchecked Sendable {
+    var value: T?
 }
