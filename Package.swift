@@ -27,6 +27,8 @@ let package = Package(
         // Package.swift depends only on swift-log and swift-async-algorithms (which needs only
         // swift-collections).
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Message templates. Pure Swift: at 2.1.1 its Package.swift has no dependencies at all.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
@@ -55,7 +57,10 @@ let package = Package(
             swiftSettings: settings),
         .target(
             name: "ShopfloorDomain",
-            dependencies: ["ShopfloorJSON", "ShopfloorCrypto", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ShopfloorJSON", "ShopfloorCrypto", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
             swiftSettings: settings),
         .target(
             name: "ShopfloorSQLite",

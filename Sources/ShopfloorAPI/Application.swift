@@ -17,6 +17,9 @@ public final class Application: Sendable {
     public let events: EventLog
     public let keys: APIKeyService
     public let carts: CartService
+    public let messages: MessageService
+    /// Sends the outbox; runs as a service once started, and tests may call ``DeliveryService/deliverDue()``.
+    public let delivery: DeliveryService
     private let stock: StockRegistry
     private let server: HTTPServer
     private let logger: Logger
@@ -47,7 +50,12 @@ public final class Application: Sendable {
         let inventory = InventoryService(stores: stores, stock: stock, idempotency: idempotency)
         let pricing = try PricingService(stores: stores, clock: clock)
         carts = CartService(stores: stores, events: events, stock: stock, pricing: pricing, reservationTTL: configuration.reservationTTL, clock: clock)
-        let orders = OrderService(stores: stores, events: events, stock: stock, clock: clock)
+        let senders = try Self.messageSenders(configuration, logger: logger)
+        messages = try MessageService(stores: stores, events: events, available: Set(senders.keys), clock: clock)
+        delivery = DeliveryService(stores: stores, events: events, senders: senders, clock: clock, logger: logger)
+        let notices = OrderMessages(messages: messages, shopName: configuration.shopName,
+                                    publicURL: configuration.publicURL ?? "http://localhost:\(configuration.port)")
+        let orders = OrderService(stores: stores, events: events, stock: stock, notices: notices, clock: clock)
         let webhook = configuration.webhookSecret.map { PaymentWebhook(secret: $0, stores: stores, orders: orders, idempotency: idempotency) }
         var providers: [any PaymentProvider] = [ManualPayments(), TestCardPayments()]
         if webhook != nil { providers.append(WebhookPayments()) }
@@ -68,6 +76,7 @@ public final class Application: Sendable {
         CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
         CheckoutRoutes(checkout: checkout).register(on: &router)
         PricingRoutes(pricing: pricing, locations: locations).register(on: &router)
+        MessageRoutes(messages: messages).register(on: &router)
         OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(stores: stores, orders: orders), webhook: webhook).register(on: &router)
         let responder = APIResponder(
             router: router,
@@ -82,6 +91,11 @@ public final class Application: Sendable {
                 host: configuration.host, port: configuration.port, threads: configuration.threads,
                 limits: configuration.limits, maxConnections: configuration.maxConnections, tls: tls),
             responder: responder, logger: logger)
+    }
+
+    /// A sender for each channel the configuration sets up.
+    private static func messageSenders(_ configuration: Configuration, logger: Logger) throws -> [MessageChannel: any MessageSender] {
+        [:]
     }
 
     /// Where the server listens (the real port when configured with port 0).
@@ -116,7 +130,7 @@ public final class Application: Sendable {
     /// The process as services, in start order; `ServiceGroup` stops them in reverse, each only after
     /// the one after it has returned:
     /// 1. ``DatabaseService``: closes the database, last, once nothing else can write;
-    /// 2. background jobs: cart expiry, stock actor eviction (every 60 s), event pruning (hourly), each
+    /// 2. background jobs: cart expiry, message delivery, stock actor eviction (every 60 s), event pruning (hourly), each
     ///    ending at its next tick or at once;
     /// 3. ``HTTPServerService``: drains first, so requests in flight still have jobs and storage.
     private func makeServices(onReady: @escaping @Sendable () -> Void) -> [ServiceGroupConfiguration.ServiceConfiguration] {
@@ -127,6 +141,7 @@ public final class Application: Sendable {
         return [
             .init(service: DatabaseService(database: database, logger: logger), serviceName: "database"),
             .init(service: CartExpiryService(carts: carts, logger: logger), serviceName: "cart expiry"),
+            .init(service: MessageDeliveryService(delivery: delivery, logger: logger), serviceName: "message delivery"),
             .init(service: PeriodicJob(name: "stock eviction", interval: .seconds(60), logger: logger) { stock.evictIdle() },
                   serviceName: "stock eviction"),
             .init(

@@ -32,6 +32,18 @@ public struct Configuration: Sendable {
     public var webSocketPingInterval: Duration = .seconds(30)
     /// Messages a WebSocket subscriber may have queued unsent before it is closed with 1008.
     public var webSocketSendQueue = 4096
+    /// Where customers reach the shop's API from outside, for links in messages (tracking); by default
+    /// `http://localhost:<port>`.
+    public var publicURL: String?
+    /// The shop's name, as messages sign off.
+    public var shopName = "Shopfloor"
+    /// The mail server (`smtp://` with STARTTLS, `smtps://`, user and password in the URL); no email
+    /// is sent without it (messages for email are recorded as skipped).
+    public var smtpURL: String?
+    /// The sender of every email: `shop@example.com` or `Shop <shop@example.com>`.
+    public var mailFrom = "Shopfloor <shop@localhost>"
+    /// A PEM file of certificate authorities trusted for outbound TLS besides the system's.
+    public var outboundCAFile: String?
 
     public init() {}
 
@@ -56,7 +68,8 @@ public struct Configuration: Sendable {
     public static let settings: Set<String> = [
         "host", "port", "data-dir", "threads", "tls-cert", "tls-key", "log-level", "max-body-size",
         "max-connections", "header-timeout", "body-timeout", "idle-timeout", "drain-timeout", "enable-echo",
-        "event-retention", "reservation-ttl", "currency", "ws-ping-interval", "ws-send-queue",
+        "event-retention", "reservation-ttl", "currency", "ws-ping-interval", "ws-send-queue", "public-url", "shop-name",
+        "smtp-url", "mail-from", "outbound-ca-file",
     ]
 
     /// Sets one setting from its text form; `source` names it in errors.
@@ -95,6 +108,19 @@ public struct Configuration: Sendable {
         case "currency":
             guard let currency = Currency(value) else { throw invalid }
             self.currency = currency
+        case "public-url":
+            guard value.hasPrefix("http://") || value.hasPrefix("https://"), value.count <= 500, !value.contains(where: \.isWhitespace) else {
+                throw invalid
+            }
+            publicURL = value
+        case "shop-name":
+            guard !value.isEmpty, value.count <= 100, !value.contains(where: \.isNewline) else { throw invalid }
+            shopName = value
+        case "smtp-url": smtpURL = value.isEmpty ? nil : value
+        case "mail-from":
+            guard !value.isEmpty, value.count <= 300, !value.contains(where: \.isNewline) else { throw invalid }
+            mailFrom = value
+        case "outbound-ca-file": outboundCAFile = value
         case "enable-echo":
             guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][value.lowercased()] else { throw invalid }
             enableEcho = flag

@@ -57,6 +57,7 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as PaymentWebhook.Failure: self = Problem(error)
         case let error as POSHandover.Failure: self = Problem(error)
         case let error as IdempotencyError: self = Problem(error)
+        case let error as MessageError: self = Problem(error)
         case let error as WebSocketHandshakeError: self = Problem(error)
         default: self = Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred.")
         }
@@ -126,6 +127,20 @@ public struct Problem: Error, Sendable, Encodable {
             }
         }
         return out
+    }
+
+    init(_ error: MessageError) {
+        switch error {
+        case .notFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No message \(id).")
+        case .unknownTemplate(let name):
+            self = Problem(status: .notFound, code: "not_found",
+                           detail: "No template \(name): templates are \(MessageTemplates.names.joined(separator: ", ")).")
+        case .invalidTemplate(let detail):
+            self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The template is not valid.",
+                           errors: [FieldError(field: "template", detail: detail)])
+        case .notRetryable(let id, let status):
+            self = Problem(status: .conflict, code: "conflict", detail: "Message \(id) is \(status.rawValue); only failed or skipped messages are retried.")
+        }
     }
 
     init(_ error: CatalogueError) {

@@ -19,6 +19,7 @@ extension Stores {
             locations: SQLiteLocationStore(readers: readers), apiKeys: SQLiteAPIKeyStore(readers: readers),
             catalogue: SQLiteCatalogueStore(readers: readers), stock: SQLiteStockStore(readers: readers),
             carts: SQLiteCartStore(readers: readers), pricing: SQLitePricingStore(readers: readers),
-            orders: SQLiteOrderStore(readers: readers), handovers: SQLiteHandoverStore(), idempotency: SQLiteIdempotencyStore(readers: readers))
+            orders: SQLiteOrderStore(readers: readers), handovers: SQLiteHandoverStore(), idempotency: SQLiteIdempotencyStore(readers: readers),
+            messages: SQLiteMessageStore(readers: readers))
     }
 }

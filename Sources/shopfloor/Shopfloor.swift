@@ -34,6 +34,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "ISO 4217 currency of carts that name none (SHOPFLOOR_CURRENCY). Default GBP.") var currency: String?
     @Option(help: "Ping a silent WebSocket after this long; close it after another (SHOPFLOOR_WS_PING_INTERVAL). Default 30s.") var wsPingInterval: String?
     @Option(help: "Messages a WebSocket subscriber may have queued unsent before it is closed (SHOPFLOOR_WS_SEND_QUEUE). Default 4096.") var wsSendQueue: String?
+    @Option(help: "Where customers reach the API, for links in messages (SHOPFLOOR_PUBLIC_URL). Default http://localhost:<port>.") var publicUrl: String?
+    @Option(help: "The shop's name in messages (SHOPFLOOR_SHOP_NAME). Default Shopfloor.") var shopName: String?
+    @Option(help: "Mail server: smtp://user:password@host:587 (STARTTLS) or smtps://…:465 (SHOPFLOOR_SMTP_URL; prefer the variable, flags show in ps).") var smtpUrl: String?
+    @Option(help: "Sender of emails, 'Shop <shop@example.com>' (SHOPFLOOR_MAIL_FROM).") var mailFrom: String?
+    @Option(help: "PEM file of extra certificate authorities for outbound TLS (SHOPFLOOR_OUTBOUND_CA_FILE).") var outboundCaFile: String?
     @Flag(help: "Serve the echo endpoints for conformance tests (SHOPFLOOR_ENABLE_ECHO).") var enableEcho = false
 
     func run() async throws {
@@ -44,6 +49,7 @@ struct Serve: AsyncParsableCommand {
             ("header-timeout", headerTimeout), ("body-timeout", bodyTimeout), ("idle-timeout", idleTimeout),
             ("drain-timeout", drainTimeout), ("enable-echo", enableEcho ? "true" : nil), ("event-retention", eventRetention),
             ("reservation-ttl", reservationTtl), ("currency", currency), ("ws-ping-interval", wsPingInterval), ("ws-send-queue", wsSendQueue),
+            ("public-url", publicUrl), ("shop-name", shopName), ("smtp-url", smtpUrl), ("mail-from", mailFrom), ("outbound-ca-file", outboundCaFile),
         ]
         for case let (key, value?) in flags { try configuration.set(key, to: value, source: "--\(key)") }
         guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {

@@ -14,6 +14,7 @@ final class TestShop: Sendable {
     let inventory: InventoryService
     let pricing: PricingService
     let carts: CartService
+    let messages: MessageService
     let orders: OrderService
     let checkout: CheckoutService
     let main: Location
@@ -32,9 +33,16 @@ final class TestShop: Sendable {
         inventory = InventoryService(stores: stores, stock: stock, idempotency: idempotency)
         pricing = try PricingService(stores: stores, clock: clock)
         carts = CartService(stores: stores, events: events, stock: stock, pricing: pricing, reservationTTL: Self.ttl, clock: clock)
-        orders = OrderService(stores: stores, events: events, stock: stock, clock: clock)
+        messages = try MessageService(stores: stores, events: events, available: [.email], clock: clock)
+        let notices = OrderMessages(messages: messages, shopName: "Test Shop", publicURL: "https://shop.example/")
+        orders = OrderService(stores: stores, events: events, stock: stock, notices: notices, clock: clock)
         checkout = CheckoutService(stores: stores, carts: carts, orders: orders, idempotency: idempotency)
         main = try locations.find("main")!
+    }
+
+    /// A delivery service sending through `sender` on this shop's store and clock.
+    func delivery(_ sender: some MessageSender, concurrency: Int = 4) -> DeliveryService {
+        DeliveryService(stores: store.stores, events: events, senders: [.email: sender], concurrency: concurrency, clock: clock)
     }
 
     /// A product with these SKUs at `price` pence each, `units` of each in stock at the main location.

@@ -9,13 +9,16 @@ public final class OrderService: Sendable {
     private let stock: StockRegistry
     let events: EventLog
     let clock: any WallClock
+    /// Tells customers about their orders; `nil` where nothing is sent (some tests).
+    private let notices: OrderMessages?
 
-    public init(stores: Stores, events: EventLog, stock: StockRegistry, clock: any WallClock = SystemClock()) {
+    public init(stores: Stores, events: EventLog, stock: StockRegistry, notices: OrderMessages? = nil, clock: any WallClock = SystemClock()) {
         store = stores.orders
         locations = stores.locations
         writer = stores.writer
         self.events = events
         self.stock = stock
+        self.notices = notices
         self.clock = clock
     }
 
@@ -135,19 +138,23 @@ public final class OrderService: Sendable {
         var placed = try record(placement.id, status: .placed, actor: placement.actor, note: nil, trackingNumber: nil, in: transaction,
                                 event: "order.placed")
         if placement.outcome.status == .succeeded {
-            placed = try record(placement.id, status: .paid, actor: placement.actor, note: nil, trackingNumber: nil, in: transaction)
+            placed = try record(placement.id, status: .paid, actor: placement.actor, note: nil, trackingNumber: nil, in: transaction,
+                                notify: false)
             if placement.tillSale {
                 placed = try record(placement.id, status: .delivered, actor: placement.actor, note: "sold at the till", trackingNumber: nil,
-                                    in: transaction)
+                                    in: transaction, notify: false)
             }
         }
+        try notices?.placed(placed, in: transaction)
         return placed
     }
 
     /// Sets the status, appends the history entry, and emits the event on the order's topic and,
-    /// without personal data, on its tracking topic; returns the order as it now stands.
+    /// without personal data, on its tracking topic; returns the order as it now stands. A change
+    /// after placing tells the customer too, unless `notify` is off (the steps of placing an order,
+    /// which its confirmation covers).
     func record(_ id: OrderID, status: OrderStatus, actor: String, note: String?, trackingNumber: String?,
-                in transaction: any WriteTransaction, event: String = "order.status_changed") throws -> Order {
+                in transaction: any WriteTransaction, event: String = "order.status_changed", notify: Bool = true) throws -> Order {
         let now = clock.timestamp
         try store.setStatus(id, status, trackingNumber: trackingNumber, updatedAt: now, in: transaction)
         try store.appendHistory(id, OrderHistoryEntry(status: status, at: now, actor: actor, note: note, trackingNumber: trackingNumber),
@@ -157,6 +164,7 @@ public final class OrderService: Sendable {
                           data: StatusChanged(orderID: id.rawValue, number: order.number, status: status, actor: actor, note: note,
                                               trackingNumber: order.trackingNumber), in: transaction)
         try events.append(type: event, topic: "track:\(order.trackingToken)", data: Self.tracking(order), in: transaction)
+        if notify, event == "order.status_changed" { try notices?.statusChanged(order, in: transaction) }
         return order
     }
 

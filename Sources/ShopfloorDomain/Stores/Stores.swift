@@ -12,10 +12,11 @@ public struct Stores: Sendable {
     public var orders: any OrderStore
     public var handovers: any HandoverStore
     public var idempotency: any IdempotencyStore
+    public var messages: any MessageStore
 
     public init(writer: any StoreWriter, events: any EventStore, locations: any LocationStore, apiKeys: any APIKeyStore,
                 catalogue: any CatalogueStore, stock: any StockStore, carts: any CartStore, pricing: any PricingStore,
-                orders: any OrderStore, handovers: any HandoverStore, idempotency: any IdempotencyStore) {
+                orders: any OrderStore, handovers: any HandoverStore, idempotency: any IdempotencyStore, messages: any MessageStore) {
         self.writer = writer
         self.events = events
         self.locations = locations
@@ -27,5 +28,6 @@ public struct Stores: Sendable {
         self.orders = orders
         self.handovers = handovers
         self.idempotency = idempotency
+        self.messages = messages
     }
 }

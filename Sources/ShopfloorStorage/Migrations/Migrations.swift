@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -337,5 +337,54 @@ public enum Migrations {
     /// none (an empty blob), and any request with their key matches them.
     static let idempotencyFingerprints = Migration(version: 9, name: "idempotency fingerprints", sql: """
         ALTER TABLE idempotency_keys ADD COLUMN fingerprint BLOB NOT NULL DEFAULT x'';
+        """)
+
+    /// The outbox (API.md, Messages): every message with its delivery state, each attempt, and the
+    /// shop's versions of the templates. `position` orders the listing, newest first; the delivery
+    /// queue reads queued messages by channel and due time from a partial index that holds only them.
+    static let outbox = Migration(version: 10, name: "outbox", sql: """
+        CREATE TABLE messages (
+            position INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            channel TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'push')),
+            recipient TEXT NOT NULL,
+            template TEXT NOT NULL,
+            subject TEXT,
+            text TEXT NOT NULL,
+            html TEXT,
+            status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'delivered', 'opened', 'clicked', 'failed', 'skipped')),
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            retry_base INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            next_attempt_at_ms INTEGER,
+            last_error TEXT,
+            skip_reason TEXT,
+            customer_id TEXT,
+            order_id TEXT,
+            transactional INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX messages_due ON messages(channel, next_attempt_at_ms) WHERE status = 'queued';
+        CREATE INDEX messages_by_order ON messages(order_id, position) WHERE order_id IS NOT NULL;
+        CREATE INDEX messages_by_customer ON messages(customer_id, position) WHERE customer_id IS NOT NULL;
+        CREATE TABLE message_attempts (
+            message_id TEXT NOT NULL REFERENCES messages(id),
+            number INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            PRIMARY KEY (message_id, number)
+        ) WITHOUT ROWID;
+        CREATE TABLE message_templates (
+            name TEXT NOT NULL,
+            locale TEXT NOT NULL,
+            subject TEXT,
+            text TEXT NOT NULL,
+            html TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (name, locale)
+        ) WITHOUT ROWID;
         """)
 }

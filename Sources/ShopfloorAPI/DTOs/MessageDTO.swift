@@ -1,0 +1,117 @@
+import ShopfloorDomain
+
+/// A message as `GET /v1/messages` lists it (API.md, Messages).
+struct MessageDTO: Encodable {
+    var id: String
+    var channel: MessageChannel
+    var to: String
+    var template: String
+    var subject: String?
+    var status: MessageStatus
+    var attempts: Int
+    var nextAttemptAt: String?
+    var lastError: String?
+    var skipReason: String?
+    var customerID: String?
+    var orderID: String?
+    var transactional: Bool
+    var createdAt: String
+    var updatedAt: String
+    var sentAt: String?
+
+    init(_ message: Message) {
+        id = message.id.rawValue
+        channel = message.channel
+        to = message.recipient
+        template = message.template
+        subject = message.subject
+        status = message.status
+        attempts = message.attempts
+        nextAttemptAt = message.nextAttemptAt
+        lastError = message.lastError
+        skipReason = message.skipReason
+        customerID = message.customerID
+        orderID = message.orderID?.rawValue
+        transactional = message.transactional
+        createdAt = message.createdAt
+        updatedAt = message.updatedAt
+        sentAt = message.sentAt
+    }
+
+    /// Always writes every member, `null` where empty, as the other resources do.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(channel, forKey: .channel)
+        try container.encode(to, forKey: .to)
+        try container.encode(template, forKey: .template)
+        try container.encode(subject, forKey: .subject)
+        try container.encode(status, forKey: .status)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encode(nextAttemptAt, forKey: .nextAttemptAt)
+        try container.encode(lastError, forKey: .lastError)
+        try container.encode(skipReason, forKey: .skipReason)
+        try container.encode(customerID, forKey: .customerID)
+        try container.encode(orderID, forKey: .orderID)
+        try container.encode(transactional, forKey: .transactional)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(sentAt, forKey: .sentAt)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, channel, to, template, subject, status, attempts, nextAttemptAt, lastError, skipReason, customerID, orderID, transactional,
+             createdAt, updatedAt, sentAt
+    }
+}
+
+/// One message with the record of its delivery attempts (`GET /v1/messages/{id}`).
+struct MessageDetailDTO: Encodable {
+    var message: MessageDTO
+    var attempts: [Attempt]
+
+    struct Attempt: Encodable {
+        var number: Int
+        var at: String
+        var outcome: MessageAttempt.Outcome
+        var detail: String
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try message.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(attempts, forKey: .attempts)
+    }
+
+    private enum CodingKeys: String, CodingKey { case attempts }
+}
+
+/// A template as `GET /v1/templates` lists it.
+struct TemplateDTO: Encodable {
+    var name: String
+    var locale: String?
+    var subject: String?
+    var text: String
+    var html: String?
+    /// `true` once the shop has changed it from the shipped text.
+    var customised: Bool
+    var updatedAt: String?
+
+    init(_ template: TemplateText) {
+        name = template.name
+        locale = template.locale.isEmpty ? nil : template.locale
+        subject = template.subject
+        text = template.text
+        html = template.html
+        customised = template.updatedAt != nil
+        updatedAt = template.updatedAt
+    }
+}
+
+/// The body of `PUT /v1/templates/{name}`.
+struct TemplateBody: Decodable {
+    var subject: String?
+    var text: String
+    var html: String?
+    var locale: String?
+}

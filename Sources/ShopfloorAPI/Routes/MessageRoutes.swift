@@ -1,0 +1,70 @@
+import HTTPTypes
+import ShopfloorDomain
+import ShopfloorTransport
+
+/// The outbox for admins (`GET /v1/messages`, one message with its attempts, retry by hand) and the
+/// templates messages are rendered from.
+struct MessageRoutes {
+    let messages: MessageService
+
+    func register(on router: inout Router) {
+        router.on(.get, "/v1/messages") { request, context in
+            try context.require(.admin)
+            let query = request.queryParameters
+            var filter = MessageFilter()
+            if let raw = query["channel"] {
+                guard let channel = MessageChannel(rawValue: raw) else {
+                    throw APIError.invalidRequest(detail: "channel must be one of \(MessageChannel.allCases.map(\.rawValue).joined(separator: ", ")).")
+                }
+                filter.channel = channel
+            }
+            if let raw = query["status"] {
+                guard let status = MessageStatus(rawValue: raw) else {
+                    throw APIError.invalidRequest(detail: "status must be one of \(MessageStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+                }
+                filter.status = status
+            }
+            filter.customerID = query["customer"]
+            filter.orderID = query["order"].map(OrderID.init(rawValue:))
+            var before: Int64?
+            if let cursor = query["cursor"] {
+                guard cursor.utf8.count <= 18, let position = Int64(cursor), position > 0 else { throw APIError.invalidRequest(detail: "cursor is not valid.") }
+                before = position
+            }
+            let page = try messages.messages(filter, limit: try request.limit(), before: before)
+            return try JSON.response(Page(items: page.items.map(MessageDTO.init), nextCursor: page.nextCursor))
+        }
+        router.on(.get, "/v1/messages/{id}") { _, context in
+            try context.require(.admin)
+            let id = MessageID(rawValue: try context.parameter("id"))
+            guard let message = try messages.message(id) else { throw MessageError.notFound(id.rawValue) }
+            let attempts = try messages.attempts(of: id).map {
+                MessageDetailDTO.Attempt(number: $0.number, at: $0.at, outcome: $0.outcome, detail: $0.detail)
+            }
+            return try JSON.response(MessageDetailDTO(message: MessageDTO(message), attempts: attempts))
+        }
+        router.on(.post, "/v1/messages/{id}/retry") { _, context in
+            try context.require(.admin)
+            let message = try await messages.retry(MessageID(rawValue: try context.parameter("id")))
+            return try JSON.response(MessageDTO(message))
+        }
+        router.on(.get, "/v1/templates") { _, context in
+            try context.require(.admin)
+            return try JSON.response(TemplateList(items: messages.templates.all().map(TemplateDTO.init)))
+        }
+        router.on(.put, "/v1/templates/{name}") { request, context in
+            try context.require(.admin)
+            let name = try context.parameter("name")
+            guard MessageTemplates.names.contains(name) else { throw MessageError.unknownTemplate(name) }
+            let body = try request.decode(TemplateBody.self)
+            let saved = try await messages.saveTemplate(
+                TemplateText(name: name, locale: body.locale ?? "", subject: body.subject, text: body.text, html: body.html))
+            return try JSON.response(TemplateDTO(saved))
+        }
+    }
+}
+
+/// The body of `GET /v1/templates`.
+private struct TemplateList: Encodable {
+    var items: [TemplateDTO]
+}

@@ -1,0 +1,168 @@
+import Foundation
+public import Logging
+import Synchronization
+
+/// Sends what the outbox holds: due messages go to their channel's ``MessageSender``, at most
+/// `concurrency` at a time per channel, and each attempt is recorded with what follows from it (sent,
+/// due again later by the ``RetrySchedule``, or failed) in one transaction, with its event.
+///
+/// At least once, never zero: a message stays `queued` in the store until its attempt is recorded, so
+/// after a crash mid-send it is sent again on the next start, with the same id (the email's
+/// `Message-ID`) for the receiver to recognise. Due is read from the injected clock, so tests move
+/// time and call ``deliverDue()`` instead of waiting.
+public final class DeliveryService: Sendable {
+    private let store: any MessageStore
+    private let writer: any StoreWriter
+    private let events: EventLog
+    private let clock: any WallClock
+    private let senders: [MessageChannel: any MessageSender]
+    private let concurrency: Int
+    private let schedule: RetrySchedule
+    private let logger: Logger
+    /// Messages being sent now, by channel, so a pass does not start one twice or overfill a channel.
+    private let inFlight = Mutex<[MessageChannel: Set<MessageID>]>([:])
+    private let wakeups: AsyncStream<Void>
+    private let wakeup: AsyncStream<Void>.Continuation
+
+    public init(stores: Stores, events: EventLog, senders: [MessageChannel: any MessageSender], concurrency: Int = 8,
+                schedule: RetrySchedule = .messages, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "shopfloor.delivery")) {
+        store = stores.messages
+        writer = stores.writer
+        self.events = events
+        self.clock = clock
+        self.senders = senders
+        self.concurrency = max(1, concurrency)
+        self.schedule = schedule
+        self.logger = logger
+        (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let wakeup = wakeup
+        writer.observeCommits { transaction in
+            guard transaction.transactionNotes.contains(where: { $0 is MessageQueued }) else { return nil }
+            return { wakeup.yield() }
+        }
+    }
+
+    /// Delivers until cancelled: a pass whenever a message is queued or an attempt ends, and every
+    /// `tick` for retries that have come due. In-flight attempts finish before it returns.
+    public func run(tick: Duration = .milliseconds(500)) async {
+        await withDiscardingTaskGroup { group in
+            let wakeup = wakeup
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: tick)
+                    wakeup.yield()
+                }
+            }
+            wakeup.yield()
+            for await _ in wakeups {
+                for (message, retryBase) in claimDue() {
+                    group.addTask {
+                        await self.deliver(message, retryBase: retryBase)
+                        wakeup.yield()
+                    }
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Sends every message due now, waiting for each attempt to be recorded, until none is due: the
+    /// service's step, for tests that move their clock.
+    public func deliverDue() async {
+        while true {
+            let due = claimDue()
+            if due.isEmpty { return }
+            await withDiscardingTaskGroup { group in
+                for (message, retryBase) in due {
+                    group.addTask { await self.deliver(message, retryBase: retryBase) }
+                }
+            }
+        }
+    }
+
+    /// Due messages for each channel's free slots, marked in flight.
+    private func claimDue() -> [(Message, Int)] {
+        let now = MessageService.milliseconds(clock.now())
+        var claimed: [(Message, Int)] = []
+        for channel in MessageChannel.allCases {
+            let busy = inFlight.withLock { $0[channel, default: []].count }
+            guard busy < concurrency else { continue }
+            let due: [(message: Message, retryBase: Int)]
+            do {
+                // Enough to find the free slots' worth past those in flight, which are still due in the store.
+                due = try store.due(channel: channel, at: now, limit: concurrency + busy)
+            } catch {
+                logger.error("reading due messages failed", metadata: ["error": "\(error)"])
+                continue
+            }
+            inFlight.withLock { all in
+                var sending = all[channel, default: []]
+                for entry in due where sending.count < concurrency && !sending.contains(entry.message.id) {
+                    sending.insert(entry.message.id)
+                    claimed.append((entry.message, entry.retryBase))
+                }
+                all[channel] = sending
+            }
+        }
+        return claimed
+    }
+
+    /// One attempt at `message` and its record.
+    private func deliver(_ message: Message, retryBase: Int) async {
+        defer { _ = inFlight.withLock { $0[message.channel]?.remove(message.id) } }
+        let result: DeliveryResult
+        if let sender = senders[message.channel] {
+            result = await sender.send(message)
+        } else {
+            result = .permanent("the \(message.channel.rawValue) channel is not configured")
+        }
+        let now = clock.now()
+        let stamp = Timestamp.string(now)
+        var settled = message
+        settled.attempts += 1
+        settled.updatedAt = stamp
+        let outcome: MessageAttempt.Outcome
+        let detail: String
+        switch result {
+        case .sent(let answer):
+            (outcome, detail) = (.sent, answer)
+            settled.status = .sent
+            settled.sentAt = stamp
+            settled.lastError = nil
+        case .temporary(let error, let retryAfter):
+            (outcome, detail) = (.temporaryFailure, error)
+            settled.lastError = error
+            if let delay = schedule.delay(afterFailures: settled.attempts - retryBase, atLeast: retryAfter) {
+                let next = now.addingTimeInterval(delay.seconds)
+                settled.nextAttemptAt = Timestamp.string(next)
+                settled.nextAttemptAtMilliseconds = MessageService.milliseconds(next)
+            } else {
+                settled.status = .failed
+            }
+        case .permanent(let error), .bounced(let error):
+            (outcome, detail) = (.permanentFailure, error)
+            settled.status = .failed
+            settled.lastError = error
+        }
+        if settled.status.isSettled {
+            settled.nextAttemptAt = nil
+            settled.nextAttemptAtMilliseconds = nil
+        }
+        let attempt = MessageAttempt(messageID: message.id, number: settled.attempts, at: stamp, outcome: outcome, detail: String(detail.prefix(500)))
+        let recorded = settled
+        do {
+            try await writer.write { transaction in
+                try self.store.update(recorded, retryBase: retryBase, in: transaction)
+                try self.store.recordAttempt(attempt, in: transaction)
+                switch recorded.status {
+                case .sent: try MessageService.appendEvent("message.sent", for: recorded, to: self.events, in: transaction)
+                case .failed: try MessageService.appendEvent("message.failed", for: recorded, to: self.events, in: transaction)
+                default: break
+                }
+            }
+        } catch {
+            // The message stays due as it was, so it is sent again: at least once.
+            logger.error("recording a delivery attempt failed", metadata: ["message": "\(message.id)", "error": "\(error)"])
+        }
+    }
+}

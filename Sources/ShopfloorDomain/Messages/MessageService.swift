@@ -1,0 +1,165 @@
+import Foundation
+
+/// The outbox's front: queues messages inside the transaction of the change that causes them, lists
+/// them, retries one by hand, and keeps the templates. Delivery is the ``DeliveryService``'s.
+public final class MessageService: Sendable {
+    let store: any MessageStore
+    private let writer: any StoreWriter
+    private let events: EventLog
+    private let clock: any WallClock
+    public let templates: MessageTemplates
+    /// Channels that can deliver: a message for any other is recorded as skipped, not queued.
+    private let available: Set<MessageChannel>
+
+    public init(stores: Stores, events: EventLog, available: Set<MessageChannel>, clock: any WallClock = SystemClock()) throws {
+        store = stores.messages
+        writer = stores.writer
+        self.events = events
+        self.clock = clock
+        self.available = available
+        templates = try MessageTemplates(overrides: try stores.messages.templateOverrides())
+    }
+
+    // MARK: Queueing (inside the cause's transaction)
+
+    /// What a change wants sent: rendered from `template` with `data` when queued.
+    public struct Draft {
+        public var channel: MessageChannel
+        public var recipient: String
+        public var template: String
+        public var locale: String?
+        public var data: [String: Any]
+        public var customerID: String?
+        public var orderID: OrderID?
+        public var transactional: Bool
+
+        public init(channel: MessageChannel, recipient: String, template: String, locale: String? = nil, data: [String: Any],
+                    customerID: String? = nil, orderID: OrderID? = nil, transactional: Bool) {
+            self.channel = channel
+            self.recipient = recipient
+            self.template = template
+            self.locale = locale
+            self.data = data
+            self.customerID = customerID
+            self.orderID = orderID
+            self.transactional = transactional
+        }
+    }
+
+    /// Renders and stores `draft` in `transaction`: due at once, or skipped (with its event) when its
+    /// channel cannot deliver. Leaves a ``MessageQueued`` note, so the delivery service wakes once the
+    /// transaction is durable.
+    @discardableResult
+    public func queue(_ draft: Draft, in transaction: any WriteTransaction) throws -> Message {
+        let rendered = try templates.render(draft.template, locale: draft.locale, data: draft.data)
+        let now = clock.now()
+        let stamp = Timestamp.string(now)
+        let deliverable = available.contains(draft.channel)
+        let message = Message(
+            id: .make(), channel: draft.channel, recipient: draft.recipient, template: draft.template, subject: rendered.subject,
+            text: rendered.text, html: rendered.html, status: deliverable ? .queued : .skipped, attempts: 0,
+            nextAttemptAt: deliverable ? stamp : nil, nextAttemptAtMilliseconds: deliverable ? Self.milliseconds(now) : nil, lastError: nil,
+            skipReason: deliverable ? nil : "channel_unavailable", customerID: draft.customerID, orderID: draft.orderID,
+            transactional: draft.transactional, createdAt: stamp, updatedAt: stamp, sentAt: nil)
+        try store.insert(message, in: transaction)
+        if deliverable {
+            transaction.transactionNotes.append(MessageQueued(channel: draft.channel))
+        } else {
+            try Self.appendEvent("message.skipped", for: message, to: events, in: transaction)
+        }
+        return message
+    }
+
+    // MARK: Reads
+
+    public func message(_ id: MessageID) throws -> Message? {
+        try store.message(id)
+    }
+
+    /// Messages matching `filter`, newest first, a page at a time (the cursor is the last one's position).
+    public func messages(_ filter: MessageFilter, limit: Int, before: Int64?) throws -> Page<Message> {
+        let limit = max(1, min(limit, 200))
+        let found = try store.messages(filter, before: before ?? Int64.max, limit: limit + 1)
+        let next = found.count > limit ? String(found[limit - 1].position) : nil
+        return Page(items: found.prefix(limit).map(\.message), nextCursor: next)
+    }
+
+    public func attempts(of id: MessageID) throws -> [MessageAttempt] {
+        try store.attempts(of: id)
+    }
+
+    // MARK: Changes
+
+    /// Queues a failed or skipped message again, due now, with a fresh retry schedule.
+    public func retry(_ id: MessageID) async throws -> Message {
+        let now = clock.now()
+        return try await writer.write { transaction in
+            guard let message = try self.store.message(id, in: transaction)?.message else { throw MessageError.notFound(id.rawValue) }
+            guard message.status == .failed || message.status == .skipped else {
+                throw MessageError.notRetryable(id: id.rawValue, status: message.status)
+            }
+            var retried = message
+            retried.status = .queued
+            retried.skipReason = nil
+            retried.nextAttemptAt = Timestamp.string(now)
+            retried.nextAttemptAtMilliseconds = Self.milliseconds(now)
+            retried.updatedAt = Timestamp.string(now)
+            try self.store.update(retried, retryBase: message.attempts, in: transaction)
+            transaction.transactionNotes.append(MessageQueued(channel: message.channel))
+            return retried
+        }
+    }
+
+    /// Stores the shop's version of a template and puts it in use; a template that does not compile
+    /// changes nothing.
+    public func saveTemplate(_ template: TemplateText) async throws -> TemplateText {
+        var validator = Validator()
+        validator.text(template.subject, "subject", max: 1_000, required: false)
+        validator.text(template.text, "text", max: 100_000)
+        validator.text(template.html, "html", max: 500_000, required: false)
+        validator.check(template.locale.utf8.count <= 35 && template.locale.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") },
+                        "locale", "must be a language tag such as en or de-AT")
+        try validator.throwIfAny()
+        var template = try MessageTemplates.validated(template)
+        template.updatedAt = clock.timestamp
+        let saved = template
+        try await writer.write { transaction in try self.store.saveTemplate(saved, in: transaction) }
+        try templates.install(saved)
+        return saved
+    }
+
+    // MARK: Helpers
+
+    static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    /// `message.sent`, `message.failed` or `message.skipped` on topic `messages`.
+    static func appendEvent(_ type: String, for message: Message, to events: EventLog, in transaction: any WriteTransaction) throws {
+        try events.append(
+            type: type, topic: "messages",
+            data: MessageEvent(messageID: message.id.rawValue, channel: message.channel, template: message.template, status: message.status,
+                               attempts: message.attempts, orderID: message.orderID?.rawValue, customerID: message.customerID,
+                               lastError: message.lastError, skipReason: message.skipReason),
+            in: transaction)
+    }
+}
+
+/// Left in a transaction's notes by ``MessageService/queue(_:in:)``: the delivery service wakes when
+/// a transaction carrying one is durable, instead of waiting for its next tick.
+struct MessageQueued: Sendable {
+    var channel: MessageChannel
+}
+
+/// The payload of the `messages` topic's events; no address, so the log holds no personal data.
+struct MessageEvent: Encodable {
+    var messageID: String
+    var channel: MessageChannel
+    var template: String
+    var status: MessageStatus
+    var attempts: Int
+    var orderID: String?
+    var customerID: String?
+    var lastError: String?
+    var skipReason: String?
+}

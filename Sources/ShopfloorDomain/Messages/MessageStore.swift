@@ -1,0 +1,60 @@
+/// The outbox: messages, the attempts made to deliver them, and the shop's edits of the shipped
+/// templates. Written only inside a writer transaction, so a message commits with its cause.
+public protocol MessageStore: Sendable {
+    func insert(_ message: Message, in transaction: any WriteTransaction) throws
+    /// Stores the message's delivery state: status, attempts, next attempt, last error, skip reason,
+    /// when it was sent, and where its retry schedule starts.
+    func update(_ message: Message, retryBase: Int, in transaction: any WriteTransaction) throws
+    func recordAttempt(_ attempt: MessageAttempt, in transaction: any WriteTransaction) throws
+
+    func message(_ id: MessageID) throws -> Message?
+    func message(_ id: MessageID, in transaction: any WriteTransaction) throws -> (message: Message, retryBase: Int)?
+    /// Messages matching `filter` whose position is below `before`, newest first.
+    func messages(_ filter: MessageFilter, before: Int64, limit: Int) throws -> [(position: Int64, message: Message)]
+    /// Queued messages of `channel` due at or before `milliseconds`, earliest first.
+    func due(channel: MessageChannel, at milliseconds: Int64, limit: Int) throws -> [(message: Message, retryBase: Int)]
+    /// The attempts made for a message, oldest first.
+    func attempts(of id: MessageID) throws -> [MessageAttempt]
+
+    /// The shop's versions of templates, by name and locale.
+    func templateOverrides() throws -> [TemplateText]
+    func saveTemplate(_ template: TemplateText, in transaction: any WriteTransaction) throws
+}
+
+/// Filters of `GET /v1/messages`; all optional.
+public struct MessageFilter: Sendable {
+    public var channel: MessageChannel?
+    public var status: MessageStatus?
+    public var customerID: String?
+    public var orderID: OrderID?
+
+    public init(channel: MessageChannel? = nil, status: MessageStatus? = nil, customerID: String? = nil, orderID: OrderID? = nil) {
+        self.channel = channel
+        self.status = status
+        self.customerID = customerID
+        self.orderID = orderID
+    }
+}
+
+/// One try at delivering a message, kept for the record.
+public struct MessageAttempt: Sendable, Equatable {
+    public var messageID: MessageID
+    /// 1 for the first attempt.
+    public var number: Int
+    public var at: String
+    public var outcome: Outcome
+    /// What the receiving server said, or why the attempt failed.
+    public var detail: String
+
+    public enum Outcome: String, Sendable, Codable {
+        case sent, temporaryFailure = "temporary_failure", permanentFailure = "permanent_failure"
+    }
+
+    public init(messageID: MessageID, number: Int, at: String, outcome: Outcome, detail: String) {
+        self.messageID = messageID
+        self.number = number
+        self.at = at
+        self.outcome = outcome
+        self.detail = detail
+    }
+}

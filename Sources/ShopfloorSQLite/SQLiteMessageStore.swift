@@ -1,0 +1,138 @@
+import ShopfloorDomain
+import ShopfloorStorage
+
+/// The outbox in tables `messages`, `message_attempts` and `message_templates`.
+struct SQLiteMessageStore: MessageStore {
+    let readers: ReaderPool
+
+    private static let columns = """
+        position, id, channel, recipient, template, subject, text, html, status, attempts, retry_base, next_attempt_at,
+        next_attempt_at_ms, last_error, skip_reason, customer_id, order_id, transactional, created_at, updated_at, sent_at
+        """
+
+    func insert(_ message: Message, in transaction: any WriteTransaction) throws {
+        try transaction.connection.run(
+            """
+            INSERT INTO messages (id, channel, recipient, template, subject, text, html, status, attempts, next_attempt_at, next_attempt_at_ms,
+                last_error, skip_reason, customer_id, order_id, transactional, created_at, updated_at, sent_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [.text(message.id.rawValue), .text(message.channel.rawValue), .text(message.recipient), .text(message.template),
+             .optional(message.subject), .text(message.text), .optional(message.html), .text(message.status.rawValue),
+             .integer(Int64(message.attempts)), .optional(message.nextAttemptAt), Self.optional(message.nextAttemptAtMilliseconds),
+             .optional(message.lastError), .optional(message.skipReason), .optional(message.customerID), .optional(message.orderID?.rawValue),
+             .integer(message.transactional ? 1 : 0), .text(message.createdAt), .text(message.updatedAt), .optional(message.sentAt)])
+    }
+
+    func update(_ message: Message, retryBase: Int, in transaction: any WriteTransaction) throws {
+        try transaction.connection.run(
+            """
+            UPDATE messages SET status = ?, attempts = ?, retry_base = ?, next_attempt_at = ?, next_attempt_at_ms = ?, last_error = ?,
+                skip_reason = ?, updated_at = ?, sent_at = ? WHERE id = ?
+            """,
+            [.text(message.status.rawValue), .integer(Int64(message.attempts)), .integer(Int64(retryBase)), .optional(message.nextAttemptAt),
+             Self.optional(message.nextAttemptAtMilliseconds), .optional(message.lastError), .optional(message.skipReason),
+             .text(message.updatedAt), .optional(message.sentAt), .text(message.id.rawValue)])
+    }
+
+    func recordAttempt(_ attempt: MessageAttempt, in transaction: any WriteTransaction) throws {
+        // A replaced row is the same attempt recorded again (its batch retried).
+        try transaction.connection.run(
+            "INSERT OR REPLACE INTO message_attempts (message_id, number, at, outcome, detail) VALUES (?, ?, ?, ?, ?)",
+            [.text(attempt.messageID.rawValue), .integer(Int64(attempt.number)), .text(attempt.at), .text(attempt.outcome.rawValue),
+             .text(attempt.detail)])
+    }
+
+    func message(_ id: MessageID) throws -> Message? {
+        try readers.read { connection in try Self.load(id, connection)?.message }
+    }
+
+    func message(_ id: MessageID, in transaction: any WriteTransaction) throws -> (message: Message, retryBase: Int)? {
+        try Self.load(id, transaction.connection)
+    }
+
+    func messages(_ filter: MessageFilter, before: Int64, limit: Int) throws -> [(position: Int64, message: Message)] {
+        try readers.read { connection in
+            var sql = "SELECT \(Self.columns) FROM messages WHERE position < ?"
+            var bindings: [SQLiteValue] = [.integer(before)]
+            func add(_ clause: String, _ value: String?) {
+                guard let value else { return }
+                sql += " AND \(clause)"
+                bindings.append(.text(value))
+            }
+            add("channel = ?", filter.channel?.rawValue)
+            add("status = ?", filter.status?.rawValue)
+            add("customer_id = ?", filter.customerID)
+            add("order_id = ?", filter.orderID?.rawValue)
+            return try connection.query(sql + " ORDER BY position DESC LIMIT ?", bindings + [.integer(Int64(limit))]).map { values in
+                let row = StoredRow(values, table: "messages", keyColumn: "id")
+                return (try row.int64("position"), try Self.message(row))
+            }
+        }
+    }
+
+    func due(channel: MessageChannel, at milliseconds: Int64, limit: Int) throws -> [(message: Message, retryBase: Int)] {
+        try readers.read { connection in
+            try connection.query(
+                """
+                SELECT \(Self.columns) FROM messages
+                WHERE status = 'queued' AND channel = ? AND next_attempt_at_ms <= ? ORDER BY next_attempt_at_ms, position LIMIT ?
+                """,
+                [.text(channel.rawValue), .integer(milliseconds), .integer(Int64(limit))]
+            ).map { values in
+                let row = StoredRow(values, table: "messages", keyColumn: "id")
+                return (try Self.message(row), try row.int("retry_base"))
+            }
+        }
+    }
+
+    func attempts(of id: MessageID) throws -> [MessageAttempt] {
+        try readers.read { connection in
+            try connection.query("SELECT number, at, outcome, detail FROM message_attempts WHERE message_id = ? ORDER BY number",
+                                 [.text(id.rawValue)]).map { values in
+                let row = StoredRow(values, table: "message_attempts", keyColumn: "number")
+                return MessageAttempt(messageID: id, number: try row.int("number"), at: try row.text("at"),
+                                      outcome: try row.value("outcome", as: MessageAttempt.Outcome.self), detail: try row.text("detail"))
+            }
+        }
+    }
+
+    func templateOverrides() throws -> [TemplateText] {
+        try readers.read { connection in
+            try connection.query("SELECT name, locale, subject, text, html, updated_at FROM message_templates ORDER BY name, locale").map { values in
+                let row = StoredRow(values, table: "message_templates", keyColumn: "name")
+                return TemplateText(name: try row.text("name"), locale: try row.text("locale"), subject: try row.optionalText("subject"),
+                                    text: try row.text("text"), html: try row.optionalText("html"), updatedAt: try row.text("updated_at"))
+            }
+        }
+    }
+
+    func saveTemplate(_ template: TemplateText, in transaction: any WriteTransaction) throws {
+        try transaction.connection.run(
+            "INSERT OR REPLACE INTO message_templates (name, locale, subject, text, html, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [.text(template.name), .text(template.locale), .optional(template.subject), .text(template.text), .optional(template.html),
+             .text(template.updatedAt ?? "")])
+    }
+
+    private static func load(_ id: MessageID, _ connection: SQLiteConnection) throws -> (message: Message, retryBase: Int)? {
+        guard let values = try connection.query("SELECT \(columns) FROM messages WHERE id = ?", [.text(id.rawValue)]).first else { return nil }
+        let row = StoredRow(values, table: "messages", keyColumn: "id")
+        return (try message(row), try row.int("retry_base"))
+    }
+
+    private static func message(_ row: StoredRow) throws -> Message {
+        Message(
+            id: try row.id("id", as: MessageID.self), channel: try row.value("channel", as: MessageChannel.self), recipient: try row.text("recipient"),
+            template: try row.text("template"), subject: try row.optionalText("subject"), text: try row.text("text"),
+            html: try row.optionalText("html"), status: try row.value("status", as: MessageStatus.self), attempts: try row.int("attempts"),
+            nextAttemptAt: try row.optionalText("next_attempt_at"), nextAttemptAtMilliseconds: try row.optionalInt("next_attempt_at_ms").map(Int64.init),
+            lastError: try row.optionalText("last_error"), skipReason: try row.optionalText("skip_reason"),
+            customerID: try row.optionalText("customer_id"), orderID: try row.optionalText("order_id").map(OrderID.init(rawValue:)),
+            transactional: try row.bool("transactional"), createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"),
+            sentAt: try row.optionalText("sent_at"))
+    }
+
+    private static func optional(_ number: Int64?) -> SQLiteValue {
+        number.map { .integer($0) } ?? .null
+    }
+}
