@@ -48,6 +48,9 @@ private let routeTable: [RouteAccess] = [
     RouteAccess("GET", "/v1/api-keys", RouteAccess.adminOnly + [200]),
     RouteAccess("DELETE", "/v1/api-keys/{key}", RouteAccess.adminOnly + [204]),
     RouteAccess("GET", "/v1/events", RouteAccess.adminOnly + [200]),
+    RouteAccess("GET", "/v1/messages", RouteAccess.adminOnly + [200]),
+    RouteAccess("GET", "/v1/templates", RouteAccess.adminOnly + [200]),
+    RouteAccess("PUT", "/v1/templates/sign_in_code", body: #"{"subject":"Code","text":"Your code: {{code}}"}"#, RouteAccess.adminOnly + [200]),
 ]
 
 @Suite(.timeLimit(.minutes(1))) struct AuthTests {

@@ -19,13 +19,14 @@ struct MessageDTO: Encodable {
     var updatedAt: String
     var sentAt: String?
 
-    init(_ message: Message) {
+    /// `sending` while `sending` says an attempt is under way (the store keeps such a message `queued`).
+    init(_ message: Message, sending: Bool = false) {
         id = message.id.rawValue
         channel = message.channel
         to = message.recipient
         template = message.template
         subject = message.subject
-        status = message.status
+        status = sending && message.status == .queued ? .sending : message.status
         attempts = message.attempts
         nextAttemptAt = message.nextAttemptAt
         lastError = message.lastError
@@ -68,7 +69,7 @@ struct MessageDTO: Encodable {
 /// One message with the record of its delivery attempts (`GET /v1/messages/{id}`).
 struct MessageDetailDTO: Encodable {
     var message: MessageDTO
-    var attempts: [Attempt]
+    var deliveryAttempts: [Attempt]
 
     struct Attempt: Encodable {
         var number: Int
@@ -80,10 +81,10 @@ struct MessageDetailDTO: Encodable {
     func encode(to encoder: any Encoder) throws {
         try message.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(attempts, forKey: .attempts)
+        try container.encode(deliveryAttempts, forKey: .deliveryAttempts)
     }
 
-    private enum CodingKeys: String, CodingKey { case attempts }
+    private enum CodingKeys: String, CodingKey { case deliveryAttempts }
 }
 
 /// A template as `GET /v1/templates` lists it.

@@ -87,7 +87,9 @@ final class EventChannel: WebSocketHandler, Sendable {
             }
             if let since = op.since, since < 0 { throw .invalidRequest("since must be a seq of 0 or more.") }
             let role = state.withLock { $0.key }.flatMap(keys.authenticate)?.role
-            let refused = topics.filter { !Self.isPublic($0) && role != .admin && role != .pos }
+            let refused = topics.filter { topic in
+                Self.adminTopics.contains(topic) ? role != .admin : !Self.isPublic(topic) && role != .admin && role != .pos
+            }
             guard refused.isEmpty else { throw .forbidden(topics: refused) }
             try await hub.subscribe(socket, topics: topics, since: op.since)
         case "unsubscribe":
@@ -106,7 +108,7 @@ final class EventChannel: WebSocketHandler, Sendable {
         let unknown = topics.filter { !Self.isKnown($0) }
         guard unknown.isEmpty else {
             throw .invalidRequest("Unknown topics: \(unknown.prefix(5).map { String($0.prefix(100)) }.joined(separator: ", ")). "
-                + "Topics are stock, stock:<sku>, products, product:<id>, cart:<id>, track:<token>, carts, orders, order:<id>, locations.")
+                + "Topics are stock, stock:<sku>, products, product:<id>, cart:<id>, track:<token>, carts, orders, order:<id>, locations, messages.")
         }
         var seen: Set<String> = []
         return topics.filter { seen.insert($0).inserted }
@@ -117,6 +119,8 @@ final class EventChannel: WebSocketHandler, Sendable {
     private static let publicKinds: Set<Substring> = ["stock", "product", "cart", "track"]
     private static let restrictedFamilies: Set<String> = ["carts", "orders", "locations"]
     private static let restrictedKinds: Set<Substring> = ["order"]
+    /// Topics for admin keys alone: the outbox's (its events name customers and orders).
+    private static let adminTopics: Set<String> = ["messages"]
 
     private static func isPublic(_ topic: String) -> Bool {
         if publicFamilies.contains(topic) { return true }
@@ -126,7 +130,7 @@ final class EventChannel: WebSocketHandler, Sendable {
 
     private static func isKnown(_ topic: String) -> Bool {
         guard EventRoutes.isValidTopic(topic) else { return false }
-        if publicFamilies.contains(topic) || restrictedFamilies.contains(topic) { return true }
+        if publicFamilies.contains(topic) || restrictedFamilies.contains(topic) || adminTopics.contains(topic) { return true }
         guard let colon = topic.firstIndex(of: ":"), topic.index(after: colon) < topic.endIndex else { return false }
         let kind = topic[..<colon]
         return publicKinds.contains(kind) || restrictedKinds.contains(kind)

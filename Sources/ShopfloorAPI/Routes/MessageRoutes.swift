@@ -6,6 +6,7 @@ import ShopfloorTransport
 /// templates messages are rendered from.
 struct MessageRoutes {
     let messages: MessageService
+    let delivery: DeliveryService
 
     func register(on router: inout Router) {
         router.on(.get, "/v1/messages") { request, context in
@@ -32,7 +33,7 @@ struct MessageRoutes {
                 before = position
             }
             let page = try messages.messages(filter, limit: try request.limit(), before: before)
-            return try JSON.response(Page(items: page.items.map(MessageDTO.init), nextCursor: page.nextCursor))
+            return try JSON.response(Page(items: page.items.map { MessageDTO($0, sending: delivery.isSending($0.id)) }, nextCursor: page.nextCursor))
         }
         router.on(.get, "/v1/messages/{id}") { _, context in
             try context.require(.admin)
@@ -41,7 +42,7 @@ struct MessageRoutes {
             let attempts = try messages.attempts(of: id).map {
                 MessageDetailDTO.Attempt(number: $0.number, at: $0.at, outcome: $0.outcome, detail: $0.detail)
             }
-            return try JSON.response(MessageDetailDTO(message: MessageDTO(message), attempts: attempts))
+            return try JSON.response(MessageDetailDTO(message: MessageDTO(message, sending: delivery.isSending(id)), deliveryAttempts: attempts))
         }
         router.on(.post, "/v1/messages/{id}/retry") { _, context in
             try context.require(.admin)

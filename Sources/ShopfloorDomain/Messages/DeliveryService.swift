@@ -80,6 +80,11 @@ public final class DeliveryService: Sendable {
         }
     }
 
+    /// Whether an attempt at the message is under way.
+    public func isSending(_ id: MessageID) -> Bool {
+        inFlight.withLock { all in all.values.contains { $0.contains(id) } }
+    }
+
     /// Due messages for each channel's free slots, marked in flight.
     private func claimDue() -> [(Message, Int)] {
         let now = MessageService.milliseconds(clock.now())

@@ -67,7 +67,8 @@ public enum MessageChannel: String, Codable, Sendable, CaseIterable {
 }
 
 /// Where a message stands (API.md, Messages). `sending` is never stored: a message being sent stays
-/// `queued` in the store until its attempt is recorded, so a crash mid-send leaves it due again.
+/// `queued` in the store until its attempt is recorded, so a crash mid-send leaves it due again; the
+/// API shows `sending` while ``DeliveryService/isSending(_:)``.
 public enum MessageStatus: String, Codable, Sendable, CaseIterable {
     case queued, sending, sent, delivered, opened, clicked, failed, skipped
 
