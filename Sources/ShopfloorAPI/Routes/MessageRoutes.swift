@@ -25,6 +25,9 @@ struct MessageRoutes {
                 }
                 filter.status = status
             }
+            for name in ["customer", "order"] where (query[name]?.utf8.count ?? 0) > 100 {
+                throw APIError.invalidRequest(detail: "\(name) must be an id of at most 100 characters.")
+            }
             filter.customerID = query["customer"]
             filter.orderID = query["order"].map(OrderID.init(rawValue:))
             var before: Int64?

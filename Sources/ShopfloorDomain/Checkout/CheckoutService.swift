@@ -100,7 +100,8 @@ public final class CheckoutService: Sendable {
 
     /// The shipping methods that serve the cart's address and currency (collection in store serves all).
     public func shippingMethods(for id: CartID) throws -> [ShippingMethod] {
-        guard let cart = try carts.store.cart(id) else { throw CartError.notFound(id.rawValue) }
+        // A deleted cart is gone for checkout, though its record stays readable.
+        guard let cart = try carts.store.cart(id), cart.status != .deleted else { throw CartError.notFound(id.rawValue) }
         return pricing.rules.shippingMethods.filter { $0.applies(to: cart.shippingAddress?.country, currency: cart.currency) }
     }
 

@@ -114,9 +114,18 @@ public final class MessageService: Sendable {
     /// changes nothing.
     public func saveTemplate(_ template: TemplateText) async throws -> TemplateText {
         var validator = Validator()
-        validator.text(template.subject, "subject", max: 1_000, required: false)
-        validator.text(template.text, "text", max: 100_000)
-        validator.text(template.html, "html", max: 500_000, required: false)
+        if let subject = template.subject {
+            validator.check(subject.unicodeScalars.count <= 1_000, "subject", "must be at most 1000 characters")
+            validator.check(!subject.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "subject",
+                            "must be one line without control characters")
+        }
+        // Template bodies may hold any text but NUL: tabs, carriage returns and form feeds are content.
+        for (field, body, max) in [("text", Optional(template.text), 100_000), ("html", template.html, 500_000)] {
+            guard let body else { continue }
+            validator.check(!body.isEmpty, field, "must not be empty")
+            validator.check(body.unicodeScalars.count <= max, field, "must be at most \(max) characters")
+            validator.check(!body.unicodeScalars.contains("\u{0}"), field, "must not contain NUL")
+        }
         validator.check(template.locale.utf8.count <= 35 && template.locale.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") },
                         "locale", "must be a language tag such as en or de-AT")
         try validator.throwIfAny()
