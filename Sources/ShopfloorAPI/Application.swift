@@ -37,6 +37,10 @@ public final class Application: Sendable {
     public init(configuration: Configuration, logger: Logger, clock: any WallClock = SystemClock()) throws {
         self.configuration = configuration
         self.logger = logger
+        // The test clock replaces the machine's, offset by what earlier runs advanced it.
+        let offsetFile = configuration.dataDirectory + "/test-clock-offset"
+        let testClock = configuration.enableTestClock ? OffsetClock(offset: TestClockRoutes.load(from: offsetFile)) : nil
+        let clock: any WallClock = testClock ?? clock
         database = try Database(
             directory: configuration.dataDirectory, migrations: Migrations.all,
             readerCount: max(4, configuration.threads * 2), logger: logger)
@@ -64,6 +68,7 @@ public final class Application: Sendable {
         var router = Router()
         SystemRoutes(lifecycle: lifecycle).register(on: &router)
         if configuration.enableEcho { EchoRoutes(pingInterval: configuration.webSocketPingInterval).register(on: &router) }
+        if let testClock { TestClockRoutes(clock: testClock, offsetFile: offsetFile).register(on: &router) }
         ProductRoutes(catalogue: catalogue, responses: ProductResponses(catalogue: catalogue, events: events)).register(on: &router)
         LocationRoutes(locations: locations).register(on: &router)
         InventoryRoutes(inventory: inventory, locations: locations).register(on: &router)

@@ -17,6 +17,8 @@ public struct Configuration: Sendable {
     public var drainTimeout: Duration = .seconds(10)
     /// Serves the echo endpoints used by conformance and lifecycle tests.
     public var enableEcho = false
+    /// Serves `/v1/test/clock`, whose offset every service's clock follows: for black-box tests only.
+    public var enableTestClock = false
     /// The admin key to accept, from `SHOPFLOOR_ADMIN_KEY` only (never a flag: flags show in `ps`).
     public var adminKey: String?
     /// The secret a payment processor signs webhooks with, from `SHOPFLOOR_WEBHOOK_SECRET` only; the
@@ -69,7 +71,7 @@ public struct Configuration: Sendable {
         "host", "port", "data-dir", "threads", "tls-cert", "tls-key", "log-level", "max-body-size",
         "max-connections", "header-timeout", "body-timeout", "idle-timeout", "drain-timeout", "enable-echo",
         "event-retention", "reservation-ttl", "currency", "ws-ping-interval", "ws-send-queue", "public-url", "shop-name",
-        "smtp-url", "mail-from", "outbound-ca-file",
+        "smtp-url", "mail-from", "outbound-ca-file", "enable-test-clock",
     ]
 
     /// Sets one setting from its text form; `source` names it in errors.
@@ -122,10 +124,17 @@ public struct Configuration: Sendable {
             mailFrom = value
         case "outbound-ca-file": outboundCAFile = value
         case "enable-echo":
-            guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][value.lowercased()] else { throw invalid }
+            guard let flag = Self.flag(value) else { throw invalid }
             enableEcho = flag
+        case "enable-test-clock":
+            guard let flag = Self.flag(value) else { throw invalid }
+            enableTestClock = flag
         default: throw invalid
         }
+    }
+
+    private static func flag(_ text: String) -> Bool? {
+        ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][text.lowercased()]
     }
 
     private static func duration(_ text: String, _ invalid: Invalid) throws(Invalid) -> Duration {

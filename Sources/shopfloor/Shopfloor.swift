@@ -40,6 +40,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Sender of emails, 'Shop <shop@example.com>' (SHOPFLOOR_MAIL_FROM).") var mailFrom: String?
     @Option(help: "PEM file of extra certificate authorities for outbound TLS (SHOPFLOOR_OUTBOUND_CA_FILE).") var outboundCaFile: String?
     @Flag(help: "Serve the echo endpoints for conformance tests (SHOPFLOOR_ENABLE_ECHO).") var enableEcho = false
+    @Flag(help: "Serve /v1/test/clock, which moves every service's clock on: black-box tests only (SHOPFLOOR_ENABLE_TEST_CLOCK).") var enableTestClock = false
 
     func run() async throws {
         var configuration = try Configuration(environment: ProcessInfo.processInfo.environment)
@@ -47,7 +48,8 @@ struct Serve: AsyncParsableCommand {
             ("host", host), ("port", port), ("data-dir", dataDir), ("threads", threads), ("tls-cert", tlsCert),
             ("tls-key", tlsKey), ("log-level", logLevel), ("max-body-size", maxBodySize), ("max-connections", maxConnections),
             ("header-timeout", headerTimeout), ("body-timeout", bodyTimeout), ("idle-timeout", idleTimeout),
-            ("drain-timeout", drainTimeout), ("enable-echo", enableEcho ? "true" : nil), ("event-retention", eventRetention),
+            ("drain-timeout", drainTimeout), ("enable-echo", enableEcho ? "true" : nil),
+            ("enable-test-clock", enableTestClock ? "true" : nil), ("event-retention", eventRetention),
             ("reservation-ttl", reservationTtl), ("currency", currency), ("ws-ping-interval", wsPingInterval), ("ws-send-queue", wsSendQueue),
             ("public-url", publicUrl), ("shop-name", shopName), ("smtp-url", smtpUrl), ("mail-from", mailFrom), ("outbound-ca-file", outboundCaFile),
         ]
