@@ -20,7 +20,7 @@ help:
 	@echo "make deps           install missing system packages (root), or print the apt-get command"
 	@echo "make build          debug build ($(SWIFT) build)"
 	@echo "make run            release build, then serve on :8080 with data in $(DATA)"
-	@echo "make test           swift test, then the Python black-box suite against the debug binary"
+	@echo "make test           the test venv, swift test, then the Python black-box suite against the debug binary"
 	@echo "make bench          bench/run (release build, wrk on loopback)"
 	@echo "make autobahn       the whole Autobahn|Testsuite (kosoku) against a release build; reports in .build/autobahn"
 	@echo "make clean          remove build products and the test venv (keeps $(DATA) and package checkouts)"
@@ -48,7 +48,8 @@ release: deps
 run: release
 	.build/release/shopfloor serve --data-dir $(DATA)
 
-test: deps test-swift test-blackbox
+# The venv comes first: the Swift SMTP tests run Tests/support/smtp_sink.py with its aiosmtpd.
+test: deps venv test-swift test-blackbox
 
 test-swift:
 	$(SWIFT) build --build-tests

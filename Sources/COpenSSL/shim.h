@@ -17,6 +17,9 @@ static inline long shopfloor_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
 static inline long shopfloor_SSL_CTX_set_options(SSL_CTX *ctx, long options) {
     return SSL_CTX_set_options(ctx, options);
 }
+static inline long shopfloor_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return SSL_set_tlsext_host_name(ssl, name);
+}
 static inline uint64_t shopfloor_server_options(void) {
     return SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
 }

@@ -6,8 +6,9 @@ import Synchronization
 /// The `Date` field value (RFC 9110 §5.6.7, IMF-fixdate), formatted once per second and shared.
 enum HTTPDate {
     private static let cache = Mutex<(second: Int, value: String)>((-1, ""))
-    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    /// Day and month names as RFC 9110 and RFC 5322 both spell them (``MailDate`` uses them too).
+    static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     static var now: String {
         let second = time(nil)

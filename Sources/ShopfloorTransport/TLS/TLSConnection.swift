@@ -1,6 +1,7 @@
 import COpenSSL
 
-/// One TLS session over a non-blocking socket, driven by its connection's event loop.
+/// One TLS session over a non-blocking socket, driven by its connection's event loop (a server
+/// session) or by a ``ClientConnection`` waiting with `poll` (a client session).
 ///
 /// OpenSSL's `SSL_ERROR_WANT_READ`/`WANT_WRITE` are outcomes here, not errors: the caller waits for
 /// the socket to become readable or writable and calls again (see `SSL_get_error(3)`).
@@ -20,6 +21,24 @@ final class TLSConnection {
         self.ssl = ssl
         guard SSL_set_fd(ssl, fd) == 1 else { throw .fromQueue(call: "SSL_set_fd") }
         SSL_set_accept_state(ssl)
+    }
+
+    /// A client session. The peer's certificate must name `host`: a DNS name is matched as RFC 6125
+    /// says (`SSL_set1_host`) and also sent as SNI; an IP literal is matched against the certificate's
+    /// IP addresses and not sent, as RFC 6066 §3 forbids literals in SNI.
+    init(context: TLSClientContext, fd: Int32, host: String) throws(TLSError) {
+        guard let ssl = SSL_new(context.context) else { throw .fromQueue(call: "SSL_new") }
+        self.ssl = ssl
+        guard SSL_set_fd(ssl, fd) == 1 else { throw .fromQueue(call: "SSL_set_fd") }
+        if X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) != 1 {
+            // Not an IP literal: that call may have queued a parse error, which is not ours to report.
+            ERR_clear_error()
+            guard SSL_set1_host(ssl, host) == 1 else { throw .fromQueue(call: "SSL_set1_host(\(host))") }
+            guard shopfloor_SSL_set_tlsext_host_name(ssl, host) == 1 else {
+                throw .fromQueue(call: "SSL_set_tlsext_host_name(\(host))")
+            }
+        }
+        SSL_set_connect_state(ssl)
     }
 
     deinit { SSL_free(ssl) }
@@ -56,6 +75,13 @@ final class TLSConnection {
         SSL_get0_alpn_selected(ssl, &data, &length)
         guard let data, length > 0 else { return nil }
         return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
+    }
+
+    /// Why the peer's certificate was refused (`X509_verify_cert_error_string`), if it was.
+    var verificationFailure: String? {
+        let result = SSL_get_verify_result(ssl)
+        guard result != X509_V_OK else { return nil }
+        return String(cString: X509_verify_cert_error_string(result))
     }
 
     /// Sends close_notify without waiting for the peer's.

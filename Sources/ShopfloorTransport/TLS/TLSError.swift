@@ -1,7 +1,7 @@
 import COpenSSL
 
 /// An OpenSSL call failed: the call and the messages OpenSSL queued for this thread.
-public struct TLSError: Error, CustomStringConvertible {
+public struct TLSError: Error, Equatable, CustomStringConvertible {
     public let call: String
     public let messages: [String]
 
