@@ -20,6 +20,8 @@ public final class Application: Sendable {
     public let messages: MessageService
     /// Sends the outbox; runs as a service once started, and tests may call ``DeliveryService/deliverDue()``.
     public let delivery: DeliveryService
+    /// The senders behind `delivery`, closed once it has stopped.
+    private let channels: [MessageChannel: any MessageSender]
     private let stock: StockRegistry
     private let server: HTTPServer
     private let logger: Logger
@@ -55,6 +57,7 @@ public final class Application: Sendable {
         let pricing = try PricingService(stores: stores, clock: clock)
         carts = CartService(stores: stores, events: events, stock: stock, pricing: pricing, reservationTTL: configuration.reservationTTL, clock: clock)
         let senders = try Self.messageSenders(configuration, logger: logger)
+        channels = senders
         messages = try MessageService(stores: stores, events: events, available: Set(senders.keys), clock: clock)
         delivery = DeliveryService(stores: stores, events: events, senders: senders, clock: clock, logger: logger)
         let notices = OrderMessages(messages: messages, shopName: configuration.shopName,
@@ -98,9 +101,17 @@ public final class Application: Sendable {
             responder: responder, logger: logger)
     }
 
-    /// A sender for each channel the configuration sets up.
+    /// A sender for each channel the configuration sets up: email with `--smtp-url`.
     private static func messageSenders(_ configuration: Configuration, logger: Logger) throws -> [MessageChannel: any MessageSender] {
-        [:]
+        var senders: [MessageChannel: any MessageSender] = [:]
+        if let url = configuration.smtpURL {
+            let smtp = try SMTPConfiguration(url: url)
+            let trust = try configuration.outboundCAFile.map { try TLSClientContext(additionalTrustedCertificatesPath: $0) }
+            senders[.email] = try EmailSender(configuration: smtp, from: configuration.mailFrom, trust: trust,
+                                              connections: DeliveryService.defaultConcurrency)
+            logger.info("email through \(smtp)")
+        }
+        return senders
     }
 
     /// Where the server listens (the real port when configured with port 0).
@@ -146,7 +157,8 @@ public final class Application: Sendable {
         return [
             .init(service: DatabaseService(database: database, logger: logger), serviceName: "database"),
             .init(service: CartExpiryService(carts: carts, logger: logger), serviceName: "cart expiry"),
-            .init(service: MessageDeliveryService(delivery: delivery, logger: logger), serviceName: "message delivery"),
+            .init(service: MessageDeliveryService(delivery: delivery, senders: Array(channels.values), logger: logger),
+                  serviceName: "message delivery"),
             .init(service: PeriodicJob(name: "stock eviction", interval: .seconds(60), logger: logger) { stock.evictIdle() },
                   serviceName: "stock eviction"),
             .init(

@@ -8,6 +8,8 @@ import ShopfloorDomain
 /// message whose attempt was cut short stays due, to be sent on the next start.
 struct MessageDeliveryService: Service {
     let delivery: DeliveryService
+    /// Closed (their connections said goodbye to) once the loop has ended.
+    let senders: [any MessageSender]
     let logger: Logger
 
     func run() async {
@@ -16,5 +18,6 @@ struct MessageDeliveryService: Service {
         await cancelWhenGracefulShutdown {
             await delivery.run()
         }
+        for sender in senders { sender.close() }
     }
 }

@@ -24,7 +24,10 @@ public final class DeliveryService: Sendable {
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
-    public init(stores: Stores, events: EventLog, senders: [MessageChannel: any MessageSender], concurrency: Int = 8,
+    /// Attempts in flight per channel unless told otherwise.
+    public static let defaultConcurrency = 8
+
+    public init(stores: Stores, events: EventLog, senders: [MessageChannel: any MessageSender], concurrency: Int = defaultConcurrency,
                 schedule: RetrySchedule = .messages, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "shopfloor.delivery")) {
         store = stores.messages
         writer = stores.writer

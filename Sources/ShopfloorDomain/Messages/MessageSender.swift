@@ -2,6 +2,12 @@
 /// gateway. It makes one attempt and says how it went; the ``DeliveryService`` decides what follows.
 public protocol MessageSender: Sendable {
     func send(_ message: Message) async -> DeliveryResult
+    /// Ends the channel's connections; called once, after the last send.
+    func close()
+}
+
+extension MessageSender {
+    public func close() {}
 }
 
 /// How one attempt went.
