@@ -12,6 +12,7 @@ test can start it with `--port 0` and read the port it got. Runs until killed.
     --fail 451,250                 successive DATA commands end with these codes, then 250 for good
     --reject-rcpt 550              every RCPT TO is answered with this code
     --pipelining                   announce PIPELINING (aiosmtpd reads pipelined commands in order anyway)
+    --delay SECONDS                a slow receiver: wait this long after storing a message before answering
 
 The JSON beside each message holds mail_from, rcpt_tos, mail_options, the connection's number (1 for
 the first connection the sink accepted), whether it ran over TLS, and the authenticated user.
@@ -36,6 +37,7 @@ class Handler:
         self.fail_codes = [int(code) for code in args.fail.split(",")] if args.fail else []
         self.reject_rcpt = int(args.reject_rcpt) if args.reject_rcpt else None
         self.pipelining = args.pipelining
+        self.delay = args.delay
         self.message_numbers = itertools.count(1)
         self.connection_numbers = itertools.count(1)
 
@@ -81,6 +83,8 @@ class Handler:
                 }, file)
             # The .eml appears last and whole, so a reader that sees it sees the .json too.
             os.rename(base + ".eml.tmp", base + ".eml")
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return f"250 2.0.0 Ok: queued as SINK{number}"
 
 
@@ -133,6 +137,7 @@ def main():
     parser.add_argument("--fail", metavar="CODES", help="comma-separated DATA reply codes, e.g. 451,250")
     parser.add_argument("--reject-rcpt", metavar="CODE")
     parser.add_argument("--pipelining", action="store_true")
+    parser.add_argument("--delay", type=float, default=0.0)
     args = parser.parse_args()
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
