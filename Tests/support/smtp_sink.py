@@ -27,6 +27,7 @@ import os
 import signal
 import ssl
 import sys
+import time
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
@@ -80,6 +81,7 @@ class Handler:
                     # session.ssl is set by STARTTLS only; an implicit-TLS transport has an SSL object.
                     "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
                     "user": session.auth_data.decode() if isinstance(session.auth_data, bytes) else None,
+                    "received_at": time.time(),
                 }, file)
             # The .eml appears last and whole, so a reader that sees it sees the .json too.
             os.rename(base + ".eml.tmp", base + ".eml")

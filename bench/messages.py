@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Order confirmations through the outbox to a local SMTP server, against a release Shopfloor.
+
+    bench/messages.py [--orders 2000] [--rate 100] [--workers 16] [--binary .build/release/shopfloor]
+
+Starts its own SMTP sink (Tests/support/smtp_sink.py, aiosmtpd, plain SMTP on loopback, writing each
+accepted message with its arrival time) and a fresh server pointed at it (`?tls=none`), seeds one SKU,
+then places orders from --workers threads (cart, line, email, complete: four requests each):
+
+1. latency: --orders / 4 orders at about --rate a second, so the outbox has no backlog; each
+   message's delay is its arrival in the sink minus the moment its order's completion request was
+   sent (before the commit, so an upper bound). p50, p99, max.
+2. throughput: --orders orders as fast as the workers go, then the sink's arrivals per second over the
+   middle of the run (the outbox drained at the rate the channel sustains, not the rate orders come).
+
+Loopback only; stops by itself; prints a markdown table row per phase and one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+SINK = ROOT / "Tests" / "support" / "smtp_sink.py"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--binary", default=str(ROOT / ".build/release/shopfloor"))
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="shopfloor-messages."))
+    maildir = work / "mail"
+    maildir.mkdir()
+    sink = subprocess.Popen([sys.executable, str(SINK), "--port", "0", "--maildir", str(maildir)],
+                            stdout=subprocess.PIPE, text=True)
+    port = int(re.match(r"PORT (\d+)", sink.stdout.readline()).group(1))
+    key = "bench-" + secrets.token_hex(16)
+    env = {**os.environ, "SHOPFLOOR_ADMIN_KEY": key, "SHOPFLOOR_SMTP_URL": f"smtp://127.0.0.1:{port}?tls=none"}
+    log = open(work / "server.log", "wb")
+    server = subprocess.Popen([args.binary, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(work / "data"),
+                               "--log-level", "info", "--mail-from", "Bench <bench@bench.example>"],
+                              stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        base = wait_listening(work / "server.log")
+        admin = {"Authorization": f"Bearer {key}"}
+        sku = "BENCH-" + secrets.token_hex(3)
+        r = requests.post(f"{base}/v1/products", json={"title": "Bench", "status": "active",
+                          "variants": [{"sku": sku, "price": {"amount": 500, "currency": "GBP"}}]}, headers=admin)
+        r.raise_for_status()
+        requests.post(f"{base}/v1/inventory/{sku}/adjustments", json={"delta": 1_000_000, "reason": "received"},
+                      headers=admin).raise_for_status()
+        local = threading.local()
+
+        def order(n: int) -> tuple[str, float]:
+            session = getattr(local, "session", None) or requests.Session()
+            local.session = session
+            cart = session.post(f"{base}/v1/carts", json={"channel": "online"}).json()["id"]
+            session.post(f"{base}/v1/carts/{cart}/lines", json={"sku": sku, "quantity": 1}).raise_for_status()
+            email = f"b{n}-{secrets.token_hex(4)}@bench.example"
+            session.patch(f"{base}/v1/carts/{cart}", json={"email": email}).raise_for_status()
+            sent = time.time()
+            session.post(f"{base}/v1/carts/{cart}/complete", json={"payment": {"method": "manual"}}).raise_for_status()
+            return email, sent
+
+        rows, result = [], {}
+        with ThreadPoolExecutor(args.workers) as pool:
+            # 1. Latency with no backlog.
+            count = max(1, args.orders // 4)
+            futures = []
+            start = time.time()
+            for n in range(count):
+                delay = start + n / args.rate - time.time()
+                if delay > 0:
+                    time.sleep(delay)
+                futures.append(pool.submit(order, n))
+            placed = dict(f.result() for f in futures)
+            arrivals = wait_for_mail(maildir, len(placed), timeout=60)
+            delays = sorted((arrivals[email] - placed[email]) * 1000 for email in placed if email in arrivals)
+            p50, p99 = delays[len(delays) // 2], delays[int(len(delays) * 0.99) - 1]
+            rows.append(f"| latency | {count} at {args.rate:.0f}/s | {len(delays)} | p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {delays[-1]:.1f} ms |")
+            result["latency"] = {"orders": count, "p50_ms": p50, "p99_ms": p99, "max_ms": delays[-1], "missing": count - len(delays)}
+
+            # 2. Throughput under a backlog.
+            before = len(arrivals)
+            t0 = time.time()
+            placed2 = dict(pool.map(order, range(count, count + args.orders)))
+            ordering = time.time() - t0
+            arrivals = wait_for_mail(maildir, before + len(placed2), timeout=300)
+            times = sorted(arrivals[email] for email in placed2 if email in arrivals)
+            middle = times[len(times) // 10: len(times) * 9 // 10]
+            rate = (len(middle) - 1) / (middle[-1] - middle[0]) if len(middle) > 1 and middle[-1] > middle[0] else float("nan")
+            rows.append(f"| throughput | {args.orders} as fast as placed ({args.orders / ordering:.0f} orders/s) | {len(times)} | "
+                        f"{rate:.0f} emails/s over the middle 80 % |")
+            result["throughput"] = {"orders": args.orders, "orders_per_second": args.orders / ordering, "emails_per_second": rate,
+                                    "missing": args.orders - len(times)}
+        print("| phase | load | delivered | result |")
+        print("|---|---|---:|---|")
+        for row in rows:
+            print(row)
+        print(json.dumps(result))
+        return 0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        sink.kill()
+        sink.wait()
+
+
+def wait_listening(log: Path) -> str:
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        match = re.search(r"listening on (http://\S+):(\d+)", log.read_text(errors="replace"))
+        if match:
+            return f"{match.group(1)}:{match.group(2)}"
+        time.sleep(0.05)
+    raise SystemExit("server did not start:\n" + log.read_text(errors="replace")[-2000:])
+
+
+def wait_for_mail(maildir: Path, count: int, timeout: float) -> dict[str, float]:
+    """Recipient -> arrival time, once `count` messages have arrived (or the timeout passed)."""
+    deadline = time.time() + timeout
+    while True:
+        files = list(maildir.glob("*.json"))
+        if len(files) >= count or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    out = {}
+    for path in files:
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        out[record["rcpt_tos"][0]] = record["received_at"]
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
