@@ -71,7 +71,7 @@ public final class Application: Sendable {
         var router = Router()
         SystemRoutes(lifecycle: lifecycle).register(on: &router)
         if configuration.enableEcho { EchoRoutes(pingInterval: configuration.webSocketPingInterval).register(on: &router) }
-        if let testClock { TestClockRoutes(clock: testClock, offsetFile: offsetFile).register(on: &router) }
+        TestClockRoutes(clock: testClock, offsetFile: offsetFile).register(on: &router)
         ProductRoutes(catalogue: catalogue, responses: ProductResponses(catalogue: catalogue, events: events)).register(on: &router)
         LocationRoutes(locations: locations).register(on: &router)
         InventoryRoutes(inventory: inventory, locations: locations).register(on: &router)
