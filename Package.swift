@@ -27,8 +27,10 @@ let package = Package(
         // Package.swift depends only on swift-log and swift-async-algorithms (which needs only
         // swift-collections).
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        // Message templates. Pure Swift: at 2.1.1 its Package.swift has no dependencies at all.
-        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // Message templates. NIO-free despite its organisation's name: at 2.1.1 its Package.swift has no
+        // dependencies at all (`swift package show-dependencies` lists none under it). Pinned to 2.1.x
+        // so a later release cannot bring one in unchecked.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", .upToNextMinor(from: "2.1.1")),
     ],
     targets: [
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),

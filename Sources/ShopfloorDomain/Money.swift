@@ -48,3 +48,18 @@ public struct Currency: Codable, Sendable, Hashable, CustomStringConvertible {
         "VND": 0, "ZAR": 2,
     ]
 }
+
+extension Money {
+    /// The amount as a reader expects it, `12.50 GBP`, with the currency's own number of minor digits:
+    /// for receipts and messages.
+    public var displayText: String {
+        let digits = currency.minorUnitDigits
+        guard digits > 0 else { return "\(amount) \(currency.code)" }
+        var scale: UInt64 = 1
+        for _ in 0..<digits { scale *= 10 }
+        let magnitude = amount.magnitude
+        let fraction = String(magnitude % scale)
+        let padded = String(repeating: "0", count: digits - fraction.count) + fraction
+        return "\(amount < 0 ? "-" : "")\(magnitude / scale).\(padded) \(currency.code)"
+    }
+}

@@ -71,15 +71,9 @@ struct ReceiptDTO: Encodable {
             """
     }
 
-    /// `12.99 GBP`, with the currency's own number of minor digits.
+    /// `12.99 GBP` (``Money/displayText``).
     static func format(_ money: Money) -> String {
-        let digits = money.currency.minorUnitDigits
-        guard digits > 0 else { return "\(money.amount) \(money.currency.code)" }
-        var scale: Int64 = 1
-        for _ in 0..<digits { scale *= 10 }
-        let whole = money.amount / scale
-        let fraction = String(abs(money.amount % scale))
-        return "\(whole).\(String(repeating: "0", count: digits - fraction.count))\(fraction) \(money.currency.code)"
+        money.displayText
     }
 
     static func escape(_ text: String) -> String {

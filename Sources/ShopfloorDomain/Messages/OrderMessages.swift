@@ -40,15 +40,15 @@ public struct OrderMessages: Sendable {
         var orderData: [String: Any] = [
             "number": order.number,
             "status": order.status.rawValue,
-            "total": Self.text(order.totals.total),
-            "subtotal": Self.text(order.totals.subtotal),
-            "shipping": Self.text(order.totals.shipping),
-            "tax": Self.text(order.totals.tax),
-            "discount": Self.text(order.totals.discount),
+            "total": order.totals.total.displayText,
+            "subtotal": order.totals.subtotal.displayText,
+            "shipping": order.totals.shipping.displayText,
+            "tax": order.totals.tax.displayText,
+            "discount": order.totals.discount.displayText,
             "created_at": order.createdAt,
             "lines": order.lines.map { line -> [String: Any] in
-                ["title": line.title, "sku": line.sku, "quantity": line.quantity, "unit_price": Self.text(line.unitPrice),
-                 "line_total": Self.text(line.lineTotal)]
+                ["title": line.title, "sku": line.sku, "quantity": line.quantity, "unit_price": line.unitPrice.displayText,
+                 "line_total": line.lineTotal.displayText]
             },
         ]
         if let number = order.trackingNumber { orderData["tracking_number"] = number }
@@ -58,18 +58,6 @@ public struct OrderMessages: Sendable {
             "order": orderData, "customer": customer, "shop": ["name": shopName],
             "tracking_url": "\(publicURL)/v1/track/\(order.trackingToken)",
         ]
-    }
-
-    /// An amount as a reader expects it: `12.50 GBP`.
-    static func text(_ money: Money) -> String {
-        let digits = money.currency.minorUnitDigits
-        guard digits > 0 else { return "\(money.amount) \(money.currency.code)" }
-        var scale: Int64 = 1
-        for _ in 0..<digits { scale *= 10 }
-        let magnitude = money.amount.magnitude
-        let fraction = String(magnitude % UInt64(scale))
-        let padded = String(repeating: "0", count: digits - fraction.count) + fraction
-        return "\(money.amount < 0 ? "-" : "")\(magnitude / UInt64(scale)).\(padded) \(money.currency.code)"
     }
 
     /// A status as the sentence "your order … is <words>" ends.
