@@ -19,7 +19,7 @@ struct SQLiteMessageStore: MessageStore {
             """,
             [.text(message.id.rawValue), .text(message.channel.rawValue), .text(message.recipient), .text(message.template),
              .optional(message.subject), .text(message.text), .optional(message.html), .text(message.status.rawValue),
-             .integer(Int64(message.attempts)), .optional(message.nextAttemptAt), Self.optional(message.nextAttemptAtMilliseconds),
+             .integer(Int64(message.attempts)), .optional(message.nextAttemptAt), .optional(message.nextAttemptAtMilliseconds),
              .optional(message.lastError), .optional(message.skipReason), .optional(message.customerID), .optional(message.orderID?.rawValue),
              .integer(message.transactional ? 1 : 0), .text(message.createdAt), .text(message.updatedAt), .optional(message.sentAt)])
     }
@@ -31,7 +31,7 @@ struct SQLiteMessageStore: MessageStore {
                 skip_reason = ?, updated_at = ?, sent_at = ? WHERE id = ?
             """,
             [.text(message.status.rawValue), .integer(Int64(message.attempts)), .integer(Int64(retryBase)), .optional(message.nextAttemptAt),
-             Self.optional(message.nextAttemptAtMilliseconds), .optional(message.lastError), .optional(message.skipReason),
+             .optional(message.nextAttemptAtMilliseconds), .optional(message.lastError), .optional(message.skipReason),
              .text(message.updatedAt), .optional(message.sentAt), .text(message.id.rawValue)])
     }
 
@@ -130,9 +130,5 @@ struct SQLiteMessageStore: MessageStore {
             customerID: try row.optionalText("customer_id"), orderID: try row.optionalText("order_id").map(OrderID.init(rawValue:)),
             transactional: try row.bool("transactional"), createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"),
             sentAt: try row.optionalText("sent_at"))
-    }
-
-    private static func optional(_ number: Int64?) -> SQLiteValue {
-        number.map { .integer($0) } ?? .null
     }
 }

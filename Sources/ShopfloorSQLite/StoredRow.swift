@@ -129,6 +129,11 @@ extension SQLiteValue {
         number.map { .integer(Int64($0)) } ?? .null
     }
 
+    /// An integer, or NULL for `nil`.
+    static func optional(_ number: Int64?) -> SQLiteValue {
+        number.map { .integer($0) } ?? .null
+    }
+
     /// `value` encoded as JSON text.
     static func json<T: Encodable>(encoding value: T) throws -> SQLiteValue {
         .text(String(decoding: try JSONCoding.encode(value), as: UTF8.self))

@@ -76,7 +76,7 @@ struct MessageDeliveryTests {
         #expect(message.lastError == "451 try later")
         // 10 s, stretched by up to a tenth.
         let first = try #require(message.nextAttemptAtMilliseconds)
-        let now = MessageService.milliseconds(shop.clock.now())
+        let now = shop.clock.milliseconds
         #expect((now + 10_000...now + 11_000).contains(first))
 
         await delivery.deliverDue()
@@ -87,7 +87,7 @@ struct MessageDeliveryTests {
         message = try #require(try shop.messages.message(message.id))
         // The receiver's Retry-After (2 min) outweighs the schedule's minute.
         let second = try #require(message.nextAttemptAtMilliseconds)
-        let later = MessageService.milliseconds(shop.clock.now())
+        let later = shop.clock.milliseconds
         #expect(second >= later + 120_000)
 
         shop.clock.advance(by: .seconds(121))

@@ -21,8 +21,7 @@ public final class DeliveryService: Sendable {
     private let logger: Logger
     /// Messages being sent now, by channel, so a pass does not start one twice or overfill a channel.
     private let inFlight = Mutex<[MessageChannel: Set<MessageID>]>([:])
-    private let wakeups: AsyncStream<Void>
-    private let wakeup: AsyncStream<Void>.Continuation
+    private let loop: DeliveryLoop
 
     /// Attempts in flight per channel unless told otherwise.
     public static let defaultConcurrency = 8
@@ -37,50 +36,19 @@ public final class DeliveryService: Sendable {
         self.concurrency = max(1, concurrency)
         self.schedule = schedule
         self.logger = logger
-        (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let wakeup = wakeup
-        writer.observeCommits { transaction in
-            guard transaction.transactionNotes.contains(where: { $0 is MessageQueued }) else { return nil }
-            return { wakeup.yield() }
-        }
+        loop = DeliveryLoop(writer: writer) { $0 is MessageQueued }
     }
 
     /// Delivers until cancelled: a pass whenever a message is queued or an attempt ends, and every
     /// `tick` for retries that have come due. In-flight attempts finish before it returns.
     public func run(tick: Duration = .milliseconds(500)) async {
-        await withDiscardingTaskGroup { group in
-            let wakeup = wakeup
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: tick)
-                    wakeup.yield()
-                }
-            }
-            wakeup.yield()
-            for await _ in wakeups {
-                for (message, retryBase) in claimDue() {
-                    group.addTask {
-                        await self.deliver(message, retryBase: retryBase)
-                        wakeup.yield()
-                    }
-                }
-            }
-            group.cancelAll()
-        }
+        await loop.run(tick: tick, claim: { self.claimDue() }, send: { await self.deliver($0.0, retryBase: $0.1) })
     }
 
     /// Sends every message due now, waiting for each attempt to be recorded, until none is due: the
     /// service's step, for tests that move their clock.
     public func deliverDue() async {
-        while true {
-            let due = claimDue()
-            if due.isEmpty { return }
-            await withDiscardingTaskGroup { group in
-                for (message, retryBase) in due {
-                    group.addTask { await self.deliver(message, retryBase: retryBase) }
-                }
-            }
-        }
+        await DeliveryLoop.drain(claim: claimDue, send: { await self.deliver($0.0, retryBase: $0.1) })
     }
 
     /// Whether an attempt at the message is under way.
@@ -90,7 +58,7 @@ public final class DeliveryService: Sendable {
 
     /// Due messages for each channel's free slots, marked in flight.
     private func claimDue() -> [(Message, Int)] {
-        let now = MessageService.milliseconds(clock.now())
+        let now = clock.milliseconds
         var claimed: [(Message, Int)] = []
         for channel in MessageChannel.allCases {
             let busy = inFlight.withLock { $0[channel, default: []].count }
@@ -143,7 +111,7 @@ public final class DeliveryService: Sendable {
             if let delay = schedule.delay(afterFailures: settled.attempts - retryBase, atLeast: retryAfter) {
                 let next = now.addingTimeInterval(delay.seconds)
                 settled.nextAttemptAt = Timestamp.string(next)
-                settled.nextAttemptAtMilliseconds = MessageService.milliseconds(next)
+                settled.nextAttemptAtMilliseconds = next.millisecondsSince1970
             } else {
                 settled.status = .failed
             }

@@ -58,7 +58,7 @@ public final class MessageService: Sendable {
         let message = Message(
             id: .make(), channel: draft.channel, recipient: draft.recipient, template: draft.template, subject: rendered.subject,
             text: rendered.text, html: rendered.html, status: deliverable ? .queued : .skipped, attempts: 0,
-            nextAttemptAt: deliverable ? stamp : nil, nextAttemptAtMilliseconds: deliverable ? Self.milliseconds(now) : nil, lastError: nil,
+            nextAttemptAt: deliverable ? stamp : nil, nextAttemptAtMilliseconds: deliverable ? now.millisecondsSince1970 : nil, lastError: nil,
             skipReason: deliverable ? nil : "channel_unavailable", customerID: draft.customerID, orderID: draft.orderID,
             transactional: draft.transactional, createdAt: stamp, updatedAt: stamp, sentAt: nil)
         try store.insert(message, in: transaction)
@@ -102,7 +102,7 @@ public final class MessageService: Sendable {
             retried.status = .queued
             retried.skipReason = nil
             retried.nextAttemptAt = Timestamp.string(now)
-            retried.nextAttemptAtMilliseconds = Self.milliseconds(now)
+            retried.nextAttemptAtMilliseconds = now.millisecondsSince1970
             retried.updatedAt = Timestamp.string(now)
             try self.store.update(retried, retryBase: message.attempts, in: transaction)
             transaction.transactionNotes.append(MessageQueued(channel: message.channel))
@@ -138,10 +138,6 @@ public final class MessageService: Sendable {
     }
 
     // MARK: Helpers
-
-    static func milliseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-    }
 
     /// `message.sent`, `message.failed` or `message.skipped` on topic `messages`.
     static func appendEvent(_ type: String, for message: Message, to events: EventLog, in transaction: any WriteTransaction) throws {

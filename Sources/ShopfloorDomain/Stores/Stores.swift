@@ -13,10 +13,12 @@ public struct Stores: Sendable {
     public var handovers: any HandoverStore
     public var idempotency: any IdempotencyStore
     public var messages: any MessageStore
+    public var webhooks: any WebhookStore
 
     public init(writer: any StoreWriter, events: any EventStore, locations: any LocationStore, apiKeys: any APIKeyStore,
                 catalogue: any CatalogueStore, stock: any StockStore, carts: any CartStore, pricing: any PricingStore,
-                orders: any OrderStore, handovers: any HandoverStore, idempotency: any IdempotencyStore, messages: any MessageStore) {
+                orders: any OrderStore, handovers: any HandoverStore, idempotency: any IdempotencyStore, messages: any MessageStore,
+                webhooks: any WebhookStore) {
         self.writer = writer
         self.events = events
         self.locations = locations
@@ -29,5 +31,6 @@ public struct Stores: Sendable {
         self.handovers = handovers
         self.idempotency = idempotency
         self.messages = messages
+        self.webhooks = webhooks
     }
 }

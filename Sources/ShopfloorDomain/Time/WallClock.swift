@@ -14,7 +14,7 @@ extension WallClock {
     public var timestamp: String { Timestamp.string(now()) }
 
     /// Now in milliseconds since 1970, as deadlines are kept.
-    public var milliseconds: Int64 { Int64((now().timeIntervalSince1970 * 1000).rounded(.down)) }
+    public var milliseconds: Int64 { now().millisecondsSince1970 }
 
     /// The instant `duration` from now.
     public func after(_ duration: Duration) -> Date {
@@ -43,6 +43,11 @@ public final class ManualClock: WallClock {
     public func advance(by duration: Duration) {
         instant.withLock { $0 = $0.addingTimeInterval(duration.seconds) }
     }
+}
+
+extension Date {
+    /// The instant in whole milliseconds since 1970: how due times are kept and compared.
+    var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
 }
 
 extension Duration {

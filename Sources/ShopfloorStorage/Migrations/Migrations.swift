@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -385,6 +385,60 @@ public enum Migrations {
             html TEXT,
             updated_at TEXT NOT NULL,
             PRIMARY KEY (name, locale)
+        ) WITHOUT ROWID;
+        """)
+
+    /// Integrator webhooks (API.md): endpoints with their sealed secrets, one delivery per endpoint and
+    /// event (the pair is unique, so a dispatch run again after a crash makes nothing twice), each
+    /// attempt for the delivery log, and how far the event log has been dispatched. The delivery queue
+    /// reads pending deliveries by due time from a partial index that holds only them.
+    static let webhooks = Migration(version: 11, name: "webhooks", sql: """
+        CREATE TABLE webhook_endpoints (
+            position INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            url TEXT NOT NULL,
+            events TEXT NOT NULL,
+            description TEXT,
+            status TEXT NOT NULL CHECK (status IN ('enabled', 'disabled')),
+            disabled_reason TEXT,
+            start_seq INTEGER NOT NULL,
+            secrets TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE webhook_dispatch (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq INTEGER NOT NULL
+        );
+        CREATE TABLE webhook_deliveries (
+            position INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+            event_seq INTEGER NOT NULL,
+            event_type TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            retry_base INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at_ms INTEGER,
+            last_status_code INTEGER,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (endpoint_id, event_seq)
+        );
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at_ms) WHERE status = 'pending';
+        CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, position);
+        CREATE TABLE webhook_attempts (
+            delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            request_headers TEXT NOT NULL,
+            status_code INTEGER,
+            response_excerpt TEXT,
+            error TEXT,
+            duration_ms INTEGER NOT NULL,
+            PRIMARY KEY (delivery_id, number)
         ) WITHOUT ROWID;
         """)
 }
