@@ -46,6 +46,21 @@ public struct Configuration: Sendable {
     public var mailFrom = "Shopfloor <shop@localhost>"
     /// A PEM file of certificate authorities trusted for outbound TLS besides the system's.
     public var outboundCAFile: String?
+    /// Whether webhooks, SMS and push may call private, loopback and link-local addresses (a receiver
+    /// on the shop's own network, or a test's on this machine). Off, such addresses are refused after
+    /// DNS resolution, on every connection, so an admin cannot aim the server at its own network.
+    public var allowPrivateWebhooks = false
+    /// The SMS gateway: a Twilio-compatible Messages API (`https://user:token@host/…/Messages.json`,
+    /// form POST with basic auth), or with ``smsSecret`` a JSON receiver signed as webhooks are. No SMS
+    /// is sent without it.
+    public var smsURL: String?
+    /// `whsec_…`: makes ``smsURL`` a JSON webhook signed per Standard Webhooks.
+    public var smsSecret: String?
+    /// The sender number or name of SMS (Twilio's `From`).
+    public var smsFrom: String?
+    /// The contact in Web Push's VAPID claims (`mailto:` or `https:`), which push services may use to
+    /// reach the shop.
+    public var vapidSubject = "mailto:shop@localhost"
 
     public init() {}
 
@@ -71,7 +86,8 @@ public struct Configuration: Sendable {
         "host", "port", "data-dir", "threads", "tls-cert", "tls-key", "log-level", "max-body-size",
         "max-connections", "header-timeout", "body-timeout", "idle-timeout", "drain-timeout", "enable-echo",
         "event-retention", "reservation-ttl", "currency", "ws-ping-interval", "ws-send-queue", "public-url", "shop-name",
-        "smtp-url", "mail-from", "outbound-ca-file", "enable-test-clock",
+        "smtp-url", "mail-from", "outbound-ca-file", "enable-test-clock", "allow-private-webhooks", "sms-url", "sms-secret", "sms-from",
+        "vapid-subject",
     ]
 
     /// Sets one setting from its text form; `source` names it in errors.
@@ -123,6 +139,23 @@ public struct Configuration: Sendable {
             guard !value.isEmpty, value.count <= 300, !value.contains(where: \.isNewline) else { throw invalid }
             mailFrom = value
         case "outbound-ca-file": outboundCAFile = value
+        case "allow-private-webhooks":
+            guard let flag = Self.flag(value) else { throw invalid }
+            allowPrivateWebhooks = flag
+        case "sms-url":
+            guard value.isEmpty || ((value.hasPrefix("http://") || value.hasPrefix("https://")) && value.count <= 2_000) else { throw invalid }
+            smsURL = value.isEmpty ? nil : value
+        case "sms-secret":
+            guard value.isEmpty || value.hasPrefix("whsec_") else { throw invalid }
+            smsSecret = value.isEmpty ? nil : value
+        case "sms-from":
+            guard value.count <= 50, !value.contains(where: \.isNewline) else { throw invalid }
+            smsFrom = value.isEmpty ? nil : value
+        case "vapid-subject":
+            guard value.hasPrefix("mailto:") || value.hasPrefix("https://"), value.count <= 300, !value.contains(where: \.isWhitespace) else {
+                throw invalid
+            }
+            vapidSubject = value
         case "enable-echo":
             guard let flag = Self.flag(value) else { throw invalid }
             enableEcho = flag

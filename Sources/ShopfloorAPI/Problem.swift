@@ -58,6 +58,7 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as POSHandover.Failure: self = Problem(error)
         case let error as IdempotencyError: self = Problem(error)
         case let error as MessageError: self = Problem(error)
+        case let error as WebhookError: self = Problem(error)
         case let error as WebSocketHandshakeError: self = Problem(error)
         default: self = Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred.")
         }
@@ -127,6 +128,17 @@ public struct Problem: Error, Sendable, Encodable {
             }
         }
         return out
+    }
+
+    init(_ error: WebhookError) {
+        switch error {
+        case .endpointNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No webhook endpoint \(id).")
+        case .deliveryNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No delivery \(id) for this endpoint.")
+        case .privateTarget(let host):
+            self = Problem(status: .unprocessableContent, code: "invalid_request",
+                           detail: "Webhooks may not call private, loopback or link-local addresses unless the server allows them.",
+                           errors: [FieldError(field: "url", detail: "names \(host), a private, loopback or link-local address")])
+        }
     }
 
     init(_ error: MessageError) {

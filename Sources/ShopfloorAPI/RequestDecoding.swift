@@ -125,3 +125,12 @@ extension HTTPFields {
         return found
     }
 }
+
+extension JSONValue {
+    /// Whether this is an object whose member `name` is present and `null`: in a `PATCH`, the member
+    /// is to be cleared, where an absent one is left as it is.
+    func hasNullMember(_ name: String) -> Bool {
+        guard case .object(let members, order: _) = self, case .null? = members[name] else { return false }
+        return true
+    }
+}

@@ -18,7 +18,7 @@ struct SQLitePricingStore: PricingStore {
             rules.shippingMethods = try connection.query(
                 "SELECT m.*, l.code AS collect_code FROM shipping_methods m LEFT JOIN locations l ON l.id = m.collect_location_id ORDER BY m.created_at, m.id"
             ).map(Self.shippingMethod)
-            rules.discounts = try connection.query("SELECT * FROM discounts ORDER BY created_at, id").map(Self.discount)
+            rules.discounts = try connection.query("SELECT * FROM discounts WHERE issued_for IS NULL ORDER BY created_at, id").map(Self.discount)
             return rules
         }
     }
@@ -42,17 +42,31 @@ struct SQLitePricingStore: PricingStore {
     }
 
     func insert(_ discount: Discount, in transaction: any WriteTransaction) throws {
+        try insert(discount, issuedFor: nil, in: transaction)
+    }
+
+    func insertIssued(_ discount: Discount, for source: String, in transaction: any WriteTransaction) throws {
+        try insert(discount, issuedFor: source, in: transaction)
+    }
+
+    func issuedDiscount(code: String) throws -> Discount? {
+        try readers.read { connection in
+            try connection.query("SELECT * FROM discounts WHERE code = ? AND issued_for IS NOT NULL", [.text(code)]).first.map(Self.discount)
+        }
+    }
+
+    private func insert(_ discount: Discount, issuedFor source: String?, in transaction: any WriteTransaction) throws {
         try transaction.connection.run(
             """
             INSERT INTO discounts (id, code, kind, value, currency, customer_id, min_subtotal_amount, min_subtotal_currency,
-                max_uses, max_uses_per_customer, starts_at, ends_at, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                max_uses, max_uses_per_customer, starts_at, ends_at, created_at, issued_for)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [.text(discount.id.rawValue), .optional(discount.code), .text(discount.kind.rawValue), .integer(discount.value),
              .optional(discount.currency?.code), .optional(discount.customerID), discount.minSubtotal.map { .integer($0.amount) } ?? .null,
              .optional(discount.minSubtotal?.currency.code), discount.maxUses.map { .integer(Int64($0)) } ?? .null,
              discount.maxUsesPerCustomer.map { .integer(Int64($0)) } ?? .null, .optional(discount.startsAt), .optional(discount.endsAt),
-             .text(discount.createdAt)])
+             .text(discount.createdAt), .optional(source)])
     }
 
     func disable(_ discount: DiscountID, in transaction: any WriteTransaction) throws {

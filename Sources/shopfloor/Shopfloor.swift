@@ -39,6 +39,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Mail server: smtp://user:password@host:587 (STARTTLS) or smtps://…:465 (SHOPFLOOR_SMTP_URL; prefer the variable, flags show in ps).") var smtpUrl: String?
     @Option(help: "Sender of emails, 'Shop <shop@example.com>' (SHOPFLOOR_MAIL_FROM).") var mailFrom: String?
     @Option(help: "PEM file of extra certificate authorities for outbound TLS (SHOPFLOOR_OUTBOUND_CA_FILE).") var outboundCaFile: String?
+    @Flag(help: "Let webhooks, SMS and push call private, loopback and link-local addresses (SHOPFLOOR_ALLOW_PRIVATE_WEBHOOKS).") var allowPrivateWebhooks = false
+    @Option(help: "SMS gateway: a Twilio-compatible Messages API https://sid:token@host/…/Messages.json, or a JSON receiver with --sms-secret (SHOPFLOOR_SMS_URL).") var smsUrl: String?
+    @Option(help: "whsec_… secret: send SMS as JSON signed like webhooks to --sms-url (SHOPFLOOR_SMS_SECRET).") var smsSecret: String?
+    @Option(help: "Sender number or name of SMS (SHOPFLOOR_SMS_FROM).") var smsFrom: String?
+    @Option(help: "Contact in Web Push VAPID claims, mailto:… or https://… (SHOPFLOOR_VAPID_SUBJECT). Default mailto:shop@localhost.") var vapidSubject: String?
     @Flag(help: "Serve the echo endpoints for conformance tests (SHOPFLOOR_ENABLE_ECHO).") var enableEcho = false
     @Flag(help: "Serve /v1/test/clock, which moves every service's clock on: black-box tests only (SHOPFLOOR_ENABLE_TEST_CLOCK).") var enableTestClock = false
 
@@ -52,6 +57,8 @@ struct Serve: AsyncParsableCommand {
             ("enable-test-clock", enableTestClock ? "true" : nil), ("event-retention", eventRetention),
             ("reservation-ttl", reservationTtl), ("currency", currency), ("ws-ping-interval", wsPingInterval), ("ws-send-queue", wsSendQueue),
             ("public-url", publicUrl), ("shop-name", shopName), ("smtp-url", smtpUrl), ("mail-from", mailFrom), ("outbound-ca-file", outboundCaFile),
+            ("allow-private-webhooks", allowPrivateWebhooks ? "true" : nil), ("sms-url", smsUrl), ("sms-secret", smsSecret), ("sms-from", smsFrom),
+            ("vapid-subject", vapidSubject),
         ]
         for case let (key, value?) in flags { try configuration.set(key, to: value, source: "--\(key)") }
         guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {

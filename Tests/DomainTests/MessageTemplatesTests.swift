@@ -8,7 +8,7 @@ struct MessageTemplatesTests {
                                "customer": ["first_name": "Ada"], "shop": ["name": "Shop"], "tracking_url": "https://x.example/t"],
         "order_status": ["order": ["number": "#1001", "tracking_number": "TRK"], "status_text": "on its way", "shop": ["name": "Shop"],
                          "tracking_url": "https://x.example/t", "customer": [:] as [String: Any]],
-        "receipt": ["order": ["number": "#1001", "total": "10.00 GBP", "lines": [] as [Any]], "discount_code": "THANKS10", "discount_text": "10 %",
+        "receipt": ["order": ["number": "#1001", "total": "10.00 GBP", "lines": [] as [Any]], "discount_code": "THANKS10", "discount_text": "10 % off",
                     "discount_expires_at": "2027-01-05", "shop": ["name": "Shop"]],
         "sign_in_code": ["code": "123456", "shop": ["name": "Shop"]],
         "abandoned_cart": ["cart": ["lines": [["title": "Mug", "quantity": 2]]], "cart_url": "https://x.example/c", "shop": ["name": "Shop"]],

@@ -34,7 +34,7 @@ final class TestShop: Sendable {
         pricing = try PricingService(stores: stores, clock: clock)
         carts = CartService(stores: stores, events: events, stock: stock, pricing: pricing, reservationTTL: Self.ttl, clock: clock)
         messages = try MessageService(stores: stores, events: events, available: [.email], clock: clock)
-        let notices = OrderMessages(messages: messages, shopName: "Test Shop", publicURL: "https://shop.example/")
+        let notices = OrderMessages(messages: messages, pricing: pricing, shopName: "Test Shop", publicURL: "https://shop.example/")
         orders = OrderService(stores: stores, events: events, stock: stock, notices: notices, clock: clock)
         checkout = CheckoutService(stores: stores, carts: carts, orders: orders, idempotency: idempotency)
         main = try locations.find("main")!

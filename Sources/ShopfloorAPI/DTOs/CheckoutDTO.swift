@@ -93,6 +93,8 @@ struct SettingsDTO: Decodable {
     var shippingTaxable: Bool?
     var shopCountry: String?
     var shopRegion: String?
+    /// `null` turns receipt codes off; absent leaves the setting as it is.
+    var receiptDiscount: DiscountOffer?
 }
 
 /// `POST /v1/pos/handover` body: the PIN from the customer's phone, and optionally the cart it is for.

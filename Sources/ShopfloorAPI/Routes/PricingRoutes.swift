@@ -52,12 +52,15 @@ struct PricingRoutes {
         }
         router.on(.patch, "/v1/settings") { request, context in
             try context.require(.admin)
-            let input = try request.decode(SettingsDTO.self)
+            let (input, document) = try request.decodeWithDocument(SettingsDTO.self)
+            let clearsReceiptDiscount = document.hasNullMember("receipt_discount")
             let settings = try await pricing.updateSettings { settings in
                 if let value = input.pricesIncludeTax { settings.pricesIncludeTax = value }
                 if let value = input.shippingTaxable { settings.shippingTaxable = value }
                 if let value = input.shopCountry { settings.shopCountry = value }
                 if let value = input.shopRegion { settings.shopRegion = value }
+                if let value = input.receiptDiscount { settings.receiptDiscount = value }
+                if clearsReceiptDiscount { settings.receiptDiscount = nil }
             }
             return try JSON.response(settings)
         }

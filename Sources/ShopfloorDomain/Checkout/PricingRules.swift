@@ -104,8 +104,53 @@ public struct ShopSettings: Codable, Sendable, Equatable {
     /// Where the shop is: the tax country of till sales and collected orders.
     public var shopCountry = "GB"
     public var shopRegion: String?
+    /// The single-use code a till sale's receipt carries for online use (API.md: default 10 % for
+    /// 30 days); `nil` gives receipts no code.
+    public var receiptDiscount: DiscountOffer? = .receiptDefault
 
     public init() {}
+
+    /// Settings stored before a member existed read as its default; `receipt_discount` stored as
+    /// null stays off.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        pricesIncludeTax = try container.decodeIfPresent(Bool.self, forKey: .pricesIncludeTax) ?? false
+        shippingTaxable = try container.decodeIfPresent(Bool.self, forKey: .shippingTaxable) ?? true
+        shopCountry = try container.decodeIfPresent(String.self, forKey: .shopCountry) ?? "GB"
+        shopRegion = try container.decodeIfPresent(String.self, forKey: .shopRegion)
+        receiptDiscount = container.contains(.receiptDiscount)
+            ? try container.decodeIfPresent(DiscountOffer.self, forKey: .receiptDiscount) : .receiptDefault
+    }
+
+    /// Every member, `receipt_discount` as null when off.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(pricesIncludeTax, forKey: .pricesIncludeTax)
+        try container.encode(shippingTaxable, forKey: .shippingTaxable)
+        try container.encode(shopCountry, forKey: .shopCountry)
+        try container.encodeIfPresent(shopRegion, forKey: .shopRegion)
+        try container.encode(receiptDiscount, forKey: .receiptDiscount)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case pricesIncludeTax, shippingTaxable, shopCountry, shopRegion, receiptDiscount
+    }
+}
+
+/// A discount the shop issues as single-use codes: what it takes off, and for how long a code lasts.
+public struct DiscountOffer: Codable, Sendable, Equatable {
+    public var kind: Discount.Kind
+    /// Percent for `percent`, minor units of the order's currency for `fixed`, 0 for `free_shipping`.
+    public var value: Int64
+    public var validDays: Int
+
+    public init(kind: Discount.Kind, value: Int64, validDays: Int) {
+        self.kind = kind
+        self.value = value
+        self.validDays = validDays
+    }
+
+    public static let receiptDefault = DiscountOffer(kind: .percent, value: 10, validDays: 30)
 }
 
 /// Everything pricing reads, as one consistent snapshot held in memory.

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ShopfloorCrypto
 
 /// Tax rates, shipping methods, discounts and shop settings, and the totals they give a cart.
 ///
@@ -105,7 +106,7 @@ public final class PricingService: Sendable {
             validator.check(starts < ends, "ends_at", "must be after starts_at")
         }
         try validator.throwIfAny()
-        if let code = new.code, rules.discounts.contains(where: { $0.code?.lowercased() == code.lowercased() }) {
+        if let code = new.code, try rules.discounts.contains(where: { $0.code?.lowercased() == code.lowercased() }) || store.issuedDiscount(code: code) != nil {
             throw CheckoutError.duplicate("the discount code \(code) exists")
         }
         let discount = Discount(
@@ -130,6 +131,14 @@ public final class PricingService: Sendable {
         var validator = Validator()
         validator.check(Address.isCountryCode(settings.shopCountry), "shop_country", "must be an ISO 3166-1 alpha-2 code such as GB")
         validator.text(settings.shopRegion, "shop_region", max: 100, required: false)
+        if let offer = settings.receiptDiscount {
+            switch offer.kind {
+            case .percent: validator.check((1...100).contains(offer.value), "receipt_discount.value", "must be a percentage from 1 to 100")
+            case .fixed: validator.check((1...100_000_000_000).contains(offer.value), "receipt_discount.value", "must be from 1 to 100000000000")
+            case .freeShipping: validator.check(offer.value == 0, "receipt_discount.value", "must be 0 for free shipping")
+            }
+            validator.check((1...3_650).contains(offer.validDays), "receipt_discount.valid_days", "must be from 1 to 3650")
+        }
         try validator.throwIfAny()
         let saved = settings
         try await change { store, transaction in try store.save(saved, in: transaction) }
@@ -146,6 +155,20 @@ public final class PricingService: Sendable {
     private func change(_ write: @escaping @Sendable (any PricingStore, any WriteTransaction) throws -> Void) async throws {
         try await writer.write { [store] transaction in try write(store, transaction) }
         try reload()
+    }
+
+    /// Issues a single-use code for `offer`, valid from now for its days, in the caller's
+    /// transaction (a receipt's, so the code exists exactly when the receipt does). `source` says what
+    /// it was issued for (`order:ord_…`); a fixed amount is in `currency`.
+    func issue(_ offer: DiscountOffer, currency: Currency, for source: String, in transaction: any WriteTransaction) throws -> Discount {
+        let now = clock.now()
+        let discount = Discount(
+            id: .make(), code: "THANKS-" + SecureRandom.base32(5).uppercased(), kind: offer.kind, value: offer.kind == .freeShipping ? 0 : offer.value,
+            currency: offer.kind == .fixed ? currency : nil, customerID: nil, minSubtotal: nil, maxUses: 1, maxUsesPerCustomer: nil,
+            startsAt: nil, endsAt: Timestamp.string(now.addingTimeInterval(Double(offer.validDays) * 86_400)), disabled: false, uses: 0,
+            createdAt: Timestamp.string(now))
+        try store.insertIssued(discount, for: source, in: transaction)
+        return discount
     }
 
     // MARK: Pricing carts
@@ -169,7 +192,7 @@ public final class PricingService: Sendable {
         let rules = rules
         var applied: [Discount] = []
         for code in cart.discountCodes {
-            guard let discount = rules.discounts.first(where: { $0.code?.lowercased() == code.lowercased() }) else {
+            guard let discount = try rules.discounts.first(where: { $0.code?.lowercased() == code.lowercased() }) ?? store.issuedDiscount(code: code) else {
                 if strict { throw CheckoutError.discountRejected(code: code, reason: .unknownCode) }
                 continue
             }

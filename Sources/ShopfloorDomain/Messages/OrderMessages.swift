@@ -1,31 +1,45 @@
 /// Tells customers about their orders (API.md, Messages): `order_confirmation` when an order is
-/// placed, with its tracking link, and `order_status` on every later change of status, dispatched
-/// with its tracking number. Both are transactional (no marketing consent needed) and are queued in
-/// the order's own transaction, so a rolled-back change sends nothing.
+/// placed online, with its tracking link; `order_status` on every later change of status, dispatched
+/// with its tracking number; and `receipt` when a till sale is handed over (at once, or after the
+/// customer paid on their phone), with a single-use code for online use when the shop's
+/// `receipt_discount` setting gives one. All are transactional (no marketing consent needed) and are
+/// queued in the order's own transaction, with the receipt's code, so a rolled-back change sends and
+/// issues nothing.
 public struct OrderMessages: Sendable {
     let messages: MessageService
+    let pricing: PricingService
     let shopName: String
     /// Where the shop's API is reached from outside (`--public-url`), for tracking links.
     let publicURL: String
 
-    public init(messages: MessageService, shopName: String, publicURL: String) {
+    public init(messages: MessageService, pricing: PricingService, shopName: String, publicURL: String) {
         self.messages = messages
+        self.pricing = pricing
         self.shopName = shopName
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
     }
 
-    /// The confirmation of an order just placed online (a till sale gets its receipt instead).
+    /// The confirmation of an order just placed online, or the receipt of a till sale handed over
+    /// as it was paid (one paid on the customer's phone gets it at the handover).
     func placed(_ order: Order, in transaction: any WriteTransaction) throws {
-        guard let email = order.email, order.channel != .pos else { return }
+        guard let email = order.email else { return }
+        if order.channel == .pos {
+            if order.status == .delivered { try receipt(order, to: email, in: transaction) }
+            return
+        }
         try messages.queue(
             .init(channel: .email, recipient: email, template: "order_confirmation", data: data(order), customerID: order.customerID,
                   orderID: order.id, transactional: true),
             in: transaction)
     }
 
-    /// The news of a status change made after the order was placed.
+    /// The news of a status change made after the order was placed; a till sale's handover is its receipt.
     func statusChanged(_ order: Order, in transaction: any WriteTransaction) throws {
         guard let email = order.email else { return }
+        if order.channel == .pos, order.status == .delivered {
+            try receipt(order, to: email, in: transaction)
+            return
+        }
         var data = data(order)
         data["status"] = order.status.rawValue
         data["status_text"] = Self.words(order.status)
@@ -33,6 +47,30 @@ public struct OrderMessages: Sendable {
             .init(channel: .email, recipient: email, template: "order_status", data: data, customerID: order.customerID, orderID: order.id,
                   transactional: true),
             in: transaction)
+    }
+
+    /// The receipt, with a code issued in the same transaction when the shop gives one.
+    private func receipt(_ order: Order, to email: String, in transaction: any WriteTransaction) throws {
+        var data = data(order)
+        if let offer = pricing.rules.settings.receiptDiscount {
+            let discount = try pricing.issue(offer, currency: order.currency, for: "order:\(order.id)", in: transaction)
+            data["discount_code"] = discount.code
+            data["discount_text"] = Self.words(discount)
+            data["discount_expires_at"] = discount.endsAt.map { String($0.prefix(10)) }
+        }
+        try messages.queue(
+            .init(channel: .email, recipient: email, template: "receipt", data: data, customerID: order.customerID, orderID: order.id,
+                  transactional: true),
+            in: transaction)
+    }
+
+    /// What a discount gives, as "… online for <words>" ends.
+    static func words(_ discount: Discount) -> String {
+        switch discount.kind {
+        case .percent: "\(discount.value) % off"
+        case .fixed: discount.currency.map { "\(Money(amount: discount.value, currency: $0).displayText) off" } ?? "\(discount.value) off"
+        case .freeShipping: "free shipping"
+        }
     }
 
     /// What the order templates can show.

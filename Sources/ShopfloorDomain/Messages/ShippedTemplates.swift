@@ -66,7 +66,7 @@ enum ShippedTemplates {
             Total: {{order.total}}
             {{#discount_code}}
 
-            Use {{discount_code}} online for {{discount_text}} off, until {{discount_expires_at}}.
+            Use {{discount_code}} online for {{discount_text}}, until {{discount_expires_at}}.
             {{/discount_code}}
 
             {{shop.name}}
@@ -75,7 +75,7 @@ enum ShippedTemplates {
             <p>Thank you for shopping with us.</p>
             <table>{{#order.lines}}<tr><td>{{quantity}} &times; {{title}}</td><td>{{line_total}}</td></tr>{{/order.lines}}</table>
             <p>Total: <strong>{{order.total}}</strong></p>
-            {{#discount_code}}<p>Use <strong>{{discount_code}}</strong> online for {{discount_text}} off, until {{discount_expires_at}}.</p>{{/discount_code}}
+            {{#discount_code}}<p>Use <strong>{{discount_code}}</strong> online for {{discount_text}}, until {{discount_expires_at}}.</p>{{/discount_code}}
             <p>{{shop.name}}</p>
             """)
 

@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -440,5 +440,12 @@ public enum Migrations {
             duration_ms INTEGER NOT NULL,
             PRIMARY KEY (delivery_id, number)
         ) WITHOUT ROWID;
+        """)
+
+    /// Single-use codes the shop hands out (a receipt's code for online use): rows of `discounts`
+    /// marked with what they were issued for, looked up by code through its unique index instead of
+    /// being held in memory with the shop's own discounts, since there is one per till sale.
+    static let issuedDiscounts = Migration(version: 12, name: "issued discounts", sql: """
+        ALTER TABLE discounts ADD COLUMN issued_for TEXT;
         """)
 }
