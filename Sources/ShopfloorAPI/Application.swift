@@ -60,7 +60,7 @@ public final class Application: Sendable {
         channels = senders
         messages = try MessageService(stores: stores, events: events, available: Set(senders.keys), clock: clock)
         delivery = DeliveryService(stores: stores, events: events, senders: senders, clock: clock, logger: logger)
-        let notices = OrderMessages(messages: messages, pricing: pricing, shopName: configuration.shopName,
+        let notices = OrderMessages(messages: messages, pricing: pricing, push: PushService(stores: stores, clock: clock), shopName: configuration.shopName,
                                     publicURL: configuration.publicURL ?? "http://localhost:\(configuration.port)")
         let orders = OrderService(stores: stores, events: events, stock: stock, notices: notices, clock: clock)
         let webhook = configuration.webhookSecret.map { PaymentWebhook(secret: $0, stores: stores, orders: orders, idempotency: idempotency) }

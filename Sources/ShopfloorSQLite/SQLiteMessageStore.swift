@@ -6,19 +6,19 @@ struct SQLiteMessageStore: MessageStore {
     let readers: ReaderPool
 
     private static let columns = """
-        position, id, channel, recipient, template, subject, text, html, status, attempts, retry_base, next_attempt_at,
+        position, id, channel, recipient, template, subject, text, html, link, status, attempts, retry_base, next_attempt_at,
         next_attempt_at_ms, last_error, skip_reason, customer_id, order_id, transactional, created_at, updated_at, sent_at
         """
 
     func insert(_ message: Message, in transaction: any WriteTransaction) throws {
         try transaction.connection.run(
             """
-            INSERT INTO messages (id, channel, recipient, template, subject, text, html, status, attempts, next_attempt_at, next_attempt_at_ms,
+            INSERT INTO messages (id, channel, recipient, template, subject, text, html, link, status, attempts, next_attempt_at, next_attempt_at_ms,
                 last_error, skip_reason, customer_id, order_id, transactional, created_at, updated_at, sent_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [.text(message.id.rawValue), .text(message.channel.rawValue), .text(message.recipient), .text(message.template),
-             .optional(message.subject), .text(message.text), .optional(message.html), .text(message.status.rawValue),
+             .optional(message.subject), .text(message.text), .optional(message.html), .optional(message.link), .text(message.status.rawValue),
              .integer(Int64(message.attempts)), .optional(message.nextAttemptAt), .optional(message.nextAttemptAtMilliseconds),
              .optional(message.lastError), .optional(message.skipReason), .optional(message.customerID), .optional(message.orderID?.rawValue),
              .integer(message.transactional ? 1 : 0), .text(message.createdAt), .text(message.updatedAt), .optional(message.sentAt)])
@@ -99,19 +99,20 @@ struct SQLiteMessageStore: MessageStore {
 
     func templateOverrides() throws -> [TemplateText] {
         try readers.read { connection in
-            try connection.query("SELECT name, locale, subject, text, html, updated_at FROM message_templates ORDER BY name, locale").map { values in
+            try connection.query("SELECT name, locale, subject, text, html, short, updated_at FROM message_templates ORDER BY name, locale").map { values in
                 let row = StoredRow(values, table: "message_templates", keyColumn: "name")
                 return TemplateText(name: try row.text("name"), locale: try row.text("locale"), subject: try row.optionalText("subject"),
-                                    text: try row.text("text"), html: try row.optionalText("html"), updatedAt: try row.text("updated_at"))
+                                    text: try row.text("text"), html: try row.optionalText("html"), short: try row.optionalText("short"),
+                                    updatedAt: try row.text("updated_at"))
             }
         }
     }
 
     func saveTemplate(_ template: TemplateText, in transaction: any WriteTransaction) throws {
         try transaction.connection.run(
-            "INSERT OR REPLACE INTO message_templates (name, locale, subject, text, html, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO message_templates (name, locale, subject, text, html, short, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [.text(template.name), .text(template.locale), .optional(template.subject), .text(template.text), .optional(template.html),
-             .text(template.updatedAt ?? "")])
+             .optional(template.short), .text(template.updatedAt ?? "")])
     }
 
     private static func load(_ id: MessageID, _ connection: SQLiteConnection) throws -> (message: Message, retryBase: Int)? {
@@ -124,7 +125,7 @@ struct SQLiteMessageStore: MessageStore {
         Message(
             id: try row.id("id", as: MessageID.self), channel: try row.value("channel", as: MessageChannel.self), recipient: try row.text("recipient"),
             template: try row.text("template"), subject: try row.optionalText("subject"), text: try row.text("text"),
-            html: try row.optionalText("html"), status: try row.value("status", as: MessageStatus.self), attempts: try row.int("attempts"),
+            html: try row.optionalText("html"), link: try row.optionalText("link"), status: try row.value("status", as: MessageStatus.self), attempts: try row.int("attempts"),
             nextAttemptAt: try row.optionalText("next_attempt_at"), nextAttemptAtMilliseconds: try row.optionalInt("next_attempt_at_ms").map(Int64.init),
             lastError: try row.optionalText("last_error"), skipReason: try row.optionalText("skip_reason"),
             customerID: try row.optionalText("customer_id"), orderID: try row.optionalText("order_id").map(OrderID.init(rawValue:)),

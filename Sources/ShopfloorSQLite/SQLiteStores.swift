@@ -20,6 +20,7 @@ extension Stores {
             catalogue: SQLiteCatalogueStore(readers: readers), stock: SQLiteStockStore(readers: readers),
             carts: SQLiteCartStore(readers: readers), pricing: SQLitePricingStore(readers: readers),
             orders: SQLiteOrderStore(readers: readers), handovers: SQLiteHandoverStore(), idempotency: SQLiteIdempotencyStore(readers: readers),
-            messages: SQLiteMessageStore(readers: readers), webhooks: SQLiteWebhookStore(readers: readers))
+            messages: SQLiteMessageStore(readers: readers), webhooks: SQLiteWebhookStore(readers: readers),
+            push: SQLitePushSubscriptionStore(readers: readers))
     }
 }

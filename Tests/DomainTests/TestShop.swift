@@ -15,6 +15,7 @@ final class TestShop: Sendable {
     let pricing: PricingService
     let carts: CartService
     let messages: MessageService
+    let push: PushService
     let orders: OrderService
     let checkout: CheckoutService
     let main: Location
@@ -33,8 +34,9 @@ final class TestShop: Sendable {
         inventory = InventoryService(stores: stores, stock: stock, idempotency: idempotency)
         pricing = try PricingService(stores: stores, clock: clock)
         carts = CartService(stores: stores, events: events, stock: stock, pricing: pricing, reservationTTL: Self.ttl, clock: clock)
-        messages = try MessageService(stores: stores, events: events, available: [.email], clock: clock)
-        let notices = OrderMessages(messages: messages, pricing: pricing, shopName: "Test Shop", publicURL: "https://shop.example/")
+        messages = try MessageService(stores: stores, events: events, available: [.email, .sms, .push], clock: clock)
+        push = PushService(stores: stores, clock: clock)
+        let notices = OrderMessages(messages: messages, pricing: pricing, push: push, shopName: "Test Shop", publicURL: "https://shop.example/")
         orders = OrderService(stores: stores, events: events, stock: stock, notices: notices, clock: clock)
         checkout = CheckoutService(stores: stores, carts: carts, orders: orders, idempotency: idempotency)
         main = try locations.find("main")!

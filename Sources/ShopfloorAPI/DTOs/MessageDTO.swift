@@ -94,6 +94,7 @@ struct TemplateDTO: Encodable {
     var subject: String?
     var text: String
     var html: String?
+    var short: String?
     /// `true` once the shop has changed it from the shipped text.
     var customised: Bool
     var updatedAt: String?
@@ -104,6 +105,7 @@ struct TemplateDTO: Encodable {
         subject = template.subject
         text = template.text
         html = template.html
+        short = template.short
         customised = template.updatedAt != nil
         updatedAt = template.updatedAt
     }
@@ -114,5 +116,6 @@ struct TemplateBody: Decodable {
     var subject: String?
     var text: String
     var html: String?
+    var short: String?
     var locale: String?
 }

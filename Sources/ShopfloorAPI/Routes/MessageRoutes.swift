@@ -62,7 +62,7 @@ struct MessageRoutes {
             guard MessageTemplates.names.contains(name) else { throw MessageError.unknownTemplate(name) }
             let body = try request.decode(TemplateBody.self)
             let saved = try await messages.saveTemplate(
-                TemplateText(name: name, locale: body.locale ?? "", subject: body.subject, text: body.text, html: body.html))
+                TemplateText(name: name, locale: body.locale ?? "", subject: body.subject, text: body.text, html: body.html, short: body.short))
             return try JSON.response(TemplateDTO(saved))
         }
     }

@@ -11,6 +11,8 @@ public struct Message: Sendable, Equatable {
     public var subject: String?
     public var text: String
     public var html: String?
+    /// Where a push notification leads when tapped (an order's tracking page).
+    public var link: String?
     public var status: MessageStatus
     /// Delivery attempts made so far.
     public var attempts: Int
@@ -30,7 +32,7 @@ public struct Message: Sendable, Equatable {
     public var sentAt: String?
 
     public init(id: MessageID, channel: MessageChannel, recipient: String, template: String, subject: String?, text: String, html: String?,
-                status: MessageStatus, attempts: Int, nextAttemptAt: String?, nextAttemptAtMilliseconds: Int64?, lastError: String?,
+                link: String? = nil, status: MessageStatus, attempts: Int, nextAttemptAt: String?, nextAttemptAtMilliseconds: Int64?, lastError: String?,
                 skipReason: String?, customerID: String?, orderID: OrderID?, transactional: Bool, createdAt: String, updatedAt: String,
                 sentAt: String?) {
         self.id = id
@@ -40,6 +42,7 @@ public struct Message: Sendable, Equatable {
         self.subject = subject
         self.text = text
         self.html = html
+        self.link = link
         self.status = status
         self.attempts = attempts
         self.nextAttemptAt = nextAttemptAt

@@ -29,17 +29,20 @@ public final class MessageService: Sendable {
         public var template: String
         public var locale: String?
         public var data: [String: Any]
+        /// Where a push notification leads.
+        public var link: String?
         public var customerID: String?
         public var orderID: OrderID?
         public var transactional: Bool
 
-        public init(channel: MessageChannel, recipient: String, template: String, locale: String? = nil, data: [String: Any],
+        public init(channel: MessageChannel, recipient: String, template: String, locale: String? = nil, data: [String: Any], link: String? = nil,
                     customerID: String? = nil, orderID: OrderID? = nil, transactional: Bool) {
             self.channel = channel
             self.recipient = recipient
             self.template = template
             self.locale = locale
             self.data = data
+            self.link = link
             self.customerID = customerID
             self.orderID = orderID
             self.transactional = transactional
@@ -47,7 +50,8 @@ public final class MessageService: Sendable {
     }
 
     /// Renders and stores `draft` in `transaction`: due at once, or skipped (with its event) when its
-    /// channel cannot deliver. Leaves a ``MessageQueued`` note, so the delivery service wakes once the
+    /// channel cannot deliver. Email gets the subject, text and HTML parts; SMS the short part (or the
+    /// text part without one); push the subject as its title and the short part as its body. Leaves a ``MessageQueued`` note, so the delivery service wakes once the
     /// transaction is durable.
     @discardableResult
     public func queue(_ draft: Draft, in transaction: any WriteTransaction) throws -> Message {
@@ -55,9 +59,11 @@ public final class MessageService: Sendable {
         let now = clock.now()
         let stamp = Timestamp.string(now)
         let deliverable = available.contains(draft.channel)
+        let isEmail = draft.channel == .email
         let message = Message(
-            id: .make(), channel: draft.channel, recipient: draft.recipient, template: draft.template, subject: rendered.subject,
-            text: rendered.text, html: rendered.html, status: deliverable ? .queued : .skipped, attempts: 0,
+            id: .make(), channel: draft.channel, recipient: draft.recipient, template: draft.template,
+            subject: draft.channel == .sms ? nil : rendered.subject, text: isEmail ? rendered.text : rendered.short ?? rendered.text,
+            html: isEmail ? rendered.html : nil, link: draft.link, status: deliverable ? .queued : .skipped, attempts: 0,
             nextAttemptAt: deliverable ? stamp : nil, nextAttemptAtMilliseconds: deliverable ? now.millisecondsSince1970 : nil, lastError: nil,
             skipReason: deliverable ? nil : "channel_unavailable", customerID: draft.customerID, orderID: draft.orderID,
             transactional: draft.transactional, createdAt: stamp, updatedAt: stamp, sentAt: nil)
@@ -120,7 +126,7 @@ public final class MessageService: Sendable {
                             "must be one line without control characters")
         }
         // Template bodies may hold any text but NUL: tabs, carriage returns and form feeds are content.
-        for (field, body, max) in [("text", Optional(template.text), 100_000), ("html", template.html, 500_000)] {
+        for (field, body, max) in [("text", Optional(template.text), 100_000), ("html", template.html, 500_000), ("short", template.short, 1_000)] {
             guard let body else { continue }
             validator.check(!body.isEmpty, field, "must not be empty")
             validator.check(body.unicodeScalars.count <= max, field, "must be at most \(max) characters")

@@ -14,6 +14,7 @@ public final class MessageTemplates: Sendable {
         var subject: MustacheTemplate?
         var text: MustacheTemplate
         var html: MustacheTemplate?
+        var short: MustacheTemplate?
     }
 
     /// By name, then by locale (`""` for the default).
@@ -62,7 +63,8 @@ public final class MessageTemplates: Sendable {
         }
         guard let chosen else { throw MessageError.unknownTemplate(name) }
         return RenderedMessage(
-            subject: chosen.subject.map { Self.oneLine($0.render(data)) }, text: chosen.text.render(data), html: chosen.html?.render(data))
+            subject: chosen.subject.map { Self.oneLine($0.render(data)) }, text: chosen.text.render(data), html: chosen.html?.render(data),
+            short: chosen.short?.render(data))
     }
 
     private static func compile(_ template: TemplateText) throws -> Compiled {
@@ -76,7 +78,8 @@ public final class MessageTemplates: Sendable {
         }
         return Compiled(
             source: template, subject: try template.subject.map { try parse($0, "subject", html: false) },
-            text: try parse(template.text, "text", html: false), html: try template.html.map { try parse($0, "html", html: true) })
+            text: try parse(template.text, "text", html: false), html: try template.html.map { try parse($0, "html", html: true) },
+            short: try template.short.map { try parse($0, "short", html: false) })
     }
 
     /// A subject is one line: whatever a value brought in (a line break in a name) becomes a space.

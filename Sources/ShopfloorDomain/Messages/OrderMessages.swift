@@ -5,16 +5,22 @@
 /// `receipt_discount` setting gives one. All are transactional (no marketing consent needed) and are
 /// queued in the order's own transaction, with the receipt's code, so a rolled-back change sends and
 /// issues nothing.
+///
+/// Browsers that subscribed to push for the order (or the cart it was placed from) get the
+/// confirmation and every status change as a notification, and the dispatch news also goes by SMS
+/// to a shipping address's phone number in international form.
 public struct OrderMessages: Sendable {
     let messages: MessageService
     let pricing: PricingService
+    let push: PushService
     let shopName: String
     /// Where the shop's API is reached from outside (`--public-url`), for tracking links.
     let publicURL: String
 
-    public init(messages: MessageService, pricing: PricingService, shopName: String, publicURL: String) {
+    public init(messages: MessageService, pricing: PricingService, push: PushService, shopName: String, publicURL: String) {
         self.messages = messages
         self.pricing = pricing
+        self.push = push
         self.shopName = shopName
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
     }
@@ -22,31 +28,59 @@ public struct OrderMessages: Sendable {
     /// The confirmation of an order just placed online, or the receipt of a till sale handed over
     /// as it was paid (one paid on the customer's phone gets it at the handover).
     func placed(_ order: Order, in transaction: any WriteTransaction) throws {
-        guard let email = order.email else { return }
         if order.channel == .pos {
-            if order.status == .delivered { try receipt(order, to: email, in: transaction) }
+            if order.status == .delivered, let email = order.email { try receipt(order, to: email, in: transaction) }
             return
         }
+        let data = data(order)
+        try pushes(order, template: "order_confirmation", data: data, in: transaction)
+        guard let email = order.email else { return }
         try messages.queue(
-            .init(channel: .email, recipient: email, template: "order_confirmation", data: data(order), customerID: order.customerID,
+            .init(channel: .email, recipient: email, template: "order_confirmation", data: data, customerID: order.customerID,
                   orderID: order.id, transactional: true),
             in: transaction)
     }
 
     /// The news of a status change made after the order was placed; a till sale's handover is its receipt.
     func statusChanged(_ order: Order, in transaction: any WriteTransaction) throws {
-        guard let email = order.email else { return }
         if order.channel == .pos, order.status == .delivered {
-            try receipt(order, to: email, in: transaction)
+            if let email = order.email { try receipt(order, to: email, in: transaction) }
             return
         }
         var data = data(order)
         data["status"] = order.status.rawValue
         data["status_text"] = Self.words(order.status)
+        try pushes(order, template: "order_status", data: data, in: transaction)
+        if order.status == .dispatched, let phone = order.shippingAddress?.phone.flatMap(Self.internationalNumber) {
+            try messages.queue(
+                .init(channel: .sms, recipient: phone, template: "order_status", data: data, customerID: order.customerID, orderID: order.id,
+                      transactional: true),
+                in: transaction)
+        }
+        guard let email = order.email else { return }
         try messages.queue(
             .init(channel: .email, recipient: email, template: "order_status", data: data, customerID: order.customerID, orderID: order.id,
                   transactional: true),
             in: transaction)
+    }
+
+    /// One push message for each subscription following the order, leading to its tracking page.
+    private func pushes(_ order: Order, template: String, data: [String: Any], in transaction: any WriteTransaction) throws {
+        for subscription in try push.subscriptions(following: order, in: transaction) {
+            try messages.queue(
+                .init(channel: .push, recipient: subscription.endpoint, template: template, data: data, link: data["tracking_url"] as? String,
+                      customerID: order.customerID, orderID: order.id, transactional: true),
+                in: transaction)
+        }
+    }
+
+    /// `number` in E.164 (`+` and 8 to 15 digits) once spaces, dots, dashes and brackets are taken
+    /// out; `nil` for a local number, which an SMS gateway could not route.
+    static func internationalNumber(_ number: String) -> String? {
+        let kept = number.filter { !" .-()".contains($0) }
+        guard kept.hasPrefix("+"), (8...15).contains(kept.count - 1), kept.dropFirst().allSatisfy(\.isASCII), kept.dropFirst().allSatisfy(\.isNumber),
+              !kept.dropFirst().hasPrefix("0") else { return nil }
+        return kept
     }
 
     /// The receipt, with a code issued in the same transaction when the shop gives one.

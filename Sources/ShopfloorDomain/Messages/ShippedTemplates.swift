@@ -28,7 +28,8 @@ enum ShippedTemplates {
             <p>Total: <strong>{{order.total}}</strong></p>
             <p><a href="{{tracking_url}}">Follow your order</a></p>
             <p>{{shop.name}}</p>
-            """)
+            """,
+        short: "Thank you for your order {{order.number}} at {{shop.name}}. Follow it: {{tracking_url}}")
 
     static let orderStatus = TemplateText(
         name: "order_status",
@@ -51,7 +52,8 @@ enum ShippedTemplates {
             {{#order.tracking_number}}<p>Tracking number: <strong>{{order.tracking_number}}</strong></p>{{/order.tracking_number}}
             <p><a href="{{tracking_url}}">Follow your order</a></p>
             <p>{{shop.name}}</p>
-            """)
+            """,
+        short: "Your order {{order.number}} is {{status_text}}.{{#order.tracking_number}} Tracking number: {{order.tracking_number}}.{{/order.tracking_number}} {{tracking_url}}")
 
     static let receipt = TemplateText(
         name: "receipt",
@@ -77,7 +79,8 @@ enum ShippedTemplates {
             <p>Total: <strong>{{order.total}}</strong></p>
             {{#discount_code}}<p>Use <strong>{{discount_code}}</strong> online for {{discount_text}}, until {{discount_expires_at}}.</p>{{/discount_code}}
             <p>{{shop.name}}</p>
-            """)
+            """,
+        short: "Thank you for shopping at {{shop.name}}: {{order.total}}.{{#discount_code}} Use {{discount_code}} online for {{discount_text}}, until {{discount_expires_at}}.{{/discount_code}}")
 
     static let signInCode = TemplateText(
         name: "sign_in_code",
@@ -90,7 +93,8 @@ enum ShippedTemplates {
         html: """
             <p>Your code is <strong>{{code}}</strong>. It is valid for 10 minutes.</p>
             <p>If you did not ask for it, you can ignore this message.</p>
-            """)
+            """,
+        short: "Your {{shop.name}} code is {{code}}. It is valid for 10 minutes.")
 
     static let abandonedCart = TemplateText(
         name: "abandoned_cart",
@@ -108,7 +112,8 @@ enum ShippedTemplates {
             <p>Your basket at {{shop.name}} is waiting for you:</p>
             <ul>{{#cart.lines}}<li>{{quantity}} &times; {{title}}</li>{{/cart.lines}}</ul>
             <p><a href="{{cart_url}}">Pick up where you left off</a></p>
-            """)
+            """,
+        short: "Your basket at {{shop.name}} is waiting for you: {{cart_url}}")
 
     static let replenishment = TemplateText(
         name: "replenishment",
@@ -126,7 +131,8 @@ enum ShippedTemplates {
             <p>By our count you may be running low on:</p>
             <ul>{{#items}}<li>{{quantity}} &times; {{title}}</li>{{/items}}</ul>
             <p><a href="{{proposal_url}}">Confirm with one click</a></p>
-            """)
+            """,
+        short: "Time to stock up? Your basket is ready: {{proposal_url}}")
 
     static let backInStock = TemplateText(
         name: "back_in_stock",
@@ -136,5 +142,6 @@ enum ShippedTemplates {
             """,
         html: """
             <p><a href="{{product_url}}">{{product.title}}</a> is back in stock at {{shop.name}}.</p>
-            """)
+            """,
+        short: "{{product.title}} is back in stock at {{shop.name}}: {{product_url}}")
 }

@@ -14,11 +14,12 @@ public struct Stores: Sendable {
     public var idempotency: any IdempotencyStore
     public var messages: any MessageStore
     public var webhooks: any WebhookStore
+    public var push: any PushSubscriptionStore
 
     public init(writer: any StoreWriter, events: any EventStore, locations: any LocationStore, apiKeys: any APIKeyStore,
                 catalogue: any CatalogueStore, stock: any StockStore, carts: any CartStore, pricing: any PricingStore,
                 orders: any OrderStore, handovers: any HandoverStore, idempotency: any IdempotencyStore, messages: any MessageStore,
-                webhooks: any WebhookStore) {
+                webhooks: any WebhookStore, push: any PushSubscriptionStore) {
         self.writer = writer
         self.events = events
         self.locations = locations
@@ -32,5 +33,6 @@ public struct Stores: Sendable {
         self.idempotency = idempotency
         self.messages = messages
         self.webhooks = webhooks
+        self.push = push
     }
 }

@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -447,5 +447,27 @@ public enum Migrations {
     /// being held in memory with the shop's own discounts, since there is one per till sale.
     static let issuedDiscounts = Migration(version: 12, name: "issued discounts", sql: """
         ALTER TABLE discounts ADD COLUMN issued_for TEXT;
+        """)
+
+    /// SMS and push: templates' short part, a push message's link, and the browsers and apps that
+    /// asked for push (RFC 8030 subscriptions), each tied to a cart, an order or a visitor. An endpoint
+    /// is one subscription: subscribing again replaces its keys and adds to what it follows.
+    static let shortMessages = Migration(version: 13, name: "short messages and push", sql: """
+        ALTER TABLE message_templates ADD COLUMN short TEXT;
+        ALTER TABLE messages ADD COLUMN link TEXT;
+        CREATE TABLE push_subscriptions (
+            id TEXT PRIMARY KEY,
+            endpoint TEXT NOT NULL UNIQUE,
+            p256dh TEXT NOT NULL,
+            auth TEXT NOT NULL,
+            visitor TEXT,
+            customer_id TEXT,
+            cart_id TEXT,
+            order_id TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX push_subscriptions_by_cart ON push_subscriptions(cart_id) WHERE cart_id IS NOT NULL;
+        CREATE INDEX push_subscriptions_by_order ON push_subscriptions(order_id) WHERE order_id IS NOT NULL;
         """)
 }
