@@ -102,6 +102,10 @@ let package = Package(
             dependencies: ["ShopfloorTransport", "TransportTesting"],
             swiftSettings: settings),
         .testTarget(
+            name: "CryptoTests",
+            dependencies: ["ShopfloorCrypto"],
+            swiftSettings: settings),
+        .testTarget(
             name: "StorageTests",
             dependencies: ["ShopfloorStorage", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings),
