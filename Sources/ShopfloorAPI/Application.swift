@@ -22,6 +22,12 @@ public final class Application: Sendable {
     public let delivery: DeliveryService
     /// The senders behind `delivery`, closed once it has stopped.
     private let channels: [MessageChannel: any MessageSender]
+    public let webhooks: WebhookService
+    /// Turns events into webhook deliveries; runs as a service, and tests may call ``WebhookDispatcher/dispatchPending()``.
+    public let webhookDispatcher: WebhookDispatcher
+    public let webhookDelivery: WebhookDeliveryService
+    /// Webhooks, SMS and push go out through it; shut down after their loops stop.
+    private let outbound: HTTPClient
     private let stock: StockRegistry
     private let server: HTTPServer
     private let logger: Logger
@@ -56,11 +62,25 @@ public final class Application: Sendable {
         let inventory = InventoryService(stores: stores, stock: stock, idempotency: idempotency)
         let pricing = try PricingService(stores: stores, clock: clock)
         carts = CartService(stores: stores, events: events, stock: stock, pricing: pricing, reservationTTL: configuration.reservationTTL, clock: clock)
-        let senders = try Self.messageSenders(configuration, logger: logger)
+        let trust = try configuration.outboundCAFile.map { try TLSClientContext(additionalTrustedCertificatesPath: $0) } ?? TLSClientContext()
+        outbound = try HTTPClient(configuration: Self.outboundConfiguration(configuration, trust: trust))
+        let push = PushService(stores: stores, clock: clock)
+        let vapidKey = try VAPIDKeyFile.loadOrCreate(dataDirectory: configuration.dataDirectory)
+        let senders = try Self.messageSenders(
+            configuration, trust: trust, outbound: outbound, vapid: try VAPID(privateKey: vapidKey, subject: configuration.vapidSubject), push: push,
+            clock: clock, logger: logger)
         channels = senders
         messages = try MessageService(stores: stores, events: events, available: Set(senders.keys), clock: clock)
         delivery = DeliveryService(stores: stores, events: events, senders: senders, clock: clock, logger: logger)
-        let notices = OrderMessages(messages: messages, pricing: pricing, push: PushService(stores: stores, clock: clock), shopName: configuration.shopName,
+        webhookDispatcher = try WebhookDispatcher(stores: stores, events: events, clock: clock, logger: logger)
+        let allowsPrivate = configuration.allowPrivateWebhooks
+        webhooks = WebhookService(
+            stores: stores, events: events, dispatcher: webhookDispatcher, sealer: try FileKeySealer(dataDirectory: configuration.dataDirectory),
+            clock: clock, refusesHost: { host in !allowsPrivate && !HTTPClientAddressPolicy.publicOnly.admits(literalHost: host) })
+        webhookDelivery = WebhookDeliveryService(
+            stores: stores, webhooks: webhooks, dispatcher: webhookDispatcher, client: HTTPWebhookClient(client: outbound), clock: clock,
+            logger: logger)
+        let notices = OrderMessages(messages: messages, pricing: pricing, push: push, shopName: configuration.shopName,
                                     publicURL: configuration.publicURL ?? "http://localhost:\(configuration.port)")
         let orders = OrderService(stores: stores, events: events, stock: stock, notices: notices, clock: clock)
         let webhook = configuration.webhookSecret.map { PaymentWebhook(secret: $0, stores: stores, orders: orders, idempotency: idempotency) }
@@ -85,6 +105,8 @@ public final class Application: Sendable {
         CheckoutRoutes(checkout: checkout).register(on: &router)
         PricingRoutes(pricing: pricing, locations: locations).register(on: &router)
         MessageRoutes(messages: messages, delivery: delivery).register(on: &router)
+        WebhookRoutes(webhooks: webhooks).register(on: &router)
+        PushRoutes(push: push, publicKey: vapidKey.publicKey).register(on: &router)
         OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(stores: stores, orders: orders), webhook: webhook).register(on: &router)
         let responder = APIResponder(
             router: router,
@@ -101,12 +123,29 @@ public final class Application: Sendable {
             responder: responder, logger: logger)
     }
 
-    /// A sender for each channel the configuration sets up: email with `--smtp-url`.
-    private static func messageSenders(_ configuration: Configuration, logger: Logger) throws -> [MessageChannel: any MessageSender] {
-        var senders: [MessageChannel: any MessageSender] = [:]
+    /// The outbound HTTP client's settings: the system's roots and `--outbound-ca-file`, public
+    /// addresses only unless `--allow-private-webhooks`, and room for the webhook loop's requests and
+    /// the SMS and push channels' at once.
+    private static func outboundConfiguration(_ configuration: Configuration, trust: TLSClientContext) -> HTTPClientConfiguration {
+        var outbound = HTTPClientConfiguration()
+        outbound.tlsContext = trust
+        outbound.addressPolicy = configuration.allowPrivateWebhooks ? .any : .publicOnly
+        outbound.maxConcurrentRequests = WebhookDeliveryService.defaultConcurrency + 2 * DeliveryService.defaultConcurrency
+        outbound.maxIdleConnectionsPerOrigin = WebhookDeliveryService.defaultConcurrency
+        return outbound
+    }
+
+    /// A sender for each channel the configuration sets up: email with `--smtp-url`, SMS with
+    /// `--sms-url`, and push always (its keys are the server's own).
+    private static func messageSenders(_ configuration: Configuration, trust: TLSClientContext, outbound: HTTPClient, vapid: VAPID,
+                                       push: PushService, clock: any WallClock, logger: Logger) throws -> [MessageChannel: any MessageSender] {
+        var senders: [MessageChannel: any MessageSender] = [.push: PushSender(client: outbound, vapid: vapid, push: push, clock: clock, logger: logger)]
+        if let url = configuration.smsURL {
+            senders[.sms] = try SMSSender(url: url, secret: configuration.smsSecret, from: configuration.smsFrom, client: outbound, clock: clock)
+            logger.info("SMS through \(configuration.smsSecret == nil ? "a Twilio-compatible API" : "a signed JSON receiver")")
+        }
         if let url = configuration.smtpURL {
             let smtp = try SMTPConfiguration(url: url)
-            let trust = try configuration.outboundCAFile.map { try TLSClientContext(additionalTrustedCertificatesPath: $0) }
             senders[.email] = try EmailSender(configuration: smtp, from: configuration.mailFrom, trust: trust,
                                               connections: DeliveryService.defaultConcurrency)
             logger.info("email through \(smtp)")
@@ -146,9 +185,10 @@ public final class Application: Sendable {
     /// The process as services, in start order; `ServiceGroup` stops them in reverse, each only after
     /// the one after it has returned:
     /// 1. ``DatabaseService``: closes the database, last, once nothing else can write;
-    /// 2. background jobs: cart expiry, message delivery, stock actor eviction (every 60 s), event pruning (hourly), each
-    ///    ending at its next tick or at once;
-    /// 3. ``HTTPServerService``: drains first, so requests in flight still have jobs and storage.
+    /// 2. the outbound HTTP client, shut down once the loops that use it have stopped;
+    /// 3. background jobs: cart expiry, message delivery, webhook dispatch and delivery, stock actor eviction (every 60 s),
+    ///    event pruning (hourly), each ending at its next tick or at once;
+    /// 4. ``HTTPServerService``: drains first, so requests in flight still have jobs and storage.
     private func makeServices(onReady: @escaping @Sendable () -> Void) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let events = events
         let retention = configuration.eventRetention
@@ -156,9 +196,12 @@ public final class Application: Sendable {
         let stock = stock
         return [
             .init(service: DatabaseService(database: database, logger: logger), serviceName: "database"),
+            .init(service: OutboundHTTPService(client: outbound, logger: logger), serviceName: "outbound http"),
             .init(service: CartExpiryService(carts: carts, logger: logger), serviceName: "cart expiry"),
             .init(service: MessageDeliveryService(delivery: delivery, senders: Array(channels.values), logger: logger),
                   serviceName: "message delivery"),
+            .init(service: WebhookDispatchService(dispatcher: webhookDispatcher, logger: logger), serviceName: "webhook dispatch"),
+            .init(service: WebhookDeliveryLoopService(delivery: webhookDelivery, logger: logger), serviceName: "webhook delivery"),
             .init(service: PeriodicJob(name: "stock eviction", interval: .seconds(60), logger: logger) { stock.evictIdle() },
                   serviceName: "stock eviction"),
             .init(

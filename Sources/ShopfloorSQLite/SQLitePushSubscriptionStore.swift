@@ -28,6 +28,10 @@ struct SQLitePushSubscriptionStore: PushSubscriptionStore {
         try transaction.connection.run("DELETE FROM push_subscriptions WHERE endpoint = ?", [.text(endpoint)]) > 0
     }
 
+    func delete(_ id: PushSubscriptionID, in transaction: any WriteTransaction) throws -> Bool {
+        try transaction.connection.run("DELETE FROM push_subscriptions WHERE id = ?", [.text(id.rawValue)]) > 0
+    }
+
     func subscription(endpoint: String) throws -> PushSubscription? {
         try readers.read { connection in
             try connection.query("SELECT \(Self.columns) FROM push_subscriptions WHERE endpoint = ?", [.text(endpoint)]).first.map {

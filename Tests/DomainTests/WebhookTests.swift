@@ -255,6 +255,15 @@ struct WebhookTests {
         #expect(String(signatures[0]) == "v1," + Data(Digest.hmacSHA256(key: key, message: Array(signed.utf8))).base64EncodedString())
     }
 
+    /// The example of the Standard Webhooks specification, signed as its reference libraries sign it.
+    @Test func signaturesMatchTheSpecificationsExample() {
+        let header = WebhookSignature.header(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: Array(#"{"test": 2432232314}"#.utf8),
+                                             secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
+        #expect(header == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+        #expect(WebhookSignature.key(of: "whsec_!!") == nil)
+        #expect(WebhookSignature.key(of: "secret") == nil)
+    }
+
     @Test func patternsMatchTypesFamiliesAndEverything() {
         #expect(WebhookEndpoint.pattern("*", matches: "order.placed"))
         #expect(WebhookEndpoint.pattern("order.*", matches: "order.placed"))

@@ -72,11 +72,15 @@ public final class PushService: Sendable {
         return try await writer.write { transaction in try self.store.upsert(subscription, in: transaction) }
     }
 
-    /// Removes the subscription with this endpoint: the storefront's unsubscribe, or the push
-    /// service's word (404 or 410) that it is gone.
+    /// Removes the subscription with this endpoint: the push service's word (404 or 410) that it is gone.
     @discardableResult
     public func unsubscribe(endpoint: String) async throws -> Bool {
         try await writer.write { transaction in try self.store.delete(endpoint: endpoint, in: transaction) }
+    }
+
+    /// Removes subscription `id` (the storefront's unsubscribe); `false` when there was none.
+    public func unsubscribe(id: PushSubscriptionID) async throws -> Bool {
+        try await writer.write { transaction in try self.store.delete(id, in: transaction) }
     }
 
     public func subscription(endpoint: String) throws -> PushSubscription? {

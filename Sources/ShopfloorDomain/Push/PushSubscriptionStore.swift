@@ -5,6 +5,8 @@ public protocol PushSubscriptionStore: Sendable {
     func upsert(_ subscription: PushSubscription, in transaction: any WriteTransaction) throws -> PushSubscription
     /// Removes the subscription with this endpoint; `false` when there was none.
     func delete(endpoint: String, in transaction: any WriteTransaction) throws -> Bool
+    /// Removes the subscription `id`; `false` when there was none.
+    func delete(_ id: PushSubscriptionID, in transaction: any WriteTransaction) throws -> Bool
     func subscription(endpoint: String) throws -> PushSubscription?
     /// The subscriptions following the order or the cart it was placed from.
     func subscriptions(following order: OrderID, cart: CartID, in transaction: any WriteTransaction) throws -> [PushSubscription]
