@@ -48,7 +48,8 @@ release: deps
 run: release
 	.build/release/shopfloor serve --data-dir $(DATA)
 
-# The venv comes first: the Swift SMTP tests run Tests/support/smtp_sink.py with its aiosmtpd.
+# The venv comes first: the Swift SMTP and Web Push tests run Tests/support/smtp_sink.py (aiosmtpd) and
+# Tests/support/push_service.py (cryptography, http_ece) with it.
 test: deps venv test-swift test-blackbox
 
 test-swift:

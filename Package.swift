@@ -99,7 +99,7 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(
             name: "TransportTests",
-            dependencies: ["ShopfloorTransport", "TransportTesting"],
+            dependencies: ["ShopfloorTransport", "ShopfloorCrypto", "TransportTesting"],
             swiftSettings: settings),
         .testTarget(
             name: "CryptoTests",
