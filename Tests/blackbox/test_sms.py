@@ -1,0 +1,75 @@
+"""SMS (API.md, Messages): the dispatch news to a shipping address's international number, through a
+Twilio-compatible Messages API (form POST, basic auth from the URL) or a JSON receiver signed as
+Standard Webhooks, both played by a real local receiver.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import parse_qs
+
+import pytest
+
+from cart_api import ADMIN_ENV, Api, unique, wait_for
+from receivers import WebhookReceiver
+
+OK_CARD = {"method": "test_card", "card_number": "4242424242424242"}
+
+
+@pytest.fixture
+def receiver():
+    made = WebhookReceiver()
+    yield made
+    made.stop()
+
+
+def dispatch_order(api: Api, phone: str) -> dict:
+    sku = unique("SMS")
+    api.product(sku, price=500, stock=5)
+    cart = api.new_cart()
+    assert api.add(cart["id"], sku, 1).status_code == 200
+    response = api.public("PATCH", f"/v1/carts/{cart['id']}", {
+        "email": f"{unique('ada').lower()}@example.com",
+        "shipping_address": {"name": "Ada Lovelace", "line1": "1 High St", "city": "London", "postal_code": "N1", "country": "GB",
+                             "phone": phone},
+    })
+    assert response.status_code == 200, response.text
+    order = api.public("POST", f"/v1/carts/{cart['id']}/complete", {"payment": OK_CARD}).json()
+    for status in ("confirmed", "packed"):
+        api.ok("POST", f"/v1/orders/{order['id']}/transitions", {"to": status})
+    api.ok("POST", f"/v1/orders/{order['id']}/transitions", {"to": "dispatched", "tracking_number": "RM1GB"})
+    return order
+
+
+def test_twilio_compatible_gateway_gets_a_form_with_basic_auth(launch, receiver):
+    url = f"http://AC123:s3cret@127.0.0.1:{receiver.port}/2010-04-01/Accounts/AC123/Messages.json"
+    api = Api(launch({"allow_private_webhooks": True, "sms_url": url, "sms_from": "+15005550006"}, env=ADMIN_ENV))
+    order = dispatch_order(api, "+44 7700 900123")
+    request = wait_for(lambda: receiver.received(), timeout=15, what="the SMS request")[0]
+    assert request["path"] == "/2010-04-01/Accounts/AC123/Messages.json"
+    assert request["headers"]["authorization"] == "Basic " + base64.b64encode(b"AC123:s3cret").decode()
+    assert request["headers"]["content-type"] == "application/x-www-form-urlencoded"
+    form = {k: v[0] for k, v in parse_qs(request["body"]).items()}
+    assert form["To"] == "+447700900123" and form["From"] == "+15005550006"
+    assert form["Body"].startswith(f"Your order {order['number']} is on its way. Tracking number: RM1GB.")
+    sent = wait_for(lambda: [m for m in api.ok("GET", f"/v1/messages?channel=sms&order={order['id']}")["items"] if m["status"] == "sent"],
+                    timeout=10, what="sent")
+    assert sent[0]["to"] == "+447700900123" and sent[0]["template"] == "order_status"
+
+
+def test_a_signed_json_gateway_verifies_and_a_local_number_gets_no_sms(launch, receiver):
+    secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
+    receiver.control(secrets=[secret], script=[500])
+    api = Api(launch({"allow_private_webhooks": True, "enable_test_clock": True, "sms_url": receiver.url("/sms"), "sms_secret": secret},
+                     env=ADMIN_ENV))
+    order = dispatch_order(api, "+1 (202) 555-0143")
+    wait_for(lambda: receiver.received(), timeout=15, what="the first, failed SMS request")
+    api.ok("POST", "/v1/test/clock", {"advance": "12s"})
+    requests_ = wait_for(lambda: receiver.received() if len(receiver.received()) == 2 else None, timeout=15, what="the retried SMS")
+    body = json.loads(requests_[1]["body"])
+    assert body["to"] == "+12025550143" and body["text"].startswith(f"Your order {order['number']} is on its way.")
+    assert requests_[0]["verified"] and requests_[1]["signature_valid"]
+    assert requests_[0]["headers"]["webhook-id"] == requests_[1]["headers"]["webhook-id"] == body["id"]
+    local = dispatch_order(api, "020 7946 0958")
+    assert api.ok("GET", f"/v1/messages?channel=sms&order={local['id']}")["items"] == []
