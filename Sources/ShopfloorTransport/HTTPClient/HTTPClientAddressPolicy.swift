@@ -1,7 +1,7 @@
 /// Which addresses the client may connect to, decided on every connect for every address the host
 /// resolved to, just before `connect(2)` (see ``ClientConnection/connect(host:port:timeout:admits:)``).
 ///
-/// Webhook URLs come from shop owners: without ``publicOnly`` one could point at `127.0.0.1:8080/admin`,
+/// Webhook URLs come from users: without ``publicOnly`` one could point at `127.0.0.1:8080/admin`,
 /// a cloud metadata service at `169.254.169.254` or a database on the private network, and have the
 /// server make the request for them (server-side request forgery). Vetting the resolved address, not
 /// the name, catches names that resolve to such addresses, and vetting it on each connect catches a
