@@ -124,4 +124,54 @@ private func send(_ text: String, on socket: Socket) {
         }
         #expect(failure.errno == ECONNREFUSED)
     }
+
+    @Test func addressesTheCallerRefusesAreNeverConnectedTo() async throws {
+        let (error, asked, port, pending) = try await onThread { () -> (ClientConnectionError?, [String], Int, Bool) in
+            let listener = try Socket.makeListening(address: try SocketAddress.resolve(host: "127.0.0.1", port: 0), reusePort: false, backlog: 4)
+            defer { listener.close() }
+            let port = try listener.localAddress().port
+            var asked: [String] = []
+            var error: ClientConnectionError?
+            do throws(ClientConnectionError) {
+                let connection = try ClientConnection.connect(host: "127.0.0.1", port: port, timeout: .seconds(5)) { address in
+                    asked.append(address.description)
+                    return false
+                }
+                connection.close()
+            } catch let refused {
+                error = refused
+            }
+            // Nothing reached the listener: a connection would be waiting to be accepted.
+            let readiness = try listener.waitUntil(Int16(POLLIN), deadline: .now + .milliseconds(50))
+            return (error, asked, port, readiness == .ready)
+        }
+        guard case .addressRefused("127.0.0.1", let addresses) = error else {
+            Issue.record("expected addressRefused, got \(String(describing: error))")
+            return
+        }
+        #expect(addresses.map(\.host) == ["127.0.0.1"])
+        #expect(asked == ["127.0.0.1:\(port)"])
+        #expect(!pending)
+    }
+
+    @Test func readReturnsWhatIsLeftAfterALineThenWhatArrives() async throws {
+        let (line, rest, more) = try await onThread { () -> (String, String, String) in
+            let listener = try Socket.makeListening(address: try SocketAddress.resolve(host: "127.0.0.1", port: 0), reusePort: false, backlog: 4)
+            defer { listener.close() }
+            let connection = try ClientConnection.connect(host: "127.0.0.1", port: try listener.localAddress().port, timeout: .seconds(5))
+            defer { connection.close() }
+            _ = try listener.waitUntil(Int16(POLLIN), deadline: .now + .seconds(5))
+            guard let accepted = try listener.accept() else { throw TestSetupFailure(description: "nothing to accept") }
+            defer { accepted.close() }
+            send("head\r\nbody", on: accepted)
+            let line = String(decoding: try connection.readLine(maxLength: 100, timeout: .seconds(5)), as: UTF8.self)
+            let rest = String(decoding: try connection.read(timeout: .seconds(5)), as: UTF8.self)
+            send("more", on: accepted)
+            let more = String(decoding: try connection.read(timeout: .seconds(5)), as: UTF8.self)
+            return (line, rest, more)
+        }
+        #expect(line == "head")
+        #expect(rest == "body")
+        #expect(more == "more")
+    }
 }

@@ -16,14 +16,27 @@ final class TestDirectory: Sendable {
     deinit { try? FileManager.default.removeItem(at: url) }
 
     /// A self-signed certificate and key for `name` (a DNS name; `localhost` also gets 127.0.0.1),
-    /// made with the `openssl` command; returns the two paths.
-    func makeCertificate(for name: String) throws -> (certificate: String, key: String) {
-        let certificate = url.appendingPathComponent("\(name).crt").path
-        let key = url.appendingPathComponent("\(name).key").path
+    /// made with the `openssl` command; returns the two paths. An `expired` one stopped being valid a
+    /// day before it was made.
+    func makeCertificate(for name: String, expired: Bool = false) throws -> (certificate: String, key: String) {
+        let stem = url.appendingPathComponent(expired ? "\(name)-expired" : name).path
+        let certificate = stem + ".crt"
+        let key = stem + ".key"
         let alternativeNames = name == "localhost" ? "DNS:localhost,IP:127.0.0.1" : "DNS:\(name)"
+        let newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-subj", "/CN=\(name)"]
+        guard expired else {
+            try SMTPSink.run("/usr/bin/env", ["openssl", "req", "-x509"] + newKey + [
+                "-out", certificate, "-days", "1", "-addext", "subjectAltName=\(alternativeNames)",
+            ])
+            return (certificate, key)
+        }
+        // OpenSSL 3.0's `req` cannot set past dates (`-not_after` came in 3.4); `x509 -days -1` signs a
+        // certificate whose validity ends a day before it starts, which verification calls expired.
+        let extensions = stem + ".ext"
+        try Data("subjectAltName=\(alternativeNames)\n".utf8).write(to: URL(fileURLWithPath: extensions))
+        try SMTPSink.run("/usr/bin/env", ["openssl", "req", "-new"] + newKey + ["-out", stem + ".csr"])
         try SMTPSink.run("/usr/bin/env", [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=\(name)", "-addext", "subjectAltName=\(alternativeNames)",
+            "openssl", "x509", "-req", "-in", stem + ".csr", "-signkey", key, "-days", "-1", "-extfile", extensions, "-out", certificate,
         ])
         return (certificate, key)
     }

@@ -7,13 +7,15 @@ import Glibc
 /// Made for a thread that owns the connection (outbound mail runs each connection on a dedicated
 /// thread, never on the cooperative pool or an event loop). The socket itself stays non-blocking and
 /// every wait is a `poll` bounded by the call's timeout, so a silent or stalled peer costs at most that
-/// timeout and surfaces as ``ClientConnectionError/timedOut(operation:)``. Reads are line-oriented and
-/// bounded: a line past the caller's limit is an error, never an unbounded buffer.
+/// timeout and surfaces as ``ClientConnectionError/timedOut(operation:)``. Reads are bounded: a line
+/// past the caller's limit is an error, never an unbounded buffer, and a raw read returns at most one
+/// read's worth, for the caller's decoder to bound.
 ///
 /// One thread uses it at a time, so it is not `Sendable`. ``close()`` ends it; `deinit` closes the
 /// socket of a connection that was not closed.
 public final class ClientConnection {
-    /// The address the connection reached, so a caller can vet it (refuse private ranges, log it).
+    /// The address the connection reached, for logs (vetting happens before connecting: see
+    /// ``connect(host:port:timeout:admits:)``).
     public let peer: SocketAddress
 
     private let socket: Socket
@@ -23,7 +25,7 @@ public final class ClientConnection {
     private var input: [UInt8] = []
     private var inputStart = 0
 
-    private static let readChunk = 4096
+    private static let readChunk = 16 * 1024
 
     private init(socket: Socket, peer: SocketAddress) {
         self.socket = socket
@@ -38,10 +40,23 @@ public final class ClientConnection {
     ///
     /// `timeout` bounds the connection attempts together, not each address; name resolution is left to
     /// the system resolver's own timeouts (`getaddrinfo` takes none).
-    public static func connect(host: String, port: Int, timeout: Duration) throws(ClientConnectionError) -> ClientConnection {
+    ///
+    /// - Parameter admits: asked about each resolved address just before connecting to it; an address it
+    ///   refuses is skipped, never connected to. Vetting here, on the address `connect(2)` gets, and not
+    ///   on an earlier lookup of the same name, is what keeps a resolver that answers differently the
+    ///   second time (DNS rebinding) from steering a connection past the vetting. When it refuses every
+    ///   address the error is ``ClientConnectionError/addressRefused(host:addresses:)``.
+    public static func connect(
+        host: String, port: Int, timeout: Duration, admits: (SocketAddress) -> Bool = { _ in true }
+    ) throws(ClientConnectionError) -> ClientConnection {
         let deadline = ContinuousClock.now + timeout
-        var lastError = ClientConnectionError.timedOut(operation: "connect to \(host):\(port)")
+        var lastError: ClientConnectionError?
+        var refused: [SocketAddress] = []
         for address in try SocketAddress.resolveAll(host: host, port: port) {
+            guard admits(address) else {
+                refused.append(address)
+                continue
+            }
             do {
                 return try connect(to: address, deadline: deadline)
             } catch {
@@ -49,7 +64,7 @@ public final class ClientConnection {
                 if case .timedOut = error { break }
             }
         }
-        throw lastError
+        throw lastError ?? .addressRefused(host: host, addresses: refused)
     }
 
     private static func connect(to address: SocketAddress, deadline: ContinuousClock.Instant) throws(ClientConnectionError) -> ClientConnection {
@@ -149,6 +164,22 @@ public final class ClientConnection {
             searched = input.count
             try fill(deadline: deadline)
         }
+    }
+
+    /// The bytes that have arrived and not been read: those left after the last line read, or else what
+    /// one read brings (at most 16 KiB), waiting for it at most `timeout`.
+    public func read(timeout: Duration) throws(ClientConnectionError) -> [UInt8] {
+        precondition(!isClosed, "read on a closed connection")
+        if inputStart == input.count {
+            input.removeAll(keepingCapacity: true)
+            inputStart = 0
+            try fill(deadline: ContinuousClock.now + timeout)
+        }
+        defer {
+            input.removeAll(keepingCapacity: true)
+            inputStart = 0
+        }
+        return Array(input[inputStart...])
     }
 
     /// Sends TLS close_notify if TLS is on, then closes the socket. Further calls are a bug.

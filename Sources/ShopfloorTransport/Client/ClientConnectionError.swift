@@ -2,6 +2,9 @@
 public enum ClientConnectionError: Error, CustomStringConvertible {
     /// `getaddrinfo` found no address for the host.
     case resolution(host: String, reason: String)
+    /// The caller's vetting refused every address the host resolved to (``addresses``), so none was
+    /// connected to.
+    case addressRefused(host: String, addresses: [SocketAddress])
     /// A system call failed; for a connect, the last address tried.
     case system(SystemError)
     /// The operation did not finish before its deadline.
@@ -20,6 +23,8 @@ public enum ClientConnectionError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .resolution(let host, let reason): "cannot resolve \(host): \(reason)"
+        case .addressRefused(let host, let addresses):
+            "\(host) resolves only to refused addresses (\(addresses.map(\.host).joined(separator: ", ")))"
         case .system(let error): error.description
         case .timedOut(let operation): "\(operation) timed out"
         case .closedByPeer: "connection closed by peer"

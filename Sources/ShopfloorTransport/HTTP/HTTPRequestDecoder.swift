@@ -97,7 +97,7 @@ struct HTTPRequestDecoder {
                 let lineLength = lineEnd - buffer.readerIndex
                 guard bytes + lineLength + 2 <= limits.maxHeaderBytes else { throw .headersTooLarge(limit: limits.maxHeaderBytes) }
                 if lineLength > 0 {
-                    guard Self.parseFieldLine(buffer.bytes[buffer.readerIndex..<lineEnd]) != nil else { throw .malformedHeader }
+                    guard HTTPSyntax.fieldLine(buffer.bytes[buffer.readerIndex..<lineEnd]) != nil else { throw .malformedHeader }
                 }
                 buffer.moveReaderIndex(by: lineLength + 2)
                 if lineLength == 0 { return finish() }
@@ -230,7 +230,7 @@ struct HTTPRequestDecoder {
             while lineEnd + 1 < fields.upperBound, !(bytes[lineEnd] == .cr && bytes[lineEnd + 1] == .lf) { lineEnd += 1 }
             count += 1
             guard count <= limits.maxHeaderCount else { throw .tooManyHeaders(limit: limits.maxHeaderCount) }
-            guard let (nameRange, valueRange) = Self.parseFieldLine(bytes[lineStart..<lineEnd]) else { throw .malformedHeader }
+            guard let (nameRange, valueRange) = HTTPSyntax.fieldLine(bytes[lineStart..<lineEnd]) else { throw .malformedHeader }
             let name = bytes[nameRange]
             let value = bytes[valueRange]
             switch name.count {
@@ -294,20 +294,6 @@ struct HTTPRequestDecoder {
         return (request, framing)
     }
 
-    /// Splits `name: value`, checking the name is a token and the value holds no control characters
-    /// (RFC 9110 §5.5). A line starting with whitespace is obs-fold, rejected per RFC 9112 §5.2.
-    static func parseFieldLine(_ line: ArraySlice<UInt8>) -> (name: Range<Int>, value: Range<Int>)? {
-        guard let colon = line.firstIndex(of: .colon), colon > line.startIndex else { return nil }
-        let name = line.startIndex..<colon
-        guard line[name].allSatisfy(\.isTokenCharacter) else { return nil }
-        var valueStart = colon + 1
-        var valueEnd = line.endIndex
-        while valueStart < valueEnd, line[valueStart].isOWS { valueStart += 1 }
-        while valueEnd > valueStart, line[valueEnd - 1].isOWS { valueEnd -= 1 }
-        guard line[valueStart..<valueEnd].allSatisfy({ $0 == .tab || ($0 >= 0x20 && $0 != 0x7F) }) else { return nil }
-        return (name, valueStart..<valueEnd)
-    }
-
     /// Reads `chunk-size [ chunk-ext ] CRLF`, returning the line length (without CRLF) and the size.
     private func decodeChunkSize(_ buffer: InboundBuffer) throws(HTTPParseError) -> (Int, Int)? {
         guard let lineEnd = findCRLF(buffer, from: buffer.readerIndex) else {
@@ -315,14 +301,7 @@ struct HTTPRequestDecoder {
             return nil
         }
         let line = buffer.bytes[buffer.readerIndex..<lineEnd]
-        guard line.count <= limits.maxChunkLineLength else { throw .invalidChunk }
-        let digits = line.prefix { $0.hexValue != nil }
-        guard !digits.isEmpty, digits.count <= 15 else { throw .invalidChunk }
-        let rest = line[digits.endIndex...]
-        let extensionStart = rest.drop { $0.isOWS }
-        guard extensionStart.isEmpty || extensionStart.first == .semicolon else { throw .invalidChunk }
-        guard rest.allSatisfy({ $0 == .tab || ($0 >= 0x20 && $0 != 0x7F) }) else { throw .invalidChunk }
-        let size = digits.reduce(0) { $0 << 4 | Int($1.hexValue!) }
+        guard line.count <= limits.maxChunkLineLength, let size = HTTPSyntax.chunkSize(line) else { throw .invalidChunk }
         return (line.count, size)
     }
 }

@@ -31,4 +31,14 @@ extension SocketAddress {
         guard !addresses.isEmpty else { throw .resolution(host: host, reason: "no addresses") }
         return addresses
     }
+
+    /// The IP address alone, in network byte order: 4 bytes for IPv4, 16 for IPv6.
+    var addressBytes: [UInt8] {
+        withUnsafeBytes(of: storage) { raw in
+            if family == AF_INET6 {
+                return withUnsafeBytes(of: raw.load(as: sockaddr_in6.self).sin6_addr) { Array($0) }
+            }
+            return withUnsafeBytes(of: raw.load(as: sockaddr_in.self).sin_addr) { Array($0) }
+        }
+    }
 }

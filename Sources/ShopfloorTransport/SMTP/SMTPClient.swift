@@ -281,7 +281,7 @@ public final class SMTPClient {
 
     private static func mapped(_ error: ClientConnectionError, during what: String) -> SMTPError {
         switch error {
-        case .resolution, .system, .closedByPeer: .connection("\(what): \(error)")
+        case .resolution, .addressRefused, .system, .closedByPeer: .connection("\(what): \(error)")
         case .timedOut: .timeout("\(what): \(error)")
         case .tls: .tls("\(what): \(error)")
         case .lineTooLong, .unexpectedInputBeforeTLS: .protocolViolation("\(what): \(error)")
