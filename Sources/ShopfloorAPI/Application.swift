@@ -1,6 +1,7 @@
 public import Logging
 public import ShopfloorDomain
 public import ShopfloorStorage
+import ShopfloorCrypto
 import ShopfloorSQLite
 public import ShopfloorTransport
 import Foundation

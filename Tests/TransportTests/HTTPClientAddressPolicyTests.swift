@@ -38,3 +38,17 @@ private func bytes(_ literal: String) -> [UInt8] {
         #expect(HTTPClientAddressPolicy.isPublic(bytes(literal)))
     }
 }
+
+@Suite struct HTTPClientLiteralHostTests {
+    @Test(arguments: ["127.0.0.1", "10.1.2.3", "[::1]", "::1", "[fe80::1]", "169.254.169.254", "localhost", "LOCALHOST", "api.localhost",
+                      "[::ffff:192.168.0.1]"])
+    func privateLiteralsAndLocalhostAreRefused(host: String) {
+        #expect(!HTTPClientAddressPolicy.publicOnly.admits(literalHost: host))
+        #expect(HTTPClientAddressPolicy.any.admits(literalHost: host))
+    }
+
+    @Test(arguments: ["93.184.215.14", "[2606:4700::1111]", "hooks.example.com", "localhost.example.com"])
+    func publicLiteralsAndNamesAreAdmitted(host: String) {
+        #expect(HTTPClientAddressPolicy.publicOnly.admits(literalHost: host))
+    }
+}

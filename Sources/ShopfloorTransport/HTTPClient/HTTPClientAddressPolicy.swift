@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Which addresses the client may connect to, decided on every connect for every address the host
 /// resolved to, just before `connect(2)` (see ``ClientConnection/connect(host:port:timeout:admits:)``).
 ///
@@ -22,6 +26,26 @@ public enum HTTPClientAddressPolicy: Sendable, Equatable {
         case .any: true
         case .publicOnly: Self.isPublic(address.addressBytes)
         }
+    }
+
+    /// Whether a URL's host, as written, names an address this policy admits: an IP literal (IPv6 in
+    /// brackets or not) is judged as its address and `localhost` (and names under it, RFC 6761) as
+    /// loopback; any other name is admitted here, since only its resolution, checked on every connect,
+    /// says where it leads. For refusing what is plainly wrong when a URL is first given.
+    public func admits(literalHost host: String) -> Bool {
+        guard self == .publicOnly else { return true }
+        let name = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        let lowered = name.lowercased()
+        if lowered == "localhost" || lowered.hasSuffix(".localhost") || lowered == "localhost." { return false }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, name, &v4) == 1 {
+            return Self.isPublic(withUnsafeBytes(of: &v4) { Array($0) })
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, name, &v6) == 1 {
+            return Self.isPublic(withUnsafeBytes(of: &v6) { Array($0) })
+        }
+        return true
     }
 
     /// Whether `bytes` (4 for IPv4, 16 for IPv6, network order) is an address ``publicOnly`` admits.
