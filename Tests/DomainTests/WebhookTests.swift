@@ -140,6 +140,20 @@ struct WebhookTests {
         #expect(client.requests.count == 1)
     }
 
+    @Test func anOrderIsOneDeliveryNotItsTrackingPagesCopy() async throws {
+        let rig = try await Rig()
+        let (endpoint, _) = try await rig.endpoint(["order.*"])
+        let shipping = try await rig.shop.pricing.createShippingMethod(
+            name: "Standard", price: Money(amount: 495, currency: Currency("GBP")!), countries: ["GB"], freeOver: nil, collectInStore: nil)
+        try await rig.shop.stocked("MUG-1", price: 1000)
+        let cart = try await CheckoutServiceTests.readyCart(rig.shop, shipping)
+        _ = try await rig.shop.checkout.complete(cart.id, payment: CheckoutServiceTests.card, payer: nil, request: nil)
+        try await rig.dispatcher.dispatchPending()
+        let deliveries = try rig.deliveries(endpoint)
+        #expect(deliveries.map(\.eventType).sorted() == ["order.placed", "order.status_changed"])
+        #expect(deliveries.allSatisfy { $0.payload.contains(#""order_id":"#) })
+    }
+
     @Test func aRestartedDispatcherCarriesOnFromItsMark() async throws {
         let rig = try await Rig()
         let (endpoint, _) = try await rig.endpoint(["product.created"])

@@ -73,3 +73,15 @@ def test_a_signed_json_gateway_verifies_and_a_local_number_gets_no_sms(launch, r
     assert requests_[0]["headers"]["webhook-id"] == requests_[1]["headers"]["webhook-id"] == body["id"]
     local = dispatch_order(api, "020 7946 0958")
     assert api.ok("GET", f"/v1/messages?channel=sms&order={local['id']}")["items"] == []
+
+
+def test_a_gateway_on_loopback_is_refused_at_connect_without_the_flag(launch, receiver):
+    """`--sms-url` is the operator's, but the same guard holds: `localhost` resolves to loopback, and
+    the address is refused just before connecting unless --allow-private-webhooks."""
+    api = Api(launch({"sms_url": f"http://localhost:{receiver.port}/sms", "sms_secret": "whsec_" + base64.b64encode(b"k" * 32).decode()},
+                     env=ADMIN_ENV))
+    order = dispatch_order(api, "+44 7700 900123")
+    failed = wait_for(lambda: [m for m in api.ok("GET", f"/v1/messages?channel=sms&order={order['id']}")["items"] if m["status"] == "failed"],
+                      timeout=15, what="the refused SMS")
+    assert "refuses" in failed[0]["last_error"] and failed[0]["attempts"] == 1
+    assert receiver.received() == []

@@ -74,7 +74,7 @@ public final class WebhookDispatcher: Sendable {
             let stamp = clock.timestamp
             let now = clock.milliseconds
             var deliveries: [WebhookDelivery] = []
-            for event in batch {
+            for event in batch where Self.isForIntegrators(event) {
                 for endpoint in endpoints where event.seq > endpoint.startSeq && endpoint.wants(event.type) {
                     deliveries.append(WebhookDelivery(
                         id: .make(), endpointID: endpoint.id, eventSeq: event.seq, eventType: event.type, payload: Self.payload(of: event),
@@ -104,6 +104,12 @@ public final class WebhookDispatcher: Sendable {
         let enabled = try store.endpoints().filter { $0.status == .enabled }
         cachedEndpoints.withLock { $0 = enabled }
         return enabled
+    }
+
+    /// Whether integrators hear of `event`: every event but the tracking page's copies of order events
+    /// (topic `track:…`), which repeat an order's news without its ids for the public.
+    static func isForIntegrators(_ event: Event) -> Bool {
+        !event.topic.hasPrefix("track:")
     }
 
     /// The delivery's body, Standard Webhooks' shape: the event's type, when it happened, and its data
