@@ -24,8 +24,6 @@ import json
 import os
 import re
 import secrets
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+
+import outbox_phases
 
 ROOT = Path(__file__).resolve().parents[1]
 SINK = ROOT / "Tests" / "support" / "smtp_sink.py"
@@ -61,7 +61,7 @@ def main() -> int:
                                "--log-level", "info", "--mail-from", "Bench <bench@bench.example>"],
                               stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
-        base = wait_listening(work / "server.log")
+        base = outbox_phases.wait_listening(work / "server.log")
         admin = {"Authorization": f"Bearer {key}"}
         sku = "BENCH-" + secrets.token_hex(3)
         r = requests.post(f"{base}/v1/products", json={"title": "Bench", "status": "active",
@@ -82,41 +82,10 @@ def main() -> int:
             session.post(f"{base}/v1/carts/{cart}/complete", json={"payment": {"method": "test_card", "card_number": "4242424242424242"}}).raise_for_status()
             return email, sent
 
-        rows, result = [], {}
         with ThreadPoolExecutor(args.workers) as pool:
-            # 1. Latency with no backlog.
-            count = max(1, args.orders // 4)
-            futures = []
-            start = time.time()
-            for n in range(count):
-                delay = start + n / args.rate - time.time()
-                if delay > 0:
-                    time.sleep(delay)
-                futures.append(pool.submit(order, n))
-            placed = dict(f.result() for f in futures)
-            arrivals = wait_for_mail(maildir, len(placed), timeout=60)
-            delays = sorted((arrivals[email] - placed[email]) * 1000 for email in placed if email in arrivals)
-            p50, p99 = delays[len(delays) // 2], delays[int(len(delays) * 0.99) - 1]
-            rows.append(f"| latency | {count} at {args.rate:.0f}/s | {len(delays)} | p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {delays[-1]:.1f} ms |")
-            result["latency"] = {"orders": count, "p50_ms": p50, "p99_ms": p99, "max_ms": delays[-1], "missing": count - len(delays)}
-
-            # 2. Throughput under a backlog.
-            before = len(arrivals)
-            os.kill(sink.pid, signal.SIGSTOP)
-            try:
-                t0 = time.time()
-                placed2 = dict(pool.map(order, range(count, count + args.orders)))
-                ordering = time.time() - t0
-            finally:
-                os.kill(sink.pid, signal.SIGCONT)
-            arrivals = wait_for_mail(maildir, before + len(placed2), timeout=300)
-            times = sorted(arrivals[email] for email in placed2 if email in arrivals)
-            middle = times[len(times) // 10: len(times) * 9 // 10]
-            rate = (len(middle) - 1) / (middle[-1] - middle[0]) if len(middle) > 1 and middle[-1] > middle[0] else float("nan")
-            rows.append(f"| throughput | {args.orders} queued while the receiver paused ({args.orders / ordering:.0f} orders/s) | {len(times)} | "
-                        f"{rate:.0f} emails/s over the middle 80 % |")
-            result["throughput"] = {"orders": args.orders, "orders_per_second": args.orders / ordering, "emails_per_second": rate,
-                                    "missing": args.orders - len(times)}
+            rows, result = outbox_phases.run(
+                pool, order, lambda count, timeout: wait_for_mail(maildir, count, timeout), sink.pid,
+                count=max(1, args.orders // 4), total=args.orders, rate=args.rate, what="orders", unit="emails")
         print("| phase | load | delivered | result |")
         print("|---|---|---:|---|")
         for row in rows:
@@ -128,16 +97,6 @@ def main() -> int:
         server.wait(timeout=30)
         sink.kill()
         sink.wait()
-
-
-def wait_listening(log: Path) -> str:
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        match = re.search(r"listening on (http://\S+):(\d+)", log.read_text(errors="replace"))
-        if match:
-            return f"{match.group(1)}:{match.group(2)}"
-        time.sleep(0.05)
-    raise SystemExit("server did not start:\n" + log.read_text(errors="replace")[-2000:])
 
 
 def wait_for_mail(maildir: Path, count: int, timeout: float) -> dict[str, float]:

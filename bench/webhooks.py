@@ -24,7 +24,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+
+import outbox_phases
 
 ROOT = Path(__file__).resolve().parents[1]
 SINK = ROOT / "bench" / "webhook_sink.py"
@@ -57,7 +58,7 @@ def main() -> int:
     server = subprocess.Popen([args.binary, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(work / "data"),
                                "--log-level", "info", "--allow-private-webhooks"], stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
-        base = wait_listening(work / "server.log")
+        base = outbox_phases.wait_listening(work / "server.log")
         admin = {"Authorization": f"Bearer {key}"}
         skus = [f"BENCH-{secrets.token_hex(3)}-{n}" for n in range(args.workers)]
         requests.post(f"{base}/v1/products", json={"title": "Bench", "status": "active",
@@ -77,39 +78,10 @@ def main() -> int:
             r.raise_for_status()
             return f"{sku}:{r.json()['on_hand']}", sent
 
-        rows, result = [], {}
         with ThreadPoolExecutor(args.workers) as pool:
-            count = max(1, args.events // 10)
-            futures = []
-            start = time.time()
-            for n in range(count):
-                delay = start + n / args.rate - time.time()
-                if delay > 0:
-                    time.sleep(delay)
-                futures.append(pool.submit(adjust, n))
-            placed = dict(f.result() for f in futures)
-            arrivals = wait_for_arrivals(arrivals_log, len(placed), timeout=60)
-            delays = sorted((arrivals[n] - placed[n]) * 1000 for n in placed if n in arrivals)
-            p50, p99 = delays[len(delays) // 2], delays[int(len(delays) * 0.99) - 1]
-            rows.append(f"| latency | {count} at {args.rate:.0f}/s | {len(delays)} | p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {delays[-1]:.1f} ms |")
-            result["latency"] = {"events": count, "p50_ms": p50, "p99_ms": p99, "max_ms": delays[-1], "missing": count - len(delays)}
-
-            before = len(arrivals)
-            os.kill(sink.pid, signal.SIGSTOP)
-            try:
-                t0 = time.time()
-                placed2 = dict(pool.map(adjust, range(count, count + args.events)))
-                making = time.time() - t0
-            finally:
-                os.kill(sink.pid, signal.SIGCONT)
-            arrivals = wait_for_arrivals(arrivals_log, before + len(placed2), timeout=300)
-            times = sorted(arrivals[n] for n in placed2 if n in arrivals)
-            middle = times[len(times) // 10: len(times) * 9 // 10]
-            rate = (len(middle) - 1) / (middle[-1] - middle[0]) if len(middle) > 1 and middle[-1] > middle[0] else float("nan")
-            rows.append(f"| throughput | {args.events} queued while the receiver paused ({args.events / making:.0f} events/s) | {len(times)} | "
-                        f"{rate:.0f} deliveries/s over the middle 80 % |")
-            result["throughput"] = {"events": args.events, "events_per_second": args.events / making, "deliveries_per_second": rate,
-                                    "missing": args.events - len(times)}
+            rows, result = outbox_phases.run(
+                pool, adjust, lambda count, timeout: wait_for_arrivals(arrivals_log, count, timeout), sink.pid,
+                count=max(1, args.events // 10), total=args.events, rate=args.rate, what="events", unit="deliveries")
         print("| phase | load | delivered | result |")
         print("|---|---|---:|---|")
         for row in rows:
@@ -121,16 +93,6 @@ def main() -> int:
         server.wait(timeout=30)
         sink.kill()
         sink.wait()
-
-
-def wait_listening(log: Path) -> str:
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        match = re.search(r"listening on (http://\S+):(\d+)", log.read_text(errors="replace"))
-        if match:
-            return f"{match.group(1)}:{match.group(2)}"
-        time.sleep(0.05)
-    raise SystemExit("server did not start:\n" + log.read_text(errors="replace")[-2000:])
 
 
 EVENT = re.compile(rb'"sku":"([^"]+)".*?"on_hand":(\d+)')

@@ -6,18 +6,18 @@ struct MessageDTO: Encodable {
     var channel: MessageChannel
     var to: String
     var template: String
-    var subject: String?
+    @Nullable var subject: String?
     var status: MessageStatus
     var attempts: Int
-    var nextAttemptAt: String?
-    var lastError: String?
-    var skipReason: String?
-    var customerID: String?
-    var orderID: String?
+    @Nullable var nextAttemptAt: String?
+    @Nullable var lastError: String?
+    @Nullable var skipReason: String?
+    @Nullable var customerID: String?
+    @Nullable var orderID: String?
     var transactional: Bool
     var createdAt: String
     var updatedAt: String
-    var sentAt: String?
+    @Nullable var sentAt: String?
 
     /// `sending` while `sending` says an attempt is under way (the store keeps such a message `queued`).
     init(_ message: Message, sending: Bool = false) {
@@ -37,32 +37,6 @@ struct MessageDTO: Encodable {
         createdAt = message.createdAt
         updatedAt = message.updatedAt
         sentAt = message.sentAt
-    }
-
-    /// Always writes every member, `null` where empty, as the other resources do.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(channel, forKey: .channel)
-        try container.encode(to, forKey: .to)
-        try container.encode(template, forKey: .template)
-        try container.encode(subject, forKey: .subject)
-        try container.encode(status, forKey: .status)
-        try container.encode(attempts, forKey: .attempts)
-        try container.encode(nextAttemptAt, forKey: .nextAttemptAt)
-        try container.encode(lastError, forKey: .lastError)
-        try container.encode(skipReason, forKey: .skipReason)
-        try container.encode(customerID, forKey: .customerID)
-        try container.encode(orderID, forKey: .orderID)
-        try container.encode(transactional, forKey: .transactional)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-        try container.encode(sentAt, forKey: .sentAt)
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case id, channel, to, template, subject, status, attempts, nextAttemptAt, lastError, skipReason, customerID, orderID, transactional,
-             createdAt, updatedAt, sentAt
     }
 }
 

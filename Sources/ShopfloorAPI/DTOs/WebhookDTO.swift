@@ -8,11 +8,12 @@ struct WebhookEndpointDTO: Encodable {
     var id: String
     var url: String
     var events: [String]
-    var description: String?
+    @Nullable var description: String?
     var status: WebhookEndpoint.Status
-    var disabledReason: String?
+    @Nullable var disabledReason: String?
     var createdAt: String
     var updatedAt: String
+    /// Left out when `nil`: present only in the answers that make a secret.
     var secret: String?
 
     init(_ endpoint: WebhookEndpoint, secret: String? = nil) {
@@ -25,24 +26,6 @@ struct WebhookEndpointDTO: Encodable {
         createdAt = endpoint.createdAt
         updatedAt = endpoint.updatedAt
         self.secret = secret
-    }
-
-    /// Every member, `null` where empty, except `secret`, present only when just made.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(url, forKey: .url)
-        try container.encode(events, forKey: .events)
-        try container.encode(description, forKey: .description)
-        try container.encode(status, forKey: .status)
-        try container.encode(disabledReason, forKey: .disabledReason)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-        try container.encodeIfPresent(secret, forKey: .secret)
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case id, url, events, description, status, disabledReason, createdAt, updatedAt, secret
     }
 }
 
@@ -62,9 +45,9 @@ struct WebhookDeliveryDTO: Encodable {
     var eventType: String
     var status: WebhookDelivery.Status
     var attempts: Int
-    var nextAttemptAt: String?
-    var lastStatusCode: Int?
-    var lastError: String?
+    @Nullable var nextAttemptAt: String?
+    @Nullable var lastStatusCode: Int?
+    @Nullable var lastError: String?
     var createdAt: String
     var updatedAt: String
 
@@ -82,20 +65,6 @@ struct WebhookDeliveryDTO: Encodable {
         updatedAt = delivery.updatedAt
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(endpointID, forKey: .endpointID)
-        try container.encode(eventSeq, forKey: .eventSeq)
-        try container.encode(eventType, forKey: .eventType)
-        try container.encode(status, forKey: .status)
-        try container.encode(attempts, forKey: .attempts)
-        try container.encode(nextAttemptAt, forKey: .nextAttemptAt)
-        try container.encode(lastStatusCode, forKey: .lastStatusCode)
-        try container.encode(lastError, forKey: .lastError)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-    }
 
     private enum CodingKeys: String, CodingKey {
         case id, endpointID = "endpoint", eventSeq, eventType, status, attempts, nextAttemptAt, lastStatusCode, lastError, createdAt, updatedAt
@@ -113,9 +82,9 @@ struct WebhookDeliveryDetailDTO: Encodable {
         var number: Int
         var at: String
         var requestHeaders: [String: String]
-        var statusCode: Int?
-        var responseExcerpt: String?
-        var error: String?
+        @Nullable var statusCode: Int?
+        @Nullable var responseExcerpt: String?
+        @Nullable var error: String?
         var durationMs: Int
 
         init(_ attempt: WebhookAttempt) {
@@ -126,21 +95,6 @@ struct WebhookDeliveryDetailDTO: Encodable {
             responseExcerpt = attempt.responseExcerpt
             error = attempt.error
             durationMs = attempt.durationMilliseconds
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(number, forKey: .number)
-            try container.encode(at, forKey: .at)
-            try container.encode(requestHeaders, forKey: .requestHeaders)
-            try container.encode(statusCode, forKey: .statusCode)
-            try container.encode(responseExcerpt, forKey: .responseExcerpt)
-            try container.encode(error, forKey: .error)
-            try container.encode(durationMs, forKey: .durationMs)
-        }
-
-        private enum CodingKeys: String, CodingKey {
-            case number, at, requestHeaders, statusCode, responseExcerpt, error, durationMs
         }
     }
 

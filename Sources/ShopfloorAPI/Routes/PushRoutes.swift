@@ -53,9 +53,9 @@ private struct PushSubscriptionBody: Decodable {
 private struct PushSubscriptionDTO: Encodable {
     var id: String
     var endpoint: String
-    var visitor: String?
-    var cart: String?
-    var orderID: String?
+    @Nullable var visitor: String?
+    @Nullable var cart: String?
+    @Nullable var orderID: String?
     var createdAt: String
 
     init(_ subscription: PushSubscription) {
@@ -65,19 +65,5 @@ private struct PushSubscriptionDTO: Encodable {
         cart = subscription.cartID?.rawValue
         orderID = subscription.orderID?.rawValue
         createdAt = subscription.createdAt
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(endpoint, forKey: .endpoint)
-        try container.encode(visitor, forKey: .visitor)
-        try container.encode(cart, forKey: .cart)
-        try container.encode(orderID, forKey: .orderID)
-        try container.encode(createdAt, forKey: .createdAt)
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case id, endpoint, visitor, cart, orderID, createdAt
     }
 }
