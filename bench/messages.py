@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Order confirmations through the outbox to a local SMTP server, against a release Shopfloor.
 
-    bench/messages.py [--orders 2000] [--rate 100] [--workers 16] [--binary .build/release/shopfloor]
+    bench/messages.py [--orders 2000] [--rate 100] [--workers 16] [--no-pipelining] [--binary .build/release/shopfloor]
 
-Starts its own SMTP sink (Tests/support/smtp_sink.py, aiosmtpd, plain SMTP on loopback, writing each
-accepted message with its arrival time) and a fresh server pointed at it (`?tls=none`), seeds one SKU,
+Starts its own SMTP sink (Tests/support/smtp_sink.py, aiosmtpd, plain SMTP on loopback, offering
+PIPELINING as mail servers do unless --no-pipelining, writing each accepted message with its arrival time) and a fresh server pointed at it (`?tls=none`), seeds one SKU,
 then places orders from --workers threads (cart, line, email, complete: four requests each):
 
 1. latency: --orders / 4 orders at about --rate a second, so the outbox has no backlog; each
@@ -46,12 +46,14 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--binary", default=str(ROOT / ".build/release/shopfloor"))
+    parser.add_argument("--no-pipelining", action="store_true", help="the sink does not offer PIPELINING (five round trips a mail)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="shopfloor-messages."))
     maildir = work / "mail"
     maildir.mkdir()
-    sink = subprocess.Popen([sys.executable, str(SINK), "--port", "0", "--maildir", str(maildir)],
+    sink = subprocess.Popen([sys.executable, str(SINK), "--port", "0", "--maildir", str(maildir),
+                             *([] if args.no_pipelining else ["--pipelining"])],
                             stdout=subprocess.PIPE, text=True)
     port = int(re.match(r"PORT (\d+)", sink.stdout.readline()).group(1))
     key = "bench-" + secrets.token_hex(16)

@@ -192,6 +192,7 @@ public final class Application: Sendable {
     /// 4. ``HTTPServerService``: drains first, so requests in flight still have jobs and storage.
     private func makeServices(onReady: @escaping @Sendable () -> Void) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let events = events
+        let webhooks = webhooks
         let retention = configuration.eventRetention
         let logger = logger
         let stock = stock
@@ -209,6 +210,8 @@ public final class Application: Sendable {
                 service: PeriodicJob(name: "event pruning", interval: .seconds(3600), logger: logger) {
                     let pruned = try await events.prune(olderThan: retention)
                     if pruned > 0 { logger.info("pruned \(pruned) events older than \(retention)") }
+                    let deliveries = try await webhooks.pruneDeliveries(olderThan: retention)
+                    if deliveries > 0 { logger.info("pruned \(deliveries) webhook deliveries older than \(retention)") }
                 },
                 serviceName: "event pruning"),
             .init(

@@ -167,6 +167,11 @@ struct SQLiteWebhookStore: WebhookStore {
         }
     }
 
+    func pruneDeliveries(settledBefore cutoff: String, in transaction: any WriteTransaction) throws -> Int {
+        try transaction.connection.run(
+            "DELETE FROM webhook_deliveries WHERE status IN ('succeeded', 'failed') AND updated_at < ?", [.text(cutoff)])
+    }
+
     // MARK: Rows
 
     private static func bindings(_ endpoint: WebhookEndpoint) throws -> [SQLiteValue] {

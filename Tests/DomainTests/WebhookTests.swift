@@ -248,6 +248,17 @@ struct WebhookTests {
         }
     }
 
+    @Test func settledDeliveriesArePrunedWithAgeAndPendingOnesStay() async throws {
+        let rig = try await Rig()
+        let (endpoint, _) = try await rig.endpoint(["product.created"])
+        try await rig.product("MUG-1")
+        await rig.delivery(ScriptedClient()).deliverDue()
+        try await rig.product("MUG-2")
+        rig.shop.clock.advance(by: .seconds(86_400 * 31))
+        #expect(try await rig.webhooks.pruneDeliveries(olderThan: .seconds(86_400 * 30)) == 1)
+        #expect(try rig.deliveries(endpoint).map(\.status) == [.pending])
+    }
+
     @Test func aRotationSignsWithBothSecretsUntilTheOverlapEnds() async throws {
         let rig = try await Rig()
         let (endpoint, old) = try await rig.endpoint(["product.created"])
@@ -285,5 +296,24 @@ struct WebhookTests {
         #expect(!WebhookEndpoint.pattern("order.*", matches: "order"))
         #expect(WebhookEndpoint.pattern("order.placed", matches: "order.placed"))
         #expect(!WebhookEndpoint.pattern("order.placed", matches: "order.paid"))
+    }
+}
+
+/// The claim race of an outbox's sender (``InFlightClaims``): an item whose attempt finished after a
+/// pass began is not claimed by that pass, even when the pass's read still shows it due.
+struct InFlightClaimsTests {
+    @Test func anItemFinishedDuringAPassIsNotClaimedAgainUntilTheNext() {
+        let claims = InFlightClaims<String, Int>()
+        claims.beginPass()
+        #expect(claims.claim(["a", "b"], lane: 0, limit: 8) { $0 } == ["a", "b"])
+        claims.beginPass()
+        // "a" finishes while this pass reads the store, which still shows it due.
+        claims.finish("a", lane: 0)
+        #expect(claims.claim(["a", "b", "c"], lane: 0, limit: 8) { $0 } == ["c"])
+        #expect(claims.count(0) == 2)
+        claims.beginPass()
+        #expect(claims.claim(["a"], lane: 0, limit: 8) { $0 } == ["a"])
+        #expect(claims.claim(["d", "e"], lane: 0, limit: 4) { $0 } == ["d"])
+        #expect(claims.contains("d") && !claims.contains("x"))
     }
 }

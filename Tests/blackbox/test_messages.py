@@ -233,9 +233,10 @@ def test_a_crash_mid_delivery_loses_nothing_and_a_resent_mail_keeps_its_id(launc
     assert set(arrived) == expected, "a message was lost, or one arrived that was never queued"
     duplicates = len(arrived) - len(set(arrived))
     # Some arrive twice: those the sink had stored when the process died but whose attempt was not yet
-    # recorded. A tight bound is not established (8 in flight per channel, yet 18 seen once in CI), so
-    # this only checks that re-sending stays a small part of the whole.
-    assert duplicates < len(orders) // 4, duplicates
+    # recorded, at most the 8 in flight on the email channel. (More, 18 once in CI, came from a claim
+    # race that sent a message a second time while its first attempt was being recorded; fixed by
+    # InFlightClaims.)
+    assert duplicates <= 8, duplicates
     # A duplicate is the same mail: the same recipient for the same id.
     by_id = {}
     for sink in (slow, fast):

@@ -1,6 +1,5 @@
 import Foundation
 public import Logging
-import Synchronization
 
 /// Sends what the outbox holds: due messages go to their channel's ``MessageSender``, at most
 /// `concurrency` at a time per channel, and each attempt is recorded with what follows from it (sent,
@@ -20,7 +19,7 @@ public final class DeliveryService: Sendable {
     private let schedule: RetrySchedule
     private let logger: Logger
     /// Messages being sent now, by channel, so a pass does not start one twice or overfill a channel.
-    private let inFlight = Mutex<[MessageChannel: Set<MessageID>]>([:])
+    private let inFlight = InFlightClaims<MessageID, MessageChannel>()
     private let loop: DeliveryLoop
 
     /// Attempts in flight per channel unless told otherwise.
@@ -53,15 +52,16 @@ public final class DeliveryService: Sendable {
 
     /// Whether an attempt at the message is under way.
     public func isSending(_ id: MessageID) -> Bool {
-        inFlight.withLock { all in all.values.contains { $0.contains(id) } }
+        inFlight.contains(id)
     }
 
     /// Due messages for each channel's free slots, marked in flight.
     private func claimDue() -> [(Message, Int)] {
+        inFlight.beginPass()
         let now = clock.milliseconds
         var claimed: [(Message, Int)] = []
         for channel in MessageChannel.allCases {
-            let busy = inFlight.withLock { $0[channel, default: []].count }
+            let busy = inFlight.count(channel)
             guard busy < concurrency else { continue }
             let due: [(message: Message, retryBase: Int)]
             do {
@@ -71,21 +71,14 @@ public final class DeliveryService: Sendable {
                 logger.error("reading due messages failed", metadata: ["error": "\(error)"])
                 continue
             }
-            inFlight.withLock { all in
-                var sending = all[channel, default: []]
-                for entry in due where sending.count < concurrency && !sending.contains(entry.message.id) {
-                    sending.insert(entry.message.id)
-                    claimed.append((entry.message, entry.retryBase))
-                }
-                all[channel] = sending
-            }
+            claimed += inFlight.claim(due, lane: channel, limit: concurrency) { $0.message.id }.map { ($0.message, $0.retryBase) }
         }
         return claimed
     }
 
     /// One attempt at `message` and its record.
     private func deliver(_ message: Message, retryBase: Int) async {
-        defer { _ = inFlight.withLock { $0[message.channel]?.remove(message.id) } }
+        defer { inFlight.finish(message.id, lane: message.channel) }
         let result: DeliveryResult
         if let sender = senders[message.channel] {
             result = await sender.send(message)

@@ -1,6 +1,5 @@
 import Foundation
 public import Logging
-import Synchronization
 
 /// Sends due webhook deliveries, signed per Standard Webhooks, at most `concurrency` at a time, and
 /// records each attempt with what follows from it in one transaction: succeeded on a 2xx; due again
@@ -21,7 +20,8 @@ public final class WebhookDeliveryService: Sendable {
     private let schedule: RetrySchedule
     private let clock: any WallClock
     private let logger: Logger
-    private let inFlight = Mutex<Set<WebhookDeliveryID>>([])
+    /// One lane: the webhook channel as a whole.
+    private let inFlight = InFlightClaims<WebhookDeliveryID, Int>()
     private let loop: DeliveryLoop
 
     /// Requests in flight at once unless told otherwise: enough to keep a few thousand deliveries a
@@ -55,7 +55,8 @@ public final class WebhookDeliveryService: Sendable {
     }
 
     private func claimDue() -> [(WebhookDelivery, Int)] {
-        let busy = inFlight.withLock { $0.count }
+        inFlight.beginPass()
+        let busy = inFlight.count(0)
         guard busy < concurrency else { return [] }
         let due: [(delivery: WebhookDelivery, retryBase: Int)]
         do {
@@ -64,19 +65,12 @@ public final class WebhookDeliveryService: Sendable {
             logger.error("reading due webhook deliveries failed", metadata: ["error": "\(error)"])
             return []
         }
-        return inFlight.withLock { sending in
-            var claimed: [(WebhookDelivery, Int)] = []
-            for entry in due where sending.count < concurrency && !sending.contains(entry.delivery.id) {
-                sending.insert(entry.delivery.id)
-                claimed.append((entry.delivery, entry.retryBase))
-            }
-            return claimed
-        }
+        return inFlight.claim(due, lane: 0, limit: concurrency) { $0.delivery.id }.map { ($0.delivery, $0.retryBase) }
     }
 
     /// One signed request for `delivery` and its record.
     private func deliver(_ delivery: WebhookDelivery, retryBase: Int) async {
-        defer { _ = inFlight.withLock { $0.remove(delivery.id) } }
+        defer { inFlight.finish(delivery.id, lane: 0) }
         let endpoint: WebhookEndpoint
         do {
             guard let found = try store.endpoint(delivery.endpointID), found.status == .enabled else { return }

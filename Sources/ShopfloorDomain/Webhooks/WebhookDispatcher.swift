@@ -10,8 +10,9 @@ import Synchronization
 /// event is stored once). With no endpoint enabled it moves its mark in memory only and writes
 /// nothing: an endpoint hears of events from its creation on (``WebhookEndpoint/startSeq``).
 ///
-/// It wakes after every published batch of events, so what a pass costs with no endpoint matters to
-/// every write: the endpoints are kept in memory, read again only after ``endpointsChanged()``.
+/// It would wake after every published batch of events, so what that costs with no endpoint matters to
+/// every write: with none enabled it is not woken at all (a flag the event bus's handler reads), and
+/// the endpoints are kept in memory, read again only after ``endpointsChanged()``.
 public final class WebhookDispatcher: Sendable {
     private let store: any WebhookStore
     private let writer: any StoreWriter
@@ -19,8 +20,12 @@ public final class WebhookDispatcher: Sendable {
     private let clock: any WallClock
     private let logger: Logger
     private let mark: Mutex<Int64>
-    /// The endpoints as last read; `nil` once they changed.
-    private let cachedEndpoints = Mutex<[WebhookEndpoint]?>(nil)
+    /// The endpoints as last read (`nil` once they changed), and how many changes there have been, so
+    /// a read that a change overtook is not kept.
+    private let cachedEndpoints = Mutex<(endpoints: [WebhookEndpoint]?, changes: Int)>((nil, 0))
+    /// Whether any endpoint may be enabled: published events wake the dispatcher only then. Set on
+    /// every change (the next pass reads the endpoints and clears it if none is enabled).
+    private let active = Atomic<Bool>(true)
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
@@ -40,7 +45,9 @@ public final class WebhookDispatcher: Sendable {
     /// Dispatches until cancelled, a pass after every published batch of events.
     public func run() async {
         let wakeup = wakeup
-        let token = events.subscribe { _ in wakeup.yield() }
+        let token = events.subscribe { [self] _ in
+            if active.load(ordering: .relaxed) { wakeup.yield() }
+        }
         defer { events.unsubscribe(token) }
         await withTaskCancellationHandler {
             wakeup.yield()
@@ -95,14 +102,24 @@ public final class WebhookDispatcher: Sendable {
 
     /// Reads the endpoints again on the next pass: an endpoint was made, changed or removed.
     public func endpointsChanged() {
-        cachedEndpoints.withLock { $0 = nil }
+        cachedEndpoints.withLock { cache in
+            cache.endpoints = nil
+            cache.changes += 1
+        }
+        active.store(true, ordering: .relaxed)
         wakeup.yield()
     }
 
     private func enabledEndpoints() throws -> [WebhookEndpoint] {
-        if let cached = cachedEndpoints.withLock({ $0 }) { return cached }
+        let (cached, changes) = cachedEndpoints.withLock { ($0.endpoints, $0.changes) }
+        if let cached { return cached }
         let enabled = try store.endpoints().filter { $0.status == .enabled }
-        cachedEndpoints.withLock { $0 = enabled }
+        cachedEndpoints.withLock { cache in
+            // A change since the read above wins: its pass reads again.
+            guard cache.changes == changes else { return }
+            cache.endpoints = enabled
+            if enabled.isEmpty { active.store(false, ordering: .relaxed) }
+        }
         return enabled
     }
 

@@ -148,6 +148,14 @@ public final class WebhookService: Sendable {
         }
     }
 
+    /// Deletes the delivery log's settled entries older than `age` (kept as long as the event log
+    /// keeps events); pending deliveries stay whatever their age. Returns how many went.
+    @discardableResult
+    public func pruneDeliveries(olderThan age: Duration) async throws -> Int {
+        let cutoff = Timestamp.string(clock.now().addingTimeInterval(-age.seconds))
+        return try await writer.write { transaction in try self.store.pruneDeliveries(settledBefore: cutoff, in: transaction) }
+    }
+
     /// The plain secrets that sign for `endpoint` at `milliseconds`, the current one first.
     func signingSecrets(of endpoint: WebhookEndpoint, at milliseconds: Int64) -> [String] {
         endpoint.secrets.filter { ($0.expiresAtMilliseconds ?? .max) > milliseconds }.compactMap { try? sealer.open($0.sealed) }

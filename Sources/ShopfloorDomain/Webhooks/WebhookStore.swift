@@ -29,4 +29,6 @@ public protocol WebhookStore: Sendable {
     func due(at milliseconds: Int64, limit: Int) throws -> [(delivery: WebhookDelivery, retryBase: Int)]
     /// The attempts made for a delivery, oldest first.
     func attempts(of id: WebhookDeliveryID) throws -> [WebhookAttempt]
+    /// Deletes settled deliveries (and their attempts) last changed before `cutoff`; returns how many went.
+    func pruneDeliveries(settledBefore cutoff: String, in transaction: any WriteTransaction) throws -> Int
 }
