@@ -35,8 +35,13 @@ struct MessageRoutes {
                 guard cursor.utf8.count <= 18, let position = Int64(cursor), position > 0 else { throw APIError.invalidRequest(detail: "cursor is not valid.") }
                 before = position
             }
+            // `sending` is never stored (it is a queued message with an attempt under way): ask the store
+            // for queued ones and keep those being sent.
+            let sendingOnly = filter.status == .sending
+            if sendingOnly { filter.status = .queued }
             let page = try messages.messages(filter, limit: try request.limit(), before: before)
-            return try JSON.response(Page(items: page.items.map { MessageDTO($0, sending: delivery.isSending($0.id)) }, nextCursor: page.nextCursor))
+            let items = page.items.map { MessageDTO($0, sending: delivery.isSending($0.id)) }
+            return try JSON.response(Page(items: sendingOnly ? items.filter { $0.status == .sending } : items, nextCursor: page.nextCursor))
         }
         router.on(.get, "/v1/messages/{id}") { _, context in
             try context.require(.admin)
