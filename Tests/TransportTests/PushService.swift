@@ -71,7 +71,7 @@ final class PushService: Sendable {
         let log = directory.url.appendingPathComponent("push-service-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
+        try ProcessLaunch.run(process)
         func fail(_ reason: String) -> TestSetupFailure {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()

@@ -97,7 +97,7 @@ final class SMTPSink: Sendable {
         let log = directory.url.appendingPathComponent("sink-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
+        try ProcessLaunch.run(process)
         func fail(_ reason: String) -> TestSetupFailure {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -157,7 +157,7 @@ final class SMTPSink: Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        try ProcessLaunch.run(process)
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)

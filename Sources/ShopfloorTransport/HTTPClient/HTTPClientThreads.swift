@@ -4,7 +4,9 @@ import Glibc
 import CLinux
 import Synchronization
 
-/// The threads an ``HTTPClient`` runs requests on: a fixed number of them, fed in order from one queue.
+/// The threads an ``HTTPClient`` runs requests on: up to a fixed number of them, fed in order from one
+/// queue, and started only when a job finds no idle thread to take it (a server that never sends a
+/// webhook or push message starts none; one that sends a few keeps a few).
 ///
 /// A request blocks on the network (connect, `poll`, read), which must never happen on Swift's
 /// cooperative pool, whose few threads every task shares, nor on an event loop; so each runs whole on
@@ -26,7 +28,10 @@ final class HTTPClientThreads: @unchecked Sendable {
         var jobs: [Job] = []
         var head = 0
         var isStopped = false
-        var running: Int
+        /// Threads started and not yet ended.
+        var running = 0
+        /// Of those, the ones waiting for a job.
+        var idle = 0
         var exitWaiters: [CheckedContinuation<Void, Never>] = []
 
         mutating func popJob() -> Job? {
@@ -44,7 +49,8 @@ final class HTTPClientThreads: @unchecked Sendable {
         }
     }
 
-    private let state: Mutex<State>
+    private let state = Mutex(State())
+    private let limit: Int
     /// Posted once per job and once per thread on ``stop()``, so each wake-up has exactly one cause.
     private let semaphore: UnsafeMutablePointer<sem_t>
     private let idleInterval: Duration
@@ -52,20 +58,21 @@ final class HTTPClientThreads: @unchecked Sendable {
 
     init(count: Int, idleInterval: Duration, onIdle: @escaping @Sendable () -> Void) {
         precondition(count > 0, "an HTTP client needs at least one thread")
-        state = Mutex(State(running: count))
+        limit = count
         semaphore = .allocate(capacity: 1)
         sem_init(semaphore, 0, 0)
         self.idleInterval = idleInterval
         self.onIdle = onIdle
-        for _ in 0..<count {
-            var thread = pthread_t()
-            let status = pthread_create(&thread, nil, { raw in
-                Unmanaged<HTTPClientThreads>.fromOpaque(raw!).takeRetainedValue().run()
-                return nil
-            }, Unmanaged.passRetained(self).toOpaque())
-            precondition(status == 0, "pthread_create failed: \(status)")
-            pthread_detach(thread)
-        }
+    }
+
+    private func startThread() {
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { raw in
+            Unmanaged<HTTPClientThreads>.fromOpaque(raw!).takeRetainedValue().run()
+            return nil
+        }, Unmanaged.passRetained(self).toOpaque())
+        precondition(status == 0, "pthread_create failed: \(status)")
+        pthread_detach(thread)
     }
 
     deinit {
@@ -75,11 +82,15 @@ final class HTTPClientThreads: @unchecked Sendable {
 
     /// Queues `job` for the next free thread; `false`, and `job` dropped, once stopped.
     func submit(_ job: @escaping Job) -> Bool {
-        let accepted = state.withLock { state in
-            guard !state.isStopped else { return false }
+        let (accepted, spawn) = state.withLock { state in
+            guard !state.isStopped else { return (false, false) }
             state.jobs.append(job)
-            return true
+            // More jobs waiting than threads waiting for them, and room for another thread: start one.
+            let spawn = state.jobs.count - state.head > state.idle && state.running < limit
+            if spawn { state.running += 1 }
+            return (true, spawn)
         }
+        if spawn { startThread() }
         if accepted { sem_post(semaphore) }
         return accepted
     }
@@ -109,7 +120,10 @@ final class HTTPClientThreads: @unchecked Sendable {
     private func run() {
         shopfloor_name_thread("sf-http-client")
         while true {
-            guard waitForWake() else {
+            state.withLock { $0.idle += 1 }
+            let woken = waitForWake()
+            state.withLock { $0.idle -= 1 }
+            guard woken else {
                 onIdle()
                 continue
             }
