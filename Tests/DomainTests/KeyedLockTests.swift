@@ -3,9 +3,10 @@ import Testing
 @testable import ShopfloorDomain
 
 /// Waits, yielding, until `condition` holds (no sleep: the condition is the event); fails the test after
-/// ten seconds rather than hanging (the whole suite runs at once on two cores).
+/// a minute rather than hanging (the whole suite runs at once on two cores, and a full run can keep a
+/// waiting task from its turn for over ten seconds).
 private func waitUntil(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(10)
+    let deadline = ContinuousClock.now + .seconds(60)
     while !condition() {
         try #require(ContinuousClock.now < deadline, "condition not met in time")
         await Task.yield()
@@ -62,7 +63,7 @@ private final class Occupancy: Sendable {
     func leave() { inside.subtract(1, ordering: .sequentiallyConsistent) }
 }
 
-/// A task whose end a test waits for with a bound: a lost hand-over then fails the test in ten seconds
+/// A task whose end a test waits for with a bound: a lost hand-over then fails the test in a minute
 /// instead of hanging the suite, as a task group or `async let` would (they wait for every child).
 private struct Watched<Value: Sendable>: Sendable {
     private let task: Task<Value, any Error>
