@@ -144,6 +144,8 @@ public struct Problem: Error, Sendable, Encodable {
     init(_ error: MessageError) {
         switch error {
         case .notFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No message \(id).")
+        case .suppressionNotFound(let address, let channel):
+            self = Problem(status: .notFound, code: "not_found", detail: "\(address) is not suppressed on \(channel.rawValue).")
         case .unknownTemplate(let name):
             self = Problem(status: .notFound, code: "not_found",
                            detail: "No template \(name): templates are \(MessageTemplates.names.joined(separator: ", ")).")

@@ -97,6 +97,39 @@ struct SQLiteMessageStore: MessageStore {
         }
     }
 
+    func suppress(_ suppression: Suppression, in transaction: any WriteTransaction) throws {
+        try transaction.connection.run(
+            """
+            INSERT INTO suppressions (address, channel, reason, detail, message_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (address, channel) DO NOTHING
+            """,
+            [.text(suppression.address), .text(suppression.channel.rawValue), .text(suppression.reason), .text(suppression.detail),
+             .optional(suppression.messageID?.rawValue), .text(suppression.createdAt)])
+    }
+
+    func isSuppressed(_ address: String, channel: MessageChannel, in transaction: any WriteTransaction) throws -> Bool {
+        try !transaction.connection.query("SELECT 1 FROM suppressions WHERE address = ? AND channel = ?",
+                                          [.text(address), .text(channel.rawValue)]).isEmpty
+    }
+
+    func suppressions() throws -> [Suppression] {
+        try readers.read { connection in
+            try connection.query(
+                "SELECT address, channel, reason, detail, message_id, created_at FROM suppressions ORDER BY created_at DESC, address"
+            ).map { values in
+                let row = StoredRow(values, table: "suppressions", keyColumn: "address")
+                return Suppression(
+                    address: try row.text("address"), channel: try row.value("channel", as: MessageChannel.self), reason: try row.text("reason"),
+                    detail: try row.text("detail"), messageID: try row.optionalText("message_id").map(MessageID.init(rawValue:)),
+                    createdAt: try row.text("created_at"))
+            }
+        }
+    }
+
+    func unsuppress(_ address: String, channel: MessageChannel, in transaction: any WriteTransaction) throws -> Bool {
+        try transaction.connection.run("DELETE FROM suppressions WHERE address = ? AND channel = ?", [.text(address), .text(channel.rawValue)]) > 0
+    }
+
     func templateOverrides() throws -> [TemplateText] {
         try readers.read { connection in
             try connection.query("SELECT name, locale, subject, text, html, short, updated_at FROM message_templates ORDER BY name, locale").map { values in

@@ -121,6 +121,28 @@ struct MessageDeliveryTests {
         #expect(message.attempts == 2)
     }
 
+    @Test func aBouncedAddressGetsNoMoreMessagesUntilLifted() async throws {
+        let (shop, _) = try await Self.placedOrder()
+        await shop.delivery(ScriptedSender([.bounced("550 5.1.1 no such user")])).deliverDue()
+        let suppressions = try shop.messages.suppressions()
+        #expect(suppressions.map(\.address) == ["ada@example.com"])
+        #expect(suppressions.first?.detail == "550 5.1.1 no such user")
+        let queue = { (address: String) in
+            try await shop.store.stores.writer.write { transaction in
+                try shop.messages.queue(.init(channel: .email, recipient: address, template: "sign_in_code", data: ["code": "1"],
+                                              transactional: true), in: transaction)
+            }
+        }
+        let skipped = try await queue("ADA@example.com")
+        #expect(skipped.status == .skipped)
+        #expect(skipped.skipReason == "undeliverable")
+        try await shop.messages.unsuppress("ada@example.com", channel: .email)
+        #expect(try await queue("ada@example.com").status == .queued)
+        await #expect(throws: MessageError.suppressionNotFound(address: "ada@example.com", channel: .email)) {
+            try await shop.messages.unsuppress("ada@example.com", channel: .email)
+        }
+    }
+
     @Test func theScheduleRunsOutAndTheMessageFails() async throws {
         let (shop, _) = try await Self.placedOrder()
         let sender = ScriptedSender(Array(repeating: .temporary("421 busy", retryAfter: nil), count: 20))

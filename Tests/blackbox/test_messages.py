@@ -170,6 +170,17 @@ def test_a_refused_recipient_fails_the_message_and_a_retry_by_hand_queues_it(lau
     assert retried["status"] in ("queued", "sending") and retried["id"] == failed["id"]
     wait_for(lambda: api.ok("GET", f"/v1/messages/{failed['id']}")["attempts"] == 2, timeout=15, what="the second attempt")
 
+    # The bounce marked the address: the next order's confirmation to it is skipped, until lifted.
+    suppressions = api.ok("GET", "/v1/suppressions")["items"]
+    assert [(s["address"], s["channel"], s["reason"], s["message_id"]) for s in suppressions] == [
+        (failed["to"], "email", "bounced", failed["id"])]
+    again = place_order(api, address=failed["to"].upper())
+    assert [(m["status"], m["skip_reason"]) for m in messages_of(api, again["id"])] == [("skipped", "undeliverable")]
+    assert api.call("DELETE", f"/v1/suppressions/email/{failed['to']}").status_code == 204
+    assert_problem(api.call("DELETE", f"/v1/suppressions/email/{failed['to']}"), 404, "not_found")
+    third = place_order(api, address=failed["to"])
+    assert [m["status"] for m in messages_of(api, third["id"])] != ["skipped"]
+
 
 def test_without_a_mail_server_messages_are_skipped(launch):
     api = Api(launch(env=ADMIN_ENV))

@@ -57,6 +57,19 @@ struct MessageRoutes {
             let message = try await messages.retry(MessageID(rawValue: try context.parameter("id")))
             return try JSON.response(MessageDTO(message))
         }
+        router.on(.get, "/v1/suppressions") { _, context in
+            try context.require(.admin)
+            return try JSON.response(SuppressionList(items: try messages.suppressions().map(SuppressionDTO.init)))
+        }
+        router.on(.delete, "/v1/suppressions/{channel}/{address}") { _, context in
+            try context.require(.admin)
+            let raw = try context.parameter("channel")
+            guard let channel = MessageChannel(rawValue: raw) else {
+                throw APIError.invalidRequest(detail: "channel must be one of \(MessageChannel.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            try await messages.unsuppress(try context.parameter("address"), channel: channel)
+            return HTTPServerResponse(status: .noContent)
+        }
         router.on(.get, "/v1/templates") { _, context in
             try context.require(.admin)
             return try JSON.response(TemplateList(items: messages.templates.all().map(TemplateDTO.init)))
@@ -70,6 +83,30 @@ struct MessageRoutes {
                 TemplateText(name: name, locale: body.locale ?? "", subject: body.subject, text: body.text, html: body.html, short: body.short))
             return try JSON.response(TemplateDTO(saved))
         }
+    }
+}
+
+/// The body of `GET /v1/suppressions`.
+private struct SuppressionList: Encodable {
+    var items: [SuppressionDTO]
+}
+
+/// An address messages no longer go to, and why.
+private struct SuppressionDTO: Encodable {
+    var address: String
+    var channel: MessageChannel
+    var reason: String
+    var detail: String
+    @Nullable var messageID: String?
+    var createdAt: String
+
+    init(_ suppression: Suppression) {
+        address = suppression.address
+        channel = suppression.channel
+        reason = suppression.reason
+        detail = suppression.detail
+        messageID = suppression.messageID?.rawValue
+        createdAt = suppression.createdAt
     }
 }
 

@@ -92,6 +92,7 @@ public final class DeliveryService: Sendable {
         settled.updatedAt = stamp
         let outcome: MessageAttempt.Outcome
         let detail: String
+        var bounced = false
         switch result {
         case .sent(let answer):
             (outcome, detail) = (.sent, answer)
@@ -112,6 +113,7 @@ public final class DeliveryService: Sendable {
             (outcome, detail) = (.permanentFailure, error)
             settled.status = .failed
             settled.lastError = error
+            if case .bounced = result { bounced = true }
         }
         if settled.status.isSettled {
             settled.nextAttemptAt = nil
@@ -119,10 +121,15 @@ public final class DeliveryService: Sendable {
         }
         let attempt = MessageAttempt(messageID: message.id, number: settled.attempts, at: stamp, outcome: outcome, detail: String(detail.prefix(500)))
         let recorded = settled
+        let suppression = bounced
+            ? Suppression(address: message.recipient, channel: message.channel, reason: "bounced", detail: String(detail.prefix(500)),
+                          messageID: message.id, createdAt: stamp)
+            : nil
         do {
             try await writer.write { transaction in
                 try self.store.update(recorded, retryBase: retryBase, in: transaction)
                 try self.store.recordAttempt(attempt, in: transaction)
+                if let suppression { try self.store.suppress(suppression, in: transaction) }
                 switch recorded.status {
                 case .sent: try MessageService.appendEvent("message.sent", for: recorded, to: self.events, in: transaction)
                 case .failed: try MessageService.appendEvent("message.failed", for: recorded, to: self.events, in: transaction)

@@ -58,14 +58,21 @@ public final class MessageService: Sendable {
         let rendered = try templates.render(draft.template, locale: draft.locale, data: draft.data)
         let now = clock.now()
         let stamp = Timestamp.string(now)
-        let deliverable = available.contains(draft.channel)
+        let skipReason: String? = if !available.contains(draft.channel) {
+            "channel_unavailable"
+        } else if try store.isSuppressed(draft.recipient, channel: draft.channel, in: transaction) {
+            "undeliverable"
+        } else {
+            nil
+        }
+        let deliverable = skipReason == nil
         let isEmail = draft.channel == .email
         let message = Message(
             id: .make(), channel: draft.channel, recipient: draft.recipient, template: draft.template,
             subject: draft.channel == .sms ? nil : rendered.subject, text: isEmail ? rendered.text : rendered.short ?? rendered.text,
             html: isEmail ? rendered.html : nil, link: draft.link, status: deliverable ? .queued : .skipped, attempts: 0,
             nextAttemptAt: deliverable ? stamp : nil, nextAttemptAtMilliseconds: deliverable ? now.millisecondsSince1970 : nil, lastError: nil,
-            skipReason: deliverable ? nil : "channel_unavailable", customerID: draft.customerID, orderID: draft.orderID,
+            skipReason: skipReason, customerID: draft.customerID, orderID: draft.orderID,
             transactional: draft.transactional, createdAt: stamp, updatedAt: stamp, sentAt: nil)
         try store.insert(message, in: transaction)
         if deliverable {
@@ -92,6 +99,18 @@ public final class MessageService: Sendable {
 
     public func attempts(of id: MessageID) throws -> [MessageAttempt] {
         try store.attempts(of: id)
+    }
+
+    // MARK: Suppressions
+
+    public func suppressions() throws -> [Suppression] {
+        try store.suppressions()
+    }
+
+    /// Lets messages go to `address` again (the customer fixed their mailbox).
+    public func unsuppress(_ address: String, channel: MessageChannel) async throws {
+        let lifted = try await writer.write { transaction in try self.store.unsuppress(address, channel: channel, in: transaction) }
+        guard lifted else { throw MessageError.suppressionNotFound(address: address, channel: channel) }
     }
 
     // MARK: Changes

@@ -16,6 +16,15 @@ public protocol MessageStore: Sendable {
     /// The attempts made for a message, oldest first.
     func attempts(of id: MessageID) throws -> [MessageAttempt]
 
+    /// Marks an address as one not to send to again (a hard bounce); an address already marked keeps
+    /// its first record.
+    func suppress(_ suppression: Suppression, in transaction: any WriteTransaction) throws
+    func isSuppressed(_ address: String, channel: MessageChannel, in transaction: any WriteTransaction) throws -> Bool
+    /// Every suppressed address, newest first.
+    func suppressions() throws -> [Suppression]
+    /// Lifts the suppression of an address; `false` when there was none.
+    func unsuppress(_ address: String, channel: MessageChannel, in transaction: any WriteTransaction) throws -> Bool
+
     /// The shop's versions of templates, by name and locale.
     func templateOverrides() throws -> [TemplateText]
     func saveTemplate(_ template: TemplateText, in transaction: any WriteTransaction) throws
@@ -56,5 +65,27 @@ public struct MessageAttempt: Sendable, Equatable {
         self.at = at
         self.outcome = outcome
         self.detail = detail
+    }
+}
+
+/// An address messages no longer go to: its mail server refused the recipient (a hard bounce, 5xx on
+/// `RCPT`). New messages to it are recorded as skipped (`undeliverable`) until an admin lifts it.
+public struct Suppression: Sendable, Equatable {
+    public var address: String
+    public var channel: MessageChannel
+    public var reason: String
+    /// What the receiving server said.
+    public var detail: String
+    /// The message that bounced.
+    public var messageID: MessageID?
+    public var createdAt: String
+
+    public init(address: String, channel: MessageChannel, reason: String, detail: String, messageID: MessageID?, createdAt: String) {
+        self.address = address
+        self.channel = channel
+        self.reason = reason
+        self.detail = detail
+        self.messageID = messageID
+        self.createdAt = createdAt
     }
 }

@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -469,5 +469,19 @@ public enum Migrations {
         );
         CREATE INDEX push_subscriptions_by_cart ON push_subscriptions(cart_id) WHERE cart_id IS NOT NULL;
         CREATE INDEX push_subscriptions_by_order ON push_subscriptions(order_id) WHERE order_id IS NOT NULL;
+        """)
+
+    /// Addresses messages no longer go to (hard bounces), one row per address and channel; email
+    /// addresses compare without regard to case.
+    static let suppressions = Migration(version: 14, name: "suppressions", sql: """
+        CREATE TABLE suppressions (
+            address TEXT NOT NULL COLLATE NOCASE,
+            channel TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            message_id TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (address, channel)
+        ) WITHOUT ROWID;
         """)
 }
