@@ -67,22 +67,24 @@ public final class Application: Sendable {
         outbound = try HTTPClient(configuration: Self.outboundConfiguration(configuration, trust: trust))
         let push = PushService(stores: stores, clock: clock)
         let vapidKey = try VAPIDKeyFile.loadOrCreate(dataDirectory: configuration.dataDirectory)
+        let secretsKey = try FileKeySealer.loadKey(dataDirectory: configuration.dataDirectory)
+        let publicURL = configuration.publicURL ?? "http://localhost:\(configuration.port)"
+        let unsubscribe = UnsubscribeLinks(secretsKey: secretsKey, publicURL: publicURL)
         let senders = try Self.messageSenders(
             configuration, trust: trust, outbound: outbound, vapid: try VAPID(privateKey: vapidKey, subject: configuration.vapidSubject), push: push,
-            clock: clock, logger: logger)
+            unsubscribe: unsubscribe, clock: clock, logger: logger)
         channels = senders
         messages = try MessageService(stores: stores, events: events, available: Set(senders.keys), clock: clock)
         delivery = DeliveryService(stores: stores, events: events, senders: senders, clock: clock, logger: logger)
         webhookDispatcher = try WebhookDispatcher(stores: stores, events: events, clock: clock, logger: logger)
         let allowsPrivate = configuration.allowPrivateWebhooks
         webhooks = WebhookService(
-            stores: stores, events: events, dispatcher: webhookDispatcher, sealer: try FileKeySealer(dataDirectory: configuration.dataDirectory),
+            stores: stores, events: events, dispatcher: webhookDispatcher, sealer: FileKeySealer(key: secretsKey),
             clock: clock, refusesHost: { host in !allowsPrivate && !HTTPClientAddressPolicy.publicOnly.admits(literalHost: host) })
         webhookDelivery = WebhookDeliveryService(
             stores: stores, webhooks: webhooks, dispatcher: webhookDispatcher, client: HTTPWebhookClient(client: outbound), clock: clock,
             logger: logger)
-        let notices = OrderMessages(messages: messages, pricing: pricing, push: push, shopName: configuration.shopName,
-                                    publicURL: configuration.publicURL ?? "http://localhost:\(configuration.port)")
+        let notices = OrderMessages(messages: messages, pricing: pricing, push: push, shopName: configuration.shopName, publicURL: publicURL)
         let orders = OrderService(stores: stores, events: events, stock: stock, notices: notices, clock: clock)
         let webhook = configuration.webhookSecret.map { PaymentWebhook(secret: $0, stores: stores, orders: orders, idempotency: idempotency) }
         var providers: [any PaymentProvider] = [ManualPayments(), TestCardPayments()]
@@ -105,7 +107,7 @@ public final class Application: Sendable {
         CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
         CheckoutRoutes(checkout: checkout).register(on: &router)
         PricingRoutes(pricing: pricing, locations: locations).register(on: &router)
-        MessageRoutes(messages: messages, delivery: delivery).register(on: &router)
+        MessageRoutes(messages: messages, delivery: delivery, unsubscribe: unsubscribe).register(on: &router)
         WebhookRoutes(webhooks: webhooks).register(on: &router)
         PushRoutes(push: push, publicKey: vapidKey.publicKey).register(on: &router)
         OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(stores: stores, orders: orders), webhook: webhook).register(on: &router)
@@ -139,7 +141,8 @@ public final class Application: Sendable {
     /// A sender for each channel the configuration sets up: email with `--smtp-url`, SMS with
     /// `--sms-url`, and push always (its keys are the server's own).
     private static func messageSenders(_ configuration: Configuration, trust: TLSClientContext, outbound: HTTPClient, vapid: VAPID,
-                                       push: PushService, clock: any WallClock, logger: Logger) throws -> [MessageChannel: any MessageSender] {
+                                       push: PushService, unsubscribe: UnsubscribeLinks, clock: any WallClock,
+                                       logger: Logger) throws -> [MessageChannel: any MessageSender] {
         var senders: [MessageChannel: any MessageSender] = [.push: PushSender(client: outbound, vapid: vapid, push: push, clock: clock, logger: logger)]
         if let url = configuration.smsURL {
             senders[.sms] = try SMSSender(url: url, secret: configuration.smsSecret, from: configuration.smsFrom, client: outbound, clock: clock)
@@ -148,7 +151,7 @@ public final class Application: Sendable {
         if let url = configuration.smtpURL {
             let smtp = try SMTPConfiguration(url: url)
             senders[.email] = try EmailSender(configuration: smtp, from: configuration.mailFrom, trust: trust,
-                                              connections: DeliveryService.defaultConcurrency)
+                                              connections: DeliveryService.defaultConcurrency, unsubscribe: unsubscribe)
             logger.info("email through \(smtp)")
         }
         return senders

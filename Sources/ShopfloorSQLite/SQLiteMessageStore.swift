@@ -101,15 +101,18 @@ struct SQLiteMessageStore: MessageStore {
         try transaction.connection.run(
             """
             INSERT INTO suppressions (address, channel, reason, detail, message_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (address, channel) DO NOTHING
+            ON CONFLICT (address, channel) DO UPDATE SET reason = excluded.reason, detail = excluded.detail,
+                message_id = excluded.message_id, created_at = excluded.created_at
+            WHERE suppressions.reason <> 'bounced' AND excluded.reason = 'bounced'
             """,
             [.text(suppression.address), .text(suppression.channel.rawValue), .text(suppression.reason), .text(suppression.detail),
              .optional(suppression.messageID?.rawValue), .text(suppression.createdAt)])
     }
 
-    func isSuppressed(_ address: String, channel: MessageChannel, in transaction: any WriteTransaction) throws -> Bool {
-        try !transaction.connection.query("SELECT 1 FROM suppressions WHERE address = ? AND channel = ?",
-                                          [.text(address), .text(channel.rawValue)]).isEmpty
+    func isSuppressed(_ address: String, channel: MessageChannel, transactional: Bool, in transaction: any WriteTransaction) throws -> Bool {
+        try !transaction.connection.query(
+            "SELECT 1 FROM suppressions WHERE address = ? AND channel = ? AND (reason = 'bounced' OR ? = 0)",
+            [.text(address), .text(channel.rawValue), .integer(transactional ? 1 : 0)]).isEmpty
     }
 
     func suppressions() throws -> [Suppression] {

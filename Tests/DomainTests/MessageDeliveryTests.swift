@@ -143,6 +143,23 @@ struct MessageDeliveryTests {
         }
     }
 
+    @Test func anUnsubscribeStopsMarketingOnlyAndABounceOverridesIt() async throws {
+        let shop = try await TestShop()
+        try await shop.messages.unsubscribe("ada@example.com", channel: .email)
+        let queue = { (transactional: Bool) in
+            try await shop.store.stores.writer.write { transaction in
+                try shop.messages.queue(.init(channel: .email, recipient: "ada@example.com", template: "back_in_stock",
+                                              data: ["product": ["title": "Mug"]], transactional: transactional), in: transaction)
+            }
+        }
+        #expect(try await queue(false).skipReason == "unsubscribed")
+        let order = try await queue(true)
+        #expect(order.status == .queued)
+        await shop.delivery(ScriptedSender([.bounced("550 gone")])).deliverDue()
+        #expect(try shop.messages.suppressions().map(\.reason) == ["bounced"])
+        #expect(try await queue(true).skipReason == "undeliverable")
+    }
+
     @Test func theScheduleRunsOutAndTheMessageFails() async throws {
         let (shop, _) = try await Self.placedOrder()
         let sender = ScriptedSender(Array(repeating: .temporary("421 busy", retryAfter: nil), count: 20))

@@ -10,8 +10,12 @@ import Synchronization
 /// queued, so a message sent again after a crash is the same mail to the receiver. What the server
 /// says decides the outcome: a refused recipient is a bounce, another 5xx permanent, a 4xx, a lost
 /// connection or a timeout temporary.
+///
+/// A marketing message (not transactional) carries a one-click unsubscribe (RFC 8058):
+/// `List-Unsubscribe` with the server's link for its recipient, and `List-Unsubscribe-Post`.
 final class EmailSender: MessageSender {
     private let from: MailAddress
+    private let unsubscribe: UnsubscribeLinks
     private let domain: String
     private let slots: [Slot]
     /// Indexes of the slots not sending now.
@@ -35,9 +39,10 @@ final class EmailSender: MessageSender {
     /// - Parameters:
     ///   - from: the sender, `shop@example.com` or `Shop <shop@example.com>`.
     ///   - connections: SMTP connections at most (the delivery service's concurrency per channel).
-    init(configuration: SMTPConfiguration, from: String, trust: TLSClientContext?, connections: Int,
+    init(configuration: SMTPConfiguration, from: String, trust: TLSClientContext?, connections: Int, unsubscribe: UnsubscribeLinks,
          timeouts: SMTPClient.Timeouts = SMTPClient.Timeouts(connect: .seconds(15), command: .seconds(60), data: .seconds(120))) throws {
         self.from = try Self.address(from)
+        self.unsubscribe = unsubscribe
         domain = String(self.from.address.split(separator: "@").last ?? "localhost")
         localName = domain
         self.configuration = configuration
@@ -49,13 +54,23 @@ final class EmailSender: MessageSender {
         free = Mutex(Array(slots.indices))
     }
 
+    /// The mail for `message`.
+    func mail(for message: Message) throws -> MailMessage {
+        var headers = [("Auto-Submitted", "auto-generated")]
+        if !message.transactional {
+            headers.append(("List-Unsubscribe", "<\(unsubscribe.url(for: message.recipient, channel: .email))>"))
+            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        }
+        return try MailMessage(
+            from: from, to: [try MailAddress(message.recipient)], subject: message.subject ?? message.template, text: message.text,
+            html: message.html, messageID: "\(message.id.rawValue)@\(domain)", date: Timestamp.date(message.createdAt) ?? Date(),
+            headers: headers)
+    }
+
     func send(_ message: Message) async -> DeliveryResult {
         let mail: MailMessage
         do {
-            mail = try MailMessage(
-                from: from, to: [try MailAddress(message.recipient)], subject: message.subject ?? message.template, text: message.text,
-                html: message.html, messageID: "\(message.id.rawValue)@\(domain)",
-                date: Timestamp.date(message.createdAt) ?? Date(), headers: [("Auto-Submitted", "auto-generated")])
+            mail = try self.mail(for: message)
         } catch {
             return .permanent("the message cannot be written as mail: \(error)")
         }

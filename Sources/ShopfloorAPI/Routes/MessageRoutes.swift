@@ -7,6 +7,7 @@ import ShopfloorTransport
 struct MessageRoutes {
     let messages: MessageService
     let delivery: DeliveryService
+    let unsubscribe: UnsubscribeLinks
 
     func register(on router: inout Router) {
         router.on(.get, "/v1/messages") { request, context in
@@ -70,6 +71,15 @@ struct MessageRoutes {
             try await messages.unsuppress(try context.parameter("address"), channel: channel)
             return HTTPServerResponse(status: .noContent)
         }
+        // RFC 8058: a mail client POSTs `List-Unsubscribe=One-Click` here, with no sign-in and no key;
+        // the token is the capability. A GET (a link scanner following it) changes nothing.
+        router.on(.post, "/v1/unsubscribe/{token}") { _, context in
+            guard let (channel, address) = unsubscribe.subject(of: try context.parameter("token")) else {
+                throw APIError.notFound(path: "/v1/unsubscribe/…")
+            }
+            try await messages.unsubscribe(address, channel: channel)
+            return try JSON.response(UnsubscribedDTO(address: address, channel: channel))
+        }
         router.on(.get, "/v1/templates") { _, context in
             try context.require(.admin)
             return try JSON.response(TemplateList(items: messages.templates.all().map(TemplateDTO.init)))
@@ -84,6 +94,13 @@ struct MessageRoutes {
             return try JSON.response(TemplateDTO(saved))
         }
     }
+}
+
+/// The answer to a one-click unsubscribe.
+private struct UnsubscribedDTO: Encodable {
+    var address: String
+    var channel: MessageChannel
+    var unsubscribed = true
 }
 
 /// The body of `GET /v1/suppressions`.

@@ -20,10 +20,19 @@ struct FileKeySealer: SecretSealer {
         }
     }
 
-    init(dataDirectory: String) throws {
+    /// `key` is the data directory's (``loadKey(dataDirectory:)``).
+    init(key: [UInt8]) {
+        precondition(key.count == AES128GCM.keyLength, "a sealing key is \(AES128GCM.keyLength) bytes")
+        self.key = key
+    }
+
+    /// `<dataDirectory>/secrets.key`, made on the first start. Other keys (unsubscribe links) are
+    /// derived from it, so the data directory holds one secret to keep, not one per use.
+    static func loadKey(dataDirectory: String) throws -> [UInt8] {
         let path = dataDirectory + "/secrets.key"
-        key = try KeyFile.loadOrCreate(path) { SecureRandom.bytes(AES128GCM.keyLength) }
+        let key = try KeyFile.loadOrCreate(path) { SecureRandom.bytes(AES128GCM.keyLength) }
         guard key.count == AES128GCM.keyLength else { throw Failure.badKeyFile(path) }
+        return key
     }
 
     func seal(_ secret: String) -> String {

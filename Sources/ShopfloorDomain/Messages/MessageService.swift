@@ -60,8 +60,8 @@ public final class MessageService: Sendable {
         let stamp = Timestamp.string(now)
         let skipReason: String? = if !available.contains(draft.channel) {
             "channel_unavailable"
-        } else if try store.isSuppressed(draft.recipient, channel: draft.channel, in: transaction) {
-            "undeliverable"
+        } else if try store.isSuppressed(draft.recipient, channel: draft.channel, transactional: draft.transactional, in: transaction) {
+            draft.transactional ? "undeliverable" : "unsubscribed"
         } else {
             nil
         }
@@ -105,6 +105,14 @@ public final class MessageService: Sendable {
 
     public func suppressions() throws -> [Suppression] {
         try store.suppressions()
+    }
+
+    /// Stops marketing to `address` on `channel`: its owner's one-click unsubscribe, which needs no
+    /// sign-in (RFC 8058). Order and account messages still go.
+    public func unsubscribe(_ address: String, channel: MessageChannel) async throws {
+        let suppression = Suppression(address: address, channel: channel, reason: "unsubscribed", detail: "one-click unsubscribe",
+                                      messageID: nil, createdAt: clock.timestamp)
+        try await writer.write { transaction in try self.store.suppress(suppression, in: transaction) }
     }
 
     /// Lets messages go to `address` again (the customer fixed their mailbox).

@@ -16,10 +16,12 @@ public protocol MessageStore: Sendable {
     /// The attempts made for a message, oldest first.
     func attempts(of id: MessageID) throws -> [MessageAttempt]
 
-    /// Marks an address as one not to send to again (a hard bounce); an address already marked keeps
-    /// its first record.
+    /// Marks an address as one not to send to again; a bounce replaces an unsubscribe (it stops more),
+    /// otherwise an address already marked keeps its first record.
     func suppress(_ suppression: Suppression, in transaction: any WriteTransaction) throws
-    func isSuppressed(_ address: String, channel: MessageChannel, in transaction: any WriteTransaction) throws -> Bool
+    /// Whether a message to `address` is not to be sent: a bounce stops every message, an unsubscribe
+    /// only marketing (not `transactional`) ones.
+    func isSuppressed(_ address: String, channel: MessageChannel, transactional: Bool, in transaction: any WriteTransaction) throws -> Bool
     /// Every suppressed address, newest first.
     func suppressions() throws -> [Suppression]
     /// Lifts the suppression of an address; `false` when there was none.
@@ -68,8 +70,10 @@ public struct MessageAttempt: Sendable, Equatable {
     }
 }
 
-/// An address messages no longer go to: its mail server refused the recipient (a hard bounce, 5xx on
-/// `RCPT`). New messages to it are recorded as skipped (`undeliverable`) until an admin lifts it.
+/// An address messages no longer go to: its mail server refused the recipient (`bounced`, a 5xx on
+/// `RCPT`: no message at all), or its owner used a marketing email's one-click unsubscribe
+/// (`unsubscribed`: no marketing). New messages it stops are recorded as skipped (`undeliverable`,
+/// `unsubscribed`) until an admin lifts it.
 public struct Suppression: Sendable, Equatable {
     public var address: String
     public var channel: MessageChannel
