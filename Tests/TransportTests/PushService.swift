@@ -55,7 +55,7 @@ final class PushService: Sendable {
     static let skipReason: Comment = "needs a Python with http_ece and cryptography: set SHOPFLOOR_TEST_PYTHON, or run `make venv` for .build/venv"
 
     let port: Int
-    private let process: Process
+    private let process: ChildProcess
 
     /// The origin a VAPID token for this service must name.
     var origin: String { "http://127.0.0.1:\(port)" }
@@ -63,23 +63,17 @@ final class PushService: Sendable {
     /// Starts the service with `arguments` (besides `--port 0`) and waits for the port it prints.
     init(_ arguments: [String] = [], in directory: TestDirectory) throws {
         guard let python = Self.python else { throw TestSetupFailure(description: "no Python with http_ece and cryptography") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [SMTPSink.packageRoot.appendingPathComponent("Tests/support/push_service.py").path, "--port", "0"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
         let log = directory.url.appendingPathComponent("push-service-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: log)
-        try ProcessLaunch.run(process)
+        let process = try ChildProcess(python, [SMTPSink.packageRoot.appendingPathComponent("Tests/support/push_service.py").path, "--port", "0"]
+                                       + arguments, errorPath: log.path)
         func fail(_ reason: String) -> TestSetupFailure {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.kill()
+            process.wait()
             let errors = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             return TestSetupFailure(description: "push_service.py \(reason): \(errors)")
         }
         var line: [UInt8] = []
-        let fd = output.fileHandleForReading.fileDescriptor
+        let fd = process.output
         while line.last != UInt8(ascii: "\n") {
             var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             var byte: UInt8 = 0
@@ -97,9 +91,9 @@ final class PushService: Sendable {
 
     /// Kills the service and waits for it to exit.
     func stop() {
-        // SIGKILL: the child inherits the spawning thread's signal mask, which may block SIGTERM.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        // SIGKILL: no clean shutdown to wait for.
+        process.kill()
+        process.wait()
     }
 
     /// A new subscription, restricted to `applicationServerKey` (base64url) when one is given.

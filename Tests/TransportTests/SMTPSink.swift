@@ -80,7 +80,7 @@ final class SMTPSink: Sendable {
 
     let port: Int
     let maildir: URL
-    private let process: Process
+    private let process: ChildProcess
 
     /// Starts the sink with `arguments` (besides `--port` and `--maildir`) and waits for its port.
     /// `port` 0 lets the system pick one; a restart passes the port the sink had, and the same directory.
@@ -88,24 +88,17 @@ final class SMTPSink: Sendable {
         guard let python = Self.python else { throw TestSetupFailure(description: "no Python with aiosmtpd") }
         maildir = directory.url.appendingPathComponent("mail-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: maildir, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Self.packageRoot.appendingPathComponent("Tests/support/smtp_sink.py").path,
-                             "--port", String(requested), "--maildir", maildir.path] + arguments
-        let output = Pipe()
-        process.standardOutput = output
         let log = directory.url.appendingPathComponent("sink-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: log)
-        try ProcessLaunch.run(process)
+        let process = try ChildProcess(python, [Self.packageRoot.appendingPathComponent("Tests/support/smtp_sink.py").path,
+                                                "--port", String(requested), "--maildir", maildir.path] + arguments, errorPath: log.path)
         func fail(_ reason: String) -> TestSetupFailure {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.kill()
+            process.wait()
             let errors = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             return TestSetupFailure(description: "smtp_sink.py \(reason): \(errors)")
         }
         var line: [UInt8] = []
-        let fd = output.fileHandleForReading.fileDescriptor
+        let fd = process.output
         while line.last != UInt8(ascii: "\n") {
             var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             var byte: UInt8 = 0
@@ -122,10 +115,9 @@ final class SMTPSink: Sendable {
 
     /// Kills the sink, and with it every connection it holds, and waits for it to exit.
     func stop() {
-        // SIGKILL, not `terminate()`'s SIGTERM: the child inherits the signal mask of the thread that
-        // spawned it, and the test runner's threads may block SIGTERM.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        // SIGKILL: no clean shutdown to wait for, and the connections it holds drop at once.
+        process.kill()
+        process.wait()
     }
 
     /// The messages accepted so far, in order. The sink writes them before it answers the end of the
@@ -151,17 +143,9 @@ final class SMTPSink: Sendable {
     /// Runs a command to its end; throws with its output when it fails.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try ProcessLaunch.run(process)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else { throw TestSetupFailure(description: "\(executable) \(arguments) failed: \(text)") }
+        let process = try ChildProcess(executable, arguments)
+        let text = String(decoding: process.readAll(), as: UTF8.self)
+        guard process.wait() == 0 else { throw TestSetupFailure(description: "\(executable) \(arguments) failed: \(text)") }
         return text
     }
 }
