@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import Synchronization
 
 /// A helper process for tests (openssl, the Python SMTP sink and push service), started with
@@ -75,6 +76,27 @@ final class ChildProcess: Sendable {
             stored = code
             return code
         }
+    }
+
+    /// The first line the child writes (a helper announcing its port), without its line feed; `nil`
+    /// when it ends or stays silent for 20 seconds first.
+    func firstLine() -> String? {
+        var line: [UInt8] = []
+        while line.last != UInt8(ascii: "\n") {
+            var descriptor = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            var byte: UInt8 = 0
+            guard poll(&descriptor, 1, 20_000) == 1, read(output, &byte, 1) == 1 else { return nil }
+            line.append(byte)
+        }
+        return String(decoding: line.dropLast(), as: UTF8.self)
+    }
+
+    /// Kills the child and says why it would not do, with what it wrote to `errorPath`.
+    func failure(_ reason: String, errorPath: String) -> TestSetupFailure {
+        kill()
+        wait()
+        let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+        return TestSetupFailure(description: "\(reason): \(errors)")
     }
 
     /// Everything the child writes to its output until it closes it.

@@ -66,22 +66,9 @@ final class PushService: Sendable {
         let log = directory.url.appendingPathComponent("push-service-\(UUID().uuidString).log")
         let process = try ChildProcess(python, [SMTPSink.packageRoot.appendingPathComponent("Tests/support/push_service.py").path, "--port", "0"]
                                        + arguments, errorPath: log.path)
-        func fail(_ reason: String) -> TestSetupFailure {
-            process.kill()
-            process.wait()
-            let errors = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            return TestSetupFailure(description: "push_service.py \(reason): \(errors)")
-        }
-        var line: [UInt8] = []
-        let fd = process.output
-        while line.last != UInt8(ascii: "\n") {
-            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            var byte: UInt8 = 0
-            guard poll(&descriptor, 1, 20_000) == 1, read(fd, &byte, 1) == 1 else { throw fail("did not print its port") }
-            line.append(byte)
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let port = object["port"] as? Int else {
-            throw fail("printed \(String(decoding: line, as: UTF8.self).debugDescription)")
+        guard let line = process.firstLine() else { throw process.failure("push_service.py did not print its port", errorPath: log.path) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let port = object["port"] as? Int else {
+            throw process.failure("push_service.py printed \(line.debugDescription)", errorPath: log.path)
         }
         self.port = port
         self.process = process

@@ -91,22 +91,10 @@ final class SMTPSink: Sendable {
         let log = directory.url.appendingPathComponent("sink-\(UUID().uuidString).log")
         let process = try ChildProcess(python, [Self.packageRoot.appendingPathComponent("Tests/support/smtp_sink.py").path,
                                                 "--port", String(requested), "--maildir", maildir.path] + arguments, errorPath: log.path)
-        func fail(_ reason: String) -> TestSetupFailure {
-            process.kill()
-            process.wait()
-            let errors = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            return TestSetupFailure(description: "smtp_sink.py \(reason): \(errors)")
+        guard let text = process.firstLine() else { throw process.failure("smtp_sink.py did not print its port", errorPath: log.path) }
+        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
+            throw process.failure("smtp_sink.py printed \(text.debugDescription)", errorPath: log.path)
         }
-        var line: [UInt8] = []
-        let fd = process.output
-        while line.last != UInt8(ascii: "\n") {
-            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            var byte: UInt8 = 0
-            guard poll(&descriptor, 1, 20_000) == 1, read(fd, &byte, 1) == 1 else { throw fail("did not print its port") }
-            line.append(byte)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else { throw fail("printed \(text.debugDescription)") }
         self.port = port
         self.process = process
     }
