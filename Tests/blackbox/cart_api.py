@@ -19,6 +19,7 @@ import requests
 ADMIN_KEY = "sk_admin_test_" + secrets.token_hex(16)
 ADMIN_ENV = {"SHOPFLOOR_ADMIN_KEY": ADMIN_KEY}
 PROBLEM_TYPE = "application/problem+json"
+OK_CARD = {"method": "test_card", "card_number": "4242424242424242"}
 TIMEOUT = 30
 
 _counter = itertools.count(1)
@@ -189,3 +190,27 @@ class Client:
 
     def close(self):
         self.conn.close()
+
+
+def ready_cart(api: Api, prefix: str, price: int = 1000, quantity: int = 1, name: str = "Ada Lovelace",
+               email: str | None = None, phone: str | None = None) -> dict:
+    """An online cart with `quantity` of a new product at `price`, an email (a fresh one unless given)
+    and a London shipping address (with `phone`, if any), ready to complete."""
+    sku = unique(prefix)
+    api.product(sku, price=price, stock=5)
+    cart = api.new_cart()
+    assert api.add(cart["id"], sku, quantity).status_code == 200
+    address = {"name": name, "line1": "1 High St", "city": "London", "postal_code": "N1", "country": "GB"}
+    if phone is not None:
+        address["phone"] = phone
+    response = api.public("PATCH", f"/v1/carts/{cart['id']}", {
+        "email": email or f"{unique('ada').lower()}@example.com", "shipping_address": address})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def complete(api: Api, cart: dict) -> dict:
+    """Pays `cart` with the test card; the order."""
+    response = api.public("POST", f"/v1/carts/{cart['id']}/complete", {"payment": OK_CARD})
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from cart_api import ADMIN_ENV, Api, assert_problem, unique, wait_for
+from cart_api import ADMIN_ENV, Api, assert_problem, complete, ready_cart, wait_for
 
 SINK = Path(__file__).resolve().parents[1] / "support" / "smtp_sink.py"
-OK_CARD = {"method": "test_card", "card_number": "4242424242424242"}
 
 
 class Sink:
@@ -79,19 +78,7 @@ def mail_server(launch, tls_files, sink: Sink):
 
 
 def place_order(api: Api, name: str = "Ada Lovelace", address: str | None = None) -> dict:
-    sku = unique("MAIL")
-    api.product(sku, price=1250, stock=5)
-    cart = api.new_cart()
-    assert api.add(cart["id"], sku, 2).status_code == 200
-    to = address or f"{unique('ada').lower()}@example.com"
-    response = api.public("PATCH", f"/v1/carts/{cart['id']}", {
-        "email": to,
-        "shipping_address": {"name": name, "line1": "1 High St", "city": "London", "postal_code": "N1", "country": "GB"},
-    })
-    assert response.status_code == 200, response.text
-    response = api.public("POST", f"/v1/carts/{cart['id']}/complete", {"payment": OK_CARD})
-    assert response.status_code == 201, response.text
-    return response.json()
+    return complete(api, ready_cart(api, "MAIL", price=1250, quantity=2, name=name, email=address))
 
 
 def messages_of(api: Api, order_id: str) -> list[dict]:

@@ -11,11 +11,9 @@ import signal
 
 import pytest
 
-from cart_api import ADMIN_ENV, Api, unique, wait_for
+from cart_api import ADMIN_ENV, Api, complete, ready_cart, unique, wait_for
 from receivers import PushService, WebhookReceiver
 from test_messages import Sink
-
-OK_CARD = {"method": "test_card", "card_number": "4242424242424242"}
 
 
 @pytest.fixture
@@ -48,21 +46,14 @@ def test_an_order_is_emailed_pushed_and_hooked_once_each_across_a_crash(launch, 
     hooks.control(secrets=[hook["secret"]])
     browser = push.subscribe(api.public("GET", "/v1/push/key").json()["public_key"])
 
-    sku = unique("NEWS")
-    api.product(sku, price=1500, stock=3)
-    cart = api.new_cart()
-    assert api.add(cart["id"], sku, 1).status_code == 200
-    assert api.public("POST", "/v1/push/subscriptions", {"endpoint": browser["endpoint"], "keys": browser["keys"], "cart": cart["id"]}).status_code == 201
     email = f"{unique('ada').lower()}@example.com"
-    assert api.public("PATCH", f"/v1/carts/{cart['id']}", {
-        "email": email,
-        "shipping_address": {"name": "Ada Lovelace", "line1": "1 High St", "city": "London", "postal_code": "N1", "country": "GB"},
-    }).status_code == 200
+    cart = ready_cart(api, "NEWS", price=1500, email=email)
+    assert api.public("POST", "/v1/push/subscriptions", {"endpoint": browser["endpoint"], "keys": browser["keys"], "cart": cart["id"]}).status_code == 201
 
     # Every receiver stops answering; the order is placed; all three are then under way when the server dies.
     for process in (sink.proc, push.proc, hooks.proc):
         os.kill(process.pid, signal.SIGSTOP)
-    order = api.public("POST", f"/v1/carts/{cart['id']}/complete", {"payment": OK_CARD}).json()
+    order = complete(api, cart)
     wait_for(lambda: len(api.ok("GET", f"/v1/messages?order={order['id']}&status=sending")["items"]) == 2, timeout=15,
              what="email and push being sent")
     wait_for(lambda: api.ok("GET", f"/v1/webhooks/{hook['id']}/deliveries")["items"], timeout=15, what="the webhook delivery made")

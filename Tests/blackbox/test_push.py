@@ -9,10 +9,8 @@ import json
 
 import pytest
 
-from cart_api import ADMIN_ENV, Api, assert_problem, unique, wait_for
+from cart_api import ADMIN_ENV, Api, assert_problem, complete, ready_cart, wait_for
 from receivers import PushService
-
-OK_CARD = {"method": "test_card", "card_number": "4242424242424242"}
 
 
 @pytest.fixture
@@ -26,19 +24,6 @@ def push_server(launch):
     return Api(launch({"allow_private_webhooks": True, "shop_name": "Test Shop", "public_url": "https://shop.test.example"}, env=ADMIN_ENV))
 
 
-def ready_cart(api: Api) -> dict:
-    sku = unique("PUSH")
-    api.product(sku, price=900, stock=5)
-    cart = api.new_cart()
-    assert api.add(cart["id"], sku, 1).status_code == 200
-    response = api.public("PATCH", f"/v1/carts/{cart['id']}", {
-        "email": f"{unique('ada').lower()}@example.com",
-        "shipping_address": {"name": "Ada Lovelace", "line1": "1 High St", "city": "London", "postal_code": "N1", "country": "GB"},
-    })
-    assert response.status_code == 200, response.text
-    return cart
-
-
 def subscribe(api: Api, subscription: dict, **follows) -> dict:
     response = api.public("POST", "/v1/push/subscriptions", {**subscription, "visitor": "vis_test", **follows})
     assert response.status_code == 201, response.text
@@ -50,13 +35,11 @@ def test_order_news_is_pushed_encrypted_and_signed(launch, push_service):
     key = api.public("GET", "/v1/push/key").json()["public_key"]
     assert len(key) == 87 and key.startswith("B")
     browser = push_service.subscribe(key)
-    cart = ready_cart(api)
+    cart = ready_cart(api, "PUSH", price=900)
     made = subscribe(api, {"endpoint": browser["endpoint"], "keys": browser["keys"]}, cart=cart["id"])
     assert made["id"].startswith("psub_") and made["cart"] == cart["id"]
 
-    response = api.public("POST", f"/v1/carts/{cart['id']}/complete", {"payment": OK_CARD})
-    assert response.status_code == 201, response.text
-    order = response.json()
+    order = complete(api, cart)
     first = wait_for(lambda: push_service.messages(), timeout=15, what="the pushed confirmation")[0]
     notification = json.loads(first["plaintext"])
     link = f"https://shop.test.example/v1/track/{order['tracking_token']}"
@@ -77,9 +60,8 @@ def test_order_news_is_pushed_encrypted_and_signed(launch, push_service):
 def test_a_gone_subscription_is_removed(launch, push_service):
     api = push_server(launch)
     key = api.public("GET", "/v1/push/key").json()["public_key"]
-    cart = ready_cart(api)
-    response = api.public("POST", f"/v1/carts/{cart['id']}/complete", {"payment": OK_CARD})
-    order = response.json()
+    cart = ready_cart(api, "PUSH", price=900)
+    order = complete(api, cart)
     browser = push_service.subscribe(key)
     subscribe(api, {"endpoint": browser["endpoint"], "keys": browser["keys"]}, tracking_token=order["tracking_token"])
     push_service.control(gone=[browser["id"]])

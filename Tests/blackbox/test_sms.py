@@ -11,10 +11,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from cart_api import ADMIN_ENV, Api, unique, wait_for
+from cart_api import ADMIN_ENV, Api, complete, ready_cart, wait_for
 from receivers import WebhookReceiver
-
-OK_CARD = {"method": "test_card", "card_number": "4242424242424242"}
 
 
 @pytest.fixture
@@ -25,17 +23,7 @@ def receiver():
 
 
 def dispatch_order(api: Api, phone: str) -> dict:
-    sku = unique("SMS")
-    api.product(sku, price=500, stock=5)
-    cart = api.new_cart()
-    assert api.add(cart["id"], sku, 1).status_code == 200
-    response = api.public("PATCH", f"/v1/carts/{cart['id']}", {
-        "email": f"{unique('ada').lower()}@example.com",
-        "shipping_address": {"name": "Ada Lovelace", "line1": "1 High St", "city": "London", "postal_code": "N1", "country": "GB",
-                             "phone": phone},
-    })
-    assert response.status_code == 200, response.text
-    order = api.public("POST", f"/v1/carts/{cart['id']}/complete", {"payment": OK_CARD}).json()
+    order = complete(api, ready_cart(api, "SMS", price=500, phone=phone))
     for status in ("confirmed", "packed"):
         api.ok("POST", f"/v1/orders/{order['id']}/transitions", {"to": status})
     api.ok("POST", f"/v1/orders/{order['id']}/transitions", {"to": "dispatched", "tracking_number": "RM1GB"})

@@ -12,10 +12,8 @@ import socket
 
 import pytest
 
-from cart_api import ADMIN_ENV, Api, assert_problem, unique, wait_for
+from cart_api import ADMIN_ENV, Api, assert_problem, complete, ready_cart, unique, wait_for
 from receivers import WebhookReceiver
-
-OK_CARD = {"method": "test_card", "card_number": "4242424242424242"}
 
 
 @pytest.fixture
@@ -30,18 +28,7 @@ def hook_server(launch, **options):
 
 
 def place_order(api: Api) -> dict:
-    sku = unique("HOOK")
-    api.product(sku, price=1250, stock=5)
-    cart = api.new_cart()
-    assert api.add(cart["id"], sku, 1).status_code == 200
-    response = api.public("PATCH", f"/v1/carts/{cart['id']}", {
-        "email": f"{unique('ada').lower()}@example.com",
-        "shipping_address": {"name": "Ada Lovelace", "line1": "1 High St", "city": "London", "postal_code": "N1", "country": "GB"},
-    })
-    assert response.status_code == 200, response.text
-    response = api.public("POST", f"/v1/carts/{cart['id']}/complete", {"payment": OK_CARD})
-    assert response.status_code == 201, response.text
-    return response.json()
+    return complete(api, ready_cart(api, "HOOK", price=1250))
 
 
 def endpoint(api: Api, receiver: WebhookReceiver, events=("order.*",)) -> dict:
