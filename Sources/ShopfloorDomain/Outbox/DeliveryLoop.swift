@@ -18,11 +18,6 @@ final class DeliveryLoop: Sendable {
         }
     }
 
-    /// Asks for a pass soon (several requests before it runs make one pass).
-    func wake() {
-        wakeup.yield()
-    }
-
     /// Runs passes until cancelled; in-flight sends finish before it returns.
     func run<Claim: Sendable>(tick: Duration, claim: @escaping @Sendable () -> [Claim], send: @escaping @Sendable (Claim) async -> Void) async {
         await withDiscardingTaskGroup { group in
