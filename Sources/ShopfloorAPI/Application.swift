@@ -85,7 +85,10 @@ public final class Application: Sendable {
             stores: stores, webhooks: webhooks, dispatcher: webhookDispatcher, client: HTTPWebhookClient(client: outbound), clock: clock,
             logger: logger)
         let notices = OrderMessages(messages: messages, pricing: pricing, push: push, shopName: configuration.shopName, publicURL: publicURL)
-        let orders = OrderService(stores: stores, events: events, stock: stock, notices: notices, clock: clock)
+        let customers = CustomerService(stores: stores, events: events, currency: configuration.currency, clock: clock)
+        let segments = SegmentService(stores: stores, customers: customers)
+        let shoppers = ShopperAuthService(stores: stores, customers: customers, messages: messages, secretsKey: secretsKey)
+        let orders = OrderService(stores: stores, events: events, stock: stock, notices: notices, customers: customers, clock: clock)
         let webhook = configuration.webhookSecret.map { PaymentWebhook(secret: $0, stores: stores, orders: orders, idempotency: idempotency) }
         var providers: [any PaymentProvider] = [ManualPayments(), TestCardPayments()]
         if webhook != nil { providers.append(WebhookPayments()) }
@@ -107,13 +110,16 @@ public final class Application: Sendable {
         CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
         CheckoutRoutes(checkout: checkout).register(on: &router)
         PricingRoutes(pricing: pricing, locations: locations).register(on: &router)
-        MessageRoutes(messages: messages, delivery: delivery, unsubscribe: unsubscribe).register(on: &router)
+        MessageRoutes(messages: messages, delivery: delivery, unsubscribe: unsubscribe, customers: customers).register(on: &router)
+        CustomerRoutes(customers: customers, segments: segments, shoppers: shoppers, messages: messages).register(on: &router)
+        SegmentRoutes(segments: segments).register(on: &router)
+        ShopperAccountRoutes(shoppers: shoppers, customers: customers).register(on: &router)
         WebhookRoutes(webhooks: webhooks).register(on: &router)
         PushRoutes(push: push, publicKey: vapidKey.publicKey).register(on: &router)
         OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(stores: stores, orders: orders), webhook: webhook).register(on: &router)
         let responder = APIResponder(
             router: router,
-            middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys)],
+            middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys, shoppers: shoppers)],
             logger: logger)
         var tls: TLSContext?
         if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {

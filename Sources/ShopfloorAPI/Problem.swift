@@ -23,10 +23,12 @@ public struct Problem: Error, Sendable, Encodable {
     public var missing: [CheckoutError.Shortage]?
     /// The order a cart already became.
     public var orderID: String?
+    /// The customer that already has an email or phone.
+    public var customerID: String?
     /// Extra response fields, such as `Allow` or `Retry-After`.
     var headers: [(HTTPField.Name, String)] = []
 
-    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, errors, available, reason, missing, orderID = "order_id" }
+    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, errors, available, reason, missing, orderID = "order_id", customerID = "customer_id" }
 
     init(status: HTTPResponse.Status, code: String, detail: String, errors: [FieldError]? = nil) {
         title = status.reasonPhrase
@@ -59,6 +61,7 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as IdempotencyError: self = Problem(error)
         case let error as MessageError: self = Problem(error)
         case let error as WebhookError: self = Problem(error)
+        case let error as CustomerError: self = Problem(error)
         case let error as WebSocketHandshakeError: self = Problem(error)
         default: self = Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred.")
         }
@@ -128,6 +131,26 @@ public struct Problem: Error, Sendable, Encodable {
             }
         }
         return out
+    }
+
+    init(_ error: CustomerError) {
+        switch error {
+        case .notFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No customer \(id).")
+        case .segmentNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No segment \(id).")
+        case .duplicate(let field, let customerID):
+            self = Problem(status: .conflict, code: "conflict", detail: "Another customer has this \(field).")
+            self.customerID = customerID.rawValue
+        case .bothHaveAccounts:
+            self = Problem(status: .conflict, code: "conflict",
+                           detail: "Both customers have signed in with accounts of their own; customers with two accounts are not merged.")
+        case .erased(let id): self = Problem(status: .conflict, code: "conflict", detail: "Customer \(id) was erased and takes no changes.")
+        case .codeRejected:
+            self = Problem(status: .unauthorized, code: "unauthorized", detail: "The code is wrong, expired or used up: ask for a new one.")
+        case .sessionInvalid:
+            self = Problem(status: .unauthorized, code: "unauthorized", detail: "The customer token is unknown, expired or signed out.")
+            headers = [(.wwwAuthenticate, "Bearer")]
+        case .notYours: self = Problem(status: .forbidden, code: "forbidden", detail: "This belongs to another customer.")
+        }
     }
 
     init(_ error: WebhookError) {

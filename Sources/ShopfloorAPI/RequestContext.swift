@@ -11,6 +11,8 @@ public struct RequestContext: Sendable {
     public var logger: Logger
     /// The authenticated key, when the request carried a valid one.
     public var principal: Principal?
+    /// The signed-in shopper, when the request carried a valid customer token (`cst_…`) instead of a key.
+    public var customer: CustomerID?
 
     public init(requestID: String = "", parameters: [String: String] = [:], logger: Logger) {
         self.requestID = requestID
@@ -24,5 +26,11 @@ public struct RequestContext: Sendable {
         guard let principal else { throw .unauthorized }
         guard roles.contains(principal.role) else { throw .forbidden(required: roles) }
         return principal
+    }
+
+    /// The signed-in shopper: 401 without a customer token (an API key is not one).
+    public func requireCustomer() throws(APIError) -> CustomerID {
+        guard let customer else { throw .unauthorized }
+        return customer
     }
 }

@@ -67,3 +67,17 @@ extension SecureRandom {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+extension SecureRandom {
+    /// A uniformly random 6-digit code, leading zeros kept (`004217`): PINs and sign-in codes. Values
+    /// past the last whole million of `UInt32` are drawn again, so no code is likelier than another.
+    public static func sixDigits() -> String {
+        while true {
+            let value = bytes(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            if value < 4_294_000_000 {
+                let digits = String(value % 1_000_000)
+                return String(repeating: "0", count: 6 - digits.count) + digits
+            }
+        }
+    }
+}

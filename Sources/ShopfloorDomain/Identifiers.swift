@@ -78,3 +78,15 @@ public struct PaymentID: EntityID {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 }
+
+public struct CustomerID: EntityID {
+    public static let prefix = "cus"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+public struct SegmentID: EntityID {
+    public static let prefix = "seg"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}

@@ -29,6 +29,15 @@ struct SQLiteCartStore: CartStore {
         }
     }
 
+    func carts(customer: String, status: Cart.Status?, limit: Int) throws -> [Cart] {
+        try readers.read { connection in
+            try connection.query("SELECT id FROM carts WHERE customer_id = ? AND (?2 IS NULL OR status = ?2) ORDER BY rowid DESC LIMIT ?3",
+                                 [.text(customer), status.map { .text($0.rawValue) } ?? .null, .integer(Int64(limit))]).compactMap { values in
+                try Self.load(try StoredRow(values, table: "carts", keyColumn: "id").id("id", as: CartID.self), connection)
+            }
+        }
+    }
+
     func lineWriteReading(_ id: CartID, known: Cart?, variant sku: String?, locations: Bool) throws -> CartReading {
         try readers.read { connection in
             var reading = CartReading(cart: known, held: [:], variant: nil, locations: nil)
@@ -132,10 +141,10 @@ struct SQLiteCartStore: CartStore {
     func saveDetails(of cart: Cart, updatedAt: String, in transaction: any WriteTransaction) throws {
         try transaction.connection.run(
             """
-            UPDATE carts SET email = ?, customer_id = ?, shipping_address = ?, billing_address = ?, shipping_method_id = ?,
+            UPDATE carts SET email = ?, phone = ?, customer_id = ?, shipping_address = ?, billing_address = ?, shipping_method_id = ?,
                 discount_codes = ?, checkout_step = ?, updated_at = ? WHERE id = ?
             """,
-            [.optional(cart.email), .optional(cart.customerID), try .optionalJSON(encoding: cart.shippingAddress),
+            [.optional(cart.email), .optional(cart.phone), .optional(cart.customerID), try .optionalJSON(encoding: cart.shippingAddress),
              try .optionalJSON(encoding: cart.billingAddress), .optional(cart.shippingMethod), try .json(encoding: cart.discountCodes),
              .text(cart.checkoutStep), .text(updatedAt), .text(cart.id.rawValue)])
     }
@@ -218,7 +227,8 @@ struct SQLiteCartStore: CartStore {
             shippingAddress: try row.optionalJSON("shipping_address", as: Address.self),
             billingAddress: try row.optionalJSON("billing_address", as: Address.self),
             shippingMethod: try row.optionalText("shipping_method_id"), discountCodes: try row.json("discount_codes", as: [String].self),
-            lines: lines, expiresAt: try row.text("expires_at"), createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"))
+            lines: lines, expiresAt: try row.text("expires_at"), createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"),
+            phone: try row.optionalText("phone"))
     }
 
     /// By SKU, then location code, as checkout records an order line's allocations.

@@ -50,7 +50,7 @@ struct SQLiteCatalogueStore: CatalogueStore {
                     WHERE product_search MATCH ?\(filter)
                     ORDER BY bm25(product_search, 10.0, 1.0, 5.0, 8.0), p.seq LIMIT ? OFFSET ?
                     """,
-                    [.text(Self.matchExpression(words))] + bindings + [.integer(Int64(limit + 1)), .integer(Int64(offset))])
+                    [.text(FullTextQuery.allPrefixes(words))] + bindings + [.integer(Int64(limit + 1)), .integer(Int64(offset))])
             } else {
                 if case .after(let seq) = query.cursor { conditions.append("p.seq > ?"); bindings.append(.integer(seq)) }
                 let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
@@ -63,12 +63,6 @@ struct SQLiteCatalogueStore: CatalogueStore {
             }
             return (Array(hits.prefix(limit)), hits.count > limit)
         }
-    }
-
-    /// The FTS5 query for the words (letters and digits only): each quoted, so no FTS syntax leaks
-    /// through, and matched as a prefix, all required.
-    private static func matchExpression(_ words: [String]) -> String {
-        words.map { "\"" + $0 + "\"*" }.joined(separator: " ")
     }
 
     // MARK: Writes

@@ -60,12 +60,12 @@ struct SQLiteOrderStore: OrderStore {
         let totals = order.totals
         try connection.run(
             """
-            INSERT INTO orders (id, number, cart_id, channel, location_id, customer_id, email, status, currency, subtotal, discount, shipping,
+            INSERT INTO orders (id, number, cart_id, channel, location_id, customer_id, email, phone, status, currency, subtotal, discount, shipping,
                 tax, total, shipping_address, billing_address, shipping_method, discount_codes, tracking_token, created_at, updated_at)
-            VALUES (?, ?, ?, ?, (SELECT id FROM locations WHERE code = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, (SELECT id FROM locations WHERE code = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [.text(order.id.rawValue), .integer(Int64(number)), .text(order.cartID.rawValue), .text(order.channel.rawValue),
-             .optional(order.location), .optional(order.customerID), .optional(order.email), .text(order.status.rawValue),
+             .optional(order.location), .optional(order.customerID), .optional(order.email), .optional(order.phone), .text(order.status.rawValue),
              .text(order.currency.code), .integer(totals.subtotal.amount), .integer(totals.discount.amount), .integer(totals.shipping.amount),
              .integer(totals.tax.amount), .integer(totals.total.amount), try .optionalJSON(encoding: order.shippingAddress),
              try .optionalJSON(encoding: order.billingAddress), try .optionalJSON(encoding: order.shippingMethod),
@@ -166,6 +166,6 @@ struct SQLiteOrderStore: OrderStore {
             shippingMethod: try row.optionalJSON("shipping_method", as: ShippingMethod.self),
             discountCodes: try row.json("discount_codes", as: [String].self), payments: payments, history: history,
             trackingToken: try row.text("tracking_token"), trackingNumber: try row.optionalText("tracking_number"),
-            createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"), handoverPin: nil)
+            createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"), handoverPin: nil, phone: try row.optionalText("phone"))
     }
 }

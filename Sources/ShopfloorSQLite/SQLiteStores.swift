@@ -21,6 +21,7 @@ extension Stores {
             carts: SQLiteCartStore(readers: readers), pricing: SQLitePricingStore(readers: readers),
             orders: SQLiteOrderStore(readers: readers), handovers: SQLiteHandoverStore(), idempotency: SQLiteIdempotencyStore(readers: readers),
             messages: SQLiteMessageStore(readers: readers), webhooks: SQLiteWebhookStore(readers: readers),
-            push: SQLitePushSubscriptionStore(readers: readers))
+            push: SQLitePushSubscriptionStore(readers: readers), customers: SQLiteCustomerStore(readers: readers),
+            segments: SQLiteSegmentStore(readers: readers), shopperAuth: SQLiteShopperAuthStore(readers: readers))
     }
 }

@@ -57,7 +57,12 @@ import TransportTesting
             defer { client.close() }
             let form = [("Content-Type", "application/x-www-form-urlencoded")]
             let token = links.token(for: "ada@example.com", channel: .email)
-            #expect(try await client.request("GET", "/v1/unsubscribe/\(token)").status == 405)
+            // A GET (a link scanner) only shows the page whose button posts the form.
+            let page = try await client.request("GET", "/v1/unsubscribe/\(token)")
+            #expect(page.status == 200)
+            #expect(page.bodyText.contains(#"<form method="post" action="/v1/unsubscribe/\#(token)">"#))
+            #expect(try await client.request("GET", "/v1/suppressions", headers: [("Authorization", "Bearer \(testAdminKey)")]).bodyText
+                .contains("ada@example.com") == false)
             let done = try await client.request("POST", "/v1/unsubscribe/\(token)", headers: form, body: Array("List-Unsubscribe=One-Click".utf8))
             #expect(done.status == 200)
             #expect(done.bodyText == #"{"address":"ada@example.com","channel":"email","unsubscribed":true}"#)

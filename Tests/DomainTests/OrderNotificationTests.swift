@@ -74,7 +74,7 @@ struct OrderNotificationTests {
         #expect(sms.map(\.recipient) == ["+442079460958"])
         #expect(sms.first?.subject == nil)
         #expect(sms.first?.text.hasPrefix("Your order #1001 is on its way. Tracking number: RM123456789GB.") == true)
-        #expect(OrderMessages.internationalNumber("020 7946 0958") == nil)
-        #expect(OrderMessages.internationalNumber("+0123456789") == nil)
+        #expect(ContactAddress.phone("020 7946 0958") == nil)
+        #expect(ContactAddress.phone("+0123456789") == nil)
     }
 }

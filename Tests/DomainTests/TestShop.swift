@@ -16,6 +16,8 @@ final class TestShop: Sendable {
     let carts: CartService
     let messages: MessageService
     let push: PushService
+    let customers: CustomerService
+    let segments: SegmentService
     let orders: OrderService
     let checkout: CheckoutService
     let main: Location
@@ -37,7 +39,9 @@ final class TestShop: Sendable {
         messages = try MessageService(stores: stores, events: events, available: [.email, .sms, .push], clock: clock)
         push = PushService(stores: stores, clock: clock)
         let notices = OrderMessages(messages: messages, pricing: pricing, push: push, shopName: "Test Shop", publicURL: "https://shop.example/")
-        orders = OrderService(stores: stores, events: events, stock: stock, notices: notices, clock: clock)
+        customers = CustomerService(stores: stores, events: events, currency: Currency("GBP")!, clock: clock)
+        segments = SegmentService(stores: stores, customers: customers)
+        orders = OrderService(stores: stores, events: events, stock: stock, notices: notices, customers: customers, clock: clock)
         checkout = CheckoutService(stores: stores, carts: carts, orders: orders, idempotency: idempotency)
         main = try locations.find("main")!
     }

@@ -33,6 +33,11 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(3)}-{n}"
 
 
+def a_customer(api: "Api") -> str:
+    """The id of a new customer of the server's (a cart's `customer_id` must name one)."""
+    return api.ok("POST", "/v1/customers", {"email": f"{unique('buyer').lower()}@example.com"}, status=201)["id"]
+
+
 def assert_problem(response, status: int, code: str) -> dict:
     assert response.status_code == status, f"{response.status_code} {response.text}"
     assert response.headers["Content-Type"].split(";")[0].strip() == PROBLEM_TYPE, response.headers

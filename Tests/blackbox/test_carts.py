@@ -13,7 +13,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from cart_api import ADMIN_ENV, Api, assert_problem, line_of, unique, wait_for
+from cart_api import ADMIN_ENV, Api, a_customer, assert_problem, line_of, unique, wait_for
 
 TTL = 2.0
 DEFAULT_TTL = 15 * 60
@@ -96,9 +96,10 @@ def test_create_online_cart(api):
 
 
 def test_create_cart_with_currency_and_customer(api):
-    cart = api.new_cart(currency="EUR", customer_id="cus_123")
+    customer = a_customer(api)
+    cart = api.new_cart(currency="EUR", customer_id=customer)
     assert cart["currency"] == "EUR"
-    assert cart["customer_id"] == "cus_123"
+    assert cart["customer_id"] == customer
     assert cart["totals"]["total"] == {"amount": 0, "currency": "EUR"}
 
 

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from cart_api import ADMIN_ENV, Api, assert_problem, money, unique, wait_for
+from cart_api import ADMIN_ENV, Api, a_customer, assert_problem, money, unique, wait_for
 
 SECRET = "whsec_" + secrets.token_hex(16)
 OK_CARD = {"method": "test_card", "card_number": "4242424242424242"}
@@ -337,12 +337,12 @@ def test_free_shipping_discount(shop):
 
 def test_automatic_discount_applies_without_a_code(shop):
     api = shop.api
-    customer = unique("cus")
+    customer = a_customer(api)
     auto = discount(api, "percent", 10, customer_id=customer)  # code-less: applies to this customer's carts
     assert auto.get("code") is None
     mine = ready(shop, {stocked(api, 1, price=2000): 1}, customer_id=customer)
     assert mine["totals"] == totals(2000, 200, 495, 459, 2754)
-    other = ready(shop, {stocked(api, 1, price=2000): 1}, customer_id=unique("cus"))
+    other = ready(shop, {stocked(api, 1, price=2000): 1}, customer_id=a_customer(api))
     assert other["totals"] == totals(2000, 0, 495, 499, 2994)
     done = placed(api, mine["id"])
     assert done["totals"] == totals(2000, 200, 495, 459, 2754)
@@ -352,7 +352,7 @@ def test_automatic_discount_applies_without_a_code(shop):
 def test_discount_rejections_name_the_reason(shop):
     api = shop.api
     cart = ready(shop, {stocked(api, 5, price=1000): 1})
-    customer = unique("cus")
+    customer = a_customer(api)
     past = rfc3339(datetime.now(timezone.utc) - timedelta(days=1))
     future = rfc3339(datetime.now(timezone.utc) + timedelta(days=30))
     cases = {

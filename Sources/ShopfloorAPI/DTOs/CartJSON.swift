@@ -11,6 +11,7 @@ extension Cart: DirectJSONEncodable {
         object.string("location", ifPresent: location)
         object.string("customer_id", ifPresent: customerID)
         object.string("email", ifPresent: email)
+        object.string("phone", ifPresent: phone)
         object.string("currency", currency.code)
         object.string("checkout_step", checkoutStep)
         try object.value("shipping_address", ifPresent: shippingAddress)

@@ -3,6 +3,7 @@ import ShopfloorDomain
 /// `PATCH /v1/carts/{id}` body: checkout details; absent fields stay as they are.
 struct CheckoutDTO: Decodable {
     var email: String?
+    var phone: String?
     var customerID: String?
     var shippingAddress: Address?
     var billingAddress: Address?
@@ -11,7 +12,7 @@ struct CheckoutDTO: Decodable {
     var checkoutStep: String?
 
     var details: CheckoutService.Details {
-        CheckoutService.Details(email: email, customerID: customerID, shippingAddress: shippingAddress, billingAddress: billingAddress,
+        CheckoutService.Details(email: email, phone: phone, customerID: customerID, shippingAddress: shippingAddress, billingAddress: billingAddress,
                                 shippingMethod: shippingMethod, discountCodes: discountCodes, checkoutStep: checkoutStep)
     }
 }

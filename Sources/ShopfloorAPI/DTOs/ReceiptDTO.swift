@@ -44,25 +44,25 @@ struct ReceiptDTO: Encodable {
     var html: String {
         var rows = ""
         for line in lines {
-            rows += "<tr><td>\(Self.escape(line.title))<br><small>\(Self.escape(line.sku))</small></td><td class=n>\(line.quantity)</td>"
+            rows += "<tr><td>\(HTMLText.escape(line.title))<br><small>\(HTMLText.escape(line.sku))</small></td><td class=n>\(line.quantity)</td>"
                 + "<td class=n>\(Self.format(line.unitPrice))</td><td class=n>\(Self.format(line.lineTotal))</td></tr>\n"
         }
         var sums = "<tr><td colspan=3>Subtotal</td><td class=n>\(Self.format(totals.subtotal))</td></tr>\n"
         if totals.discount.amount > 0 { sums += "<tr><td colspan=3>Discount</td><td class=n>−\(Self.format(totals.discount))</td></tr>\n" }
         if let shippingMethod {
-            sums += "<tr><td colspan=3>Shipping (\(Self.escape(shippingMethod)))</td><td class=n>\(Self.format(totals.shipping))</td></tr>\n"
+            sums += "<tr><td colspan=3>Shipping (\(HTMLText.escape(shippingMethod)))</td><td class=n>\(Self.format(totals.shipping))</td></tr>\n"
         }
         sums += "<tr><td colspan=3>\(pricesIncludeTax ? "Tax included" : "Tax")</td><td class=n>\(Self.format(totals.tax))</td></tr>\n"
         sums += "<tr class=total><td colspan=3>Total</td><td class=n>\(Self.format(totals.total))</td></tr>\n"
-        let paid = payments.map { "\(Self.escape($0.method)) \(Self.format($0.amount)) (\($0.status.rawValue))" }.joined(separator: "<br>")
+        let paid = payments.map { "\(HTMLText.escape($0.method)) \(Self.format($0.amount)) (\($0.status.rawValue))" }.joined(separator: "<br>")
         return """
             <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>Receipt \(Self.escape(number))</title>
+            <html lang="en"><head><meta charset="utf-8"><title>Receipt \(HTMLText.escape(number))</title>
             <style>body{font:14px system-ui,sans-serif;max-width:32em;margin:1em auto}table{width:100%;border-collapse:collapse}
             td{padding:.2em 0;vertical-align:top}.n{text-align:right;white-space:nowrap}.total td{font-weight:bold;border-top:1px solid}</style>
             </head><body>
-            <h1>Receipt \(Self.escape(number))</h1>
-            <p>\(Self.escape(placedAt))\(location.map { " · \(Self.escape($0))" } ?? "") · \(status.rawValue)</p>
+            <h1>Receipt \(HTMLText.escape(number))</h1>
+            <p>\(HTMLText.escape(placedAt))\(location.map { " · \(HTMLText.escape($0))" } ?? "") · \(status.rawValue)</p>
             <table><tr><th align=left>Item</th><th class=n>Qty</th><th class=n>Price</th><th class=n>Total</th></tr>
             \(rows)\(sums)</table>
             <p>Paid: \(paid.isEmpty ? "—" : paid)</p>
@@ -74,20 +74,5 @@ struct ReceiptDTO: Encodable {
     /// `12.99 GBP` (``Money/displayText``).
     static func format(_ money: Money) -> String {
         money.displayText
-    }
-
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 }

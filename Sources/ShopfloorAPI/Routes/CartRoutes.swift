@@ -5,7 +5,7 @@ import ShopfloorTransport
 
 /// The live cart. Knowing a cart's id is the capability to use it (ids carry 128 random bits), so cart
 /// reads and writes by id are public; creating a `pos` cart needs a pos or admin key, and listing carts
-/// is for admins.
+/// is for admins. A cart created with a customer token belongs to that shopper.
 struct CartRoutes {
     let carts: CartService
     let locations: LocationService
@@ -21,7 +21,13 @@ struct CartRoutes {
             } else if input.location != nil {
                 throw ValidationError(field: "location", detail: "applies to pos carts only")
             }
-            let cart = try await carts.create(channel: input.channel, location: location, customerID: input.customerID,
+            var customerID = input.customerID
+            if let shopper = context.customer {
+                // A signed-in shopper's cart is theirs, and only theirs.
+                guard customerID == nil || customerID == shopper.rawValue else { throw CustomerError.notYours }
+                customerID = shopper.rawValue
+            }
+            let cart = try await carts.create(channel: input.channel, location: location, customerID: customerID,
                                               currency: input.currency ?? currency)
             return try JSON.response(cart, status: .created)
         }

@@ -10,6 +10,10 @@ struct CheckoutRoutes {
     func register(on router: inout Router) {
         router.on(.patch, "/v1/carts/{id}") { request, context in
             let input = try request.decode(CheckoutDTO.self)
+            if let shopper = context.customer, let named = input.customerID, named != shopper.rawValue {
+                // A signed-in shopper may not hand a cart to another customer.
+                throw CustomerError.notYours
+            }
             return try JSON.response(try await checkout.update(CartID(rawValue: try context.parameter("id")), with: input.details))
         }
         router.on(.get, "/v1/carts/{id}/shipping-methods") { _, context in

@@ -8,6 +8,7 @@ struct MessageRoutes {
     let messages: MessageService
     let delivery: DeliveryService
     let unsubscribe: UnsubscribeLinks
+    let customers: CustomerService
 
     func register(on router: inout Router) {
         router.on(.get, "/v1/messages") { request, context in
@@ -72,12 +73,27 @@ struct MessageRoutes {
             return HTTPServerResponse(status: .noContent)
         }
         // RFC 8058: a mail client POSTs `List-Unsubscribe=One-Click` here, with no sign-in and no key;
-        // the token is the capability. A GET (a link scanner following it) changes nothing.
-        router.on(.post, "/v1/unsubscribe/{token}") { _, context in
+        // the token is the capability. The shopper's own click on the link is a GET: it shows a page
+        // whose button posts the same form, so a link scanner following it changes nothing.
+        router.on(.get, "/v1/unsubscribe/{token}") { _, context in
+            let token = try context.parameter("token")
+            guard let (channel, address) = unsubscribe.subject(of: token) else { throw APIError.notFound(path: "/v1/unsubscribe/…") }
+            return HTTPServerResponse(status: .ok, headerFields: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                                      body: .bytes(Array(UnsubscribePage.html(token: token, address: address, channel: channel).utf8)))
+        }
+        router.on(.post, "/v1/unsubscribe/{token}") { request, context in
             guard let (channel, address) = unsubscribe.subject(of: try context.parameter("token")) else {
                 throw APIError.notFound(path: "/v1/unsubscribe/…")
             }
-            try await messages.unsubscribe(address, channel: channel)
+            try await messages.unsubscribe(address, channel: channel) { transaction in
+                guard let consent = ConsentChannel(rawValue: channel.rawValue) else { return }
+                try customers.unsubscribed(address, channel: consent, source: "unsubscribe_link", in: transaction)
+            }
+            if (request.head.headerFields[.accept] ?? "").contains("text/html") {
+                // The shopper pressed the page's button: a page answers them, not JSON.
+                return HTTPServerResponse(status: .ok, headerFields: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                                          body: .bytes(Array(UnsubscribePage.done(address: address).utf8)))
+            }
             return try JSON.response(UnsubscribedDTO(address: address, channel: channel))
         }
         router.on(.get, "/v1/templates") { _, context in

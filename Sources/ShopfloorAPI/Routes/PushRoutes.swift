@@ -5,7 +5,8 @@ import ShopfloorTransport
 
 /// Web Push for storefronts (API.md, Messages): the application server's public key to subscribe
 /// with, and subscriptions made and removed. Public, like carts: a subscription follows a cart or an
-/// order only by its id or tracking token, which the storefront already holds.
+/// order only by its id or tracking token, which the storefront already holds; one made with a customer
+/// token belongs to that signed-in shopper.
 struct PushRoutes {
     let push: PushService
     let publicKey: P256PublicKey
@@ -14,11 +15,11 @@ struct PushRoutes {
         router.on(.get, "/v1/push/key") { _, _ in
             try JSON.response(PushKeyDTO(publicKey: Base64URL.encode(publicKey.uncompressedPoint)))
         }
-        router.on(.post, "/v1/push/subscriptions") { request, _ in
+        router.on(.post, "/v1/push/subscriptions") { request, context in
             let body = try request.decode(PushSubscriptionBody.self)
             let subscription = try await push.subscribe(.init(
                 endpoint: body.endpoint, p256dh: body.keys.p256dh, auth: body.keys.auth, visitor: body.visitor,
-                cartID: body.cart.map(CartID.init(rawValue:)), trackingToken: body.trackingToken))
+                cartID: body.cart.map(CartID.init(rawValue:)), trackingToken: body.trackingToken, customerID: context.customer))
             return try JSON.response(PushSubscriptionDTO(subscription), status: .created)
         }
         router.on(.delete, "/v1/push/subscriptions/{id}") { _, context in

@@ -20,6 +20,7 @@ public struct Cart: Codable, Sendable, Equatable {
         var location: String?
         var customerID: String?
         var email: String?
+        var phone: String?
         var currency: Currency
         var checkoutStep: String
         var shippingAddress: Address?
@@ -76,6 +77,11 @@ public struct Cart: Codable, Sendable, Equatable {
         get { storage.fields.email }
         set { mutate { $0.email = newValue } }
     }
+    /// E.164, given at checkout or the till: with the email, how the order finds its customer.
+    public var phone: String? {
+        get { storage.fields.phone }
+        set { mutate { $0.phone = newValue } }
+    }
     public var currency: Currency {
         get { storage.fields.currency }
         set { mutate { $0.currency = newValue } }
@@ -127,10 +133,10 @@ public struct Cart: Codable, Sendable, Equatable {
     public init(
         id: CartID, channel: Channel, status: Status, location: String?, customerID: String?, email: String?, currency: Currency,
         checkoutStep: String, shippingAddress: Address?, billingAddress: Address?, shippingMethod: String?,
-        discountCodes: [String], lines: [CartLine], expiresAt: String, createdAt: String, updatedAt: String
+        discountCodes: [String], lines: [CartLine], expiresAt: String, createdAt: String, updatedAt: String, phone: String? = nil
     ) {
         storage = Storage(Fields(
-            id: id, channel: channel, status: status, location: location, customerID: customerID, email: email, currency: currency,
+            id: id, channel: channel, status: status, location: location, customerID: customerID, email: email, phone: phone, currency: currency,
             checkoutStep: checkoutStep, shippingAddress: shippingAddress, billingAddress: billingAddress,
             shippingMethod: shippingMethod, discountCodes: discountCodes, lines: lines,
             totals: Cart.unpricedTotals(of: lines, currency: currency), expiresAt: expiresAt, createdAt: createdAt, updatedAt: updatedAt))

@@ -10,6 +10,8 @@ import Synchronization
 /// Every write commits before the caller hears of it, with its `cart.*` and `stock.changed` events.
 public final class CartService: Sendable {
     let store: any CartStore
+    /// A cart's `customer_id` must name one of them.
+    let customers: any CustomerStore
     let writer: any StoreWriter
     let clock: any WallClock
     let stock: StockRegistry
@@ -32,6 +34,7 @@ public final class CartService: Sendable {
     public init(stores: Stores, events: EventLog, stock: StockRegistry, pricing: PricingService, reservationTTL: Duration,
                 clock: any WallClock = SystemClock()) {
         store = stores.carts
+        customers = stores.customers
         writer = stores.writer
         self.clock = clock
         self.stock = stock
@@ -39,7 +42,9 @@ public final class CartService: Sendable {
         self.events = events
         ttl = reservationTTL
         _ = events.subscribe { [weak self] event in
-            guard event.type.hasPrefix("product.") || event.type.hasPrefix("location.") else { return }
+            // A merge or an erasure rewrites carts behind the cart's own writes.
+            guard event.type.hasPrefix("product.") || event.type.hasPrefix("location.") || event.type == "customer.merged"
+                || event.type == "customer.erased" else { return }
             self?.memory.forgetAll()
         }
     }
@@ -61,12 +66,21 @@ public final class CartService: Sendable {
 
     // MARK: Writes
 
+    /// A cart's customer must exist and not be erased.
+    func checkCustomer(_ id: String?) throws {
+        guard let id else { return }
+        guard let customer = try customers.customer(CustomerID(rawValue: id)), customer.erasedAt == nil else {
+            throw ValidationError(field: "customer_id", detail: "names no customer")
+        }
+    }
+
     public func create(channel: Cart.Channel, location: Location?, customerID: String?, currency: Currency) async throws -> Cart {
         var validator = Validator()
         validator.check(channel == .online || location != nil, "location", "is required for a pos cart")
         validator.check(channel == .pos || location == nil, "location", "applies to pos carts only")
         validator.text(customerID, "customer_id", max: 64, required: false)
         try validator.throwIfAny()
+        try checkCustomer(customerID)
         let id = CartID.make()
         let (now, expiresAt, expiresMs) = stamps()
         let till = channel == .pos ? location : nil

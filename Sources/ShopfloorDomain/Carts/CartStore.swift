@@ -12,6 +12,8 @@ public protocol CartStore: Sendable {
     /// Carts by status (all when `nil`) in the order created, after the cart at position `after`, at
     /// most `limit`; with each, its position for the next page's cursor.
     func carts(status: Cart.Status?, after: Int64, limit: Int) throws -> [(position: Int64, cart: Cart)]
+    /// The customer's carts with `status` (any without), newest first, at most `limit`.
+    func carts(customer: String, status: Cart.Status?, limit: Int) throws -> [Cart]
     /// What a line write needs and did not find in memory, in one read: the cart (unless `known`),
     /// the units it holds, the variant of `sku`, and the locations it reserves from (when asked).
     func lineWriteReading(_ id: CartID, known: Cart?, variant sku: String?, locations: Bool) throws -> CartReading

@@ -29,6 +29,7 @@ public final class CheckoutService: Sendable {
     /// The checkout fields of `PATCH /v1/carts/{id}`; absent fields stay as they are.
     public struct Details: Sendable {
         public var email: String?
+        public var phone: String?
         public var customerID: String?
         public var shippingAddress: Address?
         public var billingAddress: Address?
@@ -36,9 +37,10 @@ public final class CheckoutService: Sendable {
         public var discountCodes: [String]?
         public var checkoutStep: String?
 
-        public init(email: String? = nil, customerID: String? = nil, shippingAddress: Address? = nil, billingAddress: Address? = nil,
+        public init(email: String? = nil, phone: String? = nil, customerID: String? = nil, shippingAddress: Address? = nil, billingAddress: Address? = nil,
                     shippingMethod: String? = nil, discountCodes: [String]? = nil, checkoutStep: String? = nil) {
             self.email = email
+            self.phone = phone
             self.customerID = customerID
             self.shippingAddress = shippingAddress
             self.billingAddress = billingAddress
@@ -52,7 +54,10 @@ public final class CheckoutService: Sendable {
     /// a step change emits `checkout.step_changed` so the back office sees progress.
     public func update(_ id: CartID, with details: Details) async throws -> Cart {
         var validator = Validator()
-        if let email = details.email { validator.check(Self.isEmail(email), "email", "must be an email address") }
+        if let email = details.email { validator.check(ContactAddress.email(email) != nil, "email", "must be an email address") }
+        if let phone = details.phone {
+            validator.check(ContactAddress.phone(phone) != nil, "phone", "must be a phone number in international form, such as +447700900123")
+        }
         validator.text(details.customerID, "customer_id", max: 64, required: false)
         details.shippingAddress?.validate("shipping_address", into: &validator)
         details.billingAddress?.validate("billing_address", into: &validator)
@@ -62,11 +67,13 @@ public final class CheckoutService: Sendable {
                             "must be a step name such as cart, details, shipping, payment or personalise")
         }
         try validator.throwIfAny()
+        try carts.checkCustomer(details.customerID)
         return try await carts.locks.withLock(id.rawValue) {
             self.carts.forget(id)
             var cart = try self.carts.open(id)
             let previousStep = cart.checkoutStep
             if let email = details.email { cart.email = email }
+            if let phone = details.phone { cart.phone = ContactAddress.phone(phone) }
             if let customer = details.customerID { cart.customerID = customer }
             if let address = details.shippingAddress { cart.shippingAddress = address }
             if let address = details.billingAddress { cart.billingAddress = address }
@@ -237,12 +244,6 @@ public final class CheckoutService: Sendable {
             if available < line.quantity { result.append(.init(sku: line.sku, requested: line.quantity, available: available)) }
         }
         return result
-    }
-
-    static func isEmail(_ text: String) -> Bool {
-        guard text.utf8.count <= 254, !text.contains(where: { $0.isWhitespace }) else { return false }
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
     }
 }
 

@@ -4,6 +4,7 @@ import Foundation
 /// them, retries one by hand, and keeps the templates. Delivery is the ``DeliveryService``'s.
 public final class MessageService: Sendable {
     let store: any MessageStore
+    private let customers: any CustomerStore
     private let writer: any StoreWriter
     private let events: EventLog
     private let clock: any WallClock
@@ -13,6 +14,7 @@ public final class MessageService: Sendable {
 
     public init(stores: Stores, events: EventLog, available: Set<MessageChannel>, clock: any WallClock = SystemClock()) throws {
         store = stores.messages
+        customers = stores.customers
         writer = stores.writer
         self.events = events
         self.clock = clock
@@ -62,6 +64,8 @@ public final class MessageService: Sendable {
             "channel_unavailable"
         } else if try store.isSuppressed(draft.recipient, channel: draft.channel, transactional: draft.transactional, in: transaction) {
             draft.transactional ? "undeliverable" : "unsubscribed"
+        } else if !draft.transactional, try !mayMarket(draft, in: transaction) {
+            "not_consented"
         } else {
             nil
         }
@@ -81,6 +85,22 @@ public final class MessageService: Sendable {
             try Self.appendEvent("message.skipped", for: message, to: events, in: transaction)
         }
         return message
+    }
+
+    /// Whether marketing may go to a draft's recipient: only to a customer subscribed on its channel
+    /// (the customer it names, else the one with its address).
+    private func mayMarket(_ draft: Draft, in transaction: any WriteTransaction) throws -> Bool {
+        guard let channel = ConsentChannel(rawValue: draft.channel.rawValue) else { return false }
+        let customer: Customer? = if let id = draft.customerID {
+            try customers.customer(CustomerID(rawValue: id), in: transaction)
+        } else {
+            switch channel {
+            case .email: try ContactAddress.email(draft.recipient).flatMap { try customers.customer(email: $0, in: transaction) }
+            case .sms: try ContactAddress.phone(draft.recipient).flatMap { try customers.customer(phone: $0, in: transaction) }
+            case .push: nil
+            }
+        }
+        return customer?.consent[channel]?.state == .subscribed
     }
 
     // MARK: Reads
@@ -109,10 +129,15 @@ public final class MessageService: Sendable {
 
     /// Stops marketing to `address` on `channel`: its owner's one-click unsubscribe, which needs no
     /// sign-in (RFC 8058). Order and account messages still go.
-    public func unsubscribe(_ address: String, channel: MessageChannel) async throws {
+    /// `alongside` runs in the same transaction: the customer's consent ledger records the same decision.
+    public func unsubscribe(_ address: String, channel: MessageChannel,
+                            alongside: @escaping @Sendable (any WriteTransaction) throws -> Void = { _ in }) async throws {
         let suppression = Suppression(address: address, channel: channel, reason: "unsubscribed", detail: "one-click unsubscribe",
                                       messageID: nil, createdAt: clock.timestamp)
-        try await writer.write { transaction in try self.store.suppress(suppression, in: transaction) }
+        try await writer.write { transaction in
+            try self.store.suppress(suppression, in: transaction)
+            try alongside(transaction)
+        }
     }
 
     /// Lets messages go to `address` again (the customer fixed their mailbox).

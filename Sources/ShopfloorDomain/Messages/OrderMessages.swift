@@ -51,7 +51,7 @@ public struct OrderMessages: Sendable {
         data["status"] = order.status.rawValue
         data["status_text"] = Self.words(order.status)
         try pushes(order, template: "order_status", data: data, in: transaction)
-        if order.status == .dispatched, let phone = order.shippingAddress?.phone.flatMap(Self.internationalNumber) {
+        if order.status == .dispatched, let phone = order.shippingAddress?.phone.flatMap(ContactAddress.phone) {
             try messages.queue(
                 .init(channel: .sms, recipient: phone, template: "order_status", data: data, customerID: order.customerID, orderID: order.id,
                       transactional: true),
@@ -72,15 +72,6 @@ public struct OrderMessages: Sendable {
                       customerID: order.customerID, orderID: order.id, transactional: true),
                 in: transaction)
         }
-    }
-
-    /// `number` in E.164 (`+` and 8 to 15 digits) once spaces, dots, dashes and brackets are taken
-    /// out; `nil` for a local number, which an SMS gateway could not route.
-    static func internationalNumber(_ number: String) -> String? {
-        let kept = number.filter { !" .-()".contains($0) }
-        guard kept.hasPrefix("+"), (8...15).contains(kept.count - 1), kept.dropFirst().allSatisfy(\.isASCII), kept.dropFirst().allSatisfy(\.isNumber),
-              !kept.dropFirst().hasPrefix("0") else { return nil }
-        return kept
     }
 
     /// The receipt, with a code issued in the same transaction when the shop gives one.

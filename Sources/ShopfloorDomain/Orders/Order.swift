@@ -37,6 +37,8 @@ public struct Order: Codable, Sendable, Equatable {
     public var status: OrderStatus
     public var customerID: String?
     public var email: String?
+    /// E.164, from the cart.
+    public var phone: String?
     public var currency: Currency
     public var lines: [OrderLine]
     public var totals: CartTotals
@@ -58,8 +60,9 @@ public struct Order: Codable, Sendable, Equatable {
         id: OrderID, number: String, cartID: CartID, channel: Cart.Channel, location: String?, status: OrderStatus, customerID: String?,
         email: String?, currency: Currency, lines: [OrderLine], totals: CartTotals, shippingAddress: Address?, billingAddress: Address?,
         shippingMethod: ShippingMethod?, discountCodes: [String], payments: [Payment], history: [OrderHistoryEntry], trackingToken: String,
-        trackingNumber: String?, createdAt: String, updatedAt: String, handoverPin: String?
+        trackingNumber: String?, createdAt: String, updatedAt: String, handoverPin: String?, phone: String? = nil
     ) {
+        self.phone = phone
         self.id = id
         self.number = number
         self.cartID = cartID

@@ -11,8 +11,12 @@ public final class OrderService: Sendable {
     let clock: any WallClock
     /// Tells customers about their orders; `nil` where nothing is sent (some tests).
     private let notices: OrderMessages?
+    /// Links each order to its customer and keeps their stats; `nil` where orders stay anonymous (some tests).
+    private let customers: CustomerService?
 
-    public init(stores: Stores, events: EventLog, stock: StockRegistry, notices: OrderMessages? = nil, clock: any WallClock = SystemClock()) {
+    public init(stores: Stores, events: EventLog, stock: StockRegistry, notices: OrderMessages? = nil, customers: CustomerService? = nil,
+                clock: any WallClock = SystemClock()) {
+        self.customers = customers
         store = stores.orders
         locations = stores.locations
         writer = stores.writer
@@ -108,6 +112,7 @@ public final class OrderService: Sendable {
                 if status == .refunded {
                     try self.store.refundPayments(of: id, in: transaction)
                 }
+                if status == .cancelled || status == .refunded { try self.customers?.withdraw(current, in: transaction) }
                 return try self.record(id, status: status, actor: actor, note: note, trackingNumber: trackingNumber, in: transaction)
             }
         }
@@ -128,13 +133,15 @@ public final class OrderService: Sendable {
         }
         let payment = Payment(id: .make(), method: placement.payment.method, status: placement.outcome.status, amount: cart.totals.total,
                               reference: placement.outcome.reference, createdAt: now)
+        let customerID = try customers?.customer(placing: cart, in: transaction)?.rawValue ?? cart.customerID
         let order = Order(
             id: placement.id, number: "#\(try store.nextNumber(in: transaction))", cartID: cart.id, channel: cart.channel,
-            location: cart.channel == .pos ? cart.location : nil, status: .placed, customerID: cart.customerID, email: cart.email,
+            location: cart.channel == .pos ? cart.location : nil, status: .placed, customerID: customerID, email: cart.email,
             currency: cart.currency, lines: lines, totals: cart.totals, shippingAddress: cart.shippingAddress, billingAddress: cart.billingAddress,
             shippingMethod: placement.method, discountCodes: placement.discounts.compactMap(\.code), payments: [payment], history: [],
-            trackingToken: placement.token, trackingNumber: nil, createdAt: now, updatedAt: now, handoverPin: nil)
+            trackingToken: placement.token, trackingNumber: nil, createdAt: now, updatedAt: now, handoverPin: nil, phone: cart.phone)
         try store.insert(order, in: transaction)
+        try customers?.record(order, in: transaction)
         var placed = try record(placement.id, status: .placed, actor: placement.actor, note: nil, trackingNumber: nil, in: transaction,
                                 event: "order.placed")
         if placement.outcome.status == .succeeded {

@@ -24,7 +24,7 @@ public struct POSHandover: Sendable {
     /// Makes a PIN for `order` at `location` inside the completion's transaction and returns it.
     static func issue(for order: OrderID, location: LocationID, store: any HandoverStore, clock: any WallClock,
                       in transaction: any WriteTransaction) throws -> String {
-        let pin = randomPIN()
+        let pin = SecureRandom.sixDigits()
         try store.insert(order: order, location: location, pinHash: hash(pin, order: order), expiresAtMilliseconds: clock.milliseconds + lifetime,
                          in: transaction)
         return pin
@@ -54,16 +54,6 @@ public struct POSHandover: Sendable {
     }
 
     /// Six digits, uniform: random 32-bit values at or above the last whole multiple of a million are drawn again.
-    private static func randomPIN() -> String {
-        while true {
-            let value = SecureRandom.bytes(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            if value < 4_294_000_000 {
-                let digits = String(value % 1_000_000)
-                return String(repeating: "0", count: 6 - digits.count) + digits
-            }
-        }
-    }
-
     private static func hash(_ pin: String, order: OrderID) -> [UInt8] {
         Digest.sha256(Array("\(order.rawValue):\(pin)".utf8))
     }

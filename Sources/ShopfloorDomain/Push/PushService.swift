@@ -26,14 +26,18 @@ public final class PushService: Sendable {
         public var visitor: String?
         public var cartID: CartID?
         public var trackingToken: String?
+        /// The signed-in shopper subscribing: their browser then hears what is theirs.
+        public var customerID: CustomerID?
 
-        public init(endpoint: String, p256dh: String, auth: String, visitor: String?, cartID: CartID?, trackingToken: String?) {
+        public init(endpoint: String, p256dh: String, auth: String, visitor: String?, cartID: CartID?, trackingToken: String?,
+                    customerID: CustomerID? = nil) {
             self.endpoint = endpoint
             self.p256dh = p256dh
             self.auth = auth
             self.visitor = visitor
             self.cartID = cartID
             self.trackingToken = trackingToken
+            self.customerID = customerID
         }
     }
 
@@ -67,7 +71,7 @@ public final class PushService: Sendable {
         }
         let stamp = clock.timestamp
         let subscription = PushSubscription(
-            id: .make(), endpoint: request.endpoint, p256dh: request.p256dh, auth: request.auth, visitor: request.visitor, customerID: nil,
+            id: .make(), endpoint: request.endpoint, p256dh: request.p256dh, auth: request.auth, visitor: request.visitor, customerID: request.customerID?.rawValue,
             cartID: request.cartID, orderID: orderID, createdAt: stamp, updatedAt: stamp)
         return try await writer.write { transaction in try self.store.upsert(subscription, in: transaction) }
     }

@@ -15,11 +15,15 @@ public struct Stores: Sendable {
     public var messages: any MessageStore
     public var webhooks: any WebhookStore
     public var push: any PushSubscriptionStore
+    public var customers: any CustomerStore
+    public var segments: any SegmentStore
+    public var shopperAuth: any ShopperAuthStore
 
     public init(writer: any StoreWriter, events: any EventStore, locations: any LocationStore, apiKeys: any APIKeyStore,
                 catalogue: any CatalogueStore, stock: any StockStore, carts: any CartStore, pricing: any PricingStore,
                 orders: any OrderStore, handovers: any HandoverStore, idempotency: any IdempotencyStore, messages: any MessageStore,
-                webhooks: any WebhookStore, push: any PushSubscriptionStore) {
+                webhooks: any WebhookStore, push: any PushSubscriptionStore, customers: any CustomerStore, segments: any SegmentStore,
+                shopperAuth: any ShopperAuthStore) {
         self.writer = writer
         self.events = events
         self.locations = locations
@@ -34,5 +38,8 @@ public struct Stores: Sendable {
         self.messages = messages
         self.webhooks = webhooks
         self.push = push
+        self.customers = customers
+        self.segments = segments
+        self.shopperAuth = shopperAuth
     }
 }

@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -483,5 +483,128 @@ public enum Migrations {
             created_at TEXT NOT NULL,
             PRIMARY KEY (address, channel)
         ) WITHOUT ROWID;
+        """)
+
+    /// Customers (API.md, Customers): one row per person with the stats and preferences kept current
+    /// as orders happen (`preferences` holds unit counts per category and per attribute value), their
+    /// tags in a table of their own so a segment's `tag` is an index lookup, full-text search over
+    /// name, email, phone, tags and note (its rowid is the customer's `seq`), consent as it stands and
+    /// its append-only ledger, one row per order line bought (what `bought` and `bought_at_location`
+    /// segments read through their indexes), products viewed (fed by live shoppers), an audit of
+    /// merges and erasures, shopper sign-in codes and sessions (hashes only), and segments. Carts and
+    /// orders gain a phone, and carts an index by customer for a customer's open carts.
+    static let customers = Migration(version: 15, name: "customers", sql: """
+        CREATE TABLE customers (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            email TEXT UNIQUE,
+            phone TEXT UNIQUE,
+            first_name TEXT,
+            last_name TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            note TEXT,
+            locale TEXT,
+            timezone TEXT,
+            addresses TEXT NOT NULL DEFAULT '[]',
+            has_account INTEGER NOT NULL DEFAULT 0,
+            orders_count INTEGER NOT NULL DEFAULT 0,
+            total_spent INTEGER NOT NULL DEFAULT 0,
+            first_order_at TEXT,
+            last_order_at TEXT,
+            preferences TEXT NOT NULL DEFAULT '{}',
+            erased_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE customer_tags (
+            tag TEXT NOT NULL COLLATE NOCASE,
+            customer_seq INTEGER NOT NULL REFERENCES customers(seq) ON DELETE CASCADE,
+            PRIMARY KEY (tag, customer_seq)
+        ) WITHOUT ROWID;
+        CREATE INDEX customer_tags_customer ON customer_tags(customer_seq);
+        CREATE VIRTUAL TABLE customer_search USING fts5(
+            name, email, phone, tags, note,
+            tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+        );
+        CREATE TABLE customer_consent (
+            customer_seq INTEGER NOT NULL REFERENCES customers(seq) ON DELETE CASCADE,
+            channel TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'push')),
+            state TEXT NOT NULL CHECK (state IN ('subscribed', 'unsubscribed', 'not_subscribed')),
+            level TEXT,
+            source TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (customer_seq, channel)
+        ) WITHOUT ROWID;
+        CREATE INDEX customer_consent_state ON customer_consent(channel, state, customer_seq);
+        CREATE TABLE consent_ledger (
+            id INTEGER PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            state TEXT NOT NULL,
+            level TEXT,
+            source TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX consent_ledger_customer ON consent_ledger(customer_id, id);
+        CREATE TABLE customer_purchases (
+            customer_seq INTEGER NOT NULL,
+            order_seq INTEGER NOT NULL,
+            sku TEXT NOT NULL,
+            product_id TEXT,
+            category TEXT,
+            location TEXT,
+            quantity INTEGER NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX customer_purchases_customer ON customer_purchases(customer_seq, order_seq);
+        CREATE INDEX customer_purchases_sku ON customer_purchases(sku, at, customer_seq, order_seq);
+        CREATE INDEX customer_purchases_product ON customer_purchases(product_id, at, customer_seq, order_seq);
+        CREATE INDEX customer_purchases_category ON customer_purchases(category, at, customer_seq, order_seq);
+        CREATE INDEX customer_purchases_location ON customer_purchases(location, customer_seq);
+        CREATE TABLE customer_views (
+            customer_seq INTEGER NOT NULL,
+            product_id TEXT NOT NULL,
+            category TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX customer_views_customer ON customer_views(customer_seq, at);
+        CREATE INDEX customer_views_product ON customer_views(product_id, customer_seq);
+        CREATE INDEX customer_views_category ON customer_views(category, customer_seq);
+        CREATE TABLE customer_audit (
+            id INTEGER PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX customer_audit_customer ON customer_audit(customer_id, id);
+        CREATE TABLE sign_in_codes (
+            email TEXT PRIMARY KEY,
+            code_hash BLOB NOT NULL,
+            expires_at_ms INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            used INTEGER NOT NULL DEFAULT 0,
+            window_start_ms INTEGER NOT NULL,
+            issued INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE customer_sessions (
+            token_hash BLOB PRIMARY KEY,
+            customer_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at_ms INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX customer_sessions_customer ON customer_sessions(customer_id);
+        CREATE TABLE segments (
+            position INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            filter TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        ALTER TABLE carts ADD COLUMN phone TEXT;
+        ALTER TABLE orders ADD COLUMN phone TEXT;
+        CREATE INDEX carts_customer ON carts(customer_id) WHERE customer_id IS NOT NULL;
         """)
 }

@@ -1,0 +1,388 @@
+import ShopfloorDomain
+import ShopfloorJSON
+import ShopfloorStorage
+
+/// Customers in table `customers` (migration 15) with `customer_tags`, the `customer_search` FTS5 index
+/// (rowid = `seq`), `customer_consent` and its `consent_ledger`, `customer_purchases`, `customer_views`
+/// and `customer_audit`. Segment filters become one SQL expression over `customers c`
+/// (``SegmentSQL``), so a count or a page is one query however many conditions it has.
+struct SQLiteCustomerStore: CustomerStore {
+    let readers: ReaderPool
+
+    // MARK: Reads
+
+    func customer(_ id: CustomerID) throws -> Customer? {
+        try readers.read { try Self.load(where: "id", .text(id.rawValue), $0) }
+    }
+
+    func customer(email: String) throws -> Customer? {
+        try readers.read { try Self.load(where: "email", .text(email), $0) }
+    }
+
+    func customer(phone: String) throws -> Customer? {
+        try readers.read { try Self.load(where: "phone", .text(phone), $0) }
+    }
+
+    func customers(_ selection: CustomerSelection, before: Int64, limit: Int) throws -> [(position: Int64, customer: Customer)] {
+        try readers.read { connection in
+            var conditions = ["c.erased_at IS NULL", "c.seq < ?"]
+            var bindings: [SQLiteValue] = [.integer(before)]
+            if let filter = selection.filter {
+                let (sql, values) = SegmentSQL.expression(filter)
+                conditions.append(sql)
+                bindings += values
+            }
+            let sql: String
+            if selection.words.isEmpty {
+                sql = "SELECT c.* FROM customers c WHERE \(conditions.joined(separator: " AND ")) ORDER BY c.seq DESC LIMIT ?"
+            } else {
+                sql = """
+                    SELECT c.* FROM customer_search s JOIN customers c ON c.seq = s.rowid
+                    WHERE customer_search MATCH ? AND \(conditions.joined(separator: " AND ")) ORDER BY s.rowid DESC LIMIT ?
+                    """
+                bindings.insert(.text(FullTextQuery.allPrefixes(selection.words)), at: 0)
+            }
+            return try connection.query(sql, bindings + [.integer(Int64(limit))]).map { values in
+                (try StoredRow(values, table: "customers", keyColumn: "id").int64("seq"), try Self.customer(values, connection))
+            }
+        }
+    }
+
+    func count(_ filter: SegmentFilter) throws -> Int {
+        try readers.read { connection in
+            let (sql, bindings) = SegmentSQL.expression(filter)
+            let values = try connection.query("SELECT count(*) AS n FROM customers c WHERE c.erased_at IS NULL AND \(sql)", bindings).first ?? [:]
+            return try StoredRow(values, table: "customers", keyColumn: "n").int("n")
+        }
+    }
+
+    func exportRows(_ filter: SegmentFilter?, after: Int64, limit: Int) throws -> [CustomerExportRow] {
+        try readers.read { connection in
+            var sql = """
+                SELECT c.seq, c.id, c.email, c.phone, c.first_name, c.last_name, c.tags, c.orders_count, c.total_spent, c.last_order_at, c.created_at
+                FROM customers c WHERE c.erased_at IS NULL AND c.seq > ?
+                """
+            var bindings: [SQLiteValue] = [.integer(after)]
+            if let filter {
+                let (condition, values) = SegmentSQL.expression(filter)
+                sql += " AND \(condition)"
+                bindings += values
+            }
+            var rows: [CustomerExportRow] = []
+            rows.reserveCapacity(limit)
+            try connection.forEachRow(sql + " ORDER BY c.seq LIMIT ?", bindings + [.integer(Int64(limit))]) { row in
+                func text(_ index: Int) -> String? { row.isNull(index) ? nil : row.text(index) }
+                rows.append(CustomerExportRow(
+                    position: Int64(row.int(0)), id: row.text(1), email: text(2), phone: text(3), firstName: text(4), lastName: text(5),
+                    tags: (try? JSONCoding.decode([String].self, from: Array(row.text(6).utf8))) ?? [], ordersCount: row.int(7),
+                    totalSpent: Int64(row.int(8)), lastOrderAt: text(9), createdAt: row.text(10)))
+            }
+            return rows
+        }
+    }
+
+    func consentHistory(of id: CustomerID, before: Int64, limit: Int) throws -> [ConsentChange] {
+        try readers.read { connection in
+            try connection.query(
+                "SELECT * FROM consent_ledger WHERE customer_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                [.text(id.rawValue), .integer(before), .integer(Int64(limit))]
+            ).map { values in
+                let row = StoredRow(values, table: "consent_ledger", keyColumn: "id")
+                return ConsentChange(
+                    channel: try row.value("channel", as: ConsentChannel.self),
+                    consent: Consent(state: try row.value("state", as: Consent.State.self),
+                                     level: try row.optionalText("level").flatMap(Consent.Level.init(rawValue:)),
+                                     source: try row.optionalText("source"), updatedAt: try row.text("at")),
+                    position: try row.int64("id"))
+            }
+        }
+    }
+
+    func timeline(of id: CustomerID, before: TimelineEntry.Cursor?, limit: Int) throws -> [TimelineEntry] {
+        try readers.read { connection in
+            let key = id.rawValue
+            let seq = try Self.seq(of: id, connection) ?? -1
+            var sql = """
+                SELECT * FROM (
+                    SELECT 'order' AS kind, created_at AS at, 'order:' || id AS key, id AS a, number AS b, channel AS c, status AS d,
+                        total AS amount, currency FROM orders WHERE customer_id = ?
+                    UNION ALL SELECT 'cart', created_at, 'cart:' || id, id, status, channel, NULL, NULL, NULL FROM carts WHERE customer_id = ?
+                    UNION ALL SELECT 'message', created_at, 'message:' || id, id, channel, template, status, NULL, NULL FROM messages
+                        WHERE customer_id = ?
+                    UNION ALL SELECT 'consent', at, 'consent:' || printf('%020d', id), channel, state, source, NULL, NULL, NULL FROM consent_ledger
+                        WHERE customer_id = ?
+                    UNION ALL SELECT 'view', at, 'view:' || printf('%020d', rowid), product_id, NULL, NULL, NULL, NULL, NULL FROM customer_views
+                        WHERE customer_seq = ?
+                )
+                """
+            var bindings: [SQLiteValue] = [.text(key), .text(key), .text(key), .text(key), .integer(seq)]
+            if let before {
+                sql += " WHERE at < ? OR (at = ? AND key < ?)"
+                bindings += [.text(before.at), .text(before.at), .text(before.key)]
+            }
+            return try connection.query(sql + " ORDER BY at DESC, key DESC LIMIT ?", bindings + [.integer(Int64(limit))]).map { values in
+                let row = StoredRow(values, table: "timeline", keyColumn: "key")
+                let kind = try row.value("kind", as: TimelineEntry.Kind.self)
+                let a = try row.text("a")
+                var fields: [(name: String, value: TimelineValue)] = []
+                switch kind {
+                case .order:
+                    fields = [("order_id", .text(a)), ("number", .text("#\(try row.int("b"))")), ("channel", .text(try row.text("c"))),
+                              ("status", .text(try row.text("d"))),
+                              ("total", .money(Money(amount: try row.int64("amount"), currency: try row.currency("currency"))))]
+                case .cart:
+                    fields = [("cart_id", .text(a)), ("status", .text(try row.text("b"))), ("channel", .text(try row.text("c")))]
+                case .message:
+                    fields = [("message_id", .text(a)), ("channel", .text(try row.text("b"))), ("template", .text(try row.text("c"))),
+                              ("status", .text(try row.text("d")))]
+                case .consent:
+                    fields = [("channel", .text(a)), ("state", .text(try row.text("b")))]
+                    if let source = try row.optionalText("c") { fields.append(("source", .text(source))) }
+                case .view:
+                    fields = [("product_id", .text(a))]
+                }
+                return TimelineEntry(kind: kind, at: try row.text("at"), key: try row.text("key"), fields: fields)
+            }
+        }
+    }
+
+    func views(of id: CustomerID, limit: Int) throws -> [ProductView] {
+        try readers.read { connection in
+            try connection.query(
+                """
+                SELECT product_id, max(at) AS at FROM customer_views WHERE customer_seq = (SELECT seq FROM customers WHERE id = ?)
+                GROUP BY product_id ORDER BY at DESC LIMIT ?
+                """, [.text(id.rawValue), .integer(Int64(limit))]
+            ).map { values in
+                let row = StoredRow(values, table: "customer_views", keyColumn: "product_id")
+                return ProductView(productID: try row.text("product_id"), at: try row.text("at"))
+            }
+        }
+    }
+
+    // MARK: Writes
+
+    func customer(_ id: CustomerID, in transaction: any WriteTransaction) throws -> Customer? {
+        try Self.load(where: "id", .text(id.rawValue), transaction.connection)
+    }
+
+    func customer(email: String, in transaction: any WriteTransaction) throws -> Customer? {
+        try Self.load(where: "email", .text(email), transaction.connection)
+    }
+
+    func customer(phone: String, in transaction: any WriteTransaction) throws -> Customer? {
+        try Self.load(where: "phone", .text(phone), transaction.connection)
+    }
+
+    func insert(_ customer: Customer, in transaction: any WriteTransaction) throws {
+        let connection = transaction.connection
+        try Self.unique {
+            try connection.run(
+                """
+                INSERT INTO customers (id, email, phone, first_name, last_name, tags, note, locale, timezone, addresses, has_account, orders_count,
+                    total_spent, first_order_at, last_order_at, preferences, erased_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(customer.id.rawValue)] + (try Self.fields(customer)) + [.text(customer.createdAt), .text(customer.updatedAt)])
+        }
+        try Self.index(customer, seq: connection.lastInsertRowID, connection)
+    }
+
+    func update(_ customer: Customer, in transaction: any WriteTransaction) throws {
+        let connection = transaction.connection
+        guard let seq = try Self.seq(of: customer.id, connection) else { throw CustomerError.notFound(customer.id.rawValue) }
+        try Self.unique {
+            try connection.run(
+                """
+                UPDATE customers SET email = ?, phone = ?, first_name = ?, last_name = ?, tags = ?, note = ?, locale = ?, timezone = ?,
+                    addresses = ?, has_account = ?, orders_count = ?, total_spent = ?, first_order_at = ?, last_order_at = ?, preferences = ?,
+                    erased_at = ?, updated_at = ? WHERE seq = ?
+                """,
+                (try Self.fields(customer)) + [.text(customer.updatedAt), .integer(seq)])
+        }
+        try connection.run("DELETE FROM customer_search WHERE rowid = ?", [.integer(seq)])
+        try connection.run("DELETE FROM customer_tags WHERE customer_seq = ?", [.integer(seq)])
+        try Self.index(customer, seq: seq, connection)
+    }
+
+    func setConsent(_ consent: Consent, channel: ConsentChannel, of id: CustomerID, in transaction: any WriteTransaction) throws {
+        let connection = transaction.connection
+        guard let seq = try Self.seq(of: id, connection) else { throw CustomerError.notFound(id.rawValue) }
+        try connection.run(
+            """
+            INSERT INTO customer_consent (customer_seq, channel, state, level, source, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (customer_seq, channel) DO UPDATE SET state = excluded.state, level = excluded.level, source = excluded.source,
+                updated_at = excluded.updated_at
+            """,
+            [.integer(seq), .text(channel.rawValue), .text(consent.state.rawValue), .optional(consent.level?.rawValue), .optional(consent.source),
+             .text(consent.updatedAt ?? "")])
+        try connection.run(
+            "INSERT INTO consent_ledger (customer_id, channel, state, level, source, at) VALUES (?, ?, ?, ?, ?, ?)",
+            [.text(id.rawValue), .text(channel.rawValue), .text(consent.state.rawValue), .optional(consent.level?.rawValue),
+             .optional(consent.source), .text(consent.updatedAt ?? "")])
+    }
+
+    func recordPurchases(_ purchases: [Purchase], of id: CustomerID, order: OrderID, in transaction: any WriteTransaction) throws {
+        let connection = transaction.connection
+        guard let seq = try Self.seq(of: id, connection),
+              let orderRow = try connection.query("SELECT seq FROM orders WHERE id = ?", [.text(order.rawValue)]).first
+        else { return }
+        let orderSeq = try StoredRow(orderRow, table: "orders", keyColumn: "seq").int64("seq")
+        for purchase in purchases {
+            try connection.run(
+                "INSERT INTO customer_purchases (customer_seq, order_seq, sku, product_id, category, location, quantity, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [.integer(seq), .integer(orderSeq), .text(purchase.sku), .optional(purchase.productID), .optional(purchase.category),
+                 .optional(purchase.location), .integer(Int64(purchase.quantity)), .text(purchase.at)])
+        }
+    }
+
+    func variantFacts(sku: String, in transaction: any WriteTransaction) throws -> VariantFacts? {
+        guard let values = try transaction.connection.query(
+            "SELECT p.id, p.category, v.attributes FROM variants v JOIN products p ON p.seq = v.product_seq WHERE v.sku = ?", [.text(sku)]).first
+        else { return nil }
+        let row = StoredRow(values, table: "variants", keyColumn: "id")
+        return VariantFacts(productID: try row.text("id"), category: try row.optionalText("category"),
+                            attributes: try row.json("attributes", as: [String: String].self))
+    }
+
+    func merge(_ from: CustomerID, into: CustomerID, in transaction: any WriteTransaction) throws {
+        let connection = transaction.connection
+        guard let fromSeq = try Self.seq(of: from, connection), let intoSeq = try Self.seq(of: into, connection) else {
+            throw CustomerError.notFound(from.rawValue)
+        }
+        for table in ["orders", "carts", "messages", "push_subscriptions", "customer_sessions", "consent_ledger", "discounts"] {
+            try connection.run("UPDATE \(table) SET customer_id = ? WHERE customer_id = ?", [.text(into.rawValue), .text(from.rawValue)])
+        }
+        for table in ["customer_purchases", "customer_views"] {
+            try connection.run("UPDATE \(table) SET customer_seq = ? WHERE customer_seq = ?", [.integer(intoSeq), .integer(fromSeq)])
+        }
+        try connection.run("DELETE FROM customer_search WHERE rowid = ?", [.integer(fromSeq)])
+        try connection.run("DELETE FROM customers WHERE seq = ?", [.integer(fromSeq)])
+    }
+
+    func erase(_ id: CustomerID, redact: [String], at: String, in transaction: any WriteTransaction) throws {
+        let connection = transaction.connection
+        guard let customer = try Self.load(where: "id", .text(id.rawValue), connection), let seq = try Self.seq(of: id, connection) else {
+            throw CustomerError.notFound(id.rawValue)
+        }
+        let key = SQLiteValue.text(id.rawValue)
+        // The event log and webhook payloads first, while the orders and carts still say whose they are.
+        for text in redact {
+            try connection.run(
+                """
+                UPDATE events SET data = replace(data, ?, '[erased]') WHERE instr(data, ?) > 0 AND (
+                    topic IN (SELECT 'order:' || id FROM orders WHERE customer_id = ?) OR topic IN (SELECT 'cart:' || id FROM carts WHERE customer_id = ?)
+                    OR topic IN (SELECT 'cart:' || cart_id FROM orders WHERE customer_id = ?)
+                    OR topic IN (SELECT 'track:' || tracking_token FROM orders WHERE customer_id = ?))
+                """, [.text(text), .text(text), key, key, key, key])
+        }
+        for address in [customer.email, customer.phone].compactMap({ $0 }) {
+            // An email or phone is distinctive enough to take out wherever it appears.
+            try connection.run("UPDATE events SET data = replace(data, ?, '[erased]') WHERE instr(data, ?) > 0", [.text(address), .text(address)])
+            try connection.run("UPDATE webhook_deliveries SET payload = replace(payload, ?, '[erased]') WHERE instr(payload, ?) > 0",
+                               [.text(address), .text(address)])
+            try connection.run("DELETE FROM suppressions WHERE address = ?", [.text(address)])
+            try connection.run("DELETE FROM sign_in_codes WHERE email = ?", [.text(address)])
+            try connection.run(
+                """
+                UPDATE messages SET recipient = '[erased]', subject = NULL, text = '', html = NULL, link = NULL,
+                    status = CASE WHEN status IN ('queued', 'sending') THEN 'skipped' ELSE status END,
+                    skip_reason = CASE WHEN status IN ('queued', 'sending') THEN 'erased' ELSE skip_reason END,
+                    next_attempt_at = NULL, next_attempt_at_ms = NULL WHERE recipient = ? COLLATE NOCASE
+                """, [.text(address)])
+        }
+        try connection.run(
+            """
+            UPDATE messages SET recipient = '[erased]', subject = NULL, text = '', html = NULL, link = NULL,
+                status = CASE WHEN status IN ('queued', 'sending') THEN 'skipped' ELSE status END,
+                skip_reason = CASE WHEN status IN ('queued', 'sending') THEN 'erased' ELSE skip_reason END,
+                next_attempt_at = NULL, next_attempt_at_ms = NULL WHERE customer_id = ?
+            """, [key])
+        try connection.run(
+            """
+            DELETE FROM push_subscriptions WHERE customer_id = ? OR order_id IN (SELECT id FROM orders WHERE customer_id = ?)
+                OR cart_id IN (SELECT id FROM carts WHERE customer_id = ?)
+            """, [key, key, key])
+        try connection.run(
+            """
+            UPDATE carts SET email = NULL, phone = NULL, shipping_address = NULL, billing_address = NULL
+                WHERE customer_id = ? OR id IN (SELECT cart_id FROM orders WHERE customer_id = ?)
+            """, [key, key])
+        try connection.run("UPDATE orders SET email = NULL, phone = NULL, shipping_address = NULL, billing_address = NULL WHERE customer_id = ?", [key])
+        try connection.run(
+            """
+            UPDATE customers SET email = NULL, phone = NULL, first_name = NULL, last_name = NULL, tags = '[]', note = NULL, locale = NULL,
+                timezone = NULL, addresses = '[]', preferences = '{}', erased_at = ?, updated_at = ? WHERE seq = ?
+            """, [.text(at), .text(at), .integer(seq)])
+        try connection.run("DELETE FROM customer_search WHERE rowid = ?", [.integer(seq)])
+        try connection.run("DELETE FROM customer_tags WHERE customer_seq = ?", [.integer(seq)])
+        try connection.run("DELETE FROM customer_views WHERE customer_seq = ?", [.integer(seq)])
+    }
+
+    func audit(_ id: CustomerID, action: String, actor: String, detail: String, at: String, in transaction: any WriteTransaction) throws {
+        try transaction.connection.run(
+            "INSERT INTO customer_audit (customer_id, action, actor, detail, at) VALUES (?, ?, ?, ?, ?)",
+            [.text(id.rawValue), .text(action), .text(actor), .text(detail), .text(at)])
+    }
+
+    // MARK: Rows
+
+    private static func seq(of id: CustomerID, _ connection: SQLiteConnection) throws -> Int64? {
+        try connection.query("SELECT seq FROM customers WHERE id = ?", [.text(id.rawValue)]).first.map {
+            try StoredRow($0, table: "customers", keyColumn: "seq").int64("seq")
+        }
+    }
+
+    /// The columns after `id` up to `updated_at`, in table order.
+    private static func fields(_ customer: Customer) throws -> [SQLiteValue] {
+        [.optional(customer.email), .optional(customer.phone), .optional(customer.firstName), .optional(customer.lastName),
+         try .json(encoding: customer.tags), .optional(customer.note), .optional(customer.locale), .optional(customer.timezone),
+         try .json(encoding: customer.addresses), .integer(customer.hasAccount ? 1 : 0), .integer(Int64(customer.stats.ordersCount)),
+         .integer(customer.stats.totalSpent), .optional(customer.stats.firstOrderAt), .optional(customer.stats.lastOrderAt),
+         try .json(encoding: customer.preferences), .optional(customer.erasedAt)]
+    }
+
+    /// The customer's search entry and tags.
+    private static func index(_ customer: Customer, seq: Int64, _ connection: SQLiteConnection) throws {
+        guard customer.erasedAt == nil else { return }
+        try connection.run(
+            "INSERT INTO customer_search (rowid, name, email, phone, tags, note) VALUES (?, ?, ?, ?, ?, ?)",
+            [.integer(seq), .optional(customer.fullName), .optional(customer.email), .optional(customer.phone.map { String($0.dropFirst()) }),
+             .text(customer.tags.joined(separator: " ")), .optional(customer.note)])
+        for tag in customer.tags {
+            try connection.run("INSERT OR IGNORE INTO customer_tags (tag, customer_seq) VALUES (?, ?)", [.text(tag), .integer(seq)])
+        }
+    }
+
+    private static func unique(_ write: () throws -> Void) throws {
+        do {
+            try write()
+        } catch let error as SQLiteError where error.isUniqueViolation {
+            throw StoreError.duplicate(constraint: error.message.hasSuffix("customers.phone") ? "customers.phone" : "customers.email")
+        }
+    }
+
+    private static func load(where column: StaticString, _ value: SQLiteValue, _ connection: SQLiteConnection) throws -> Customer? {
+        try connection.query("SELECT * FROM customers WHERE \(column) = ?", [value]).first.map { try customer($0, connection) }
+    }
+
+    private static func customer(_ values: SQLiteConnection.Row, _ connection: SQLiteConnection) throws -> Customer {
+        let row = StoredRow(values, table: "customers", keyColumn: "id")
+        var consent: [ConsentChannel: Consent] = [:]
+        for values in try connection.query("SELECT * FROM customer_consent WHERE customer_seq = ?", [.integer(try row.int64("seq"))]) {
+            let entry = StoredRow(values, table: "customer_consent", keyColumn: "channel")
+            consent[try entry.value("channel", as: ConsentChannel.self)] = Consent(
+                state: try entry.value("state", as: Consent.State.self), level: try entry.optionalText("level").flatMap(Consent.Level.init(rawValue:)),
+                source: try entry.optionalText("source"), updatedAt: try entry.text("updated_at"))
+        }
+        return Customer(
+            id: try row.id("id", as: CustomerID.self), email: try row.optionalText("email"), phone: try row.optionalText("phone"),
+            firstName: try row.optionalText("first_name"), lastName: try row.optionalText("last_name"), tags: try row.json("tags", as: [String].self),
+            note: try row.optionalText("note"), locale: try row.optionalText("locale"), timezone: try row.optionalText("timezone"),
+            addresses: try row.json("addresses", as: [Address].self), hasAccount: try row.bool("has_account"), consent: consent,
+            stats: CustomerStats(ordersCount: try row.int("orders_count"), totalSpent: try row.int64("total_spent"),
+                                 firstOrderAt: try row.optionalText("first_order_at"), lastOrderAt: try row.optionalText("last_order_at")),
+            preferences: try row.json("preferences", as: CustomerPreferences.self), erasedAt: try row.optionalText("erased_at"),
+            createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"))
+    }
+}
