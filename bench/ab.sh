@@ -8,20 +8,26 @@
 # CPU per operation of each kind of thread (executor, writer, event loops, flusher) for A and for B:
 # a change to one thread shows there more plainly than in the total.
 #
-#   bench/ab.sh BINARY_A BINARY_B [--passes 3] [--duration 10s] [--conns 128]
+#   bench/ab.sh BINARY_A BINARY_B [--passes 3] [--duration 10s] [--conns 128] [--load carts|checkout] [--customers 1000]
+#
+# --load checkout puts bench/checkout_load.py's orders (cart, line, details, completion; 16 workers)
+# in place of the cart loop: an operation is then an order placed, its email one of --customers.
 #
 # A ratio above 1 means B does more work per CPU tick. Ratios within about 3 % of 1 are noise here.
 # Loopback only; stops by itself.
 set -euo pipefail
 
-[ $# -ge 2 ] || { sed -n '2,12p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
+customers=1000
 a=$1 b=$2; shift 2
-passes=3 duration=10s conns=128
+passes=3 duration=10s conns=128 workload=carts
 while [ $# -gt 0 ]; do
   case $1 in
     --passes) passes=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --conns) conns=$2; shift 2 ;;
+    --load) workload=$2; shift 2 ;;
+    --customers) customers=$2; shift 2 ;;
     *) echo "ab.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -53,8 +59,12 @@ start() {
 # (writer, flusher, event loops, the rest: the executor), in $work/NAME.result.
 load() {
   local row ops
-  row=$("$here/reserve_wrk.sh" "http://127.0.0.1:$3" "$key" --duration "$duration" --conns "$conns" | tail -1)
-  ops=$(awk -F'|' '{gsub(/[, ]/, "", $5); print $5}' <<<"$row")
+  if [ "$workload" = checkout ]; then
+    ops=$(python3 "$here/checkout_load.py" "http://127.0.0.1:$3" "$key" --duration "${duration%s}" --customers "$customers" | tail -1)
+  else
+    row=$("$here/reserve_wrk.sh" "http://127.0.0.1:$3" "$key" --duration "$duration" --conns "$conns" | tail -1)
+    ops=$(awk -F'|' '{gsub(/[, ]/, "", $5); print $5}' <<<"$row")
+  fi
   python3 - "$ops" "$2" >"$work/$1.result" <<'PY'
 import json, os, sys
 ops, pid = float(sys.argv[1]), sys.argv[2]

@@ -205,6 +205,91 @@ struct SQLiteCustomerStore: CustomerStore {
         try Self.index(customer, seq: seq, connection)
     }
 
+    func contact(_ id: CustomerID, in transaction: any WriteTransaction) throws -> CustomerContact? {
+        try Self.contact(where: "id", id.rawValue, transaction.connection)
+    }
+
+    func contact(email: String, in transaction: any WriteTransaction) throws -> CustomerContact? {
+        try Self.contact(where: "email", email, transaction.connection)
+    }
+
+    func contact(phone: String, in transaction: any WriteTransaction) throws -> CustomerContact? {
+        try Self.contact(where: "phone", phone, transaction.connection)
+    }
+
+    private static func contact(where column: StaticString, _ value: String, _ connection: SQLiteConnection) throws -> CustomerContact? {
+        try connection.query("SELECT id, email, phone FROM customers WHERE \(column) = ?", [.text(value)]).first.map { values in
+            let row = StoredRow(values, table: "customers", keyColumn: "id")
+            return CustomerContact(id: try row.id("id", as: CustomerID.self), email: try row.optionalText("email"), phone: try row.optionalText("phone"))
+        }
+    }
+
+    func recordOrder(_ activity: OrderActivity, in transaction: any WriteTransaction) throws {
+        let connection = transaction.connection
+        let id = SQLiteValue.text(activity.customerID.rawValue)
+        // The shipping address as the encoder writes it, so one given again compares equal and is not added twice.
+        let address = try activity.address.map { try SQLiteValue.json(encoding: $0) } ?? .null
+        var bindings: [SQLiteValue] = [.integer(activity.amount), .text(activity.at), id, address, .integer(Int64(activity.maxAddresses))]
+        let preferences: String
+        if let added = Self.addingUnits(activity.units, to: "preferences", &bindings) {
+            preferences = added
+        } else {
+            // A name a JSON path cannot quote: read, add in Swift, write back.
+            guard let values = try connection.query("SELECT id, preferences FROM customers WHERE id = ?", [id]).first else { return }
+            var read = try Self.preferences(StoredRow(values, table: "customers", keyColumn: "id"))
+            read.add(activity.units)
+            bindings.append(try .json(encoding: read))
+            preferences = "?\(bindings.count)"
+        }
+        // One statement on one row: stats by arithmetic, units added in place, the address appended when new.
+        try connection.run(
+            """
+            UPDATE customers SET orders_count = orders_count + 1, total_spent = total_spent + ?1,
+                first_order_at = min(coalesce(first_order_at, ?2), ?2), last_order_at = max(coalesce(last_order_at, ?2), ?2), updated_at = ?2,
+                preferences = \(preferences),
+                addresses = CASE WHEN ?4 IS NOT NULL AND json_array_length(addresses) < ?5
+                    AND NOT EXISTS (SELECT 1 FROM json_each(customers.addresses) WHERE json_each.value = json(?4))
+                    THEN json_insert(addresses, '$[#]', json(?4)) ELSE addresses END
+            WHERE id = ?3
+            """, bindings)
+        // Keyed by order, so purchases append rather than land on a page per customer.
+        for (line, purchase) in activity.purchases.enumerated() {
+            try connection.run(
+                """
+                INSERT INTO customer_purchases (order_seq, line, customer_seq, sku, product_id, category, location, quantity, at)
+                SELECT o.seq, ?, c.seq, ?, ?, ?, ?, ?, ? FROM customers c, orders o WHERE c.id = ? AND o.id = ?
+                """,
+                [.integer(Int64(line)), .text(purchase.sku), .optional(purchase.productID), .optional(purchase.category),
+                 .optional(purchase.location), .integer(Int64(purchase.quantity)), .text(purchase.at), id, .text(activity.orderID.rawValue)])
+        }
+    }
+
+    /// An SQL expression of `column` with `units` added, one `json_set` per dimension and value (each
+    /// given once), its paths and counts appended to `bindings`; `nil` when a name holds a character a
+    /// quoted JSON path label cannot (`"`, `\`, a control character).
+    static func addingUnits(_ units: [PreferenceUnits], to column: String, _ bindings: inout [SQLiteValue]) -> String? {
+        var expression = column
+        for row in units {
+            let names: [String]
+            if row.dimension == CustomerPreferences.categoryDimension {
+                names = ["categories", row.value]
+            } else {
+                names = ["attributes", String(row.dimension.dropFirst(CustomerPreferences.attributePrefix.count)), row.value]
+            }
+            guard names.allSatisfy({ !$0.unicodeScalars.contains { $0 == "\"" || $0 == "\\" || $0.value < 0x20 } }) else { return nil }
+            bindings.append(.text("$" + names.map { ".\"\($0)\"" }.joined()))
+            let path = "?\(bindings.count)"
+            bindings.append(.integer(Int64(row.units)))
+            expression = "json_set(\(expression), \(path), coalesce(json_extract(\(column), \(path)), 0) + ?\(bindings.count))"
+        }
+        return expression
+    }
+
+    func withdraw(_ amount: Int64, from id: CustomerID, at: String, in transaction: any WriteTransaction) throws {
+        try transaction.connection.run("UPDATE customers SET total_spent = total_spent - ?, updated_at = ? WHERE id = ?",
+                                       [.integer(amount), .text(at), .text(id.rawValue)])
+    }
+
     func setConsent(_ consent: Consent, channel: ConsentChannel, of id: CustomerID, in transaction: any WriteTransaction) throws {
         let connection = transaction.connection
         guard let seq = try Self.seq(of: id, connection) else { throw CustomerError.notFound(id.rawValue) }
@@ -222,27 +307,20 @@ struct SQLiteCustomerStore: CustomerStore {
              .optional(consent.source), .text(consent.updatedAt ?? "")])
     }
 
-    func recordPurchases(_ purchases: [Purchase], of id: CustomerID, order: OrderID, in transaction: any WriteTransaction) throws {
-        let connection = transaction.connection
-        guard let seq = try Self.seq(of: id, connection),
-              let orderRow = try connection.query("SELECT seq FROM orders WHERE id = ?", [.text(order.rawValue)]).first
-        else { return }
-        let orderSeq = try StoredRow(orderRow, table: "orders", keyColumn: "seq").int64("seq")
-        for purchase in purchases {
-            try connection.run(
-                "INSERT INTO customer_purchases (customer_seq, order_seq, sku, product_id, category, location, quantity, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [.integer(seq), .integer(orderSeq), .text(purchase.sku), .optional(purchase.productID), .optional(purchase.category),
-                 .optional(purchase.location), .integer(Int64(purchase.quantity)), .text(purchase.at)])
-        }
-    }
-
     func variantFacts(sku: String, in transaction: any WriteTransaction) throws -> VariantFacts? {
         guard let values = try transaction.connection.query(
             "SELECT p.id, p.category, v.attributes FROM variants v JOIN products p ON p.seq = v.product_seq WHERE v.sku = ?", [.text(sku)]).first
         else { return nil }
         let row = StoredRow(values, table: "variants", keyColumn: "id")
-        return VariantFacts(productID: try row.text("id"), category: try row.optionalText("category"),
-                            attributes: try row.json("attributes", as: [String: String].self))
+        // Read with the strict parser straight into text: this runs for every line of every order.
+        var attributes: [String: String] = [:]
+        if let text = try row.optionalText("attributes") {
+            guard case .object(let members, _)? = try? JSONParser.parse(Array(text.utf8)) else {
+                throw StoreError.badRow(table: "variants", key: row.key, column: "attributes")
+            }
+            for (name, value) in members { if case .string(let text) = value { attributes[name] = text } }
+        }
+        return VariantFacts(productID: try row.text("id"), category: try row.optionalText("category"), attributes: attributes)
     }
 
     func merge(_ from: CustomerID, into: CustomerID, in transaction: any WriteTransaction) throws {
@@ -250,11 +328,13 @@ struct SQLiteCustomerStore: CustomerStore {
         guard let fromSeq = try Self.seq(of: from, connection), let intoSeq = try Self.seq(of: into, connection) else {
             throw CustomerError.notFound(from.rawValue)
         }
+        // Purchases are keyed by order: the orders' own index finds them, before the orders move.
+        try connection.run(
+            "UPDATE customer_purchases SET customer_seq = ? WHERE order_seq IN (SELECT seq FROM orders WHERE customer_id = ?)",
+            [.integer(intoSeq), .text(from.rawValue)])
+        try connection.run("UPDATE customer_views SET customer_seq = ? WHERE customer_seq = ?", [.integer(intoSeq), .integer(fromSeq)])
         for table in ["orders", "carts", "messages", "push_subscriptions", "customer_sessions", "consent_ledger", "discounts"] {
             try connection.run("UPDATE \(table) SET customer_id = ? WHERE customer_id = ?", [.text(into.rawValue), .text(from.rawValue)])
-        }
-        for table in ["customer_purchases", "customer_views"] {
-            try connection.run("UPDATE \(table) SET customer_seq = ? WHERE customer_seq = ?", [.integer(intoSeq), .integer(fromSeq)])
         }
         try connection.run("DELETE FROM customer_search WHERE rowid = ?", [.integer(fromSeq)])
         try connection.run("DELETE FROM customers WHERE seq = ?", [.integer(fromSeq)])
@@ -354,6 +434,24 @@ struct SQLiteCustomerStore: CustomerStore {
         }
     }
 
+    /// The `preferences` column, `{"categories":{…},"attributes":{"size":{…}}}`, read with the strict
+    /// parser straight into counts: this runs in every checkout's transaction.
+    private static func preferences(_ row: StoredRow) throws(StoreError) -> CustomerPreferences {
+        let text = try row.text("preferences")
+        guard let document = try? JSONParser.parse(Array(text.utf8)), case .object(let members, _) = document else {
+            throw StoreError.badRow(table: "customers", key: row.key, column: "preferences")
+        }
+        func counts(_ value: JSONValue?) -> [String: Int] {
+            guard case .object(let entries, _)? = value else { return [:] }
+            return entries.compactMapValues { if case .integer(let units) = $0 { Int(units) } else { nil } }
+        }
+        var preferences = CustomerPreferences(categories: counts(members["categories"]))
+        if case .object(let attributes, _)? = members["attributes"] {
+            for (name, values) in attributes { preferences.attributes[name] = counts(values) }
+        }
+        return preferences
+    }
+
     private static func unique(_ write: () throws -> Void) throws {
         do {
             try write()
@@ -368,8 +466,9 @@ struct SQLiteCustomerStore: CustomerStore {
 
     private static func customer(_ values: SQLiteConnection.Row, _ connection: SQLiteConnection) throws -> Customer {
         let row = StoredRow(values, table: "customers", keyColumn: "id")
+        let seq = SQLiteValue.integer(try row.int64("seq"))
         var consent: [ConsentChannel: Consent] = [:]
-        for values in try connection.query("SELECT * FROM customer_consent WHERE customer_seq = ?", [.integer(try row.int64("seq"))]) {
+        for values in try connection.query("SELECT * FROM customer_consent WHERE customer_seq = ?", [seq]) {
             let entry = StoredRow(values, table: "customer_consent", keyColumn: "channel")
             consent[try entry.value("channel", as: ConsentChannel.self)] = Consent(
                 state: try entry.value("state", as: Consent.State.self), level: try entry.optionalText("level").flatMap(Consent.Level.init(rawValue:)),
@@ -382,7 +481,7 @@ struct SQLiteCustomerStore: CustomerStore {
             addresses: try row.json("addresses", as: [Address].self), hasAccount: try row.bool("has_account"), consent: consent,
             stats: CustomerStats(ordersCount: try row.int("orders_count"), totalSpent: try row.int64("total_spent"),
                                  firstOrderAt: try row.optionalText("first_order_at"), lastOrderAt: try row.optionalText("last_order_at")),
-            preferences: try row.json("preferences", as: CustomerPreferences.self), erasedAt: try row.optionalText("erased_at"),
+            preferences: try Self.preferences(row), erasedAt: try row.optionalText("erased_at"),
             createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"))
     }
 }

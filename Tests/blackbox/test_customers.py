@@ -344,6 +344,22 @@ def test_an_online_guest_order_and_a_later_till_sale_make_one_customer_with_stat
     assert shoe["id"] and customer_ids(api, q=local) == [customer_id]
 
 
+def test_preferences_keep_names_with_quotes_dots_and_spaces(crm):
+    api = crm
+    odd, plain = f'{unique("cat").lower()} "best" v1.2', unique("plain").lower()
+    quoted, sized = unique("SKU"), unique("SKU")
+    catalogue_product(api, odd, {quoted: (500, {"fit": 'slim "x"', "size.eu": "42"})})
+    catalogue_product(api, plain, {sized: (700, {"size.eu": "44"})})
+    email = email_address()
+    first = online_order(api, {quoted: 1, sized: 1}, email=email)
+    online_order(api, {quoted: 2}, email=email)
+    customer = get_customer(api, first["customer_id"])
+    # Units: odd 3, plain 1; fit 'slim "x"' 3; size.eu 42 3, 44 1.
+    assert customer["preferences"]["categories"] == [odd, plain]
+    assert customer["preferences"]["attributes"] == {"fit": ['slim "x"'], "size.eu": ["42", "44"]}
+    assert customer["stats"]["orders_count"] == 2 and customer["stats"]["total_spent"] == gbp(500 + 700 + 1000)
+
+
 def test_cancelled_and_refunded_orders_leave_total_spent_but_still_count(crm):
     api = crm
     sku = unique("SKU")

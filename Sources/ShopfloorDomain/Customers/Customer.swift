@@ -87,7 +87,7 @@ public struct CustomerStats: Sendable, Equatable {
 
 /// What a customer buys and looks at: units bought per product category and per variant attribute
 /// value (`size` → `M` → 3), and products viewed lately, most recent first.
-public struct CustomerPreferences: Sendable, Equatable, Codable {
+public struct CustomerPreferences: Sendable, Equatable, Encodable {
     public var categories: [String: Int]
     public var attributes: [String: [String: Int]]
 
@@ -96,24 +96,34 @@ public struct CustomerPreferences: Sendable, Equatable, Codable {
         self.attributes = attributes
     }
 
-    private enum CodingKeys: String, CodingKey { case categories, attributes }
-
-    /// Either member may be missing (an erased customer's are): nothing bought yet.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        categories = try container.decodeIfPresent([String: Int].self, forKey: .categories) ?? [:]
-        attributes = try container.decodeIfPresent([String: [String: Int]].self, forKey: .attributes) ?? [:]
-    }
-
     /// Categories, most units first (ties by name).
     public var topCategories: [String] { Self.ranked(categories) }
 
     /// Per attribute, its values, most units first (ties by name).
     public var topAttributes: [String: [String]] { attributes.mapValues(Self.ranked) }
 
-    mutating func add(category: String?, attributes bought: [String: String], units: Int) {
-        if let category { categories[category, default: 0] += units }
-        for (name, value) in bought { attributes[name, default: [:]][value, default: 0] += units }
+    /// The dimension categories are counted under; attributes are under `attribute:<name>`.
+    public static let categoryDimension = "category"
+    public static let attributePrefix = "attribute:"
+
+    /// Units of a line per dimension: its category's and each attribute value's.
+    static func units(category: String?, attributes bought: [String: String], units: Int) -> [PreferenceUnits] {
+        var rows = category.map { [PreferenceUnits(dimension: categoryDimension, value: $0, units: units)] } ?? []
+        for (name, value) in bought.sorted(by: { $0.key < $1.key }) {
+            rows.append(PreferenceUnits(dimension: attributePrefix + name, value: value, units: units))
+        }
+        return rows
+    }
+
+    /// Adds units bought (``units(category:attributes:units:)``).
+    public mutating func add(_ rows: [PreferenceUnits]) {
+        for row in rows {
+            if row.dimension == Self.categoryDimension {
+                categories[row.value, default: 0] += row.units
+            } else if row.dimension.hasPrefix(Self.attributePrefix) {
+                attributes[String(row.dimension.dropFirst(Self.attributePrefix.count)), default: [:]][row.value, default: 0] += row.units
+            }
+        }
     }
 
     private static func ranked(_ counts: [String: Int]) -> [String] {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Customers (API.md, Customers): made by hand at the back office or till and from every order,
 /// one per person (found by normalised email, then E.164 phone), with stats and preferences kept
@@ -15,8 +16,13 @@ public final class CustomerService: Sendable {
     /// The currency stats and `total_spent` conditions are kept in: the shop's.
     public let currency: Currency
 
+    /// What each SKU is (product, category, attributes), for the purchases and preferences of every
+    /// order line: read once, forgotten when the catalogue changes.
+    private let variantFacts = Mutex<[String: VariantFacts]>([:])
+
     public static let maxTags = 50
     public static let maxAddresses = 10
+    static let maxRememberedVariants = 50_000
 
     public init(stores: Stores, events: EventLog, currency: Currency, clock: any WallClock = SystemClock()) {
         store = stores.customers
@@ -28,6 +34,10 @@ public final class CustomerService: Sendable {
         self.events = events
         self.currency = currency
         self.clock = clock
+        _ = events.subscribe { [weak self] event in
+            guard event.type.hasPrefix("product.") else { return }
+            self?.variantFacts.withLock { $0.removeAll() }
+        }
     }
 
     // MARK: Reads
@@ -307,29 +317,26 @@ public final class CustomerService: Sendable {
 
     /// The customer an order being placed from `cart` belongs to: the cart's own, else the one with its
     /// email, else with its phone (the cart's, else the shipping address's in international form), else
-    /// a new one (`customer.created`). A cart with neither email nor phone nor customer stays anonymous.
+    /// a new one (`customer.created`). A customer found by one learns the other when they had none. A
+    /// cart with neither email nor phone nor customer stays anonymous. Read lightly: this runs in every
+    /// checkout's transaction.
     func customer(placing cart: Cart, in transaction: any WriteTransaction) throws -> CustomerID? {
-        if let id = cart.customerID, let customer = try store.customer(CustomerID(rawValue: id), in: transaction) {
-            return customer.id
+        if let id = cart.customerID, let contact = try store.contact(CustomerID(rawValue: id), in: transaction) {
+            return contact.id
         }
         let email = cart.email.flatMap(ContactAddress.email)
         let phone = cart.phone ?? cart.shippingAddress?.phone.flatMap(ContactAddress.phone)
-        if let email, var found = try store.customer(email: email, in: transaction) {
-            if found.phone == nil, let phone, try store.customer(phone: phone, in: transaction) == nil {
+        if let email, let found = try store.contact(email: email, in: transaction) {
+            if found.phone == nil, let phone, try store.contact(phone: phone, in: transaction) == nil {
                 // The CRM learns the phone the customer gave with this order.
-                found.phone = phone
-                found.updatedAt = clock.timestamp
-                try store.update(found, in: transaction)
+                try learn(\.phone, phone, for: found.id, in: transaction)
             }
             return found.id
         }
-        if let phone, let found = try store.customer(phone: phone, in: transaction) {
+        if let phone, let found = try store.contact(phone: phone, in: transaction) {
             if found.email == nil, let email {
                 // The phone-only customer of an earlier till sale now has an email too (no one has it: looked up above).
-                var known = found
-                known.email = email
-                known.updatedAt = clock.timestamp
-                try store.update(known, in: transaction)
+                try learn(\.email, email, for: found.id, in: transaction)
             }
             return found.id
         }
@@ -338,43 +345,58 @@ public final class CustomerService: Sendable {
         let name = (cart.shippingAddress ?? cart.billingAddress)?.name.split(separator: " ", maxSplits: 1).map(String.init) ?? []
         let customer = Customer(
             id: .make(), email: email, phone: phone, firstName: name.first, lastName: name.count > 1 ? name[1] : nil, tags: [], note: nil,
-            locale: nil, timezone: nil, addresses: cart.shippingAddress.map { [$0] } ?? [], hasAccount: false, consent: [:], stats: .none,
+            locale: nil, timezone: nil, addresses: [], hasAccount: false, consent: [:], stats: .none,
             preferences: CustomerPreferences(), erasedAt: nil, createdAt: now, updatedAt: now)
         try store.insert(customer, in: transaction)
         try created(customer, source: "order", in: transaction)
         return customer.id
     }
 
-    /// Counts a placed order into its customer's stats, preferences and purchases.
-    func record(_ order: Order, in transaction: any WriteTransaction) throws {
-        guard let id = order.customerID.map(CustomerID.init(rawValue:)), var customer = try store.customer(id, in: transaction) else { return }
+    private func learn(_ keyPath: WritableKeyPath<Customer, String?>, _ value: String, for id: CustomerID, in transaction: any WriteTransaction) throws {
+        guard var customer = try store.customer(id, in: transaction) else { return }
+        customer[keyPath: keyPath] = value
+        customer.updatedAt = clock.timestamp
+        try store.update(customer, in: transaction)
+    }
+
+    /// Counts a placed order into its customer's stats, preferences, addresses and purchases.
+    func record(_ order: Order, of customer: CustomerID, in transaction: any WriteTransaction) throws {
+        var units: [PreferenceUnits] = []
         var purchases: [Purchase] = []
         for line in order.lines {
-            let facts = try store.variantFacts(sku: line.sku, in: transaction)
-            customer.preferences.add(category: facts?.category, attributes: facts?.attributes ?? [:], units: line.quantity)
+            let facts = try facts(of: line.sku, in: transaction)
+            for row in CustomerPreferences.units(category: facts?.category, attributes: facts?.attributes ?? [:], units: line.quantity) {
+                // One entry per dimension and value: the store adds each once.
+                if let index = units.firstIndex(where: { $0.dimension == row.dimension && $0.value == row.value }) {
+                    units[index].units += row.units
+                } else {
+                    units.append(row)
+                }
+            }
             purchases.append(Purchase(sku: line.sku, productID: facts?.productID, category: facts?.category,
                                       location: order.location ?? line.allocations.first?.location, quantity: line.quantity, at: order.createdAt))
         }
-        customer.stats.ordersCount += 1
-        if order.currency == currency { customer.stats.totalSpent += order.totals.total.amount }
-        if customer.stats.firstOrderAt.map({ $0 > order.createdAt }) ?? true { customer.stats.firstOrderAt = order.createdAt }
-        if customer.stats.lastOrderAt.map({ $0 < order.createdAt }) ?? true { customer.stats.lastOrderAt = order.createdAt }
-        if let address = order.shippingAddress, !customer.addresses.contains(address), customer.addresses.count < Self.maxAddresses {
-            // The CRM learns the address the customer gave at checkout.
-            customer.addresses.append(address)
+        try store.recordOrder(
+            OrderActivity(customerID: customer, orderID: order.id, amount: order.currency == currency ? order.totals.total.amount : 0,
+                          at: order.createdAt, address: order.shippingAddress, maxAddresses: Self.maxAddresses, units: units,
+                          purchases: purchases),
+            in: transaction)
+    }
+
+    private func facts(of sku: String, in transaction: any WriteTransaction) throws -> VariantFacts? {
+        if let known = variantFacts.withLock({ $0[sku] }) { return known }
+        guard let read = try store.variantFacts(sku: sku, in: transaction) else { return nil }
+        variantFacts.withLock { known in
+            if known.count >= Self.maxRememberedVariants { known.removeAll() }
+            known[sku] = read
         }
-        customer.updatedAt = order.updatedAt
-        try store.update(customer, in: transaction)
-        try store.recordPurchases(purchases, of: id, order: order.id, in: transaction)
+        return read
     }
 
     /// Takes a cancelled or refunded order back out of its customer's `total_spent`.
     func withdraw(_ order: Order, in transaction: any WriteTransaction) throws {
-        guard order.currency == currency, let id = order.customerID.map(CustomerID.init(rawValue:)),
-              var customer = try store.customer(id, in: transaction) else { return }
-        customer.stats.totalSpent -= order.totals.total.amount
-        customer.updatedAt = clock.timestamp
-        try store.update(customer, in: transaction)
+        guard order.currency == currency, let id = order.customerID.map(CustomerID.init(rawValue:)) else { return }
+        try store.withdraw(order.totals.total.amount, from: id, at: clock.timestamp, in: transaction)
     }
 
     // MARK: Merging and erasure

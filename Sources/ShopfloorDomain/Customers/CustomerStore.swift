@@ -31,10 +31,18 @@ public protocol CustomerStore: Sendable {
     func insert(_ customer: Customer, in transaction: any WriteTransaction) throws
     /// Writes the customer's own fields, stats and preferences, search entry and tags (not consent).
     func update(_ customer: Customer, in transaction: any WriteTransaction) throws
+    /// Who an order being placed belongs to, read lightly (nothing decoded): by id, email or phone.
+    func contact(_ id: CustomerID, in transaction: any WriteTransaction) throws -> CustomerContact?
+    func contact(email: String, in transaction: any WriteTransaction) throws -> CustomerContact?
+    func contact(phone: String, in transaction: any WriteTransaction) throws -> CustomerContact?
+    /// Adds a placed order to its customer in the store, touching the customer's own row and appending
+    /// purchases: the stats, the units to the preferences, the shipping address when new (up to
+    /// `maxAddresses`), and one purchase row per line.
+    func recordOrder(_ activity: OrderActivity, in transaction: any WriteTransaction) throws
+    /// Takes a cancelled or refunded order's total back out of `total_spent`.
+    func withdraw(_ amount: Int64, from id: CustomerID, at: String, in transaction: any WriteTransaction) throws
     /// Sets a channel's consent and appends it to the ledger.
     func setConsent(_ consent: Consent, channel: ConsentChannel, of id: CustomerID, in transaction: any WriteTransaction) throws
-    /// What the customer bought in an order, one row per line, for segments.
-    func recordPurchases(_ purchases: [Purchase], of id: CustomerID, order: OrderID, in transaction: any WriteTransaction) throws
     /// What a product line is, for purchases and preferences: its product, category and attributes.
     func variantFacts(sku: String, in transaction: any WriteTransaction) throws -> VariantFacts?
     /// Moves everything of `from` (orders, carts, messages, push subscriptions, sessions, purchases,
@@ -55,6 +63,58 @@ public struct CustomerSelection: Sendable {
     public init(words: [String], filter: SegmentFilter?) {
         self.words = words
         self.filter = filter
+    }
+}
+
+/// A customer as an order placement sees them: enough to link the order and learn a missing address.
+public struct CustomerContact: Sendable, Equatable {
+    public var id: CustomerID
+    public var email: String?
+    public var phone: String?
+
+    public init(id: CustomerID, email: String?, phone: String?) {
+        self.id = id
+        self.email = email
+        self.phone = phone
+    }
+}
+
+/// A placed order as its customer's store records it.
+public struct OrderActivity: Sendable {
+    public var customerID: CustomerID
+    public var orderID: OrderID
+    /// Added to `total_spent`: the order's total in the shop's currency, 0 in another.
+    public var amount: Int64
+    public var at: String
+    public var address: Address?
+    public var maxAddresses: Int
+    /// Units bought per preference dimension (`category`, `attribute:size`…) and value.
+    public var units: [PreferenceUnits]
+    public var purchases: [Purchase]
+
+    public init(customerID: CustomerID, orderID: OrderID, amount: Int64, at: String, address: Address?, maxAddresses: Int,
+                units: [PreferenceUnits], purchases: [Purchase]) {
+        self.customerID = customerID
+        self.orderID = orderID
+        self.amount = amount
+        self.at = at
+        self.address = address
+        self.maxAddresses = maxAddresses
+        self.units = units
+        self.purchases = purchases
+    }
+}
+
+/// Units bought of one value of one preference dimension.
+public struct PreferenceUnits: Sendable, Equatable {
+    public var dimension: String
+    public var value: String
+    public var units: Int
+
+    public init(dimension: String, value: String, units: Int) {
+        self.dimension = dimension
+        self.value = value
+        self.units = units
     }
 }
 

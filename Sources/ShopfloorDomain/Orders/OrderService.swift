@@ -133,7 +133,8 @@ public final class OrderService: Sendable {
         }
         let payment = Payment(id: .make(), method: placement.payment.method, status: placement.outcome.status, amount: cart.totals.total,
                               reference: placement.outcome.reference, createdAt: now)
-        let customerID = try customers?.customer(placing: cart, in: transaction)?.rawValue ?? cart.customerID
+        let customer = try customers?.customer(placing: cart, in: transaction)
+        let customerID = customer?.rawValue ?? cart.customerID
         let order = Order(
             id: placement.id, number: "#\(try store.nextNumber(in: transaction))", cartID: cart.id, channel: cart.channel,
             location: cart.channel == .pos ? cart.location : nil, status: .placed, customerID: customerID, email: cart.email,
@@ -141,7 +142,7 @@ public final class OrderService: Sendable {
             shippingMethod: placement.method, discountCodes: placement.discounts.compactMap(\.code), payments: [payment], history: [],
             trackingToken: placement.token, trackingNumber: nil, createdAt: now, updatedAt: now, handoverPin: nil, phone: cart.phone)
         try store.insert(order, in: transaction)
-        try customers?.record(order, in: transaction)
+        if let customer { try customers?.record(order, of: customer, in: transaction) }
         var placed = try record(placement.id, status: .placed, actor: placement.actor, note: nil, trackingNumber: nil, in: transaction,
                                 event: "order.placed")
         if placement.outcome.status == .succeeded {

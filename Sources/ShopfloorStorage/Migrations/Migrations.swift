@@ -547,20 +547,21 @@ public enum Migrations {
         );
         CREATE INDEX consent_ledger_customer ON consent_ledger(customer_id, id);
         CREATE TABLE customer_purchases (
-            customer_seq INTEGER NOT NULL,
             order_seq INTEGER NOT NULL,
+            line INTEGER NOT NULL,
+            customer_seq INTEGER NOT NULL,
             sku TEXT NOT NULL,
             product_id TEXT,
             category TEXT,
             location TEXT,
             quantity INTEGER NOT NULL,
-            at TEXT NOT NULL
-        );
-        CREATE INDEX customer_purchases_customer ON customer_purchases(customer_seq, order_seq);
+            at TEXT NOT NULL,
+            PRIMARY KEY (order_seq, line)
+        ) WITHOUT ROWID;
         CREATE INDEX customer_purchases_sku ON customer_purchases(sku, at, customer_seq, order_seq);
         CREATE INDEX customer_purchases_product ON customer_purchases(product_id, at, customer_seq, order_seq);
         CREATE INDEX customer_purchases_category ON customer_purchases(category, at, customer_seq, order_seq);
-        CREATE INDEX customer_purchases_location ON customer_purchases(location, customer_seq);
+        CREATE INDEX customer_purchases_location ON customer_purchases(location, at, customer_seq);
         CREATE TABLE customer_views (
             customer_seq INTEGER NOT NULL,
             product_id TEXT NOT NULL,
