@@ -329,14 +329,14 @@ public final class CustomerService: Sendable {
         if let email, let found = try store.contact(email: email, in: transaction) {
             if found.phone == nil, let phone, try store.contact(phone: phone, in: transaction) == nil {
                 // The CRM learns the phone the customer gave with this order.
-                try learn(\.phone, phone, for: found.id, in: transaction)
+                try learn(\.phone, "phone", phone, for: found.id, in: transaction)
             }
             return found.id
         }
         if let phone, let found = try store.contact(phone: phone, in: transaction) {
             if found.email == nil, let email {
                 // The phone-only customer of an earlier till sale now has an email too (no one has it: looked up above).
-                try learn(\.email, email, for: found.id, in: transaction)
+                try learn(\.email, "email", email, for: found.id, in: transaction)
             }
             return found.id
         }
@@ -352,11 +352,15 @@ public final class CustomerService: Sendable {
         return customer.id
     }
 
-    private func learn(_ keyPath: WritableKeyPath<Customer, String?>, _ value: String, for id: CustomerID, in transaction: any WriteTransaction) throws {
+    /// An email or phone the customer gave with an order, kept when they had none (`customer.updated`).
+    private func learn(_ keyPath: WritableKeyPath<Customer, String?>, _ field: String, _ value: String, for id: CustomerID,
+                       in transaction: any WriteTransaction) throws {
         guard var customer = try store.customer(id, in: transaction) else { return }
         customer[keyPath: keyPath] = value
         customer.updatedAt = clock.timestamp
         try store.update(customer, in: transaction)
+        try events.append(type: "customer.updated", topic: "customers", data: CustomerUpdated(customerID: id.rawValue, fields: [field]),
+                          in: transaction)
     }
 
     /// Counts a placed order into its customer's stats, preferences, addresses and purchases.
