@@ -42,9 +42,11 @@ struct SQLiteCustomerStore: CustomerStore {
                     """
                 bindings.insert(.text(FullTextQuery.allPrefixes(selection.words)), at: 0)
             }
-            return try connection.query(sql, bindings + [.integer(Int64(limit))]).map { values in
-                (try StoredRow(values, table: "customers", keyColumn: "id").int64("seq"), try Self.customer(values, connection))
-            }
+            let rows = try connection.query(sql, bindings + [.integer(Int64(limit))])
+            let seqs = try rows.map { try StoredRow($0, table: "customers", keyColumn: "id").int64("seq") }
+            // One read of consent for the page, not one per customer.
+            let consent = try Self.consent(of: seqs, connection)
+            return try zip(seqs, rows).map { seq, values in (seq, try Self.customer(values, consent: consent[seq] ?? [:])) }
         }
     }
 
@@ -143,6 +145,26 @@ struct SQLiteCustomerStore: CustomerStore {
                 }
                 return TimelineEntry(kind: kind, at: try row.text("at"), key: try row.text("key"), fields: fields)
             }
+        }
+    }
+
+    func views(of ids: [CustomerID], limit: Int) throws -> [CustomerID: [ProductView]] {
+        guard !ids.isEmpty else { return [:] }
+        return try readers.read { connection in
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+            var out: [CustomerID: [ProductView]] = [:]
+            for values in try connection.query(
+                """
+                SELECT c.id, v.product_id, max(v.at) AS at FROM customer_views v JOIN customers c ON c.seq = v.customer_seq
+                WHERE c.id IN (\(marks)) GROUP BY c.id, v.product_id ORDER BY at DESC
+                """, ids.map { .text($0.rawValue) }) {
+                let row = StoredRow(values, table: "customer_views", keyColumn: "product_id")
+                let id = try row.id("id", as: CustomerID.self)
+                if out[id, default: []].count < limit {
+                    out[id, default: []].append(ProductView(productID: try row.text("product_id"), at: try row.text("at")))
+                }
+            }
+            return out
         }
     }
 
@@ -465,20 +487,31 @@ struct SQLiteCustomerStore: CustomerStore {
     }
 
     private static func customer(_ values: SQLiteConnection.Row, _ connection: SQLiteConnection) throws -> Customer {
-        let row = StoredRow(values, table: "customers", keyColumn: "id")
-        let seq = SQLiteValue.integer(try row.int64("seq"))
-        var consent: [ConsentChannel: Consent] = [:]
-        for values in try connection.query("SELECT * FROM customer_consent WHERE customer_seq = ?", [seq]) {
+        let seq = try StoredRow(values, table: "customers", keyColumn: "id").int64("seq")
+        return try customer(values, consent: try consent(of: [seq], connection)[seq] ?? [:])
+    }
+
+    /// The consent of each of `seqs`, in one read.
+    private static func consent(of seqs: [Int64], _ connection: SQLiteConnection) throws -> [Int64: [ConsentChannel: Consent]] {
+        guard !seqs.isEmpty else { return [:] }
+        var out: [Int64: [ConsentChannel: Consent]] = [:]
+        let marks = Array(repeating: "?", count: seqs.count).joined(separator: ", ")
+        for values in try connection.query("SELECT * FROM customer_consent WHERE customer_seq IN (\(marks))", seqs.map { .integer($0) }) {
             let entry = StoredRow(values, table: "customer_consent", keyColumn: "channel")
-            consent[try entry.value("channel", as: ConsentChannel.self)] = Consent(
+            out[try entry.int64("customer_seq"), default: [:]][try entry.value("channel", as: ConsentChannel.self)] = Consent(
                 state: try entry.value("state", as: Consent.State.self), level: try entry.optionalText("level").flatMap(Consent.Level.init(rawValue:)),
                 source: try entry.optionalText("source"), updatedAt: try entry.text("updated_at"))
         }
+        return out
+    }
+
+    private static func customer(_ values: SQLiteConnection.Row, consent: [ConsentChannel: Consent]) throws -> Customer {
+        let row = StoredRow(values, table: "customers", keyColumn: "id")
         return Customer(
             id: try row.id("id", as: CustomerID.self), email: try row.optionalText("email"), phone: try row.optionalText("phone"),
-            firstName: try row.optionalText("first_name"), lastName: try row.optionalText("last_name"), tags: try row.json("tags", as: [String].self),
+            firstName: try row.optionalText("first_name"), lastName: try row.optionalText("last_name"), tags: try StoredJSON.strings(row, "tags"),
             note: try row.optionalText("note"), locale: try row.optionalText("locale"), timezone: try row.optionalText("timezone"),
-            addresses: try row.json("addresses", as: [Address].self), hasAccount: try row.bool("has_account"), consent: consent,
+            addresses: try StoredJSON.addresses(row, "addresses"), hasAccount: try row.bool("has_account"), consent: consent,
             stats: CustomerStats(ordersCount: try row.int("orders_count"), totalSpent: try row.int64("total_spent"),
                                  firstOrderAt: try row.optionalText("first_order_at"), lastOrderAt: try row.optionalText("last_order_at")),
             preferences: try Self.preferences(row), erasedAt: try row.optionalText("erased_at"),

@@ -32,7 +32,12 @@ struct CustomerRoutes {
             let query = request.queryParameters
             let segment = query["segment"].map(SegmentID.init(rawValue:))
             let page = try customers.customers(query: query["q"], segment: segment, limit: try request.limit(), cursor: try Self.cursor(request))
-            return try JSON.response(Page(items: try page.items.map { try dto($0, for: principal) }, nextCursor: page.nextCursor))
+            let views = try customers.views(of: page.items.map(\.id))
+            return try JSON.response(Page(
+                items: page.items.map {
+                    CustomerDTO($0, currency: customers.currency, views: views[$0.id] ?? [], showsNote: principal.role == .admin)
+                },
+                nextCursor: page.nextCursor))
         }
         router.on(.get, "/v1/customers/lookup") { request, context in
             let principal = try context.require(.admin, .pos)

@@ -9,6 +9,17 @@ public struct Address: Codable, Sendable, Equatable {
     public var country: String
     public var phone: String?
 
+    public init(name: String, line1: String, line2: String?, city: String, region: String?, postalCode: String, country: String, phone: String?) {
+        self.name = name
+        self.line1 = line1
+        self.line2 = line2
+        self.city = city
+        self.region = region
+        self.postalCode = postalCode
+        self.country = country
+        self.phone = phone
+    }
+
     /// The first word of the name: all a public tracking page shows of the customer.
     public var firstName: String { String(name.split(separator: " ").first ?? "") }
 

@@ -96,6 +96,11 @@ public final class CustomerService: Sendable {
         try store.views(of: id, limit: limit)
     }
 
+    /// Views of a page of customers, in one read.
+    public func views(of ids: [CustomerID], limit: Int = 20) throws -> [CustomerID: [ProductView]] {
+        try store.views(of: ids, limit: limit)
+    }
+
     /// The customer with this email or phone (either form the shopper types), or `nil`.
     public func find(email: String?, phone: String?) throws -> Customer? {
         if let email {

@@ -20,6 +20,8 @@ public protocol CustomerStore: Sendable {
     func timeline(of id: CustomerID, before: TimelineEntry.Cursor?, limit: Int) throws -> [TimelineEntry]
     /// Products the customer viewed lately, most recent first.
     func views(of id: CustomerID, limit: Int) throws -> [ProductView]
+    /// The same for a page of customers, in one read.
+    func views(of ids: [CustomerID], limit: Int) throws -> [CustomerID: [ProductView]]
 
     // MARK: Inside the writer's transaction
 
