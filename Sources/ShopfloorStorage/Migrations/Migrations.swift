@@ -492,7 +492,11 @@ public enum Migrations {
     /// its append-only ledger, one row per order line bought (what `bought` and `bought_at_location`
     /// segments read through their indexes), products viewed (fed by live shoppers), an audit of
     /// merges and erasures, shopper sign-in codes and sessions (hashes only), and segments. Carts and
-    /// orders gain a phone, and carts an index by customer for a customer's open carts.
+    /// orders gain a phone, and carts an index by customer for a customer's open carts. The search
+    /// index keeps a doclist for every prefix of 2 to 6 characters: a prefix query then reads one
+    /// doclist newest first and stops at the page's end, where without it FTS5 merges the doclists of
+    /// every term with that prefix (thousands of customers named Isaac) before taking 20, about nine
+    /// times the work at a million customers (docs/BENCHMARKS.md).
     static let customers = Migration(version: 15, name: "customers", sql: """
         CREATE TABLE customers (
             seq INTEGER PRIMARY KEY,
@@ -524,7 +528,7 @@ public enum Migrations {
         CREATE INDEX customer_tags_customer ON customer_tags(customer_seq);
         CREATE VIRTUAL TABLE customer_search USING fts5(
             name, email, phone, tags, note,
-            tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+            tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4 5 6'
         );
         CREATE TABLE customer_consent (
             customer_seq INTEGER NOT NULL REFERENCES customers(seq) ON DELETE CASCADE,
