@@ -69,6 +69,23 @@ public struct JSONObjectWriter {
         state.writeInteger(value)
     }
 
+    /// Written as `null` when `nil`, as the API's `@Nullable` members are.
+    @inlinable public mutating func string(_ name: String, orNull value: String?) {
+        key(name)
+        if let value { state.writeString(value) } else { state.output.append(contentsOf: "null".utf8) }
+    }
+
+    @inlinable public mutating func bool(_ name: String, _ value: Bool) {
+        key(name)
+        state.output.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// A finite number, or `null` when `nil`.
+    @inlinable public mutating func double(_ name: String, orNull value: Double?) throws {
+        key(name)
+        if let value { try state.writeDouble(value) } else { state.output.append(contentsOf: "null".utf8) }
+    }
+
     /// Any other value, through the `Encoder`.
     @inlinable public mutating func value<T: Encodable>(_ name: String, ifPresent value: T?) throws {
         guard let value else { return }
@@ -110,6 +127,11 @@ public struct JSONArrayWriter {
         state.writeString(value)
     }
 
+    /// An object written by a type that writes itself.
+    @inlinable public mutating func object(_ value: some DirectJSONEncodable) throws {
+        try object { try value.writeJSON(into: &$0) }
+    }
+
     @inlinable public mutating func object(_ body: (inout JSONObjectWriter) throws -> Void) rethrows {
         separate()
         var object = JSONObjectWriter(state)
@@ -140,6 +162,11 @@ public struct JSONArrayWriter {
         case let number as Float: try writeDouble(Double(number))
         case let number as any BinaryInteger: output.append(contentsOf: "\(number)".utf8)
         case let value as JSONValue: try writeVerbatim(value)
+        case let direct as any DirectJSONEncodable:
+            // A type that writes itself does so nested too (a page of customers, a lookup's carts).
+            var object = JSONObjectWriter(self)
+            try direct.writeJSON(into: &object)
+            object.close()
         case let dictionary as [String: any Encodable]:
             // Dictionary keys are data, not property names: written as they are, sorted for stable output.
             output.append(UInt8(ascii: "{"))
@@ -242,7 +269,7 @@ public struct JSONArrayWriter {
         output.append(UInt8(ascii: "\""))
     }
 
-    func writeDouble(_ value: Double) throws {
+    @usableFromInline func writeDouble(_ value: Double) throws {
         guard value.isFinite else { throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "JSON has no NaN or infinity")) }
         output.append(contentsOf: "\(value)".utf8)
     }

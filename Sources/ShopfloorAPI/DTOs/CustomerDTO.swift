@@ -4,7 +4,7 @@ import ShopfloorJSON
 
 /// A customer as the API shows it (API.md, Customers). The staff's `note` is left out for tills and
 /// for the shopper themselves: `showsNote` decides.
-struct CustomerDTO: Encodable {
+struct CustomerDTO: DirectJSONEncodable {
     var id: String
     @Nullable var email: String?
     @Nullable var phone: String?
@@ -43,6 +43,62 @@ struct CustomerDTO: Encodable {
         erased = customer.erasedAt != nil
         createdAt = customer.createdAt
         updatedAt = customer.updatedAt
+    }
+
+    /// A page of customers writes 20 to 200 of these: written by hand, not through the `Encoder`.
+    func writeJSON(into object: inout JSONObjectWriter) throws {
+        object.string("id", id)
+        object.string("email", orNull: email)
+        object.string("phone", orNull: phone)
+        object.string("first_name", orNull: firstName)
+        object.string("last_name", orNull: lastName)
+        object.array("tags", tags) { tag, array in array.string(tag) }
+        if let note { object.string("note", orNull: note.wrappedValue) }
+        object.string("locale", orNull: locale)
+        object.string("timezone", orNull: timezone)
+        object.array("addresses", addresses) { address, array in
+            array.object { fields in
+                fields.string("name", address.name)
+                fields.string("line1", address.line1)
+                fields.string("line2", ifPresent: address.line2)
+                fields.string("city", address.city)
+                fields.string("region", ifPresent: address.region)
+                fields.string("postal_code", address.postalCode)
+                fields.string("country", address.country)
+                fields.string("phone", ifPresent: address.phone)
+            }
+        }
+        object.bool("has_account", hasAccount)
+        object.object("consent") { fields in
+            for (name, consent) in [("email", consent.email), ("sms", consent.sms), ("push", consent.push)] {
+                fields.object(name) { consent.writeMembers(into: &$0) }
+            }
+        }
+        try object.object("stats") { fields in
+            fields.integer("orders_count", Int64(stats.ordersCount))
+            fields.money("total_spent", stats.totalSpent)
+            fields.money("average_order_value", stats.averageOrderValue)
+            fields.string("first_order_at", orNull: stats.firstOrderAt)
+            fields.string("last_order_at", orNull: stats.lastOrderAt)
+            try fields.double("average_days_between_orders", orNull: stats.averageDaysBetweenOrders)
+        }
+        object.object("preferences") { fields in
+            fields.array("categories", preferences.categories) { category, array in array.string(category) }
+            fields.object("attributes") { attributes in
+                for name in preferences.attributes.keys.sorted() {
+                    attributes.array(name, preferences.attributes[name] ?? []) { value, array in array.string(value) }
+                }
+            }
+            fields.array("last_viewed", preferences.lastViewed) { view, array in
+                array.object { entry in
+                    entry.string("product_id", view.productID)
+                    entry.string("at", view.at)
+                }
+            }
+        }
+        object.bool("erased", erased)
+        object.string("created_at", createdAt)
+        object.string("updated_at", updatedAt)
     }
 
     struct ConsentSet: Encodable {
@@ -94,7 +150,7 @@ struct ProductViewDTO: Encodable {
 }
 
 /// One channel's consent; naming the channel when it answers a change of one.
-struct ConsentDTO: Encodable {
+struct ConsentDTO: DirectJSONEncodable {
     var channel: ConsentChannel?
     var state: Consent.State
     @Nullable var level: Consent.Level?
@@ -107,6 +163,18 @@ struct ConsentDTO: Encodable {
         level = consent.level
         source = consent.source
         updatedAt = consent.updatedAt
+    }
+
+    func writeJSON(into object: inout JSONObjectWriter) throws {
+        writeMembers(into: &object)
+    }
+
+    func writeMembers(into object: inout JSONObjectWriter) {
+        object.string("channel", ifPresent: channel?.rawValue)
+        object.string("state", state.rawValue)
+        object.string("level", orNull: level?.rawValue)
+        object.string("source", orNull: source)
+        object.string("updated_at", orNull: updatedAt)
     }
 }
 
