@@ -33,7 +33,15 @@ struct SQLiteCustomerStore: CustomerStore {
                 bindings += values
             }
             let sql: String
-            if selection.words.isEmpty {
+            if let prefix = selection.emailPrefix {
+                // Text compares as UTF-8 bytes: every email starting with `prefix` sorts below `prefix` and U+10FFFF.
+                // The range is a subquery so that the planner reads the email index, not every row newest first.
+                sql = """
+                    SELECT c.* FROM customers c WHERE c.seq IN (SELECT seq FROM customers WHERE email >= ? AND email < ?)
+                    AND \(conditions.joined(separator: " AND ")) ORDER BY c.seq DESC LIMIT ?
+                    """
+                bindings.insert(contentsOf: [.text(prefix), .text(prefix + "\u{10FFFF}")], at: 0)
+            } else if selection.words.isEmpty {
                 sql = "SELECT c.* FROM customers c WHERE \(conditions.joined(separator: " AND ")) ORDER BY c.seq DESC LIMIT ?"
             } else {
                 sql = """

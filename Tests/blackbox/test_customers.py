@@ -286,6 +286,9 @@ def test_search_matches_word_prefixes_of_name_email_phone_tags_and_note_all_word
     assert found(f"{s}fa") == {c3["id"]}  # the note
     assert found(f"{s}gam") == {c3["id"]}  # the email
     assert found(f"{s}gamma@example.org") == {c3["id"]}  # a whole address
+    assert found(f"{s}GAMMA@exa") == {c3["id"]}  # the start of one
+    assert found(f" {s}gamma@example.org ") == {c3["id"]}
+    assert found(f"{s}gamma@example.com") == set()
     assert found(f"{s} morn") == {c1["id"]}
     assert found(f"{s} {e164[:11]}") == {c2["id"]}  # a prefix of the phone's digits, with the +
     assert found(f"{s} {e164[1:12]}") == {c2["id"]}  # and without

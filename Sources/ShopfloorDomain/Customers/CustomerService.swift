@@ -62,7 +62,14 @@ public final class CustomerService: Sendable {
         if let segment { selection.filter = try filter(of: segment) }
         if let query {
             guard query.unicodeScalars.count <= 200 else { throw ValidationError(field: "q", detail: "must be at most 200 characters") }
-            selection.words = Self.searchWords(query)
+            let typed = query.trimmingWhitespace().lowercased()
+            if typed.contains("@"), !typed.contains(where: \.isWhitespace), typed.unicodeScalars.allSatisfy(\.isASCII) {
+                // An address, or the start of one: a range of the unique email index, not a word search
+                // in which the domain (`gmail`) matches most of the shop.
+                selection.emailPrefix = typed
+            } else {
+                selection.words = Self.searchWords(query)
+            }
         }
         let limit = max(1, min(limit, 200))
         let found = try store.customers(selection, before: before, limit: limit + 1)

@@ -57,13 +57,17 @@ public protocol CustomerStore: Sendable {
 }
 
 /// Which customers a listing reads: those whose name, email, phone, tags or note have a word
-/// starting with each of `words` (all when empty), and in `filter` when given.
+/// starting with each of `words` (all when empty), or whose email starts with `emailPrefix`, and in
+/// `filter` when given.
 public struct CustomerSelection: Sendable {
     public var words: [String]
+    /// Lower-case, with its `@`: a search that is an email address or the start of one.
+    public var emailPrefix: String?
     public var filter: SegmentFilter?
 
-    public init(words: [String], filter: SegmentFilter?) {
+    public init(words: [String], emailPrefix: String? = nil, filter: SegmentFilter?) {
         self.words = words
+        self.emailPrefix = emailPrefix
         self.filter = filter
     }
 }
