@@ -335,6 +335,9 @@ def main():
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     service = PushService(args)
     Handler.service = service
+    # A server restarted with a backlog opens its delivery connections all at once: the default
+    # listen queue of 5 overflowed and reset a test's own control request among them.
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     port = server.server_address[1]
