@@ -31,7 +31,7 @@ struct CustomerRoutes {
             let principal = try context.require(.admin, .pos)
             let query = request.queryParameters
             let segment = query["segment"].map(SegmentID.init(rawValue:))
-            let page = try customers.customers(query: query["q"], segment: segment, limit: try request.limit(), cursor: try Self.cursor(request))
+            let page = try customers.customers(query: query["q"], segment: segment, limit: try request.limit(), before: try Self.cursor(request))
             let views = try customers.views(of: page.items.map(\.id))
             return try JSON.response(Page(
                 items: page.items.map {
@@ -119,7 +119,7 @@ struct CustomerRoutes {
         router.on(.get, "/v1/customers/{id}/consent/history") { request, context in
             try context.require(.admin, .pos)
             let page = try customers.consentHistory(
-                of: CustomerID(rawValue: try context.parameter("id")), limit: try request.limit(), cursor: try Self.cursor(request))
+                of: CustomerID(rawValue: try context.parameter("id")), limit: try request.limit(), before: try Self.cursor(request))
             return try JSON.response(Page(items: page.items.map(ConsentHistoryDTO.init), nextCursor: page.nextCursor))
         }
     }
@@ -148,11 +148,11 @@ struct CustomerRoutes {
             position = page.nextCursor.flatMap { Int64($0) }
         } while position != nil
         var history: [ConsentHistoryDTO] = []
-        var ledger: String?
+        var ledger: Int64?
         repeat {
-            let page = try customers.consentHistory(of: id, limit: 200, cursor: ledger)
+            let page = try customers.consentHistory(of: id, limit: 200, before: ledger)
             history += page.items.map(ConsentHistoryDTO.init)
-            ledger = page.nextCursor
+            ledger = page.nextCursor.flatMap { Int64($0) }
         } while ledger != nil
         var timeline: [TimelineEntryDTO] = []
         var cursor: TimelineEntry.Cursor?
@@ -194,10 +194,10 @@ struct CustomerRoutes {
     }
 
     /// `?cursor=`: a position from an earlier page (400 otherwise).
-    static func cursor(_ request: HTTPServerRequest) throws(APIError) -> String? {
+    static func cursor(_ request: HTTPServerRequest) throws(APIError) -> Int64? {
         guard let raw = request.queryParameters["cursor"] else { return nil }
         guard raw.utf8.count <= 18, let position = Int64(raw), position > 0 else { throw .invalidRequest(detail: "cursor is not valid.") }
-        return raw
+        return position
     }
 
     static let noteIsForAdmins = ValidationError(field: "note", detail: "is the staff's: only an admin key writes it")

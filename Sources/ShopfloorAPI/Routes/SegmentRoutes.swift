@@ -18,7 +18,7 @@ struct SegmentRoutes {
         }
         router.on(.get, "/v1/segments") { request, context in
             try context.require(.admin)
-            let page = try segments.segments(limit: try request.limit(), cursor: try CustomerRoutes.cursor(request))
+            let page = try segments.segments(limit: try request.limit(), before: try CustomerRoutes.cursor(request))
             return try JSON.response(Page(items: try page.items.map { SegmentDTO($0, count: try segments.count($0)) }, nextCursor: page.nextCursor))
         }
         router.on(.get, "/v1/segments/{id}") { _, context in

@@ -51,7 +51,7 @@ struct ShopperAccountRoutes {
         }
         router.on(.get, "/v1/me/orders") { request, context in
             let id = try context.requireCustomer()
-            let page = try customers.orders(of: id, limit: try request.limit(), before: try CustomerRoutes.cursor(request).flatMap { Int64($0) })
+            let page = try customers.orders(of: id, limit: try request.limit(), before: try CustomerRoutes.cursor(request))
             return try JSON.response(page)
         }
         router.on(.get, "/v1/me/orders/{id}") { _, context in

@@ -66,6 +66,12 @@ public struct Page<Item: Sendable>: Sendable {
         self.items = items
         self.nextCursor = nextCursor
     }
+
+    /// The first `limit` of `rows`, read one past the limit to know whether more follow; the next
+    /// cursor is then the position of the page's last row.
+    init<Row>(_ rows: [Row], limit: Int, position: (Row) -> Int64, item: (Row) -> Item) {
+        self.init(items: rows.prefix(limit).map(item), nextCursor: rows.count > limit ? String(position(rows[limit - 1])) : nil)
+    }
 }
 
 extension Page: Encodable where Item: Encodable {

@@ -47,17 +47,9 @@ public final class CustomerService: Sendable {
         return customer
     }
 
-    /// Whether `id` names a customer: a cart's `customer_id` must.
-    public func exists(_ id: String) throws -> Bool {
-        try store.customer(CustomerID(rawValue: id)) != nil
-    }
-
-    /// Customers newest first, all, by free text, or in a segment; the cursor is the last one's position.
-    public func customers(query: String?, segment: SegmentID?, limit: Int, cursor: String?) throws -> Page<Customer> {
-        let before = try cursor.map { text throws(ValidationError) -> Int64 in
-            guard let position = Int64(text), position > 0 else { throw ValidationError(field: "cursor", detail: "is not valid") }
-            return position
-        } ?? Int64.max
+    /// Customers newest first, all, by free text, or in a segment, before position `before` (the
+    /// previous page's cursor).
+    public func customers(query: String?, segment: SegmentID?, limit: Int, before: Int64?) throws -> Page<Customer> {
         var selection = CustomerSelection(words: [], filter: nil)
         if let segment { selection.filter = try filter(of: segment) }
         if let query {
@@ -72,9 +64,8 @@ public final class CustomerService: Sendable {
             }
         }
         let limit = max(1, min(limit, 200))
-        let found = try store.customers(selection, before: before, limit: limit + 1)
-        let next = found.count > limit ? String(found[limit - 1].position) : nil
-        return Page(items: found.prefix(limit).map(\.customer), nextCursor: next)
+        let found = try store.customers(selection, before: before ?? Int64.max, limit: limit + 1)
+        return Page(found, limit: limit, position: \.position, item: \.customer)
     }
 
     /// The words of a search, as the index splits text: letters and digits, lower-cased, diacritics kept
@@ -83,13 +74,11 @@ public final class CustomerService: Sendable {
         Array(query.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init).prefix(8))
     }
 
-    public func consentHistory(of id: CustomerID, limit: Int, cursor: String?) throws -> Page<ConsentChange> {
+    public func consentHistory(of id: CustomerID, limit: Int, before: Int64?) throws -> Page<ConsentChange> {
         _ = try customer(id)
-        let before = cursor.flatMap { Int64($0) } ?? Int64.max
         let limit = max(1, min(limit, 200))
-        let found = try store.consentHistory(of: id, before: before, limit: limit + 1)
-        let next = found.count > limit ? String(found[limit - 1].position) : nil
-        return Page(items: Array(found.prefix(limit)), nextCursor: next)
+        let found = try store.consentHistory(of: id, before: before ?? Int64.max, limit: limit + 1)
+        return Page(found, limit: limit, position: \.position, item: { $0 })
     }
 
     public func timeline(of id: CustomerID, limit: Int, cursor: TimelineEntry.Cursor?) throws -> (items: [TimelineEntry], next: TimelineEntry.Cursor?) {
@@ -127,8 +116,7 @@ public final class CustomerService: Sendable {
     public func orders(of id: CustomerID, limit: Int, before: Int64?) throws -> Page<Order> {
         let limit = max(1, min(limit, 200))
         let found = try orders.orders(OrderService.Filter(customerID: id.rawValue), before: before ?? Int64.max, limit: limit + 1)
-        let next = found.count > limit ? String(found[limit - 1].position) : nil
-        return Page(items: found.prefix(limit).map(\.order), nextCursor: next)
+        return Page(found, limit: limit, position: \.position, item: \.order)
     }
 
     /// A customer's carts not yet completed, expired or deleted.

@@ -39,11 +39,10 @@ public final class SegmentService: Sendable {
         return segment
     }
 
-    public func segments(limit: Int, cursor: String?) throws -> Page<Segment> {
+    public func segments(limit: Int, before: Int64?) throws -> Page<Segment> {
         let limit = max(1, min(limit, 200))
-        let found = try store.segments(before: cursor.flatMap { Int64($0) } ?? Int64.max, limit: limit + 1)
-        let next = found.count > limit ? String(found[limit - 1].position) : nil
-        return Page(items: found.prefix(limit).map(\.segment), nextCursor: next)
+        let found = try store.segments(before: before ?? Int64.max, limit: limit + 1)
+        return Page(found, limit: limit, position: \.position, item: \.segment)
     }
 
     /// How many customers the segment holds now (relative times resolved to this moment).

@@ -113,8 +113,7 @@ public final class MessageService: Sendable {
     public func messages(_ filter: MessageFilter, limit: Int, before: Int64?) throws -> Page<Message> {
         let limit = max(1, min(limit, 200))
         let found = try store.messages(filter, before: before ?? Int64.max, limit: limit + 1)
-        let next = found.count > limit ? String(found[limit - 1].position) : nil
-        return Page(items: found.prefix(limit).map(\.message), nextCursor: next)
+        return Page(found, limit: limit, position: \.position, item: \.message)
     }
 
     public func attempts(of id: MessageID) throws -> [MessageAttempt] {

@@ -65,8 +65,7 @@ public final class OrderService: Sendable {
         filter.createdBefore = filter.createdBefore.flatMap(Timestamp.normalised)
         let limit = max(1, min(limit, 200))
         let found = try store.orders(filter, before: before ?? Int64.max, limit: limit + 1)
-        let next = found.count > limit ? String(found[limit - 1].position) : nil
-        return Page(items: found.prefix(limit).map(\.order), nextCursor: next)
+        return Page(found, limit: limit, position: \.position, item: \.order)
     }
 
     /// The public view of the order with this tracking token.

@@ -120,8 +120,7 @@ public final class WebhookService: Sendable {
         _ = try endpoint(id)
         let limit = max(1, min(limit, 200))
         let found = try store.deliveries(of: id, status: status, before: before ?? Int64.max, limit: limit + 1)
-        let next = found.count > limit ? String(found[limit - 1].position) : nil
-        return Page(items: found.prefix(limit).map(\.delivery), nextCursor: next)
+        return Page(found, limit: limit, position: \.position, item: \.delivery)
     }
 
     /// One delivery of the endpoint with its attempts.
