@@ -386,28 +386,24 @@ struct SQLiteCustomerStore: CustomerStore {
                     OR topic IN (SELECT 'track:' || tracking_token FROM orders WHERE customer_id = ?))
                 """, [.text(text), .text(text), key, key, key, key])
         }
-        for address in [customer.email, customer.phone].compactMap({ $0 }) {
+        let addresses = [customer.email, customer.phone].compactMap { $0 }
+        for address in addresses {
             // An email or phone is distinctive enough to take out wherever it appears.
             try connection.run("UPDATE events SET data = replace(data, ?, '[erased]') WHERE instr(data, ?) > 0", [.text(address), .text(address)])
             try connection.run("UPDATE webhook_deliveries SET payload = replace(payload, ?, '[erased]') WHERE instr(payload, ?) > 0",
                                [.text(address), .text(address)])
             try connection.run("DELETE FROM suppressions WHERE address = ?", [.text(address)])
             try connection.run("DELETE FROM sign_in_codes WHERE email = ?", [.text(address)])
-            try connection.run(
-                """
-                UPDATE messages SET recipient = '[erased]', subject = NULL, text = '', html = NULL, link = NULL,
-                    status = CASE WHEN status IN ('queued', 'sending') THEN 'skipped' ELSE status END,
-                    skip_reason = CASE WHEN status IN ('queued', 'sending') THEN 'erased' ELSE skip_reason END,
-                    next_attempt_at = NULL, next_attempt_at_ms = NULL WHERE recipient = ? COLLATE NOCASE
-                """, [.text(address)])
         }
+        // The customer's messages, and those sent to their addresses before they were one (sign-in codes).
         try connection.run(
             """
             UPDATE messages SET recipient = '[erased]', subject = NULL, text = '', html = NULL, link = NULL,
                 status = CASE WHEN status IN ('queued', 'sending') THEN 'skipped' ELSE status END,
                 skip_reason = CASE WHEN status IN ('queued', 'sending') THEN 'erased' ELSE skip_reason END,
-                next_attempt_at = NULL, next_attempt_at_ms = NULL WHERE customer_id = ?
-            """, [key])
+                next_attempt_at = NULL, next_attempt_at_ms = NULL
+            WHERE customer_id = ? OR recipient COLLATE NOCASE IN (\(Array(repeating: "?", count: addresses.count).joined(separator: ", ")))
+            """, [key] + addresses.map { .text($0) })
         try connection.run(
             """
             DELETE FROM push_subscriptions WHERE customer_id = ? OR order_id IN (SELECT id FROM orders WHERE customer_id = ?)
