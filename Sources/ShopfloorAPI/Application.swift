@@ -30,6 +30,9 @@ public final class Application: Sendable {
     /// Webhooks, SMS and push go out through it; shut down after their loops stop.
     private let outbound: HTTPClient
     private let stock: StockRegistry
+    /// Who is on the shop now; its clock-driven changes and the stats topic run as a service.
+    public let live: LiveShoppers
+    private let hub: EventHub
     private let server: HTTPServer
     private let logger: Logger
     private let run = Mutex<RunState>(.notStarted)
@@ -87,12 +90,16 @@ public final class Application: Sendable {
         let notices = OrderMessages(messages: messages, pricing: pricing, push: push, shopName: configuration.shopName, publicURL: publicURL)
         let customers = CustomerService(stores: stores, events: events, currency: configuration.currency, clock: clock)
         let segments = SegmentService(stores: stores, customers: customers)
-        let shoppers = ShopperAuthService(stores: stores, customers: customers, messages: messages, secretsKey: secretsKey)
+        let shopperAuth = ShopperAuthService(stores: stores, customers: customers, messages: messages, secretsKey: secretsKey)
         let orders = OrderService(stores: stores, events: events, stock: stock, notices: notices, customers: customers, clock: clock)
         let webhook = configuration.webhookSecret.map { PaymentWebhook(secret: $0, stores: stores, orders: orders, idempotency: idempotency) }
         var providers: [any PaymentProvider] = [ManualPayments(), TestCardPayments()]
         if webhook != nil { providers.append(WebhookPayments()) }
         let checkout = CheckoutService(stores: stores, carts: carts, orders: orders, idempotency: idempotency, providers: providers)
+        live = LiveShoppers(stores: stores, events: events, carts: carts, catalogue: catalogue, customers: customers, pricing: pricing,
+                            currency: configuration.currency, clock: clock)
+        let conversations = ConversationService(stores: stores, events: events, live: live, checkout: checkout, carts: carts, clock: clock)
+        hub = EventHub(log: events)
 
         var router = Router()
         SystemRoutes(lifecycle: lifecycle).register(on: &router)
@@ -104,22 +111,23 @@ public final class Application: Sendable {
         APIKeyRoutes(keys: keys, locations: locations).register(on: &router)
         EventRoutes(events: events).register(on: &router)
         EventStreamRoutes(
-            hub: EventHub(log: events), keys: keys,
+            hub: hub, keys: keys, shoppers: ShopperServices(live: live, conversations: conversations, auth: shopperAuth),
             options: WebSocketOptions(pingInterval: configuration.webSocketPingInterval, maxQueuedMessages: configuration.webSocketSendQueue)
         ).register(on: &router)
         CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
         CheckoutRoutes(checkout: checkout).register(on: &router)
         PricingRoutes(pricing: pricing, locations: locations).register(on: &router)
         MessageRoutes(messages: messages, delivery: delivery, unsubscribe: unsubscribe, customers: customers).register(on: &router)
-        CustomerRoutes(customers: customers, segments: segments, shoppers: shoppers, messages: messages).register(on: &router)
+        CustomerRoutes(customers: customers, segments: segments, shoppers: shopperAuth, messages: messages).register(on: &router)
         SegmentRoutes(segments: segments).register(on: &router)
-        ShopperAccountRoutes(shoppers: shoppers, customers: customers).register(on: &router)
+        ShopperAccountRoutes(shoppers: shopperAuth, customers: customers).register(on: &router)
+        ShopperRoutes(live: live, conversations: conversations).register(on: &router)
         WebhookRoutes(webhooks: webhooks).register(on: &router)
         PushRoutes(push: push, publicKey: vapidKey.publicKey).register(on: &router)
         OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(stores: stores, orders: orders), webhook: webhook).register(on: &router)
         let responder = APIResponder(
             router: router,
-            middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys, shoppers: shoppers)],
+            middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys, shoppers: shopperAuth)],
             logger: logger)
         var tls: TLSContext?
         if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
@@ -176,6 +184,7 @@ public final class Application: Sendable {
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await carts.recover()
+        try live.start()
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: makeServices(onReady: { readyContinuation.yield() }), logger: logger))
@@ -205,6 +214,8 @@ public final class Application: Sendable {
         let retention = configuration.eventRetention
         let logger = logger
         let stock = stock
+        let live = live
+        let hub = hub
         return [
             .init(service: DatabaseService(database: database, logger: logger), serviceName: "database"),
             .init(service: OutboundHTTPService(client: outbound, logger: logger), serviceName: "outbound http"),
@@ -216,9 +227,17 @@ public final class Application: Sendable {
             .init(service: PeriodicJob(name: "stock eviction", interval: .seconds(60), logger: logger) { stock.evictIdle() },
                   serviceName: "stock eviction"),
             .init(
+                service: PeriodicJob(name: "live shoppers", interval: .seconds(1), logger: logger) {
+                    live.tick()
+                    if let stats = live.stats.changedSnapshot() { hub.broadcast(EventChannelReply.stats(stats), to: "stats") }
+                },
+                serviceName: "live shoppers"),
+            .init(
                 service: PeriodicJob(name: "event pruning", interval: .seconds(3600), logger: logger) {
                     let pruned = try await events.prune(olderThan: retention)
                     if pruned > 0 { logger.info("pruned \(pruned) events older than \(retention)") }
+                    let actions = try await live.pruneActivity(olderThan: retention)
+                    if actions > 0 { logger.info("pruned \(actions) shopper actions older than \(retention)") }
                     let deliveries = try await webhooks.pruneDeliveries(olderThan: retention)
                     if deliveries > 0 { logger.info("pruned \(deliveries) webhook deliveries older than \(retention)") }
                 },

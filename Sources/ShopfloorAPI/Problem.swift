@@ -25,10 +25,12 @@ public struct Problem: Error, Sendable, Encodable {
     public var orderID: String?
     /// The customer that already has an email or phone.
     public var customerID: String?
+    /// `false` when a shopper the shop wants to reach has no socket open.
+    public var live: Bool?
     /// Extra response fields, such as `Allow` or `Retry-After`.
     var headers: [(HTTPField.Name, String)] = []
 
-    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, errors, available, reason, missing, orderID = "order_id", customerID = "customer_id" }
+    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, errors, available, reason, missing, orderID = "order_id", customerID = "customer_id", live }
 
     init(status: HTTPResponse.Status, code: String, detail: String, errors: [FieldError]? = nil) {
         title = status.reasonPhrase
@@ -62,6 +64,7 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as MessageError: self = Problem(error)
         case let error as WebhookError: self = Problem(error)
         case let error as CustomerError: self = Problem(error)
+        case let error as ShopperError: self = Problem(error)
         case let error as WebSocketHandshakeError: self = Problem(error)
         default: self = Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred.")
         }
@@ -150,6 +153,21 @@ public struct Problem: Error, Sendable, Encodable {
             self = Problem(status: .unauthorized, code: "unauthorized", detail: "The customer token is unknown, expired or signed out.")
             headers = [(.wwwAuthenticate, "Bearer")]
         case .notYours: self = Problem(status: .forbidden, code: "forbidden", detail: "This belongs to another customer.")
+        }
+    }
+
+    init(_ error: ShopperError) {
+        switch error {
+        case .unknownVisitor(let id): self = Problem(status: .notFound, code: "not_found", detail: "No visitor \(id) was ever seen.")
+        case .notLive(let id):
+            self = Problem(status: .conflict, code: "conflict", detail: "Visitor \(id) is not on the shop now: reach them through another channel.")
+            live = false
+        case .conversationNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No conversation \(id).")
+        case .unknownProduct(let id):
+            self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The request is not valid.",
+                           errors: [FieldError(field: "data.product_id", detail: "names no product: \(id.prefix(64))")])
+        case .noCart: self = Problem(status: .conflict, code: "conflict", detail: "The shopper has no active cart to apply the offer to.")
+        case .offerRejected(let why): self = Problem(status: .unprocessableContent, code: "offer_rejected", detail: why)
         }
     }
 

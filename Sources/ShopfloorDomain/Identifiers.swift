@@ -90,3 +90,17 @@ public struct SegmentID: EntityID {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 }
+
+/// A browser or app install, as a storefront names it on the event channel (`hello`).
+public struct VisitorID: EntityID {
+    public static let prefix = "vis"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// The shop's conversation with one visitor.
+public struct ConversationID: EntityID {
+    public static let prefix = "cnv"
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}

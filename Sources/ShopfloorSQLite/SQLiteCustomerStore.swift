@@ -362,7 +362,9 @@ struct SQLiteCustomerStore: CustomerStore {
         try connection.run(
             "UPDATE customer_purchases SET customer_seq = ? WHERE order_seq IN (SELECT seq FROM orders WHERE customer_id = ?)",
             [.integer(intoSeq), .text(from.rawValue)])
-        try connection.run("UPDATE customer_views SET customer_seq = ? WHERE customer_seq = ?", [.integer(intoSeq), .integer(fromSeq)])
+        for table in ["customer_views", "visitors", "conversations"] {
+            try connection.run("UPDATE \(table) SET customer_seq = ? WHERE customer_seq = ?", [.integer(intoSeq), .integer(fromSeq)])
+        }
         for table in ["orders", "carts", "messages", "push_subscriptions", "customer_sessions", "consent_ledger", "discounts"] {
             try connection.run("UPDATE \(table) SET customer_id = ? WHERE customer_id = ?", [.text(into.rawValue), .text(from.rawValue)])
         }
@@ -423,6 +425,13 @@ struct SQLiteCustomerStore: CustomerStore {
         try connection.run("DELETE FROM customer_search WHERE rowid = ?", [.integer(seq)])
         try connection.run("DELETE FROM customer_tags WHERE customer_seq = ?", [.integer(seq)])
         try connection.run("DELETE FROM customer_views WHERE customer_seq = ?", [.integer(seq)])
+        // What the customer did and said while browsing goes with their visitors.
+        try connection.run("DELETE FROM activity WHERE visitor IN (SELECT id FROM visitors WHERE customer_seq = ?)", [.integer(seq)])
+        try connection.run(
+            "DELETE FROM conversation_messages WHERE conversation_id IN (SELECT id FROM conversations WHERE customer_seq = ?)",
+            [.integer(seq)])
+        try connection.run("DELETE FROM conversations WHERE customer_seq = ?", [.integer(seq)])
+        try connection.run("DELETE FROM visitors WHERE customer_seq = ?", [.integer(seq)])
     }
 
     func audit(_ id: CustomerID, action: String, actor: String, detail: String, at: String, in transaction: any WriteTransaction) throws {

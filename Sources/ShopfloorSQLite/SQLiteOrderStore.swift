@@ -20,6 +20,34 @@ struct SQLiteOrderStore: OrderStore {
         try readers.read { connection in try Self.load(where: "tracking_token", is: trackingToken, connection) }
     }
 
+    func placed(since: String, currency: Currency) throws -> (count: Int, total: Int64) {
+        // Orders are numbered in the order they are placed: read back from the newest, a page at a
+        // time, until one is older than `since` (there is no index on the time).
+        try readers.read { connection in
+            var count = 0
+            var total: Int64 = 0
+            var before = Int64.max
+            var done = false
+            while !done {
+                var rows = 0
+                try connection.forEachRow(
+                    "SELECT seq, created_at, total, currency FROM orders WHERE seq < ? ORDER BY seq DESC LIMIT 1000", [.integer(before)]
+                ) { statement in
+                    rows += 1
+                    before = Int64(statement.int(0))
+                    guard statement.text(1) >= since else {
+                        done = true
+                        return
+                    }
+                    count += 1
+                    if statement.text(3) == currency.code { total += Int64(statement.int(2)) }
+                }
+                if rows < 1000 { done = true }
+            }
+            return (count, total)
+        }
+    }
+
     func orders(_ filter: OrderService.Filter, before: Int64, limit: Int) throws -> [(position: Int64, order: Order)] {
         try readers.read { connection in
             var sql = "SELECT o.seq, o.id FROM orders o LEFT JOIN locations l ON l.id = o.location_id WHERE o.seq < ?"

@@ -59,14 +59,14 @@ struct SQLitePricingStore: PricingStore {
         try transaction.connection.run(
             """
             INSERT INTO discounts (id, code, kind, value, currency, customer_id, min_subtotal_amount, min_subtotal_currency,
-                max_uses, max_uses_per_customer, starts_at, ends_at, created_at, issued_for)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                max_uses, max_uses_per_customer, starts_at, ends_at, created_at, issued_for, cart_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [.text(discount.id.rawValue), .optional(discount.code), .text(discount.kind.rawValue), .integer(discount.value),
              .optional(discount.currency?.code), .optional(discount.customerID), discount.minSubtotal.map { .integer($0.amount) } ?? .null,
              .optional(discount.minSubtotal?.currency.code), discount.maxUses.map { .integer(Int64($0)) } ?? .null,
              discount.maxUsesPerCustomer.map { .integer(Int64($0)) } ?? .null, .optional(discount.startsAt), .optional(discount.endsAt),
-             .text(discount.createdAt), .optional(source)])
+             .text(discount.createdAt), .optional(source), .optional(discount.cartID)])
     }
 
     func disable(_ discount: DiscountID, in transaction: any WriteTransaction) throws {
@@ -127,6 +127,6 @@ struct SQLitePricingStore: PricingStore {
             customerID: try row.optionalText("customer_id"), minSubtotal: minSubtotal, maxUses: try row.optionalInt("max_uses"),
             maxUsesPerCustomer: try row.optionalInt("max_uses_per_customer"), startsAt: try row.optionalText("starts_at"),
             endsAt: try row.optionalText("ends_at"), disabled: try row.bool("disabled"), uses: try row.int("uses"),
-            createdAt: try row.text("created_at"))
+            createdAt: try row.text("created_at"), cartID: try row.optionalText("cart_id"))
     }
 }

@@ -22,6 +22,7 @@ extension Stores {
             orders: SQLiteOrderStore(readers: readers), handovers: SQLiteHandoverStore(), idempotency: SQLiteIdempotencyStore(readers: readers),
             messages: SQLiteMessageStore(readers: readers), webhooks: SQLiteWebhookStore(readers: readers),
             push: SQLitePushSubscriptionStore(readers: readers), customers: SQLiteCustomerStore(readers: readers),
-            segments: SQLiteSegmentStore(readers: readers), shopperAuth: SQLiteShopperAuthStore(readers: readers))
+            segments: SQLiteSegmentStore(readers: readers), shopperAuth: SQLiteShopperAuthStore(readers: readers),
+            shoppers: SQLiteShopperStore(readers: readers))
     }
 }

@@ -74,9 +74,10 @@ enum SegmentSQL {
                     AND (k.status = 'expired' OR (k.status = 'active' AND k.updated_at < ?))
                     AND EXISTS (SELECT 1 FROM cart_lines l WHERE l.cart_id = k.id))
                 """
-        case .stage:
-            // A live shopper's stage is not stored: no customer is in one until live shoppers keep it.
-            return "0"
+        case .stage(let stage):
+            // The stage of the customer's visitors as last seen (kept after a visit ends).
+            bindings.append(.text(stage))
+            return "c.seq IN (SELECT customer_seq FROM visitors WHERE stage = ? AND customer_seq IS NOT NULL)"
         }
     }
 

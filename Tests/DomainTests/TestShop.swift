@@ -20,6 +20,8 @@ final class TestShop: Sendable {
     let segments: SegmentService
     let orders: OrderService
     let checkout: CheckoutService
+    let live: LiveShoppers
+    let conversations: ConversationService
     let main: Location
 
     static let ttl = Duration.seconds(900)
@@ -43,6 +45,9 @@ final class TestShop: Sendable {
         segments = SegmentService(stores: stores, customers: customers)
         orders = OrderService(stores: stores, events: events, stock: stock, notices: notices, customers: customers, clock: clock)
         checkout = CheckoutService(stores: stores, carts: carts, orders: orders, idempotency: idempotency)
+        live = LiveShoppers(stores: stores, events: events, carts: carts, catalogue: catalogue, customers: customers, pricing: pricing,
+                            currency: Currency("GBP")!, clock: clock)
+        conversations = ConversationService(stores: stores, events: events, live: live, checkout: checkout, carts: carts, clock: clock)
         main = try locations.find("main")!
     }
 

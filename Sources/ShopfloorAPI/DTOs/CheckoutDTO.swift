@@ -96,6 +96,10 @@ struct SettingsDTO: Decodable {
     var shopRegion: String?
     /// `null` turns receipt codes off; absent leaves the setting as it is.
     var receiptDiscount: DiscountOffer?
+    var timezone: String?
+    var activityTracking: Bool?
+    var hesitatingAfter: Int?
+    var hiddenHesitatingAfter: Int?
 }
 
 /// `POST /v1/pos/handover` body: the PIN from the customer's phone, and optionally the cart it is for.

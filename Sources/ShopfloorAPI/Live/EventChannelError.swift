@@ -10,6 +10,14 @@ enum EventChannelError: Error, Equatable {
     case resumeTooOld(oldest: Int64?)
     /// The log could not be read.
     case unavailable
+    /// More `track` ops in a second than a socket may send; the op is dropped, the socket stays.
+    case rateLimited
+    /// A product, cart or visitor named by a shopper op does not exist.
+    case notFound(String)
+    /// The op does not fit the state it finds (an offer with no cart to apply it to).
+    case conflict(String)
+    /// `accept_offer` with a code that is unknown, expired, used or someone else's.
+    case offerRejected(String)
 
     var code: String {
         switch self {
@@ -18,6 +26,10 @@ enum EventChannelError: Error, Equatable {
         case .forbidden: "forbidden"
         case .resumeTooOld: "resume_too_old"
         case .unavailable: "unavailable"
+        case .rateLimited: "rate_limited"
+        case .notFound: "not_found"
+        case .conflict: "conflict"
+        case .offerRejected: "offer_rejected"
         }
     }
 
@@ -29,6 +41,8 @@ enum EventChannelError: Error, Equatable {
         case .resumeTooOld(let oldest):
             "Events after that seq are no longer kept\(oldest.map { " (the oldest is \($0))" } ?? ""): reload, then subscribe without since."
         case .unavailable: "The event log could not be read; try again."
+        case .rateLimited: "More than \(EventChannel.tracksPerSecond) track ops in a second: this one was dropped."
+        case .notFound(let detail), .conflict(let detail), .offerRejected(let detail): detail
         }
     }
 }

@@ -101,6 +101,15 @@ final class EventHub: Sendable {
         }
     }
 
+    /// Sends `message` to every subscriber of `topic` now, outside the log (the `stats` topic's
+    /// current values): no seq, no replay.
+    func broadcast(_ message: OutboundWebSocketMessage, to topic: String) {
+        let targets = state.withLock { state in
+            (state.index[topic] ?? []).compactMap { id in state.subscribers[id].flatMap { $0.held == nil ? $0.socket : nil } }
+        }
+        if !targets.isEmpty { WebSocket.broadcast(message, to: targets) }
+    }
+
     /// Forgets a closed connection.
     func remove(_ socket: WebSocket) {
         state.withLock { state in

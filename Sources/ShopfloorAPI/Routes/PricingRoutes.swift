@@ -61,6 +61,10 @@ struct PricingRoutes {
                 if let value = input.shopRegion { settings.shopRegion = value }
                 if let value = input.receiptDiscount { settings.receiptDiscount = value }
                 if clearsReceiptDiscount { settings.receiptDiscount = nil }
+                if let value = input.timezone { settings.timezone = value }
+                if let value = input.activityTracking { settings.activityTracking = value }
+                if let value = input.hesitatingAfter { settings.hesitatingAfter = value }
+                if let value = input.hiddenHesitatingAfter { settings.hiddenHesitatingAfter = value }
             }
             return try JSON.response(settings)
         }

@@ -131,7 +131,8 @@ public final class CartService: Sendable {
                                              in: transaction)
                         try self.events.append(type: existing == nil ? "cart.line_added" : "cart.line_updated", topic: "cart:\(id)",
                             data: LineEvent(cartID: id.rawValue, lineID: lineID.rawValue, sku: sku,
-                                            quantity: (existing?.quantity ?? 0) + quantity, title: variant.title), in: transaction)
+                                            quantity: (existing?.quantity ?? 0) + quantity, title: variant.title, customisation: customisation),
+                            in: transaction)
                         return allocations
                     }
                 }
@@ -176,7 +177,8 @@ public final class CartService: Sendable {
                 try self.store.touch(id, expiresAt: expiresAt, expiresAtMilliseconds: expiresMs, updatedAt: now, activating: activating,
                                      in: transaction)
                 try self.events.append(type: "cart.line_updated", topic: "cart:\(id)",
-                    data: LineEvent(cartID: id.rawValue, lineID: lineID.rawValue, sku: line.sku, quantity: newQuantity, title: line.title),
+                    data: LineEvent(cartID: id.rawValue, lineID: lineID.rawValue, sku: line.sku, quantity: newQuantity, title: line.title,
+                                    customisation: customisation ?? line.customisation),
                     in: transaction)
             }
             do {
@@ -515,12 +517,15 @@ struct LineEvent: Encodable, DirectJSONEncodable {
     var sku: String
     var quantity: Int
     var title: String
+    /// The line's customisation, when it has one: an admin watching the cart sees it as it is typed.
+    var customisation: JSONValue? = nil
 
-    func writeJSON(into object: inout JSONObjectWriter) {
+    func writeJSON(into object: inout JSONObjectWriter) throws {
         object.string("cart_id", cartID)
         object.string("line_id", lineID)
         object.string("sku", sku)
         object.integer("quantity", Int64(quantity))
         object.string("title", title)
+        if let customisation { try object.value("customisation", ifPresent: customisation) }
     }
 }

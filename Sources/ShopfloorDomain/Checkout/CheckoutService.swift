@@ -95,6 +95,11 @@ public final class CheckoutService: Sendable {
                     try self.carts.store.touch(id, expiresAt: expiresAt, expiresAtMilliseconds: expiresMs, updatedAt: now, activating: false,
                                                in: transaction)
                 }
+                let fields = details.changedFields
+                if !fields.isEmpty {
+                    try self.carts.events.append(type: "cart.updated", topic: "cart:\(id)", data: CartUpdated(cartID: id.rawValue, fields: fields),
+                                                 in: transaction)
+                }
                 if updated.checkoutStep != previousStep {
                     try self.carts.events.append(type: "checkout.step_changed", topic: "cart:\(id)",
                                         data: StepChanged(cartID: id.rawValue, from: previousStep, to: updated.checkoutStep), in: transaction)
@@ -252,6 +257,22 @@ struct StepChanged: Encodable {
     var cartID: String
     var from: String
     var to: String
+}
+
+/// The payload of `cart.updated`: which checkout details a `PATCH` set (names only: the topic is
+/// public to whoever holds the cart id, and the cart itself says the rest).
+struct CartUpdated: Encodable {
+    var cartID: String
+    var fields: [String]
+}
+
+extension CheckoutService.Details {
+    /// The members given, by their API names, the checkout step aside (it has its own event).
+    var changedFields: [String] {
+        [("email", email != nil), ("phone", phone != nil), ("customer_id", customerID != nil), ("shipping_address", shippingAddress != nil),
+         ("billing_address", billingAddress != nil), ("shipping_method", shippingMethod != nil), ("discount_codes", discountCodes != nil)]
+            .filter(\.1).map(\.0)
+    }
 }
 
 /// The payload of `cart.completed`.

@@ -76,8 +76,11 @@ public struct Discount: Codable, Sendable, Equatable {
     /// Orders placed with it so far.
     public var uses: Int
     public var createdAt: String
+    /// Only this cart may use it (an offer to a live shopper who is not known as a customer).
+    public var cartID: String?
 
-    public init(id: DiscountID, code: String?, kind: Kind, value: Int64, currency: Currency?, customerID: String?, minSubtotal: Money?, maxUses: Int?, maxUsesPerCustomer: Int?, startsAt: String?, endsAt: String?, disabled: Bool, uses: Int, createdAt: String) {
+    public init(id: DiscountID, code: String?, kind: Kind, value: Int64, currency: Currency?, customerID: String?, minSubtotal: Money?, maxUses: Int?, maxUsesPerCustomer: Int?, startsAt: String?, endsAt: String?, disabled: Bool, uses: Int, createdAt: String, cartID: String? = nil) {
+        self.cartID = cartID
         self.id = id
         self.code = code
         self.kind = kind
@@ -107,8 +110,19 @@ public struct ShopSettings: Codable, Sendable, Equatable {
     /// The single-use code a till sale's receipt carries for online use (API.md: default 10 % for
     /// 30 days); `nil` gives receipts no code.
     public var receiptDiscount: DiscountOffer? = .receiptDefault
+    /// The shop's IANA time zone: where "today" begins for the live stats and, later, schedules.
+    public var timezone = "UTC"
+    /// Store what storefronts report shoppers doing; off, `track` and `POST /v1/activity` are dropped.
+    public var activityTracking = true
+    /// Seconds a started checkout may stall before its shopper counts as hesitating.
+    public var hesitatingAfter = 120
+    /// Seconds a shopper with a full cart may keep every tab hidden before counting as hesitating.
+    public var hiddenHesitatingAfter = 60
 
     public init() {}
+
+    /// The stage rules these settings give.
+    public var stageRules: StageRules { StageRules(hesitatingAfter: hesitatingAfter, hiddenHesitatingAfter: hiddenHesitatingAfter) }
 
     /// Settings stored before a member existed read as its default; `receipt_discount` stored as
     /// null stays off.
@@ -120,6 +134,10 @@ public struct ShopSettings: Codable, Sendable, Equatable {
         shopRegion = try container.decodeIfPresent(String.self, forKey: .shopRegion)
         receiptDiscount = container.contains(.receiptDiscount)
             ? try container.decodeIfPresent(DiscountOffer.self, forKey: .receiptDiscount) : .receiptDefault
+        timezone = try container.decodeIfPresent(String.self, forKey: .timezone) ?? "UTC"
+        activityTracking = try container.decodeIfPresent(Bool.self, forKey: .activityTracking) ?? true
+        hesitatingAfter = try container.decodeIfPresent(Int.self, forKey: .hesitatingAfter) ?? 120
+        hiddenHesitatingAfter = try container.decodeIfPresent(Int.self, forKey: .hiddenHesitatingAfter) ?? 60
     }
 
     /// Every member, `receipt_discount` as null when off.
@@ -130,10 +148,15 @@ public struct ShopSettings: Codable, Sendable, Equatable {
         try container.encode(shopCountry, forKey: .shopCountry)
         try container.encodeIfPresent(shopRegion, forKey: .shopRegion)
         try container.encode(receiptDiscount, forKey: .receiptDiscount)
+        try container.encode(timezone, forKey: .timezone)
+        try container.encode(activityTracking, forKey: .activityTracking)
+        try container.encode(hesitatingAfter, forKey: .hesitatingAfter)
+        try container.encode(hiddenHesitatingAfter, forKey: .hiddenHesitatingAfter)
     }
 
     private enum CodingKeys: String, CodingKey {
-        case pricesIncludeTax, shippingTaxable, shopCountry, shopRegion, receiptDiscount
+        case pricesIncludeTax, shippingTaxable, shopCountry, shopRegion, receiptDiscount, timezone, activityTracking, hesitatingAfter,
+             hiddenHesitatingAfter
     }
 }
 

@@ -139,6 +139,9 @@ public final class PricingService: Sendable {
             }
             validator.check((1...3_650).contains(offer.validDays), "receipt_discount.valid_days", "must be from 1 to 3650")
         }
+        validator.check(TimeZone(identifier: settings.timezone) != nil, "timezone", "must be an IANA time zone such as Europe/London")
+        validator.check((10...86_400).contains(settings.hesitatingAfter), "hesitating_after", "must be from 10 to 86400 seconds")
+        validator.check((10...86_400).contains(settings.hiddenHesitatingAfter), "hidden_hesitating_after", "must be from 10 to 86400 seconds")
         try validator.throwIfAny()
         let saved = settings
         try await change { store, transaction in try store.save(saved, in: transaction) }
@@ -182,6 +185,7 @@ public final class PricingService: Sendable {
         case exhausted
         case customerLimit = "customer_limit"
         case wrongCustomer = "wrong_customer"
+        case wrongCart = "wrong_cart"
         case minSubtotal = "min_subtotal"
         case currencyMismatch = "currency_mismatch"
     }
@@ -215,6 +219,7 @@ public final class PricingService: Sendable {
         if let ends = discount.endsAt, now >= ends { return .ended }
         if let maxUses = discount.maxUses, discount.uses >= maxUses { return .exhausted }
         if let customer = discount.customerID, customer != cart.customerID { return .wrongCustomer }
+        if let bound = discount.cartID, bound != cart.id.rawValue { return .wrongCart }
         if discount.kind == .fixed, discount.currency != cart.currency { return .currencyMismatch }
         if let minimum = discount.minSubtotal {
             if minimum.currency != cart.currency { return .currencyMismatch }

@@ -38,6 +38,7 @@ public struct Event: Sendable, Equatable {
         case "product": "products"
         case "cart": "carts"
         case "order": "orders"
+        case "conversation": "conversations"
         default: String(kind)
         }
     }

@@ -128,6 +128,7 @@ public final class EventLog: Sendable {
         case "products": "product:"
         case "carts": "cart:"
         case "orders": "order:"
+        case "conversations": "conversation:"
         default: nil
         }
     }

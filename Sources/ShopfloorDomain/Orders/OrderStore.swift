@@ -7,6 +7,8 @@ public protocol OrderStore: Sendable {
     func order(forCart cart: CartID) throws -> Order?
     /// The order with this tracking token.
     func order(trackingToken: String) throws -> Order?
+    /// How many orders were placed from `since` on, and their total in `currency`.
+    func placed(since: String, currency: Currency) throws -> (count: Int, total: Int64)
     /// Orders matching `filter` (its times already in stored form), newest first, placed before the
     /// order at position `before`, at most `limit`; with each, its position for the next page's cursor.
     func orders(_ filter: OrderService.Filter, before: Int64, limit: Int) throws -> [(position: Int64, order: Order)]

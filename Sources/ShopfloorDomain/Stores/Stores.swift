@@ -18,12 +18,13 @@ public struct Stores: Sendable {
     public var customers: any CustomerStore
     public var segments: any SegmentStore
     public var shopperAuth: any ShopperAuthStore
+    public var shoppers: any ShopperStore
 
     public init(writer: any StoreWriter, events: any EventStore, locations: any LocationStore, apiKeys: any APIKeyStore,
                 catalogue: any CatalogueStore, stock: any StockStore, carts: any CartStore, pricing: any PricingStore,
                 orders: any OrderStore, handovers: any HandoverStore, idempotency: any IdempotencyStore, messages: any MessageStore,
                 webhooks: any WebhookStore, push: any PushSubscriptionStore, customers: any CustomerStore, segments: any SegmentStore,
-                shopperAuth: any ShopperAuthStore) {
+                shopperAuth: any ShopperAuthStore, shoppers: any ShopperStore) {
         self.writer = writer
         self.events = events
         self.locations = locations
@@ -41,5 +42,6 @@ public struct Stores: Sendable {
         self.customers = customers
         self.segments = segments
         self.shopperAuth = shopperAuth
+        self.shoppers = shoppers
     }
 }

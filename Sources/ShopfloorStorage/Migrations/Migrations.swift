@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers, liveShoppers]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -611,5 +611,51 @@ public enum Migrations {
         ALTER TABLE carts ADD COLUMN phone TEXT;
         ALTER TABLE orders ADD COLUMN phone TEXT;
         CREATE INDEX carts_customer ON carts(customer_id) WHERE customer_id IS NOT NULL;
+        """)
+
+    /// Visitors (a browser or app install) with the customer they turned out to be and their last
+    /// stage; their activity, kept like the event log; conversations with live shoppers; and offers,
+    /// issued discount codes that may be bound to one cart.
+    static let liveShoppers = Migration(version: 16, name: "live shoppers", sql: """
+        CREATE TABLE visitors (
+            id TEXT PRIMARY KEY,
+            customer_seq INTEGER,
+            stage TEXT NOT NULL DEFAULT 'browsing',
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX visitors_customer ON visitors(customer_seq) WHERE customer_seq IS NOT NULL;
+        CREATE TABLE activity (
+            id INTEGER PRIMARY KEY,
+            visitor TEXT NOT NULL,
+            type TEXT NOT NULL,
+            product_id TEXT,
+            category TEXT,
+            data TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX activity_visitor ON activity(visitor, id);
+        CREATE TABLE conversations (
+            position INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            visitor TEXT NOT NULL,
+            customer_seq INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX conversations_visitor ON conversations(visitor);
+        CREATE INDEX conversations_customer ON conversations(customer_seq) WHERE customer_seq IS NOT NULL;
+        CREATE TABLE conversation_messages (
+            conversation_id TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            sender TEXT NOT NULL CHECK (sender IN ('shop', 'shopper')),
+            author TEXT,
+            text TEXT,
+            offer_code TEXT,
+            at TEXT NOT NULL,
+            PRIMARY KEY (conversation_id, n)
+        ) WITHOUT ROWID;
+        ALTER TABLE discounts ADD COLUMN cart_id TEXT;
+        ALTER TABLE discounts ADD COLUMN accepted_at TEXT;
         """)
 }
