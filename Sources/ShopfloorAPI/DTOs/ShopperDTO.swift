@@ -150,9 +150,3 @@ struct MessageSentDTO: Encodable {
     var conversation: String
     var message: ConversationMessageDTO
 }
-
-/// `GET /v1/shoppers/live` answer: the live visitors and the event seq they are as of.
-struct LiveShoppersDTO: Encodable {
-    var items: [ShopperEntry]
-    var seq: Int64
-}

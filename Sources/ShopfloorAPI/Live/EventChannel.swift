@@ -29,6 +29,8 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
         /// The key from a successful `auth`, checked again at each subscribe so a revoked key stops working.
         var key: String?
         var tail: Task<Void, Never>?
+        /// Ops chained so far, so the last one can tell it is still the tail.
+        var ops: UInt64 = 0
         var closed = false
         /// `track` ops left in this second's allowance, and when it was last topped up.
         var tracks = Double(EventChannel.tracksPerSecond)
@@ -90,6 +92,8 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
         state.withLock { state in
             guard !state.closed else { return }
             let previous = state.tail
+            state.ops &+= 1
+            let number = state.ops
             state.tail = Task { [self] in
                 await previous?.value
                 do throws(EventChannelError) {
@@ -97,6 +101,8 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
                 } catch {
                     socket.send(EventChannelReply.error(error))
                 }
+                // The last op done, the chain is let go: an idle socket of thousands keeps no task.
+                self.state.withLock { state in if state.ops == number { state.tail = nil } }
             }
         }
     }
@@ -133,7 +139,7 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
             guard refused.isEmpty else { throw .forbidden(topics: refused) }
             try await hub.subscribe(socket, topics: topics, since: op.since)
             // The stats are a current value, not a history: a subscriber gets them at once.
-            if topics.contains("stats") { socket.send(EventChannelReply.stats(shoppers.live.stats.snapshot())) }
+            if topics.contains("stats") { socket.send(EventChannelReply.stats(shoppers.live.statsNow())) }
         case "unsubscribe":
             let topics = try validTopics(op.topics)
             hub.unsubscribe(socket, topics: topics)

@@ -38,11 +38,19 @@ struct ShopperRoutes {
         router.on(.get, "/v1/shoppers/live") { _, context in
             try context.require(.admin)
             let (items, seq) = live.snapshot()
-            return try JSON.response(LiveShoppersDTO(items: items, seq: seq))
+            var body: [UInt8] = []
+            body.reserveCapacity(items.reduce(32) { $0 + $1.utf8.count + 1 })
+            body.append(contentsOf: #"{"items":["#.utf8)
+            for (index, item) in items.enumerated() {
+                if index > 0 { body.append(UInt8(ascii: ",")) }
+                body.append(contentsOf: item.utf8)
+            }
+            body.append(contentsOf: #"],"seq":\#(seq)}"#.utf8)
+            return HTTPServerResponse(status: .ok, headerFields: [.contentType: "application/json"], body: .bytes(body))
         }
         router.on(.get, "/v1/stats/live") { _, context in
             try context.require(.admin)
-            return try JSON.response(live.stats.snapshot())
+            return try JSON.response(live.statsNow())
         }
         router.on(.post, "/v1/shoppers/{visitor}/messages") { request, context in
             let principal = try context.require(.admin)

@@ -131,34 +131,53 @@ public final class LiveStats: Sendable {
         }
     }
 
-    /// A cart event: lines come and go, checkouts start, carts close.
-    func cartChanged(_ cart: Substring, type: String, sku: Substring?, title: @autoclosure () -> String?) {
-        let minute = minute
-        state.withLock { state in
-            switch type {
-            case "cart.line_added":
-                state.cartLines[cart, default: 0] += 1
-                if let sku {
-                    let key = String(sku)
-                    state.carted.add(key, minute: minute)
-                    if state.titles[key] == nil, let title = title() { state.titles[key] = title }
-                }
-            case "cart.line_removed":
-                if let lines = state.cartLines[cart] { state.cartLines[cart] = lines > 1 ? lines - 1 : nil }
-            case "cart.expired", "cart.completed", "cart.deleted":
-                state.cartLines[cart] = nil
-                state.inCheckout.remove(cart)
-            default:
-                return
-            }
-            state.changed()
-        }
+    /// A cart event as the stats take it: its type, cart, the shopper it counts for (the live
+    /// visitor whose cart it is, else the cart), and its payload.
+    struct CartChange {
+        var type: String
+        var cart: Substring
+        var shopper: String
+        var data: String
     }
 
-    func checkoutStep(_ cart: Substring, step: String) {
+    /// Cart events, in log order, under one lock: lines come and go, checkouts start, carts close,
+    /// and the funnel moves.
+    func cartsChanged(_ changes: [CartChange]) {
+        let minute = minute
         state.withLock { state in
-            if step == "cart" { state.inCheckout.remove(cart) } else { state.inCheckout.insert(cart) }
-            state.changed()
+            for change in changes {
+                let cart = change.cart
+                switch change.type {
+                case "cart.line_added":
+                    state.cartLines[cart, default: 0] += 1
+                    if let sku = LiveShoppers.field("sku", in: change.data) {
+                        let key = String(sku)
+                        state.carted.add(key, minute: minute)
+                        if state.titles[key] == nil, let title = LiveShoppers.field("title", in: change.data) { state.titles[key] = String(title) }
+                    }
+                    state.funnel[Step.carted.rawValue].add(change.shopper, minute: minute)
+                case "cart.line_removed":
+                    if let lines = state.cartLines[cart] { state.cartLines[cart] = lines > 1 ? lines - 1 : nil }
+                case "checkout.step_changed":
+                    guard let step = LiveShoppers.field("to", in: change.data) else { continue }
+                    if step == "cart" {
+                        state.inCheckout.remove(cart)
+                    } else {
+                        state.inCheckout.insert(cart)
+                        state.funnel[Step.checkout.rawValue].add(change.shopper, minute: minute)
+                    }
+                case "cart.completed":
+                    state.cartLines[cart] = nil
+                    state.inCheckout.remove(cart)
+                    state.funnel[Step.paid.rawValue].add(change.shopper, minute: minute)
+                case "cart.expired", "cart.deleted":
+                    state.cartLines[cart] = nil
+                    state.inCheckout.remove(cart)
+                default:
+                    continue
+                }
+                state.changed()
+            }
         }
     }
 
