@@ -9,18 +9,25 @@
 # a change to one thread shows there more plainly than in the total.
 #
 #   bench/ab.sh BINARY_A BINARY_B [--passes 3] [--duration 10s] [--conns 128] [--load carts|checkout] [--customers 1000]
+#               [--beside shoppers[:N]]
 #
 # --load checkout puts bench/checkout_load.py's orders (cart, line, details, completion; 16 workers)
 # in place of the cart loop: an operation is then an order placed, its email one of --customers.
+#
+# --beside shoppers[:N] (N 10,000 by default) measures the load with N live shoppers beside it: before
+# each measured run, `bench/shoppers.py load` connects N WebSockets to that server (hello, then a track
+# every ~10 s; the same N for A and B; needs `make venv`), and they stay until the run ends. The CPU
+# ticks then count from the start of the run, so the shoppers' ramp-up is left out (setup is
+# otherwise included), and each server may hold N + conns + 1,000 connections.
 #
 # A ratio above 1 means B does more work per CPU tick. Ratios within about 3 % of 1 are noise here.
 # Loopback only; stops by itself.
 set -euo pipefail
 
-[ $# -ge 2 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,24p' "$0" >&2; exit 2; }
 customers=1000
 a=$1 b=$2; shift 2
-passes=3 duration=10s conns=128 workload=carts
+passes=3 duration=10s conns=128 workload=carts beside=""
 while [ $# -gt 0 ]; do
   case $1 in
     --passes) passes=$2; shift 2 ;;
@@ -28,14 +35,31 @@ while [ $# -gt 0 ]; do
     --conns) conns=$2; shift 2 ;;
     --load) workload=$2; shift 2 ;;
     --customers) customers=$2; shift 2 ;;
+    --beside) beside=$2; shift 2 ;;
     *) echo "ab.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 here=$(cd "$(dirname "$0")" && pwd)
+# --beside shoppers[:N]: N live shoppers per server (0: none).
+shoppers=0
+case $beside in
+  "") ;;
+  shoppers) shoppers=10000 ;;
+  shoppers:*) shoppers=${beside#shoppers:} ;;
+  *) echo "ab.sh: --beside takes shoppers or shoppers:N" >&2; exit 2 ;;
+esac
+case $shoppers in ''|*[!0-9]*) echo "ab.sh: --beside shoppers:N needs a whole number" >&2; exit 2 ;; esac
+if [ "$shoppers" -gt 0 ]; then
+  # The shoppers speak WebSocket through the test venv's `websockets`; each server needs a descriptor a socket.
+  venv_python=$here/../.build/venv/bin/python
+  [ -x "$venv_python" ] || { echo "ab.sh: --beside shoppers needs .build/venv (make venv)" >&2; exit 2; }
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+fi
 key=ab-admin-key-$RANDOM$RANDOM
 work=$(mktemp -d -t shopfloor-ab.XXXXXX)
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# (With --beside shoppers, the shoppers loads still running are stopped too.)
+trap 'kill "${pids[@]}" 2>/dev/null || true; for f in "$work"/*.shoppers.pid; do { [ -e "$f" ] && kill -TERM "$(cat "$f")"; } 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -44,8 +68,10 @@ start() {
   local port
   port=$(free_port)
   mkdir -p "$work/$2"
+  local room=()
+  [ "$shoppers" -gt 0 ] && room=(--max-connections $((shoppers + conns + 1000)))
   SHOPFLOOR_ADMIN_KEY=$key "$1" serve --host 127.0.0.1 --port "$port" --data-dir "$work/$2" --log-level warning \
-    >"$work/$2.log" 2>&1 &
+    "${room[@]}" >"$work/$2.log" 2>&1 &
   local pid=$!
   for _ in $(seq 100); do
     curl -fsS -o /dev/null "http://127.0.0.1:$port/ready" 2>/dev/null && break
@@ -55,19 +81,12 @@ start() {
   echo "$pid $port"
 }
 
-# load NAME PID PORT: the cart loop; leaves ops/s and the server's CPU ticks, in all and by thread
-# (writer, flusher, event loops, the rest: the executor), in $work/NAME.result.
-load() {
-  local row ops
-  if [ "$workload" = checkout ]; then
-    ops=$(python3 "$here/checkout_load.py" "http://127.0.0.1:$3" "$key" --duration "${duration%s}" --customers "$customers" | tail -1)
-  else
-    row=$("$here/reserve_wrk.sh" "http://127.0.0.1:$3" "$key" --duration "$duration" --conns "$conns" | tail -1)
-    ops=$(awk -F'|' '{gsub(/[, ]/, "", $5); print $5}' <<<"$row")
-  fi
-  python3 - "$ops" "$2" >"$work/$1.result" <<'PY'
+# thread_ticks PID: the server's CPU ticks so far, in all and by thread (writer, flusher, event loops,
+# the rest: the executor), as JSON.
+thread_ticks() {
+  python3 - "$1" <<'PY'
 import json, os, sys
-ops, pid = float(sys.argv[1]), sys.argv[2]
+pid = sys.argv[1]
 groups = {"sf-writer": "writer", "sf-wal-flusher": "flusher", "sf-event-loop": "loops"}
 ticks = {"all": 0, "writer": 0, "flusher": 0, "loops": 0, "executor": 0}
 for task in os.listdir(f"/proc/{pid}/task"):
@@ -82,8 +101,74 @@ for task in os.listdir(f"/proc/{pid}/task"):
     if comm.startswith("sf-checkpointer"):
         continue
     ticks[groups.get(comm, "executor")] += used
-print(json.dumps({"ops": ops, "ticks": ticks}))
+print(json.dumps(ticks))
 PY
+}
+
+# shoppers_up NAME PORT: bench/shoppers.py load against the server, in the background; returns once
+# every shopper is live (its pid in $work/NAME.shoppers.pid). They stop on SIGTERM, or by themselves
+# 300 s after the run should have ended.
+shoppers_up() {
+  local spid
+  rm -f "$work/$1.ready"
+  "$venv_python" "$here/shoppers.py" load --url "http://127.0.0.1:$2" --admin-key "$key" --shoppers "$shoppers" \
+    --duration $(( ${duration%s} + 300 )) --ready-file "$work/$1.ready" >"$work/$1.shoppers" 2>&1 &
+  spid=$!
+  echo "$spid" >"$work/$1.shoppers.pid"
+  for _ in $(seq $(( (shoppers / 100 + 120) * 5 ))); do
+    [ -s "$work/$1.ready" ] && return 0
+    kill -0 "$spid" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "ab.sh: $shoppers shoppers did not all go live on $1:" >&2
+  cat "$work/$1.shoppers" >&2
+  kill -TERM "$spid" 2>/dev/null || true
+  exit 1
+}
+
+# shoppers_down NAME: stops NAME's shoppers (started by another subshell, so polled rather than
+# waited for) and says on stderr whether they all stayed live.
+shoppers_down() {
+  local spid
+  spid=$(cat "$work/$1.shoppers.pid")
+  kill -TERM "$spid" 2>/dev/null || true
+  for _ in $(seq 300); do kill -0 "$spid" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL "$spid" 2>/dev/null || true
+  rm -f "$work/$1.shoppers.pid"
+  python3 - "$work/$1.shoppers" "$1" <<'PY' >&2
+import json, sys
+path, name = sys.argv[1:]
+try:
+    r = json.loads(open(path).read().strip().splitlines()[-1])
+    print(f"ab.sh: {name}: {r['live']:,} shoppers went live, {r['open']:,} still open at the end, {r['tracks']:,} tracks, "
+          f"errors {r['errors'] or 'none'}, closed by the server {r['server_closed'] or 'none'}")
+except (IndexError, KeyError, ValueError):
+    print(f"ab.sh: {name}: the shoppers load failed:\n" + open(path).read()[-2000:])
+PY
+}
+
+# load NAME PID PORT: the cart loop; leaves ops/s and the server's CPU ticks, in all and by thread
+# (writer, flusher, event loops, the rest: the executor), in $work/NAME.result. With --beside shoppers
+# (already live: see pair) the ticks count from the start of the cart loop, and the shoppers stop after it.
+load() {
+  local row ops base='{}'
+  if [ "$shoppers" -gt 0 ]; then
+    base=$(thread_ticks "$2")
+  fi
+  if [ "$workload" = checkout ]; then
+    ops=$(python3 "$here/checkout_load.py" "http://127.0.0.1:$3" "$key" --duration "${duration%s}" --customers "$customers" | tail -1)
+  else
+    row=$("$here/reserve_wrk.sh" "http://127.0.0.1:$3" "$key" --duration "$duration" --conns "$conns" | tail -1)
+    ops=$(awk -F'|' '{gsub(/[, ]/, "", $5); print $5}' <<<"$row")
+  fi
+  python3 - "$ops" "$(thread_ticks "$2")" "$base" >"$work/$1.result" <<'PY'
+import json, sys
+ops, ticks, base = float(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
+print(json.dumps({"ops": ops, "ticks": {group: used - base.get(group, 0) for group, used in ticks.items()}}))
+PY
+  if [ "$shoppers" -gt 0 ]; then
+    shoppers_down "$1"
+  fi
 }
 
 # pair FIRST SECOND: both at once; prints B's ratio.
@@ -92,6 +177,13 @@ pair() {
   read -r p1 port1 < <(start "$1" first)
   read -r p2 port2 < <(start "$2" second)
   pids=("$p1" "$p2")
+  if [ "$shoppers" -gt 0 ]; then
+    # Both servers' shoppers go live before either cart loop starts, so the loops overlap each other only.
+    shoppers_up first "$port1" & local s1=$!
+    shoppers_up second "$port2" & local s2=$!
+    wait "$s1" || exit 1
+    wait "$s2" || exit 1
+  fi
   load first "$p1" "$port1" & local l1=$!
   load second "$p2" "$port2" & local l2=$!
   wait "$l1" "$l2"

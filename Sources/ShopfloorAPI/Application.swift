@@ -229,7 +229,7 @@ public final class Application: Sendable {
             .init(
                 service: PeriodicJob(name: "live shoppers", interval: .seconds(1), logger: logger) {
                     live.tick()
-                    if let stats = live.statsChanged() { hub.broadcast(EventChannelReply.stats(stats), to: "stats") }
+                    if let stats = live.statsChanged() { hub.broadcast(EventChannelReply.stats(stats, at: live.timestamp), to: "stats") }
                 },
                 serviceName: "live shoppers"),
             .init(

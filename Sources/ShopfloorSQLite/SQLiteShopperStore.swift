@@ -179,8 +179,7 @@ struct SQLiteShopperStore: ShopperStore {
     func accept(offer code: String, cart: CartID, at: String, in transaction: any WriteTransaction) throws {
         try transaction.connection.run(
             """
-            UPDATE discounts SET accepted_at = coalesce(accepted_at, ?),
-                cart_id = CASE WHEN customer_id IS NULL THEN coalesce(cart_id, ?) ELSE cart_id END
+            UPDATE discounts SET accepted_at = coalesce(accepted_at, ?), cart_id = coalesce(cart_id, ?), customer_id = NULL
             WHERE code = ? AND issued_for LIKE 'offer:%'
             """, [.text(at), .text(cart.rawValue), .text(code)])
     }

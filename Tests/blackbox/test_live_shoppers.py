@@ -28,6 +28,7 @@ from customer_api import (
     address,
     advance,
     checkout_details,
+    create_customer,
     clock_now,
     create_segment,
     crm_server,
@@ -672,9 +673,8 @@ async def test_an_offer_reaches_every_tab_applies_to_the_cart_once_and_expires(s
         # An offer past its expiry is refused, on the socket and on the cart.
         short = await http(api.ok, "POST", f"/v1/shoppers/{visitor}/offers",
                            {"kind": "fixed", "value": money(300), "expires_in": "1m"}, 201)
-        # The order made the shopper a customer: the offer is bound to them now, not to a cart.
-        assert_subset(short, {"conversation": conversation, "kind": "fixed", "value": money(300), "customer_id": order["customer_id"],
-                              "cart_id": None})
+        # Bound to the cart the shopper has now, though the order made them a customer.
+        assert_subset(short, {"conversation": conversation, "kind": "fixed", "value": money(300), "cart_id": other["id"], "customer_id": None})
         for tab in (one, two):
             assert_subset(await tab.reply_past("offer", {"offer_accepted"}), {"code": short["code"], "kind": "fixed", "value": money(300)})
         await http(advance, api, "2m")
@@ -1204,3 +1204,37 @@ async def test_an_admin_watching_a_cart_sees_each_customisation_as_it_is_typed(s
         assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
     finally:
         await desk.close()
+
+
+@async_test(timeout=60)
+async def test_a_shopper_known_by_email_takes_an_offer_and_a_tracked_step_stands(shop):
+    """An offer to a shopper the cart's email identified goes on the cart they have (not a customer
+    the cart does not name); a step the storefront tracked is not undone by the next cart event."""
+    api = shop
+    sku, _ = await http(catalogue, api, 2000)
+    email = email_address()
+    known = await http(create_customer, api, email=email)
+    tab = await Tab.open(api.server)
+    desk = await Desk.open(api.server, ["shoppers", "customers"])
+    try:
+        visitor = await tab.hello()
+        cart = await http(api.new_cart)
+        assert await tab.hello(visitor, cart=cart["id"]) == visitor
+        assert (await http(api.add, cart["id"], sku, 1)).status_code == 200
+        await http(checkout_details, api, cart["id"], {"email": email})
+        await desk.next(is_("shopper.updated", visitor, lambda e: (e["customer"] or {}).get("id") == known["id"]), "the shopper named")
+
+        await tab.tracked("checkout.step", {"step": "shipping"})
+        await desk.next(is_("shopper.updated", visitor, lambda e: e["checkout_step"] == "shipping"), "the tracked step")
+        made = await http(api.ok, "POST", f"/v1/shoppers/{visitor}/offers", {"kind": "percent", "value": 10, "expires_in": "30m"}, 201)
+        assert_subset(made, {"cart_id": cart["id"], "customer_id": None})
+        assert (await tab.ch.reply("offer"))["code"] == made["code"]
+        await tab.ch.send({"op": "accept_offer", "code": made["code"]})
+        assert_subset(await tab.ch.reply("offer_accepted"), {"code": made["code"], "cart": cart["id"]})
+        assert (await http(api.cart, cart["id"]))["totals"]["discount"] == money(200)
+        # The cart events of the acceptance refresh the entry; the tracked step is still there.
+        refreshed = await desk.next(is_("shopper.updated", visitor, lambda e: (e["cart"] or {}).get("total") == money(1800)),
+                                    "the discounted cart")
+        assert refreshed["data"]["checkout_step"] == "shipping"
+    finally:
+        await closing(tab, desk)

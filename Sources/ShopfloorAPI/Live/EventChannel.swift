@@ -139,7 +139,7 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
             guard refused.isEmpty else { throw .forbidden(topics: refused) }
             try await hub.subscribe(socket, topics: topics, since: op.since)
             // The stats are a current value, not a history: a subscriber gets them at once.
-            if topics.contains("stats") { socket.send(EventChannelReply.stats(shoppers.live.statsNow())) }
+            if topics.contains("stats") { socket.send(EventChannelReply.stats(shoppers.live.statsNow(), at: shoppers.live.timestamp)) }
         case "unsubscribe":
             let topics = try validTopics(op.topics)
             hub.unsubscribe(socket, topics: topics)
@@ -215,7 +215,7 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
         let unknown = topics.filter { !Self.isKnown($0) }
         guard unknown.isEmpty else {
             throw .invalidRequest("Unknown topics: \(unknown.prefix(5).map { String($0.prefix(100)) }.joined(separator: ", ")). "
-                + "Topics are stock, stock:<sku>, products, product:<id>, cart:<id>, track:<token>, carts, orders, order:<id>, locations, messages, "
+                + "Topics are stock, stock:<sku>, products, product:<id>, cart:<id>, track:<token>, carts, orders, order:<id>, locations, messages, customers, "
                 + "shoppers, stats, conversations, conversation:<id>.")
         }
         var seen: Set<String> = []
@@ -227,9 +227,9 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
     private static let publicKinds: Set<Substring> = ["stock", "product", "cart", "track"]
     private static let restrictedFamilies: Set<String> = ["carts", "orders", "locations"]
     private static let restrictedKinds: Set<Substring> = ["order"]
-    /// Topics for admin keys alone: the outbox's (its events name customers and orders), live
-    /// shoppers, the live stats and conversations.
-    private static let adminTopics: Set<String> = ["messages", "shoppers", "stats", "conversations"]
+    /// Topics for admin keys alone: the outbox's (its events name customers and orders), customers,
+    /// live shoppers, the live stats and conversations.
+    private static let adminTopics: Set<String> = ["messages", "customers", "shoppers", "stats", "conversations"]
     private static let adminKinds: Set<Substring> = ["conversation"]
 
     private static func isAdminOnly(_ topic: String) -> Bool {

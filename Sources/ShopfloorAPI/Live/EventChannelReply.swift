@@ -1,4 +1,3 @@
-import Foundation
 import ShopfloorDomain
 import ShopfloorJSON
 import ShopfloorTransport
@@ -57,8 +56,8 @@ struct EventChannelReply: Encodable {
 
     /// The live stats as the `stats` topic sends them: like an event, without a `seq` (they are a
     /// current value, not part of the log).
-    static func stats(_ snapshot: LiveStats.Snapshot) -> OutboundWebSocketMessage {
-        let body = StatsMessage(at: Timestamp.string(Date()), data: snapshot, topic: "stats", type: "stats.live")
+    static func stats(_ snapshot: LiveStats.Snapshot, at: String) -> OutboundWebSocketMessage {
+        let body = StatsMessage(at: at, data: snapshot, topic: "stats", type: "stats.live")
         return OutboundWebSocketMessage(.text((try? JSONCoding.encode(body, capacity: 1024)) ?? Array(#"{"op":"error"}"#.utf8)))
     }
 

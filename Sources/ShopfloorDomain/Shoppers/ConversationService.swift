@@ -75,8 +75,10 @@ public final class ConversationService: Sendable {
         }
     }
 
-    /// Makes a single-use code for a live visitor, bound to their customer if known, else to their
-    /// cart if they have one (else to the cart they accept it onto), and sends it to their sockets.
+    /// Makes a single-use code for a live visitor, bound to their cart if they have one, else to
+    /// their customer if known (else to the cart they accept it onto), and sends it to their sockets.
+    /// Accepting it from one of their sockets binds it to the cart it goes on: the visitor is who it
+    /// was made for, whatever the cart says of its customer.
     public func offer(_ new: NewOffer, to visitor: VisitorID, author: String) async throws -> (ConversationID, Offer) {
         var validator = Validator()
         switch new.kind {
@@ -94,7 +96,7 @@ public final class ConversationService: Sendable {
         let expiresAt = Timestamp.string(now.addingTimeInterval(new.expiresIn.seconds))
         let offer = Offer(
             code: code, kind: new.kind, value: new.kind == .freeShipping ? 0 : new.value, currency: new.kind == .fixed ? new.currency : nil,
-            expiresAt: expiresAt, visitor: visitor, customerID: visit.customer?.rawValue, cartID: visit.customer == nil ? visit.cart?.rawValue : nil,
+            expiresAt: expiresAt, visitor: visitor, customerID: visit.cart == nil ? visit.customer?.rawValue : nil, cartID: visit.cart?.rawValue,
             acceptedAt: nil, redeemed: false)
         let discount = Discount(
             id: .make(), code: code, kind: offer.kind, value: offer.value, currency: offer.currency, customerID: offer.customerID,

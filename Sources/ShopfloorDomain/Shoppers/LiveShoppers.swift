@@ -380,7 +380,8 @@ public final class LiveShoppers: Sendable {
         state.byCart[Substring(cart.id.rawValue)] = visit.entry.visitor
         visit.lines = cart.lines.count
         visit.entry.cart = ShopperEntry.Cart(id: cart.id.rawValue, lines: cart.lines.count, total: cart.totals.total)
-        visit.entry.checkoutStep = cart.checkoutStep == "cart" ? nil : cart.checkoutStep
+        // A step the storefront tracked stands until the cart itself moves past `cart`.
+        if cart.checkoutStep != "cart" { visit.entry.checkoutStep = cart.checkoutStep }
     }
 
     /// The customer a visitor is known as: signed in or linked before, else the one the cart names or
@@ -485,6 +486,9 @@ public final class LiveShoppers: Sendable {
         }
         stats.cartsChanged(changes)
     }
+
+    /// Now, by the server's clock (the test clock in tests), as stamped on what the live view sends.
+    public var timestamp: String { clock.timestamp }
 
     /// The live stats now, with every cart event committed so far taken in.
     public func statsNow() -> LiveStats.Snapshot {

@@ -27,7 +27,7 @@ public protocol ShopperStore: Sendable {
 
     /// The offer with this code (letter case aside), with whether it was used.
     func offer(code: String) throws -> Offer?
-    /// Marks the offer accepted onto `cart`, binding it to that cart unless it is bound to a customer.
+    /// Marks the offer accepted onto `cart`, binding it to that cart (instead of a customer).
     func accept(offer code: String, cart: CartID, at: String, in transaction: any WriteTransaction) throws
 }
 
