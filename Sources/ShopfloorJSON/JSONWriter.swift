@@ -75,6 +75,12 @@ public struct JSONObjectWriter {
         if let value { state.writeString(value) } else { state.output.append(contentsOf: "null".utf8) }
     }
 
+    /// `null`, for a member whose value is absent but shown.
+    @inlinable public mutating func null(_ name: String) {
+        key(name)
+        state.output.append(contentsOf: "null".utf8)
+    }
+
     @inlinable public mutating func bool(_ name: String, _ value: Bool) {
         key(name)
         state.output.append(contentsOf: (value ? "true" : "false").utf8)

@@ -74,6 +74,21 @@ struct SQLiteShopperStore: ShopperStore {
         }
     }
 
+    func placedOrder(fromCart cart: CartID) throws -> (total: Money, offers: Int)? {
+        try readers.read { connection in
+            try connection.query(
+                """
+                SELECT o.total, o.currency, (SELECT count(*) FROM json_each(o.discount_codes) j
+                    JOIN discounts d ON d.code = j.value AND d.issued_for LIKE 'offer:%') AS offers
+                FROM orders o WHERE o.cart_id = ?
+                """, [.text(cart.rawValue)]
+            ).first.map { values in
+                let row = StoredRow(values, table: "orders", keyColumn: "cart_id")
+                return (Money(amount: try row.int64("total"), currency: try row.currency("currency")), try row.int("offers"))
+            }
+        }
+    }
+
     func pruneActivity(before cutoff: String, in transaction: any WriteTransaction) throws -> Int {
         try transaction.connection.run(
             """

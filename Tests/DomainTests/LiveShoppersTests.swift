@@ -20,7 +20,7 @@ final class RecordingConnection: ShopperConnection {
 /// offers to one shopper, on a real store with a manual clock.
 struct LiveShoppersTests {
     static func track(_ shop: TestShop, _ kind: ActivityKind, _ data: [String: JSONValue] = [:], visitor: VisitorID, on tab: UInt64?) async throws {
-        try await shop.live.track([(Activity(kind: kind, data: .object(data, order: Array(data.keys))), nil)], visitor: visitor, connection: tab)
+        try await shop.live.track([ReportedActivity(Activity(kind: kind, data: .object(data, order: Array(data.keys))))], visitor: visitor, connection: tab)
     }
 
     /// The visitor's entry in the snapshot, as the back office reads it.
@@ -81,6 +81,26 @@ struct LiveShoppersTests {
         counts.expire(before: 11)
         #expect(counts.totals == ["shoe": 1, "hat": 1])
         #expect(counts.top(1).map(\.key) == ["hat"])
+    }
+
+    @Test func anEntryWritesEveryMemberAbsentOnesAsNull() throws {
+        var entry = ShopperEntry(
+            visitor: VisitorID(rawValue: "vis_1"), customer: nil, since: "2026-12-06T10:00:00Z", lastActiveAt: "2026-12-06T10:01:00Z", page: nil,
+            product: nil, hidden: false, cart: nil, checkoutStep: nil, stage: .browsing, sockets: 1)
+        #expect(String(decoding: try JSONCoding.encode(entry), as: UTF8.self) == #"{"visitor":"vis_1","customer":null,"since":"2026-12-06T10:00:00Z","#
+            + #""last_active_at":"2026-12-06T10:01:00Z","page":null,"product":null,"hidden":false,"cart":null,"checkout_step":null,"#
+            + #""stage":"browsing","sockets":1}"#)
+        entry.customer = .init(id: "cus_1", name: nil, email: "ada@example.com")
+        entry.page = .init(path: "/shoes", title: "Shoes \"new\"")
+        entry.product = .init(id: "prod_1", title: "Boot")
+        entry.cart = .init(id: "cart_1", lines: 2, total: Money(amount: 4200, currency: Currency("GBP")!))
+        entry.checkoutStep = "details"
+        entry.stage = .hesitating
+        #expect(String(decoding: try JSONCoding.encode(entry), as: UTF8.self) == #"{"visitor":"vis_1","#
+            + #""customer":{"id":"cus_1","name":null,"email":"ada@example.com"},"since":"2026-12-06T10:00:00Z","#
+            + #""last_active_at":"2026-12-06T10:01:00Z","page":{"path":"/shoes","title":"Shoes \"new\""},"#
+            + #""product":{"id":"prod_1","title":"Boot"},"hidden":false,"cart":{"id":"cart_1","lines":2,"#
+            + #""total":{"amount":4200,"currency":"GBP"}},"checkout_step":"details","stage":"hesitating","sockets":1}"#)
     }
 
     @Test func flatPayloadMembersAreReadWithoutParsing() {

@@ -152,7 +152,7 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
                 throw .invalidRequest("A track op's type is one of \(ActivityKind.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
             try await shopperOp {
-                try await shoppers.live.track([(Activity(kind: kind, data: data), nil)], visitor: visitor, connection: socket.id)
+                try await shoppers.live.track([ReportedActivity(Activity(kind: kind, data: data))], visitor: visitor, connection: socket.id)
             }
         case "message":
             guard let visitor = shoppers.live.visitor(on: socket.id) else { throw .invalidRequest("Say hello first: {\"op\":\"hello\"}.") }

@@ -28,7 +28,7 @@ struct ShopperRoutes {
                     guard let date = Timestamp.date(text) else { throw ValidationError(field: "events[\(index)].at", detail: "must be an RFC 3339 time") }
                     return date
                 }
-                return (activity: try Activity(kind: kind, data: Self.data(of: index, in: document), field: "events[\(index)].data"), at: at)
+                return ReportedActivity(try Activity(kind: kind, data: Self.data(of: index, in: document), field: "events[\(index)].data"), at: at)
             }
             guard try live.exists(visitor) else { throw ShopperError.unknownVisitor(visitor.rawValue) }
             guard body.consent != false else { return try JSON.response(Accepted(accepted: 0), status: .accepted) }

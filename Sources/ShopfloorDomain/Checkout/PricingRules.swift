@@ -160,6 +160,20 @@ public struct ShopSettings: Codable, Sendable, Equatable {
     }
 }
 
+extension Discount {
+    /// Checks what a discount or an offer takes off: a percentage from 1 to 100, a fixed amount
+    /// with its currency, or nothing for free shipping.
+    static func checkValue(kind: Kind, value: Int64, currency: Currency?, into validator: inout Validator) {
+        switch kind {
+        case .percent: validator.check((1...100).contains(value), "value", "must be a percentage from 1 to 100")
+        case .fixed:
+            validator.check((1...100_000_000_000).contains(value), "value.amount", "must be from 1 to 100000000000")
+            validator.check(currency != nil, "value.currency", "is required for a fixed discount")
+        case .freeShipping: break
+        }
+    }
+}
+
 /// A discount the shop issues as single-use codes: what it takes off, and for how long a code lasts.
 public struct DiscountOffer: Codable, Sendable, Equatable {
     public var kind: Discount.Kind

@@ -89,13 +89,7 @@ public final class PricingService: Sendable {
             validator.check((3...40).contains(code.count) && code.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") },
                             "code", "must be 3 to 40 letters, digits, - or _")
         }
-        switch new.kind {
-        case .percent: validator.check((1...100).contains(new.value), "value", "must be a percentage from 1 to 100")
-        case .fixed:
-            validator.check((1...100_000_000_000).contains(new.value), "value.amount", "must be from 1 to 100000000000")
-            validator.check(new.currency != nil, "value.currency", "is required for a fixed discount")
-        case .freeShipping: break
-        }
+        Discount.checkValue(kind: new.kind, value: new.value, currency: new.currency, into: &validator)
         validator.text(new.customerID, "customer_id", max: 64, required: false)
         validator.check(new.minSubtotal.map { $0.amount >= 0 } ?? true, "min_subtotal.amount", "must not be negative")
         validator.check(new.maxUses.map { $0 >= 1 } ?? true, "max_uses", "must be at least 1")

@@ -1,3 +1,4 @@
+public import Foundation
 public import ShopfloorJSON
 
 /// What a storefront reports a visitor doing (`track` on the event channel, `POST /v1/activity`).
@@ -61,5 +62,17 @@ public struct Activity: Sendable, Equatable {
         case .pageHidden, .pageVisible:
             break
         }
+    }
+}
+
+/// An action as reported, with the time the storefront says it happened (`POST /v1/activity`'s
+/// `at`), if any.
+public struct ReportedActivity: Sendable {
+    public var activity: Activity
+    public var at: Date?
+
+    public init(_ activity: Activity, at: Date? = nil) {
+        self.activity = activity
+        self.at = at
     }
 }

@@ -81,13 +81,7 @@ public final class ConversationService: Sendable {
     /// was made for, whatever the cart says of its customer.
     public func offer(_ new: NewOffer, to visitor: VisitorID, author: String) async throws -> (ConversationID, Offer) {
         var validator = Validator()
-        switch new.kind {
-        case .percent: validator.check((1...100).contains(new.value), "value", "must be a percentage from 1 to 100")
-        case .fixed:
-            validator.check((1...100_000_000_000).contains(new.value), "value.amount", "must be from 1 to 100000000000")
-            validator.check(new.currency != nil, "value.currency", "is required for a fixed discount")
-        case .freeShipping: break
-        }
+        Discount.checkValue(kind: new.kind, value: new.value, currency: new.currency, into: &validator)
         validator.check(new.expiresIn >= .seconds(60) && new.expiresIn <= Self.maxOfferLife, "expires_in", "must be from 1m to 30d")
         try validator.throwIfAny()
         let visit = try liveVisit(visitor)

@@ -80,6 +80,8 @@ public final class LiveShoppers: Sendable {
     private let currency: Currency
     private let clock: any WallClock
     private let state = Mutex(State())
+    /// What a view needs of a product (title, category), by id; a `product:` event drops its entry.
+    private let products = Mutex<[ProductID: ViewedProduct]>([:])
     /// Cart events the stats have not taken in yet.
     private let inbox = Mutex<[Event]>([])
 
@@ -223,41 +225,43 @@ public final class LiveShoppers: Sendable {
     /// each action at the time reported (never later than now) or now. A visitor who is not live has
     /// it stored, with no `shoppers` event. Returns once durable; does nothing when the shop has
     /// tracking off.
-    public func track(_ actions: [(activity: Activity, at: Date?)], visitor id: VisitorID, connection: UInt64?) async throws {
-        guard pricing.rules.settings.activityTracking, !actions.isEmpty else { return }
+    public func track(_ actions: [ReportedActivity], visitor id: VisitorID, connection: UInt64?) async throws {
+        let settings = pricing.rules.settings
+        guard settings.activityTracking, !actions.isEmpty else { return }
+        let rules = settings.stageRules
         let now = clock.now()
-        var products: [ProductID: Product] = [:]
+        var products: [ProductID: ViewedProduct] = [:]
         for productID in actions.compactMap(\.activity.productID) where products[productID] == nil {
-            guard let found = try catalogue.product(productID) else { throw ShopperError.unknownProduct(productID.rawValue) }
-            products[productID] = found
+            products[productID] = try viewed(productID)
         }
         let data = try actions.map { String(decoding: try JSONCoding.encode($0.activity.data, capacity: 256), as: UTF8.self) }
         let offline = state.withLock { $0.visits[id] == nil }
         let storedCustomer = offline ? try store.visitor(id)?.customerID : nil
-        for (activity, _) in actions {
+        for activity in actions.map(\.activity) {
             if let product = activity.productID.flatMap({ products[$0] }) { stats.viewed(product: product.id, title: product.title, by: id.rawValue) }
             if let step = activity.step, step != "cart" { stats.reached(.checkout, by: id.rawValue) }
         }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             state.withLock { state in
-                var changes: [(type: String, entry: ShopperEntry)] = []
+                var changes: [ShopperChange] = []
                 var stage: ShopperStage?
                 var customer = storedCustomer
                 var visit = state.visits[id]
                 var stored: [StoredActivity] = []
-                for (index, (activity, reported)) in actions.enumerated() {
-                    let at = reported.map { min($0, now) } ?? now
+                for (index, action) in actions.enumerated() {
+                    let activity = action.activity
+                    let at = action.at.map { min($0, now) } ?? now
                     let stamp = Timestamp.string(at)
                     let product = activity.productID.flatMap { products[$0] }
                     if var live = visit {
                         customer = live.customer
                         apply(activity, product: product, from: connection, at: now, stamp: Timestamp.string(now), to: &live)
-                        update(&live, now: now)
+                        update(&live, now: now, rules: rules)
                         if live.entry.stage != live.storedStage {
                             live.storedStage = live.entry.stage
                             stage = live.entry.stage
                         }
-                        changes.append((activity.kind == .productViewed ? "shopper.viewed" : "shopper.updated", live.entry))
+                        changes.append(ShopperChange(type: activity.kind == .productViewed ? "shopper.viewed" : "shopper.updated", entry: live.entry))
                         visit = live
                     }
                     stored.append(StoredActivity(
@@ -305,8 +309,16 @@ public final class LiveShoppers: Sendable {
         let (day, _) = today()
         stats.startDay(day)
         takeCartEvents()
+        let rules = pricing.rules.settings.stageRules
         state.withLock { state in
-            for (id, var visit) in state.visits {
+            // Only a visit that is gone or has cart lines can change with time alone: the rest are
+            // passed over without being copied.
+            var due: [VisitorID] = []
+            for index in state.visits.indices where state.visits.values[index].goneAt != nil || state.visits.values[index].lines > 0 {
+                due.append(state.visits.keys[index])
+            }
+            for id in due {
+                guard var visit = state.visits[id] else { continue }
                 if let gone = visit.goneAt, now.timeIntervalSince(gone) >= Self.grace {
                     state.visits[id] = nil
                     if let cart = visit.cart { state.byCart[Substring(cart.rawValue)] = nil }
@@ -319,7 +331,7 @@ public final class LiveShoppers: Sendable {
                     continue
                 }
                 let before = visit.entry
-                update(&visit, now: now)
+                update(&visit, now: now, rules: rules)
                 guard visit.entry != before else { continue }
                 emit("shopper.updated", &visit)
                 state.visits[id] = visit
@@ -331,7 +343,7 @@ public final class LiveShoppers: Sendable {
     // MARK: Changes
 
     /// Applies one action to the current view of a visit.
-    private func apply(_ activity: Activity, product: Product?, from connection: UInt64?, at now: Date, stamp: String, to visit: inout Visit) {
+    private func apply(_ activity: Activity, product: ViewedProduct?, from connection: UInt64?, at now: Date, stamp: String, to visit: inout Visit) {
         visit.lastActive = now
         visit.entry.lastActiveAt = stamp
         switch activity.kind {
@@ -354,14 +366,14 @@ public final class LiveShoppers: Sendable {
     }
 
     /// Works out what follows from the visit's state: sockets, hidden and stage.
-    private func update(_ visit: inout Visit, now: Date) {
+    private func update(_ visit: inout Visit, now: Date, rules: StageRules? = nil) {
         visit.entry.sockets = visit.tabs.count
         let hidden = !visit.tabs.isEmpty && visit.tabs.values.allSatisfy(\.hidden)
         if hidden != visit.entry.hidden {
             visit.entry.hidden = hidden
             visit.hiddenSince = hidden ? now : nil
         }
-        visit.entry.stage = pricing.rules.settings.stageRules.stage(
+        visit.entry.stage = (rules ?? pricing.rules.settings.stageRules).stage(
             lines: visit.lines, step: visit.entry.checkoutStep, lastActive: visit.lastActive, hiddenSince: visit.hiddenSince, now: now)
     }
 
@@ -459,6 +471,11 @@ public final class LiveShoppers: Sendable {
     /// stats, which take them in batches (``takeCartEvents()``). Per cart write that is two
     /// uncontended locks, a lookup and an append.
     private func observe(_ event: Event) {
+        if event.topic.utf8.starts(with: Self.productPrefix) {
+            let id = ProductID(rawValue: String(event.topic.dropFirst(Self.productPrefix.count)))
+            products.withLock { _ = $0.removeValue(forKey: id) }
+            return
+        }
         guard event.topic.utf8.starts(with: Self.cartPrefix) else { return }
         if let visitor = state.withLock({ $0.byCart[event.topic.dropFirst(5)] }) {
             Task { [weak self] in await self?.refresh(visitor) }
@@ -467,6 +484,16 @@ public final class LiveShoppers: Sendable {
     }
 
     private static let cartPrefix = Array("cart:".utf8)
+    private static let productPrefix = Array("product:".utf8)
+
+    /// The product a view names, from the cache or the catalogue.
+    private func viewed(_ id: ProductID) throws -> ViewedProduct {
+        if let known = products.withLock({ $0[id] }) { return known }
+        guard let product = try catalogue.product(id) else { throw ShopperError.unknownProduct(id.rawValue) }
+        let facts = ViewedProduct(id: id, title: product.title, category: product.category)
+        products.withLock { $0[id] = facts }
+        return facts
+    }
 
     /// Feeds the cart events waiting in the inbox to the stats, in log order: each counts for the
     /// live visitor whose cart it is, else for the cart.
@@ -479,10 +506,11 @@ public final class LiveShoppers: Sendable {
         let visitors = state.withLock { state in batch.map { state.byCart[$0.topic.dropFirst(5)] } }
         var changes: [LiveStats.CartChange] = []
         changes.reserveCapacity(batch.count)
+        let day = today().day
         for (event, visitor) in zip(batch, visitors) {
             let cart = event.topic.dropFirst(5)
             changes.append(LiveStats.CartChange(type: event.type, cart: cart, shopper: visitor?.rawValue ?? event.topic, data: event.data))
-            if event.type == "cart.completed" { placed(CartID(rawValue: String(cart))) }
+            if event.type == "cart.completed" { placed(CartID(rawValue: String(cart)), day: day) }
         }
         stats.cartsChanged(changes)
     }
@@ -503,10 +531,10 @@ public final class LiveShoppers: Sendable {
     }
 
     /// An order was placed from `cart`: today's figures, and a redeemed offer if it used one.
-    private func placed(_ cart: CartID) {
-        guard let order = try? orders.order(forCart: cart) else { return }
-        stats.orderPlaced(amount: order.totals.total.amount, currency: order.currency, day: today().day)
-        for code in order.discountCodes where (try? store.offer(code: code)) != nil { stats.offer(.redeemed) }
+    private func placed(_ cart: CartID, day: String) {
+        guard let order = try? store.placedOrder(fromCart: cart) else { return }
+        stats.orderPlaced(amount: order.total.amount, currency: order.total.currency, day: day)
+        for _ in 0..<order.offers { stats.offer(.redeemed) }
     }
 
     /// Today in the shop's time zone, and the instant it began.
@@ -549,4 +577,17 @@ public final class LiveShoppers: Sendable {
         let utf8 = json.utf8
         return json[utf8.index(utf8.startIndex, offsetBy: range.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: range.upperBound)]
     }
+}
+
+/// What a product view needs of the product.
+struct ViewedProduct: Sendable {
+    var id: ProductID
+    var title: String
+    var category: String?
+}
+
+/// A `shoppers` event decided under the lock, to be written.
+private struct ShopperChange: Sendable {
+    var type: String
+    var entry: ShopperEntry
 }

@@ -1,8 +1,10 @@
+public import ShopfloorJSON
+
 /// One live visitor as the back office sees it (API.md, Live shoppers): the `items` of
 /// `GET /v1/shoppers/live` and the data of `shopper.joined`, `shopper.updated` and `shopper.viewed`.
 ///
 /// Every member is written, absent ones as `null`, so an admin page can replace its row with the
-/// event's data instead of merging it.
+/// event's data instead of merging it (``writeJSON(into:)``).
 public struct ShopperEntry: Sendable, Equatable, Encodable {
     /// Who the shopper is, shown only once they are identified (signed in, or a cart that names a
     /// customer or carries a known customer's email).
@@ -11,27 +13,12 @@ public struct ShopperEntry: Sendable, Equatable, Encodable {
         public var name: String?
         public var email: String?
 
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(name, forKey: .name)
-            try container.encode(email, forKey: .email)
-        }
-
-        private enum CodingKeys: String, CodingKey { case id, name, email }
     }
 
     public struct Page: Sendable, Equatable, Encodable {
         public var path: String
         public var title: String?
 
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(path, forKey: .path)
-            try container.encode(title, forKey: .title)
-        }
-
-        private enum CodingKeys: String, CodingKey { case path, title }
     }
 
     public struct Product: Sendable, Equatable, Encodable {
@@ -61,23 +48,56 @@ public struct ShopperEntry: Sendable, Equatable, Encodable {
     /// Open sockets (tabs); 0 during the grace period after the last one closed.
     public var sockets: Int
 
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(visitor.rawValue, forKey: .visitor)
-        try container.encode(customer, forKey: .customer)
-        try container.encode(since, forKey: .since)
-        try container.encode(lastActiveAt, forKey: .lastActiveAt)
-        try container.encode(page, forKey: .page)
-        try container.encode(product, forKey: .product)
-        try container.encode(hidden, forKey: .hidden)
-        try container.encode(cart, forKey: .cart)
-        try container.encode(checkoutStep, forKey: .checkoutStep)
-        try container.encode(stage, forKey: .stage)
-        try container.encode(sockets, forKey: .sockets)
-    }
+}
 
-    private enum CodingKeys: String, CodingKey {
-        case visitor, customer, since, lastActiveAt, page, product, hidden, cart, checkoutStep, stage, sockets
+/// Written by hand: an entry is encoded for every `track` of every live shopper (its event's data),
+/// and the generic encoder showed there.
+extension ShopperEntry: DirectJSONEncodable {
+    public func writeJSON(into object: inout JSONObjectWriter) throws {
+        object.string("visitor", visitor.rawValue)
+        if let customer {
+            object.object("customer") { member in
+                member.string("id", customer.id)
+                member.string("name", orNull: customer.name)
+                member.string("email", orNull: customer.email)
+            }
+        } else {
+            object.null("customer")
+        }
+        object.string("since", since)
+        object.string("last_active_at", lastActiveAt)
+        if let page {
+            object.object("page") { member in
+                member.string("path", page.path)
+                member.string("title", orNull: page.title)
+            }
+        } else {
+            object.null("page")
+        }
+        if let product {
+            object.object("product") { member in
+                member.string("id", product.id)
+                member.string("title", product.title)
+            }
+        } else {
+            object.null("product")
+        }
+        object.bool("hidden", hidden)
+        if let cart {
+            object.object("cart") { member in
+                member.string("id", cart.id)
+                member.integer("lines", Int64(cart.lines))
+                member.object("total") { total in
+                    total.integer("amount", cart.total.amount)
+                    total.string("currency", cart.total.currency.code)
+                }
+            }
+        } else {
+            object.null("cart")
+        }
+        object.string("checkout_step", orNull: checkoutStep)
+        object.string("stage", stage.rawValue)
+        object.integer("sockets", Int64(sockets))
     }
 }
 

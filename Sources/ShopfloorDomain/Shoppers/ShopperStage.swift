@@ -30,16 +30,4 @@ public struct StageRules: Sendable, Equatable {
         if let hiddenSince, now.timeIntervalSince(hiddenSince) >= Double(hiddenHesitatingAfter) { return .hesitating }
         return .considering
     }
-
-    /// When the stage may next change with nothing happening, or `nil` when only an action changes it.
-    func nextChange(lines: Int, step: String?, lastActive: Date, hiddenSince: Date?) -> Date? {
-        guard lines > 0 else { return nil }
-        var next: Date?
-        if let step, step != "cart" { next = lastActive.addingTimeInterval(Double(hesitatingAfter)) }
-        if let hiddenSince {
-            let hidden = hiddenSince.addingTimeInterval(Double(hiddenHesitatingAfter))
-            next = next.map { min($0, hidden) } ?? hidden
-        }
-        return next
-    }
 }

@@ -12,6 +12,9 @@ public protocol ShopperStore: Sendable {
     func link(_ id: VisitorID, to customer: CustomerID, in transaction: any WriteTransaction) throws
     /// The active carts with their number of lines and checkout step: where the live stats start.
     func activeCarts() throws -> [(cart: CartID, lines: Int, step: String)]
+    /// What the live stats count of the order placed from `cart`: its total, and how many of its
+    /// codes were offers to live shoppers.
+    func placedOrder(fromCart cart: CartID) throws -> (total: Money, offers: Int)?
     /// Deletes activity older than `cutoff` (oldest first, like the event log); returns how many went.
     func pruneActivity(before cutoff: String, in transaction: any WriteTransaction) throws -> Int
 
