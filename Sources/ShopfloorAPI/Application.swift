@@ -184,7 +184,7 @@ public final class Application: Sendable {
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await carts.recover()
-        try live.start()
+        try await live.start()
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: makeServices(onReady: { readyContinuation.yield() }), logger: logger))

@@ -31,6 +31,18 @@ struct SQLiteShopperStore: ShopperStore {
             "UPDATE visitors SET stage = ?, last_seen = ? WHERE id = ?", [.text(stage.rawValue), .text(at), .text(id.rawValue)])
     }
 
+    func setLive(_ live: Bool, of id: VisitorID, in transaction: any WriteTransaction) throws {
+        try transaction.connection.run("UPDATE visitors SET live = ? WHERE id = ?", [.integer(live ? 1 : 0), .text(id.rawValue)])
+    }
+
+    func liveVisitors() throws -> [VisitorID] {
+        try readers.read { connection in
+            var ids: [VisitorID] = []
+            try connection.forEachRow("SELECT id FROM visitors WHERE live = 1") { ids.append(VisitorID(rawValue: $0.text(0))) }
+            return ids
+        }
+    }
+
     func record(_ activity: StoredActivity, in transaction: any WriteTransaction) throws {
         let connection = transaction.connection
         try connection.run(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import signal
 import time
 from datetime import timedelta
 
@@ -1238,3 +1239,24 @@ async def test_a_shopper_known_by_email_takes_an_offer_and_a_tracked_step_stands
         assert refreshed["data"]["checkout_step"] == "shipping"
     finally:
         await closing(tab, desk)
+
+
+@async_test(timeout=60)
+async def test_a_server_that_stopped_with_shoppers_live_says_they_left_when_it_starts(launch):
+    """No socket outlives the process: visitors live when a server died get their `shopper.left` when it
+    starts again, so an admin resuming `shoppers` with `since` does not keep them forever."""
+    server = crm_server(launch)
+    api = Api(server)
+    tab = await Tab.open(server)
+    visitor = await tab.hello()
+    seq = (await http(snapshot, api))["seq"]
+    server.signal(signal.SIGKILL)
+    assert server.wait_exit(10) == -signal.SIGKILL
+    revived = crm_server(launch, data_dir=server.data_dir)
+    desk = await Desk.open(revived, ["shoppers"], since=seq)
+    try:
+        left = await desk.next(is_("shopper.left", visitor), "the stranded visitor leaving")
+        assert left["data"] == {"visitor": visitor}
+        assert (await http(snapshot, Api(revived)))["items"] == []
+    finally:
+        await closing(desk)

@@ -103,11 +103,22 @@ public final class LiveShoppers: Sendable {
         _ = events.subscribe { [weak self] event in self?.observe(event) }
     }
 
-    /// Loads what the stats start from: the active carts and today's orders.
-    public func start() throws {
+    /// Loads what the stats start from (the active carts and today's orders), and writes the
+    /// `shopper.left` that a server which stopped with visitors live never wrote: no socket outlives
+    /// the process, so nobody is live at start.
+    public func start() async throws {
         let (day, start) = today()
         let placed = try orders.placed(since: start, currency: currency)
         stats.load(activeCarts: try store.activeCarts(), day: day, ordersToday: placed.count, revenueToday: placed.total)
+        let stranded = try store.liveVisitors()
+        guard !stranded.isEmpty else { return }
+        let (store, events) = (store, events)
+        try await writer.write { transaction in
+            for id in stranded {
+                try store.setLive(false, of: id, in: transaction)
+                try events.append(type: "shopper.left", topic: "shoppers", data: ShopperLeft(visitor: id.rawValue), in: transaction)
+            }
+        }
     }
 
     /// Deletes activity older than `age`, as the event log is pruned; returns how many actions went.
@@ -209,6 +220,7 @@ public final class LiveShoppers: Sendable {
                 let (store, events) = (store, events)
                 writer.submit({ transaction in
                     if inserting { try store.insertVisitor(id, at: stamp, in: transaction) }
+                    if joining { try store.setLive(true, of: id, in: transaction) }
                     if let linking { try store.link(id, to: linking, in: transaction) }
                     if stageChanged { try store.setStage(stage, of: id, at: stamp, in: transaction) }
                     try events.append(type: type, topic: "shoppers", data: entry, in: transaction)
@@ -325,6 +337,7 @@ public final class LiveShoppers: Sendable {
                     let (store, events, stage, stamp) = (store, events, visit.entry.stage, Timestamp.string(now))
                     writer.submit({ transaction in
                         try store.setStage(stage, of: id, at: stamp, in: transaction)
+                        try store.setLive(false, of: id, in: transaction)
                         try events.append(type: "shopper.left", topic: "shoppers", data: ShopperLeft(visitor: id.rawValue), in: transaction)
                         transaction.transactionNotes.append(Published(visitor: id, since: nil))
                     }, completion: { _ in })

@@ -5,6 +5,10 @@ public protocol ShopperStore: Sendable {
     func insertVisitor(_ id: VisitorID, at: String, in transaction: any WriteTransaction) throws
     /// Keeps the visitor's stage (for segments) and when it was last seen.
     func setStage(_ stage: ShopperStage, of id: VisitorID, at: String, in transaction: any WriteTransaction) throws
+    /// Marks the visitor live (joined) or not (left).
+    func setLive(_ live: Bool, of id: VisitorID, in transaction: any WriteTransaction) throws
+    /// The visitors still marked live: at start, those a stopped server never saw leave.
+    func liveVisitors() throws -> [VisitorID]
     /// Stores one action; a product view of a visitor known to be a customer also goes to the
     /// customer's views (preferences, segments).
     func record(_ activity: StoredActivity, in transaction: any WriteTransaction) throws

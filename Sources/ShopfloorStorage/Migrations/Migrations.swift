@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers, liveShoppers]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers, liveShoppers, visitorsLive]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -657,5 +657,12 @@ public enum Migrations {
         ) WITHOUT ROWID;
         ALTER TABLE discounts ADD COLUMN cart_id TEXT;
         ALTER TABLE discounts ADD COLUMN accepted_at TEXT;
+        """)
+
+    /// Which visitors are live: a server that stopped without their `shopper.left` writes it when it
+    /// starts again, so an admin resuming the `shoppers` topic with `since` sees them go.
+    static let visitorsLive = Migration(version: 17, name: "visitors live", sql: """
+        ALTER TABLE visitors ADD COLUMN live INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX visitors_live ON visitors(id) WHERE live = 1;
         """)
 }
