@@ -46,9 +46,9 @@ struct OfferDTO: Encodable {
     var kind: Discount.Kind
     var value: OfferValue
     var expiresAt: String
-    var customerID: String?
-    var cartID: String?
-    var acceptedAt: String?
+    @Nullable var customerID: String?
+    @Nullable var cartID: String?
+    @Nullable var acceptedAt: String?
     var redeemed: Bool
 
     init(_ offer: Offer) {
@@ -61,20 +61,6 @@ struct OfferDTO: Encodable {
         acceptedAt = offer.acceptedAt
         redeemed = offer.redeemed
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(code, forKey: .code)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(value, forKey: .value)
-        try container.encode(expiresAt, forKey: .expiresAt)
-        try container.encode(customerID, forKey: .customerID)
-        try container.encode(cartID, forKey: .cartID)
-        try container.encode(acceptedAt, forKey: .acceptedAt)
-        try container.encode(redeemed, forKey: .redeemed)
-    }
-
-    private enum CodingKeys: String, CodingKey { case code, kind, value, expiresAt, customerID, cartID, acceptedAt, redeemed }
 }
 
 /// An offer's value: a number, or Money for a fixed amount.

@@ -30,8 +30,10 @@ struct ShopperRoutes {
                 }
                 return ReportedActivity(try Activity(kind: kind, data: Self.data(of: index, in: document), field: "events[\(index)].data"), at: at)
             }
-            guard try live.exists(visitor) else { throw ShopperError.unknownVisitor(visitor.rawValue) }
-            guard body.consent != false else { return try JSON.response(Accepted(accepted: 0), status: .accepted) }
+            if body.consent == false {
+                guard try live.exists(visitor) else { throw ShopperError.unknownVisitor(visitor.rawValue) }
+                return try JSON.response(Accepted(accepted: 0), status: .accepted)
+            }
             try await live.track(actions, visitor: visitor, connection: nil)
             return try JSON.response(Accepted(accepted: actions.count), status: .accepted)
         }

@@ -23,8 +23,8 @@ public struct Activity: Sendable, Equatable {
     public var query: String?
     /// `checkout.step`.
     public var step: String?
-    /// The data as sent, stored with the activity.
-    public var data: JSONValue
+    /// The data as sent, encoded once (its size is checked on it), stored with the activity.
+    public var dataJSON: String
 
     /// Largest encoded `data` accepted, in bytes.
     public static let maxDataBytes = 2048
@@ -34,11 +34,10 @@ public struct Activity: Sendable, Equatable {
         self.kind = kind
         let data = data ?? .object([:], order: [])
         guard case .object(let object, _) = data else { throw ValidationError(field: field, detail: "must be an object") }
-        let size = (try? JSONCoding.encode(data, capacity: 256).count) ?? Int.max
-        guard size <= Self.maxDataBytes else {
+        guard let encoded = try? JSONCoding.encode(data, capacity: 256), encoded.count <= Self.maxDataBytes else {
             throw ValidationError(field: field, detail: "must be at most \(Self.maxDataBytes) bytes of JSON")
         }
-        self.data = data
+        dataJSON = String(decoding: encoded, as: UTF8.self)
         func text(_ key: String, max: Int, required: Bool) throws -> String? {
             switch object[key] {
             case .string(let value) where !value.isEmpty && value.count <= max: return value

@@ -55,7 +55,7 @@ public final class LiveShoppers: Sendable {
         var byConnection: [UInt64: VisitorID] = [:]
         var byCart: [Substring: VisitorID] = [:]
         /// Each live visitor's entry as its last event wrote it (JSON), with when the visit began.
-        var published: [VisitorID: (since: String, json: String)] = [:]
+        var published: [VisitorID: PublishedEntry] = [:]
         /// The last event seq whose commit the published view has taken in.
         var publishedSeq: Int64 = 0
     }
@@ -114,10 +114,7 @@ public final class LiveShoppers: Sendable {
         guard !stranded.isEmpty else { return }
         let (store, events) = (store, events)
         try await writer.write { transaction in
-            for id in stranded {
-                try store.setLive(false, of: id, in: transaction)
-                try events.append(type: "shopper.left", topic: "shoppers", data: ShopperLeft(visitor: id.rawValue), in: transaction)
-            }
+            for id in stranded { try Self.left(id, store: store, events: events, in: transaction) }
         }
     }
 
@@ -223,8 +220,7 @@ public final class LiveShoppers: Sendable {
                     if joining { try store.setLive(true, of: id, in: transaction) }
                     if let linking { try store.link(id, to: linking, in: transaction) }
                     if stageChanged { try store.setStage(stage, of: id, at: stamp, in: transaction) }
-                    try events.append(type: type, topic: "shoppers", data: entry, in: transaction)
-                    transaction.transactionNotes.append(Published(visitor: id, since: entry.since))
+                    try Self.append(type, entry, to: events, in: transaction)
                 }, completion: { error in
                     if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: id) }
                 })
@@ -235,9 +231,16 @@ public final class LiveShoppers: Sendable {
     /// Records what a visitor did: from one of its sockets (`connection`), or without one
     /// (`POST /v1/activity`, when `connection` is `nil`: hidden and visible then apply to every tab),
     /// each action at the time reported (never later than now) or now. A visitor who is not live has
-    /// it stored, with no `shoppers` event. Returns once durable; does nothing when the shop has
-    /// tracking off.
+    /// it stored, with no `shoppers` event; one never seen is ``ShopperError/unknownVisitor(_:)``.
+    /// Returns once durable; does nothing when the shop has tracking off.
     public func track(_ actions: [ReportedActivity], visitor id: VisitorID, connection: UInt64?) async throws {
+        // A visitor who is not live must have been seen: its row also says which customer it is.
+        let offline = state.withLock { $0.visits[id] == nil }
+        var storedCustomer: CustomerID?
+        if offline {
+            guard let record = try store.visitor(id) else { throw ShopperError.unknownVisitor(id.rawValue) }
+            storedCustomer = record.customerID
+        }
         let settings = pricing.rules.settings
         guard settings.activityTracking, !actions.isEmpty else { return }
         let rules = settings.stageRules
@@ -246,9 +249,6 @@ public final class LiveShoppers: Sendable {
         for productID in actions.compactMap(\.activity.productID) where products[productID] == nil {
             products[productID] = try viewed(productID)
         }
-        let data = try actions.map { String(decoding: try JSONCoding.encode($0.activity.data, capacity: 256), as: UTF8.self) }
-        let offline = state.withLock { $0.visits[id] == nil }
-        let storedCustomer = offline ? try store.visitor(id)?.customerID : nil
         for activity in actions.map(\.activity) {
             if let product = activity.productID.flatMap({ products[$0] }) { stats.viewed(product: product.id, title: product.title, by: id.rawValue) }
             if let step = activity.step, step != "cart" { stats.reached(.checkout, by: id.rawValue) }
@@ -260,7 +260,7 @@ public final class LiveShoppers: Sendable {
                 var customer = storedCustomer
                 var visit = state.visits[id]
                 var stored: [StoredActivity] = []
-                for (index, action) in actions.enumerated() {
+                for action in actions {
                     let activity = action.activity
                     let at = action.at.map { min($0, now) } ?? now
                     let stamp = Timestamp.string(at)
@@ -277,7 +277,7 @@ public final class LiveShoppers: Sendable {
                         visit = live
                     }
                     stored.append(StoredActivity(
-                        visitor: id, customer: customer, kind: activity.kind, productID: product?.id, category: product?.category, data: data[index],
+                        visitor: id, customer: customer, kind: activity.kind, productID: product?.id, category: product?.category, data: activity.dataJSON,
                         at: stamp))
                 }
                 if let visit { state.visits[id] = visit }
@@ -285,10 +285,7 @@ public final class LiveShoppers: Sendable {
                 writer.submit({ transaction in
                     for activity in records { try store.record(activity, in: transaction) }
                     if let stageNow { try store.setStage(stageNow, of: id, at: stamp, in: transaction) }
-                    for change in published {
-                        try events.append(type: change.type, topic: "shoppers", data: change.entry, in: transaction)
-                        transaction.transactionNotes.append(Published(visitor: id, since: change.entry.since))
-                    }
+                    for change in published { try Self.append(change.type, change.entry, to: events, in: transaction) }
                 }, completion: { error in
                     if let error { continuation.resume(throwing: error) } else { continuation.resume() }
                 })
@@ -337,9 +334,7 @@ public final class LiveShoppers: Sendable {
                     let (store, events, stage, stamp) = (store, events, visit.entry.stage, Timestamp.string(now))
                     writer.submit({ transaction in
                         try store.setStage(stage, of: id, at: stamp, in: transaction)
-                        try store.setLive(false, of: id, in: transaction)
-                        try events.append(type: "shopper.left", topic: "shoppers", data: ShopperLeft(visitor: id.rawValue), in: transaction)
-                        transaction.transactionNotes.append(Published(visitor: id, since: nil))
+                        try Self.left(id, store: store, events: events, in: transaction)
                     }, completion: { _ in })
                     continue
                 }
@@ -429,9 +424,21 @@ public final class LiveShoppers: Sendable {
         let stamp = clock.timestamp
         writer.submit({ transaction in
             if let stage { try store.setStage(stage, of: id, at: stamp, in: transaction) }
-            try events.append(type: type, topic: "shoppers", data: entry, in: transaction)
-            transaction.transactionNotes.append(Published(visitor: id, since: entry.since))
+            try Self.append(type, entry, to: events, in: transaction)
         }, completion: { _ in })
+    }
+
+    /// Appends a `shoppers` event with the entry, and the note that carries it to the published view.
+    private static func append(_ type: String, _ entry: ShopperEntry, to events: EventLog, in transaction: any WriteTransaction) throws {
+        try events.append(type: type, topic: "shoppers", data: entry, in: transaction)
+        transaction.transactionNotes.append(Published(visitor: entry.visitor, since: entry.since))
+    }
+
+    /// Writes that the visitor left: no longer live, `shopper.left`, and off the published view.
+    private static func left(_ id: VisitorID, store: any ShopperStore, events: EventLog, in transaction: any WriteTransaction) throws {
+        try store.setLive(false, of: id, in: transaction)
+        try events.append(type: "shopper.left", topic: "shoppers", data: ShopperLeft(visitor: id.rawValue), in: transaction)
+        transaction.transactionNotes.append(Published(visitor: id, since: nil))
     }
 
     /// A cart of a live visitor changed: its lines, total, step or customer are read again.
@@ -460,20 +467,20 @@ public final class LiveShoppers: Sendable {
 
     /// On the writer thread after a commit: the published changes it carries and the last event seq.
     private func collect(_ transaction: any WriteTransaction) -> (@Sendable () -> Void)? {
-        var changes: [(visitor: VisitorID, entry: (since: String, json: String)?)] = []
+        var changes: [(VisitorID, PublishedEntry?)] = []
         var last: Event?
         for note in transaction.transactionNotes {
             if let event = note as? Event {
                 last = event
             } else if let change = note as? Published, let event = last {
-                changes.append((change.visitor, change.since.map { ($0, event.data) }))
+                changes.append((change.visitor, change.since.map { PublishedEntry(since: $0, json: event.data) }))
             }
         }
         guard let seq = last?.seq else { return nil }
         let committed = changes
         return { [weak self] in
             self?.state.withLock { state in
-                for change in committed { state.published[change.visitor] = change.entry }
+                for (visitor, entry) in committed { state.published[visitor] = entry }
                 state.publishedSeq = max(state.publishedSeq, seq)
             }
         }
@@ -597,6 +604,13 @@ struct ViewedProduct: Sendable {
     var id: ProductID
     var title: String
     var category: String?
+}
+
+/// A live visitor's entry as its last `shoppers` event wrote it, with when the visit began (the
+/// live list's order).
+private struct PublishedEntry: Sendable {
+    var since: String
+    var json: String
 }
 
 /// A `shoppers` event decided under the lock, to be written.
