@@ -32,6 +32,10 @@ public final class Application: Sendable {
     private let stock: StockRegistry
     /// Who is on the shop now; its clock-driven changes and the stats topic run as a service.
     public let live: LiveShoppers
+    /// Fires durable timers; runs as a service, and tests may call ``Scheduler/fireDue()``.
+    public let scheduler: Scheduler
+    /// Runs the shop's flows; runs as a service, and tests may call ``FlowEngine/processPending()``.
+    public let automation: FlowEngine
     private let hub: EventHub
     private let server: HTTPServer
     private let logger: Logger
@@ -99,6 +103,12 @@ public final class Application: Sendable {
         live = LiveShoppers(stores: stores, events: events, carts: carts, catalogue: catalogue, customers: customers, pricing: pricing,
                             currency: configuration.currency, clock: clock)
         let conversations = ConversationService(stores: stores, events: events, live: live, checkout: checkout, carts: carts, clock: clock)
+        scheduler = Scheduler(stores: stores, clock: clock, logger: logger)
+        automation = try FlowEngine(
+            stores: stores, events: events, messages: messages, pricing: pricing, live: live, scheduler: scheduler, currency: configuration.currency,
+            reservationTTL: configuration.reservationTTL, shopName: configuration.shopName, publicURL: publicURL, clock: clock, logger: logger)
+        let flows = FlowService(stores: stores, engine: automation, events: events, currency: configuration.currency, clock: clock)
+        let tasks = TaskService(stores: stores, events: events, clock: clock)
         hub = EventHub(log: events)
 
         var router = Router()
@@ -123,6 +133,7 @@ public final class Application: Sendable {
         ShopperAccountRoutes(shoppers: shopperAuth, customers: customers).register(on: &router)
         ShopperRoutes(live: live, conversations: conversations).register(on: &router)
         WebhookRoutes(webhooks: webhooks).register(on: &router)
+        FlowRoutes(flows: flows, tasks: tasks).register(on: &router)
         PushRoutes(push: push, publicKey: vapidKey.publicKey).register(on: &router)
         OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(stores: stores, orders: orders), webhook: webhook).register(on: &router)
         let responder = APIResponder(
@@ -205,7 +216,8 @@ public final class Application: Sendable {
     /// the one after it has returned:
     /// 1. ``DatabaseService``: closes the database, last, once nothing else can write;
     /// 2. the outbound HTTP client, shut down once the loops that use it have stopped;
-    /// 3. background jobs: cart expiry, message delivery, webhook dispatch and delivery, stock actor eviction (every 60 s),
+    /// 3. background jobs: cart expiry, message delivery, webhook dispatch and delivery, the scheduler and the flow engine,
+    ///    stock actor eviction (every 60 s),
     ///    event pruning (hourly), each ending at its next tick or at once;
     /// 4. ``HTTPServerService``: drains first, so requests in flight still have jobs and storage.
     private func makeServices(onReady: @escaping @Sendable () -> Void) -> [ServiceGroupConfiguration.ServiceConfiguration] {
@@ -224,6 +236,8 @@ public final class Application: Sendable {
                   serviceName: "message delivery"),
             .init(service: WebhookDispatchService(dispatcher: webhookDispatcher, logger: logger), serviceName: "webhook dispatch"),
             .init(service: WebhookDeliveryLoopService(delivery: webhookDelivery, logger: logger), serviceName: "webhook delivery"),
+            .init(service: SchedulerService(scheduler: scheduler, logger: logger), serviceName: "scheduler"),
+            .init(service: FlowEngineService(engine: automation, logger: logger), serviceName: "automation"),
             .init(service: PeriodicJob(name: "stock eviction", interval: .seconds(60), logger: logger) { stock.evictIdle() },
                   serviceName: "stock eviction"),
             .init(

@@ -65,6 +65,7 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as WebhookError: self = Problem(error)
         case let error as CustomerError: self = Problem(error)
         case let error as ShopperError: self = Problem(error)
+        case let error as AutomationError: self = Problem(error)
         case let error as WebSocketHandshakeError: self = Problem(error)
         default: self = Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred.")
         }
@@ -168,6 +169,14 @@ public struct Problem: Error, Sendable, Encodable {
                            errors: [FieldError(field: "data.product_id", detail: "names no product: \(id.prefix(64))")])
         case .noCart: self = Problem(status: .conflict, code: "conflict", detail: "The shopper has no active cart to apply the offer to.")
         case .offerRejected(let why): self = Problem(status: .unprocessableContent, code: "offer_rejected", detail: why)
+        }
+    }
+
+    init(_ error: AutomationError) {
+        switch error {
+        case .flowNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No flow \(id).")
+        case .runNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No flow run \(id).")
+        case .taskNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No task \(id).")
         }
     }
 

@@ -192,6 +192,12 @@ struct SQLiteCustomerStore: CustomerStore {
 
     // MARK: Writes
 
+    func matches(_ filter: SegmentFilter, customer id: CustomerID, in transaction: any WriteTransaction) throws -> Bool {
+        let (sql, bindings) = SegmentSQL.expression(filter)
+        return try !transaction.connection.query(
+            "SELECT 1 FROM customers c WHERE c.id = ? AND c.erased_at IS NULL AND \(sql)", [.text(id.rawValue)] + bindings).isEmpty
+    }
+
     func customer(_ id: CustomerID, in transaction: any WriteTransaction) throws -> Customer? {
         try Self.load(where: "id", .text(id.rawValue), transaction.connection)
     }

@@ -7,21 +7,22 @@ struct SQLiteMessageStore: MessageStore {
 
     private static let columns = """
         position, id, channel, recipient, template, subject, text, html, link, status, attempts, retry_base, next_attempt_at,
-        next_attempt_at_ms, last_error, skip_reason, customer_id, order_id, transactional, created_at, updated_at, sent_at
+        next_attempt_at_ms, last_error, skip_reason, customer_id, order_id, transactional, created_at, updated_at, sent_at, run_id, flow_id, step
         """
 
     func insert(_ message: Message, in transaction: any WriteTransaction) throws {
         try transaction.connection.run(
             """
             INSERT INTO messages (id, channel, recipient, template, subject, text, html, link, status, attempts, next_attempt_at, next_attempt_at_ms,
-                last_error, skip_reason, customer_id, order_id, transactional, created_at, updated_at, sent_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                last_error, skip_reason, customer_id, order_id, transactional, created_at, updated_at, sent_at, run_id, flow_id, step)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [.text(message.id.rawValue), .text(message.channel.rawValue), .text(message.recipient), .text(message.template),
              .optional(message.subject), .text(message.text), .optional(message.html), .optional(message.link), .text(message.status.rawValue),
              .integer(Int64(message.attempts)), .optional(message.nextAttemptAt), .optional(message.nextAttemptAtMilliseconds),
              .optional(message.lastError), .optional(message.skipReason), .optional(message.customerID), .optional(message.orderID?.rawValue),
-             .integer(message.transactional ? 1 : 0), .text(message.createdAt), .text(message.updatedAt), .optional(message.sentAt)])
+             .integer(message.transactional ? 1 : 0), .text(message.createdAt), .text(message.updatedAt), .optional(message.sentAt),
+             .optional(message.origin?.runID.rawValue), .optional(message.origin?.flowID.rawValue), .optional(message.origin?.step)])
     }
 
     func update(_ message: Message, retryBase: Int, in transaction: any WriteTransaction) throws {
@@ -133,6 +134,25 @@ struct SQLiteMessageStore: MessageStore {
         try transaction.connection.run("DELETE FROM suppressions WHERE address = ? AND channel = ?", [.text(address), .text(channel.rawValue)]) > 0
     }
 
+    func lastMarketing(customer: String, channels: [MessageChannel], in transaction: any WriteTransaction) throws -> String? {
+        let marks = channels.map { _ in "?" }.joined(separator: ", ")
+        let values = try transaction.connection.query(
+            """
+            SELECT max(coalesce(sent_at, next_attempt_at)) AS at FROM messages
+            WHERE customer_id = ? AND channel IN (\(marks)) AND transactional = 0 AND status NOT IN ('failed', 'skipped')
+            """,
+            [.text(customer)] + channels.map { .text($0.rawValue) }).first ?? [:]
+        return try StoredRow(values, table: "messages", keyColumn: "at").optionalText("at")
+    }
+
+    func queued(run: RunID, in transaction: any WriteTransaction) throws -> [(message: Message, retryBase: Int)] {
+        try transaction.connection.query("SELECT \(Self.columns) FROM messages WHERE run_id = ? AND status = 'queued'", [.text(run.rawValue)])
+            .map { values in
+                let row = StoredRow(values, table: "messages", keyColumn: "id")
+                return (try Self.message(row), try row.int("retry_base"))
+            }
+    }
+
     func templateOverrides() throws -> [TemplateText] {
         try readers.read { connection in
             try connection.query("SELECT name, locale, subject, text, html, short, updated_at FROM message_templates ORDER BY name, locale").map { values in
@@ -166,6 +186,13 @@ struct SQLiteMessageStore: MessageStore {
             lastError: try row.optionalText("last_error"), skipReason: try row.optionalText("skip_reason"),
             customerID: try row.optionalText("customer_id"), orderID: try row.optionalText("order_id").map(OrderID.init(rawValue:)),
             transactional: try row.bool("transactional"), createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"),
-            sentAt: try row.optionalText("sent_at"))
+            sentAt: try row.optionalText("sent_at"), origin: try origin(row))
+    }
+
+    private static func origin(_ row: StoredRow) throws -> MessageOrigin? {
+        guard let run = try row.optionalText("run_id"), let flow = try row.optionalText("flow_id"), let step = try row.optionalText("step") else {
+            return nil
+        }
+        return MessageOrigin(runID: RunID(rawValue: run), flowID: FlowID(rawValue: flow), step: step)
     }
 }

@@ -47,6 +47,17 @@ struct SQLitePushSubscriptionStore: PushSubscriptionStore {
         ).map { try Self.subscription($0) }
     }
 
+    func latest(customer: String?, cart: CartID?, in transaction: any WriteTransaction) throws -> PushSubscription? {
+        for (column, value) in [("customer_id", customer), ("cart_id", cart?.rawValue)] {
+            guard let value else { continue }
+            if let found = try transaction.connection.query(
+                "SELECT \(Self.columns) FROM push_subscriptions WHERE \(column) = ? ORDER BY updated_at DESC, id LIMIT 1", [.text(value)]).first {
+                return try Self.subscription(found)
+            }
+        }
+        return nil
+    }
+
     private static func subscription(_ values: SQLiteConnection.Row) throws -> PushSubscription {
         let row = StoredRow(values, table: "push_subscriptions", keyColumn: "id")
         return PushSubscription(

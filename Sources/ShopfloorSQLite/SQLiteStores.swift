@@ -23,6 +23,7 @@ extension Stores {
             messages: SQLiteMessageStore(readers: readers), webhooks: SQLiteWebhookStore(readers: readers),
             push: SQLitePushSubscriptionStore(readers: readers), customers: SQLiteCustomerStore(readers: readers),
             segments: SQLiteSegmentStore(readers: readers), shopperAuth: SQLiteShopperAuthStore(readers: readers),
-            shoppers: SQLiteShopperStore(readers: readers))
+            shoppers: SQLiteShopperStore(readers: readers), timers: SQLiteTimerStore(readers: readers), flows: SQLiteFlowStore(readers: readers),
+            tasks: SQLiteTaskStore(readers: readers))
     }
 }

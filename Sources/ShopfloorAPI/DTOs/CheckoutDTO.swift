@@ -100,6 +100,11 @@ struct SettingsDTO: Decodable {
     var activityTracking: Bool?
     var hesitatingAfter: Int?
     var hiddenHesitatingAfter: Int?
+    var emailCapHours: Int?
+    var smsCapHours: Int?
+    var pushCapHours: Int?
+    /// `null` turns quiet hours off; absent leaves them as they are.
+    var quietHours: QuietHours?
 }
 
 /// `POST /v1/pos/handover` body: the PIN from the customer's phone, and optionally the cart it is for.

@@ -18,6 +18,10 @@ struct MessageDTO: Encodable {
     var createdAt: String
     var updatedAt: String
     @Nullable var sentAt: String?
+    /// The flow, run and step that sent it (API.md, Automation).
+    @Nullable var flowID: String?
+    @Nullable var runID: String?
+    @Nullable var step: String?
 
     /// `sending` while `sending` says an attempt is under way (the store keeps such a message `queued`).
     init(_ message: Message, sending: Bool = false) {
@@ -37,6 +41,9 @@ struct MessageDTO: Encodable {
         createdAt = message.createdAt
         updatedAt = message.updatedAt
         sentAt = message.sentAt
+        flowID = message.origin?.flowID.rawValue
+        runID = message.origin?.runID.rawValue
+        step = message.origin?.step
     }
 }
 

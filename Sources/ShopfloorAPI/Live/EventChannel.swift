@@ -225,7 +225,7 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
     /// Families any client may follow, and the kinds of specific topic (`kind:<id>`) they cover.
     private static let publicFamilies: Set<String> = ["stock", "products"]
     private static let publicKinds: Set<Substring> = ["stock", "product", "cart", "track"]
-    private static let restrictedFamilies: Set<String> = ["carts", "orders", "locations"]
+    private static let restrictedFamilies: Set<String> = ["carts", "orders", "locations", "tasks"]
     private static let restrictedKinds: Set<Substring> = ["order"]
     /// Topics for admin keys alone: the outbox's (its events name customers and orders), customers,
     /// live shoppers, the live stats and conversations.

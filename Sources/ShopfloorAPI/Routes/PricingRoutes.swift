@@ -54,6 +54,7 @@ struct PricingRoutes {
             try context.require(.admin)
             let (input, document) = try request.decodeWithDocument(SettingsDTO.self)
             let clearsReceiptDiscount = document.hasNullMember("receipt_discount")
+            let clearsQuietHours = document.hasNullMember("quiet_hours")
             let settings = try await pricing.updateSettings { settings in
                 if let value = input.pricesIncludeTax { settings.pricesIncludeTax = value }
                 if let value = input.shippingTaxable { settings.shippingTaxable = value }
@@ -65,6 +66,11 @@ struct PricingRoutes {
                 if let value = input.activityTracking { settings.activityTracking = value }
                 if let value = input.hesitatingAfter { settings.hesitatingAfter = value }
                 if let value = input.hiddenHesitatingAfter { settings.hiddenHesitatingAfter = value }
+                if let value = input.emailCapHours { settings.emailCapHours = value }
+                if let value = input.smsCapHours { settings.smsCapHours = value }
+                if let value = input.pushCapHours { settings.pushCapHours = value }
+                if let value = input.quietHours { settings.quietHours = value }
+                if clearsQuietHours { settings.quietHours = nil }
             }
             return try JSON.response(settings)
         }

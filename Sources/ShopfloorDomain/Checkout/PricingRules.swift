@@ -118,8 +118,21 @@ public struct ShopSettings: Codable, Sendable, Equatable {
     public var hesitatingAfter = 120
     /// Seconds a shopper with a full cart may keep every tab hidden before counting as hesitating.
     public var hiddenHesitatingAfter = 60
+    /// Hours between two marketing emails to one customer, across every flow and campaign.
+    public var emailCapHours = 16
+    /// Hours between two marketing SMS to one customer.
+    public var smsCapHours = 24
+    /// Hours between two marketing push messages to one customer.
+    public var pushCapHours = 24
+    /// When no marketing SMS or push goes out, in the customer's time zone; `nil`: any time.
+    public var quietHours: QuietHours? = .standard
 
     public init() {}
+
+    /// The caps and quiet hours these settings give.
+    public var marketingPace: MarketingPace {
+        MarketingPace(emailCapHours: emailCapHours, smsCapHours: smsCapHours, pushCapHours: pushCapHours, quietHours: quietHours)
+    }
 
     /// The stage rules these settings give.
     public var stageRules: StageRules { StageRules(hesitatingAfter: hesitatingAfter, hiddenHesitatingAfter: hiddenHesitatingAfter) }
@@ -138,6 +151,10 @@ public struct ShopSettings: Codable, Sendable, Equatable {
         activityTracking = try container.decodeIfPresent(Bool.self, forKey: .activityTracking) ?? true
         hesitatingAfter = try container.decodeIfPresent(Int.self, forKey: .hesitatingAfter) ?? 120
         hiddenHesitatingAfter = try container.decodeIfPresent(Int.self, forKey: .hiddenHesitatingAfter) ?? 60
+        emailCapHours = try container.decodeIfPresent(Int.self, forKey: .emailCapHours) ?? 16
+        smsCapHours = try container.decodeIfPresent(Int.self, forKey: .smsCapHours) ?? 24
+        pushCapHours = try container.decodeIfPresent(Int.self, forKey: .pushCapHours) ?? 24
+        quietHours = container.contains(.quietHours) ? try container.decodeIfPresent(QuietHours.self, forKey: .quietHours) : .standard
     }
 
     /// Every member, `receipt_discount` as null when off.
@@ -152,11 +169,15 @@ public struct ShopSettings: Codable, Sendable, Equatable {
         try container.encode(activityTracking, forKey: .activityTracking)
         try container.encode(hesitatingAfter, forKey: .hesitatingAfter)
         try container.encode(hiddenHesitatingAfter, forKey: .hiddenHesitatingAfter)
+        try container.encode(emailCapHours, forKey: .emailCapHours)
+        try container.encode(smsCapHours, forKey: .smsCapHours)
+        try container.encode(pushCapHours, forKey: .pushCapHours)
+        try container.encode(quietHours, forKey: .quietHours)
     }
 
     private enum CodingKeys: String, CodingKey {
         case pricesIncludeTax, shippingTaxable, shopCountry, shopRegion, receiptDiscount, timezone, activityTracking, hesitatingAfter,
-             hiddenHesitatingAfter
+             hiddenHesitatingAfter, emailCapHours, smsCapHours, pushCapHours, quietHours
     }
 }
 

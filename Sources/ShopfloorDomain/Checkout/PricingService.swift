@@ -136,6 +136,14 @@ public final class PricingService: Sendable {
         validator.check(TimeZone(identifier: settings.timezone) != nil, "timezone", "must be an IANA time zone such as Europe/London")
         validator.check((10...86_400).contains(settings.hesitatingAfter), "hesitating_after", "must be from 10 to 86400 seconds")
         validator.check((10...86_400).contains(settings.hiddenHesitatingAfter), "hidden_hesitating_after", "must be from 10 to 86400 seconds")
+        validator.check((0...720).contains(settings.emailCapHours), "email_cap_hours", "must be from 0 (no cap) to 720 hours")
+        validator.check((0...720).contains(settings.smsCapHours), "sms_cap_hours", "must be from 0 (no cap) to 720 hours")
+        validator.check((0...720).contains(settings.pushCapHours), "push_cap_hours", "must be from 0 (no cap) to 720 hours")
+        if let quiet = settings.quietHours {
+            validator.check(QuietHours.minutes(quiet.start) != nil, "quiet_hours.start", "must be a time of day such as 21:00")
+            validator.check(QuietHours.minutes(quiet.end) != nil, "quiet_hours.end", "must be a time of day such as 08:00")
+            validator.check(quiet.start != quiet.end, "quiet_hours.end", "must differ from start (null turns quiet hours off)")
+        }
         try validator.throwIfAny()
         let saved = settings
         try await change { store, transaction in try store.save(saved, in: transaction) }

@@ -26,6 +26,8 @@ public protocol CustomerStore: Sendable {
     // MARK: Inside the writer's transaction
 
     func customer(_ id: CustomerID, in transaction: any WriteTransaction) throws -> Customer?
+    /// Whether the customer is in the segment `filter` (its times already resolved): a flow's `if`.
+    func matches(_ filter: SegmentFilter, customer id: CustomerID, in transaction: any WriteTransaction) throws -> Bool
     func customer(email: String, in transaction: any WriteTransaction) throws -> Customer?
     func customer(phone: String, in transaction: any WriteTransaction) throws -> Customer?
     /// Inserts a new customer with its search entry and tags; ``StoreError/duplicate(constraint:)`` on

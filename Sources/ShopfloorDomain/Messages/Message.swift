@@ -30,11 +30,14 @@ public struct Message: Sendable, Equatable {
     public var createdAt: String
     public var updatedAt: String
     public var sentAt: String?
+    /// The flow run and step that sent it, for a flow's message.
+    public var origin: MessageOrigin?
 
     public init(id: MessageID, channel: MessageChannel, recipient: String, template: String, subject: String?, text: String, html: String?,
                 link: String? = nil, status: MessageStatus, attempts: Int, nextAttemptAt: String?, nextAttemptAtMilliseconds: Int64?, lastError: String?,
                 skipReason: String?, customerID: String?, orderID: OrderID?, transactional: Bool, createdAt: String, updatedAt: String,
-                sentAt: String?) {
+                sentAt: String?, origin: MessageOrigin? = nil) {
+        self.origin = origin
         self.id = id
         self.channel = channel
         self.recipient = recipient
@@ -55,6 +58,21 @@ public struct Message: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.sentAt = sentAt
+    }
+}
+
+/// Where a flow's message came from: what its delivery tells the run waiting for it, and which
+/// step's counters it adds to.
+public struct MessageOrigin: Sendable, Equatable {
+    public var runID: RunID
+    public var flowID: FlowID
+    /// The step's path (``FlowDefinition/name(of:)``).
+    public var step: String
+
+    public init(runID: RunID, flowID: FlowID, step: String) {
+        self.runID = runID
+        self.flowID = flowID
+        self.step = step
     }
 }
 

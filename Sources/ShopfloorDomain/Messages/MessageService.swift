@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The outbox's front: queues messages inside the transaction of the change that causes them, lists
 /// them, retries one by hand, and keeps the templates. Delivery is the ``DeliveryService``'s.
@@ -36,9 +36,15 @@ public final class MessageService: Sendable {
         public var customerID: String?
         public var orderID: OrderID?
         public var transactional: Bool
+        /// Not to be sent before this (a capped or quiet-hour flow message); now when `nil`.
+        public var notBefore: Date?
+        /// The flow run and step sending it.
+        public var origin: MessageOrigin?
 
         public init(channel: MessageChannel, recipient: String, template: String, locale: String? = nil, data: [String: Any], link: String? = nil,
-                    customerID: String? = nil, orderID: OrderID? = nil, transactional: Bool) {
+                    customerID: String? = nil, orderID: OrderID? = nil, transactional: Bool, notBefore: Date? = nil, origin: MessageOrigin? = nil) {
+            self.notBefore = notBefore
+            self.origin = origin
             self.channel = channel
             self.recipient = recipient
             self.template = template
@@ -60,24 +66,17 @@ public final class MessageService: Sendable {
         let rendered = try templates.render(draft.template, locale: draft.locale, data: draft.data)
         let now = clock.now()
         let stamp = Timestamp.string(now)
-        let skipReason: String? = if !available.contains(draft.channel) {
-            "channel_unavailable"
-        } else if try store.isSuppressed(draft.recipient, channel: draft.channel, transactional: draft.transactional, in: transaction) {
-            draft.transactional ? "undeliverable" : "unsubscribed"
-        } else if !draft.transactional, try !mayMarket(draft, in: transaction) {
-            "not_consented"
-        } else {
-            nil
-        }
+        let due = max(now, draft.notBefore ?? now)
+        let skipReason = try refusal(of: draft, in: transaction)
         let deliverable = skipReason == nil
         let isEmail = draft.channel == .email
         let message = Message(
             id: .make(), channel: draft.channel, recipient: draft.recipient, template: draft.template,
             subject: draft.channel == .sms ? nil : rendered.subject, text: isEmail ? rendered.text : rendered.short ?? rendered.text,
             html: isEmail ? rendered.html : nil, link: draft.link, status: deliverable ? .queued : .skipped, attempts: 0,
-            nextAttemptAt: deliverable ? stamp : nil, nextAttemptAtMilliseconds: deliverable ? now.millisecondsSince1970 : nil, lastError: nil,
-            skipReason: skipReason, customerID: draft.customerID, orderID: draft.orderID,
-            transactional: draft.transactional, createdAt: stamp, updatedAt: stamp, sentAt: nil)
+            nextAttemptAt: deliverable ? Timestamp.string(due) : nil, nextAttemptAtMilliseconds: deliverable ? due.millisecondsSince1970 : nil,
+            lastError: nil, skipReason: skipReason, customerID: draft.customerID, orderID: draft.orderID,
+            transactional: draft.transactional, createdAt: stamp, updatedAt: stamp, sentAt: nil, origin: draft.origin)
         try store.insert(message, in: transaction)
         if deliverable {
             transaction.transactionNotes.append(MessageQueued(channel: draft.channel))
@@ -85,6 +84,50 @@ public final class MessageService: Sendable {
             try Self.appendEvent("message.skipped", for: message, to: events, in: transaction)
         }
         return message
+    }
+
+    /// Why `draft` would not be sent, or `nil` when it would: its channel has no sender
+    /// (`channel_unavailable`), its address is suppressed (`undeliverable` after a bounce,
+    /// `unsubscribed` for marketing), or it is marketing to someone not subscribed (`not_consented`).
+    public func refusal(of draft: Draft, in transaction: any WriteTransaction) throws -> String? {
+        if !available.contains(draft.channel) { return "channel_unavailable" }
+        if try store.isSuppressed(draft.recipient, channel: draft.channel, transactional: draft.transactional, in: transaction) {
+            return draft.transactional ? "undeliverable" : "unsubscribed"
+        }
+        if !draft.transactional, try !mayMarket(draft, in: transaction) { return "not_consented" }
+        return nil
+    }
+
+    /// Whether the server can send on `channel` at all.
+    public func isAvailable(_ channel: MessageChannel) -> Bool {
+        available.contains(channel)
+    }
+
+    /// When the customer's latest marketing message on `channels` went, or is due to go.
+    public func lastMarketing(to customer: CustomerID, on channels: [MessageChannel], in transaction: any WriteTransaction) throws -> Date? {
+        try store.lastMarketing(customer: customer.rawValue, channels: channels, in: transaction).flatMap(Timestamp.date)
+    }
+
+    /// Settles a queued message as skipped for `reason` (its flow run ended or moved on), with its event.
+    public func skip(_ message: Message, retryBase: Int, reason: String, in transaction: any WriteTransaction) throws {
+        var skipped = message
+        skipped.status = .skipped
+        skipped.skipReason = reason
+        skipped.nextAttemptAt = nil
+        skipped.nextAttemptAtMilliseconds = nil
+        skipped.updatedAt = clock.timestamp
+        try store.update(skipped, retryBase: retryBase, in: transaction)
+        try Self.appendEvent("message.skipped", for: skipped, to: events, in: transaction)
+    }
+
+    /// A flow run's messages still queued.
+    public func queued(run: RunID, in transaction: any WriteTransaction) throws -> [(message: Message, retryBase: Int)] {
+        try store.queued(run: run, in: transaction)
+    }
+
+    /// A message as the writer's transaction sees it.
+    public func message(_ id: MessageID, in transaction: any WriteTransaction) throws -> Message? {
+        try store.message(id, in: transaction)?.message
     }
 
     /// Whether marketing may go to a draft's recipient: only to a customer subscribed on its channel
@@ -202,7 +245,8 @@ public final class MessageService: Sendable {
             type: type, topic: "messages",
             data: MessageEvent(messageID: message.id.rawValue, channel: message.channel, template: message.template, status: message.status,
                                attempts: message.attempts, orderID: message.orderID?.rawValue, customerID: message.customerID,
-                               lastError: message.lastError, skipReason: message.skipReason),
+                               lastError: message.lastError, skipReason: message.skipReason, runID: message.origin?.runID.rawValue,
+                               flowID: message.origin?.flowID.rawValue, step: message.origin?.step),
             in: transaction)
     }
 }
@@ -214,7 +258,7 @@ struct MessageQueued: Sendable {
 }
 
 /// The payload of the `messages` topic's events; no address, so the log holds no personal data.
-struct MessageEvent: Encodable {
+struct MessageEvent: Codable {
     var messageID: String
     var channel: MessageChannel
     var template: String
@@ -224,4 +268,8 @@ struct MessageEvent: Encodable {
     var customerID: String?
     var lastError: String?
     var skipReason: String?
+    /// The flow run, flow and step that sent it, for a flow's message.
+    var runID: String?
+    var flowID: String?
+    var step: String?
 }

@@ -27,6 +27,12 @@ public protocol MessageStore: Sendable {
     /// Lifts the suppression of an address; `false` when there was none.
     func unsuppress(_ address: String, channel: MessageChannel, in transaction: any WriteTransaction) throws -> Bool
 
+    /// When the customer's latest marketing message on any of `channels` went or is due to go
+    /// (failed and skipped ones aside): what caps count from.
+    func lastMarketing(customer: String, channels: [MessageChannel], in transaction: any WriteTransaction) throws -> String?
+    /// A flow run's messages still queued.
+    func queued(run: RunID, in transaction: any WriteTransaction) throws -> [(message: Message, retryBase: Int)]
+
     /// The shop's versions of templates, by name and locale.
     func templateOverrides() throws -> [TemplateText]
     func saveTemplate(_ template: TemplateText, in transaction: any WriteTransaction) throws

@@ -105,15 +105,20 @@ enum ShippedTemplates {
             {{#cart.lines}}
             {{quantity}} x {{title}}
             {{/cart.lines}}
+            {{#offer}}
+
+            Use {{offer.code}} for {{offer.text}}, until {{offer.expires_at}}.
+            {{/offer}}
 
             Pick up where you left off: {{cart_url}}
             """,
         html: """
             <p>Your basket at {{shop.name}} is waiting for you:</p>
             <ul>{{#cart.lines}}<li>{{quantity}} &times; {{title}}</li>{{/cart.lines}}</ul>
+            {{#offer}}<p>Use <strong>{{offer.code}}</strong> for {{offer.text}}, until {{offer.expires_at}}.</p>{{/offer}}
             <p><a href="{{cart_url}}">Pick up where you left off</a></p>
             """,
-        short: "Your basket at {{shop.name}} is waiting for you: {{cart_url}}")
+        short: "Your basket at {{shop.name}} is waiting for you:{{#offer}} {{offer.code}} gives {{offer.text}}.{{/offer}} {{cart_url}}")
 
     static let replenishment = TemplateText(
         name: "replenishment",

@@ -8,6 +8,8 @@ public protocol PushSubscriptionStore: Sendable {
     /// Removes the subscription `id`; `false` when there was none.
     func delete(_ id: PushSubscriptionID, in transaction: any WriteTransaction) throws -> Bool
     func subscription(endpoint: String) throws -> PushSubscription?
+    /// The most recently updated subscription of the customer, else of the cart: where a flow's push goes.
+    func latest(customer: String?, cart: CartID?, in transaction: any WriteTransaction) throws -> PushSubscription?
     /// The subscriptions following the order or the cart it was placed from.
     func subscriptions(following order: OrderID, cart: CartID, in transaction: any WriteTransaction) throws -> [PushSubscription]
 }

@@ -139,6 +139,16 @@ public final class LiveShoppers: Sendable {
         state.withLock { state in state.visits[id].map { (!$0.tabs.isEmpty, $0.customer, $0.cart) } }
     }
 
+    /// Whether the shopper with this cart, or this customer, has a socket open now: an abandonment
+    /// reminder waits while they are on the site.
+    public func isLive(customer: CustomerID?, cart: CartID?) -> Bool {
+        state.withLock { state in
+            if let cart, let visitor = state.byCart[Substring(cart.rawValue)], state.visits[visitor]?.tabs.isEmpty == false { return true }
+            guard let customer else { return false }
+            return state.visits.values.contains { $0.customer == customer && !$0.tabs.isEmpty }
+        }
+    }
+
     /// The visitor a socket said hello as.
     public func visitor(on connection: UInt64) -> VisitorID? {
         state.withLock { $0.byConnection[connection] }

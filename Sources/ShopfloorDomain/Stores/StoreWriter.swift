@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The backend's one writer: write jobs run one at a time, many sharing one transaction (group
 /// commit), and each caller hears of its job only once that transaction is durable.
 ///
@@ -44,6 +46,40 @@ extension StoreWriter {
         try await withCheckedThrowingContinuation { continuation in
             enqueue(job) { continuation.resume(with: $0) }
         }
+    }
+}
+
+extension StoreWriter {
+    /// Queues every job at once, in order, so the writer may commit them together, and returns each
+    /// one's result once all have ended: a job that throws rolls back alone and the others still commit.
+    public func writeEach<T: Sendable>(_ jobs: [@Sendable (any WriteTransaction) throws -> T]) async -> [Result<T, any Error>] {
+        if jobs.isEmpty { return [] }
+        return await withCheckedContinuation { continuation in
+            let collector = ResultCollector<T>(count: jobs.count, continuation: continuation)
+            for (index, job) in jobs.enumerated() {
+                enqueue(job) { collector.set(index, $0) }
+            }
+        }
+    }
+}
+
+/// The results of a batch of jobs, in queue order; resumes the waiter once the last is in.
+private final class ResultCollector<T: Sendable>: Sendable {
+    private let state: Mutex<(results: [Result<T, any Error>?], remaining: Int)>
+    private let continuation: CheckedContinuation<[Result<T, any Error>], Never>
+
+    init(count: Int, continuation: CheckedContinuation<[Result<T, any Error>], Never>) {
+        state = Mutex((Array(repeating: nil, count: count), count))
+        self.continuation = continuation
+    }
+
+    func set(_ index: Int, _ result: Result<T, any Error>) {
+        let done = state.withLock { state -> [Result<T, any Error>]? in
+            state.results[index] = result
+            state.remaining -= 1
+            return state.remaining == 0 ? state.results.map { $0! } : nil
+        }
+        if let done { continuation.resume(returning: done) }
     }
 }
 

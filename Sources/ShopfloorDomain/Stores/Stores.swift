@@ -19,12 +19,18 @@ public struct Stores: Sendable {
     public var segments: any SegmentStore
     public var shopperAuth: any ShopperAuthStore
     public var shoppers: any ShopperStore
+    public var timers: any TimerStore
+    public var flows: any FlowStore
+    public var tasks: any TaskStore
 
     public init(writer: any StoreWriter, events: any EventStore, locations: any LocationStore, apiKeys: any APIKeyStore,
                 catalogue: any CatalogueStore, stock: any StockStore, carts: any CartStore, pricing: any PricingStore,
                 orders: any OrderStore, handovers: any HandoverStore, idempotency: any IdempotencyStore, messages: any MessageStore,
                 webhooks: any WebhookStore, push: any PushSubscriptionStore, customers: any CustomerStore, segments: any SegmentStore,
-                shopperAuth: any ShopperAuthStore, shoppers: any ShopperStore) {
+                shopperAuth: any ShopperAuthStore, shoppers: any ShopperStore, timers: any TimerStore, flows: any FlowStore, tasks: any TaskStore) {
+        self.timers = timers
+        self.flows = flows
+        self.tasks = tasks
         self.writer = writer
         self.events = events
         self.locations = locations

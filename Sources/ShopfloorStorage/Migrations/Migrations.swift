@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers, liveShoppers, visitorsLive]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers, liveShoppers, visitorsLive, automation]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -664,5 +664,91 @@ public enum Migrations {
     static let visitorsLive = Migration(version: 17, name: "visitors live", sql: """
         ALTER TABLE visitors ADD COLUMN live INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX visitors_live ON visitors(id) WHERE live = 1;
+        """)
+
+    /// Automation (API.md, Automation): durable timers, fired in due order; flows with every version
+    /// a run may still be on; runs with where they stand (one per flow and entry key, so an entry made
+    /// again after a crash is the same run); counters per flow step; staff tasks; how far the event log
+    /// has been read for triggers and exits; and the run and step each marketing message came from.
+    static let automation = Migration(version: 18, name: "automation", sql: """
+        CREATE TABLE timers (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            due_ms INTEGER NOT NULL
+        );
+        CREATE INDEX timers_due ON timers(due_ms, id);
+        CREATE TABLE flows (
+            position INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('active', 'draft')),
+            version INTEGER NOT NULL,
+            active_since INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE flow_versions (
+            flow_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            definition TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (flow_id, version)
+        ) WITHOUT ROWID;
+        CREATE TABLE flow_runs (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            flow_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            entry_key TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('active', 'completed', 'exited')),
+            customer_id TEXT,
+            cart_id TEXT,
+            order_id TEXT,
+            state TEXT NOT NULL,
+            awaiting_message TEXT,
+            next_at TEXT,
+            exit_reason TEXT,
+            entered_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (flow_id, entry_key)
+        );
+        CREATE INDEX flow_runs_flow ON flow_runs(flow_id, seq);
+        CREATE INDEX flow_runs_active ON flow_runs(flow_id) WHERE status = 'active';
+        CREATE INDEX flow_runs_customer ON flow_runs(customer_id) WHERE status = 'active' AND customer_id IS NOT NULL;
+        CREATE INDEX flow_runs_cart ON flow_runs(cart_id) WHERE status = 'active' AND cart_id IS NOT NULL;
+        CREATE INDEX flow_runs_awaiting ON flow_runs(awaiting_message) WHERE awaiting_message IS NOT NULL;
+        CREATE TABLE flow_stats (
+            flow_id TEXT NOT NULL,
+            step TEXT NOT NULL,
+            counter TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (flow_id, step, counter)
+        ) WITHOUT ROWID;
+        CREATE TABLE tasks (
+            position INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            text TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('open', 'done')),
+            customer_id TEXT,
+            order_id TEXT,
+            flow_id TEXT,
+            run_id TEXT,
+            created_at TEXT NOT NULL,
+            done_at TEXT,
+            done_by TEXT
+        );
+        CREATE INDEX tasks_status ON tasks(status, position);
+        CREATE TABLE automation_mark (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq INTEGER NOT NULL
+        );
+        ALTER TABLE messages ADD COLUMN run_id TEXT;
+        ALTER TABLE messages ADD COLUMN flow_id TEXT;
+        ALTER TABLE messages ADD COLUMN step TEXT;
+        CREATE INDEX messages_by_run ON messages(run_id) WHERE run_id IS NOT NULL;
+        CREATE INDEX push_subscriptions_by_customer ON push_subscriptions(customer_id) WHERE customer_id IS NOT NULL;
+        CREATE INDEX messages_marketing ON messages(customer_id, channel, position) WHERE transactional = 0 AND customer_id IS NOT NULL;
         """)
 }

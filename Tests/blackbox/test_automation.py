@@ -1,0 +1,472 @@
+"""Automation (issue 26; API.md, Automation): flows entered by their triggers, stepping on the test
+clock through waits, sends with fallback, offers, branches, splits and tasks, exiting when the shopper
+orders or comes back, with caps and quiet hours, against the real SMTP server, SMS receiver and push
+service the messages tests use.
+
+Time only moves with `POST /v1/test/clock`. Between two moves a test waits (by polling, never by
+sleeping a fixed time) until the server has done what the last move made due: the run reached its
+next step, a message arrived. Quiet hours are turned off (`quiet_hours: null`) except in their own
+test, so a run of the suite at 22:00 behaves as one at noon.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from cart_api import ADMIN_ENV, Api, assert_problem, complete, unique, wait_for
+from customer_api import advance, clock_now, create_customer, phone_number, set_consent, when
+from receivers import PushService, WebhookReceiver
+from test_messages import Sink
+
+SMS_SECRET = "whsec_" + base64.b64encode(b"s" * 32).decode()
+ADDRESS = {"name": "Ada Lovelace", "line1": "1 High St", "city": "London", "postal_code": "N1", "country": "GB"}
+
+CASCADE = {
+    "name": "Abandoned cart",
+    "status": "active",
+    "trigger": {"type": "cart.abandoned", "after": "1h"},
+    "steps": [
+        {"send": {"channel": "push", "template": "abandoned_cart", "fallback": ["sms", "email"]}},
+        {"wait": "3h"},
+        {"send": {"channel": "sms", "template": "abandoned_cart", "fallback": ["email"]}},
+        {"wait": "20h"},
+        {"offer": {"kind": "percent", "value": 10, "expires_in": "3d"}},
+        {"send": {"channel": "email", "template": "abandoned_cart"}},
+    ],
+}
+
+
+class Channels:
+    """The SMTP sink, the signed SMS receiver and the push service one server sends to."""
+
+    def __init__(self, directory, tls_files):
+        cert, key = tls_files
+        self.sink = Sink(directory / "sink", "--tls-cert", str(cert), "--tls-key", str(key), "--auth", "shop:s3cret pass")
+        self.sms = WebhookReceiver()
+        self.sms.control(secrets=[SMS_SECRET])
+        self.push = PushService()
+        self.tls_files = tls_files
+
+    def options(self) -> dict:
+        return {
+            "enable_test_clock": True,
+            "allow_private_webhooks": True,
+            "smtp_url": f"smtp://shop:s3cret%20pass@localhost:{self.sink.port}",
+            "mail_from": "Test Shop <shop@test.example>",
+            "outbound_ca_file": str(self.tls_files[0]),
+            "sms_url": self.sms.url("/sms"),
+            "sms_secret": SMS_SECRET,
+            "shop_name": "Test Shop",
+            "public_url": "https://shop.test.example",
+        }
+
+    def mails(self, to: str | None = None) -> list:
+        return [m for m, envelope in self.sink.messages() if to is None or to in envelope["rcpt_tos"]]
+
+    def texts(self, to: str | None = None) -> list[dict]:
+        return [json.loads(r["body"]) for r in self.sms.received() if r["path"] == "/sms" and (to is None or json.loads(r["body"])["to"] == to)]
+
+    def pushes(self) -> list[dict]:
+        return [json.loads(m["plaintext"]) for m in self.push.messages()]
+
+    def stop(self):
+        self.sink.stop()
+        self.sms.stop()
+        self.push.stop()
+
+
+@pytest.fixture
+def channels(tmp_path, tls_files):
+    made = Channels(tmp_path, tls_files)
+    yield made
+    made.stop()
+
+
+def automation_server(launch, channels: Channels, quiet_hours=None) -> Api:
+    api = Api(launch(channels.options(), env=ADMIN_ENV))
+    api.ok("PATCH", "/v1/settings", {"quiet_hours": quiet_hours})
+    return api
+
+
+def make_flow(api: Api, body: dict) -> dict:
+    return api.ok("POST", "/v1/flows", body, status=201)
+
+
+def shopper(api: Api, channels: Channels, email: bool = True, phone: bool = True, push: bool = True, **fields) -> tuple[dict, dict]:
+    """A customer subscribed on the channels they have, with an online cart holding one line (and a
+    browser subscribed to push for it): the customer and the cart."""
+    details = {"first_name": "Ada", **fields}
+    if email:
+        details["email"] = f"{unique('ada').lower()}@example.com"
+    if phone:
+        details["phone"] = phone_number()[1]
+    customer = create_customer(api, **details)
+    for channel, has in (("email", email), ("sms", phone), ("push", push)):
+        if has:
+            set_consent(api, customer["id"], channel, "subscribed", source="test")
+    sku = unique("AB")
+    api.product(sku, price=1500, stock=5)
+    cart = api.new_cart(customer_id=customer["id"])
+    assert api.add(cart["id"], sku, 1).status_code == 200
+    if push:
+        browser = channels.push.subscribe(api.public("GET", "/v1/push/key").json()["public_key"])
+        response = api.public("POST", "/v1/push/subscriptions", {"endpoint": browser["endpoint"], "keys": browser["keys"], "cart": cart["id"]})
+        assert response.status_code == 201, response.text
+    return customer, api.cart(cart["id"])
+
+
+def runs(api: Api, flow: dict, **params) -> list[dict]:
+    response = api.call("GET", f"/v1/flows/{flow['id']}/runs", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def the_run(api: Api, flow: dict, step: str | None = None, status: str = "active", timeout: float = 15) -> dict:
+    """The flow's one run, once it is at `step` with `status`."""
+    def ready():
+        found = runs(api, flow)
+        if len(found) == 1 and found[0]["status"] == status and (step is None or found[0]["step"] == step):
+            return found[0]
+        return None
+    return wait_for(ready, timeout=timeout, what=f"the run at step {step} ({status}): {runs(api, flow)}")
+
+
+def messages(api: Api, **params) -> list[dict]:
+    return api.call("GET", "/v1/messages", params=params).json()["items"]
+
+
+def test_a_shopper_with_push_phone_and_email_gets_the_whole_cascade(launch, channels):
+    api = automation_server(launch, channels)
+    flow = make_flow(api, CASCADE)
+    assert flow["id"].startswith("flw_") and flow["version"] == 1 and flow["exit_on"] == ["order.placed"]
+    customer, cart = shopper(api, channels)
+
+    advance(api, "59m")
+    assert runs(api, flow) == [] and channels.pushes() == []
+    advance(api, "2m")
+    run = the_run(api, flow, step="1")
+    assert run["customer_id"] == customer["id"] and run["cart_id"] == cart["id"] and run["entry_key"] == f"cart:{cart['id']}"
+    pushed = wait_for(channels.pushes, timeout=15, what="the push")
+    assert pushed[0]["title"] == "You left something in your basket"
+    assert pushed[0]["url"] == f"https://shop.test.example/shop/?cart={cart['id']}"
+    assert channels.texts() == [] and channels.mails() == []
+
+    advance(api, "3h")
+    text = wait_for(lambda: channels.texts(customer["phone"]), timeout=15, what="the SMS")[0]
+    assert text["text"].startswith("Your basket at Test Shop is waiting for you:") and cart["id"] in text["text"]
+    the_run(api, flow, step="3")
+    assert channels.mails() == [] and len(channels.pushes()) == 1
+
+    advance(api, "20h")
+    mail = wait_for(lambda: channels.mails(customer["email"]), timeout=15, what="the email")[0]
+    run = the_run(api, flow, status="completed")
+    code = run["offer_code"]
+    assert code.startswith("FLOW-")
+    body = mail.get_body(("plain",)).get_content()
+    assert f"Use {code} for 10 % off" in body and f"https://shop.test.example/shop/?cart={cart['id']}" in body
+    assert mail["List-Unsubscribe"] and mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert len(channels.texts()) == 1 and len(channels.pushes()) == 1
+
+    sent = [m for m in messages(api, customer=customer["id"]) if m["run_id"] == run["id"]]
+    assert sorted((m["step"], m["channel"], m["status"]) for m in sent) == [("0", "push", "sent"), ("2", "sms", "sent"), ("5", "email", "sent")]
+    assert all(m["flow_id"] == flow["id"] and not m["transactional"] for m in sent)
+    discount = api.call("PATCH", f"/v1/carts/{cart['id']}", {"discount_codes": [code]}, key=None)
+    assert discount.status_code == 200, discount.text
+
+    stats = wait_for(lambda: (s := api.ok("GET", f"/v1/flows/{flow['id']}/stats"))["steps"][5]["sent"] == 1 and s, timeout=10, what="stats")
+    assert stats["entered"] == 1
+    assert [(s["step"], s["type"], s["entered"], s["sent"]) for s in stats["steps"]] == [
+        ("0", "send", 1, 1), ("1", "wait", 1, 0), ("2", "send", 1, 1), ("3", "wait", 1, 0), ("4", "offer", 1, 0), ("5", "send", 1, 1)]
+
+
+def test_a_shopper_with_email_only_gets_email_and_a_capped_one_waits(launch, channels):
+    api = automation_server(launch, channels)
+    flow = make_flow(api, CASCADE)
+    customer, cart = shopper(api, channels, phone=False, push=False)
+
+    advance(api, "61m")
+    first = wait_for(lambda: channels.mails(customer["email"]), timeout=15, what="the first email")[0]
+    assert first["Subject"] == "You left something in your basket"
+    run = the_run(api, flow, step="1")
+    assert [(e["what"], e["detail"]) for e in run["log"] if e["step"] == "0"][:2] == [
+        ("passed over", "push: no_recipient"), ("passed over", "sms: no_recipient")]
+
+    sent_at = when(wait_for(lambda: [m for m in messages(api, customer=customer["id"]) if m["status"] == "sent"], timeout=10,
+                            what="sent")[0]["sent_at"])
+    advance(api, "3h")
+    run = the_run(api, flow, step="2")
+    deferred = wait_for(lambda: [m for m in messages(api, customer=customer["id"]) if m["status"] == "queued"], timeout=10, what="deferred")[0]
+    assert deferred["channel"] == "email" and deferred["step"] == "2"
+    assert when(deferred["next_attempt_at"]) == sent_at + timedelta(hours=16)
+    assert any(e["what"] == "deferred" and e["detail"].startswith("email: capped until") for e in run["log"])
+    assert len(channels.mails()) == 1
+
+    advance(api, "13h")
+    wait_for(lambda: len(channels.mails(customer["email"])) == 2, timeout=15, what="the capped email, once its cap lifted")
+    the_run(api, flow, step="3")
+
+
+def test_no_reminder_while_the_shopper_is_live_then_one_after_they_leave(launch, channels):
+    import asyncio
+    import websockets
+
+    api = automation_server(launch, channels)
+    flow = make_flow(api, CASCADE)
+    customer, cart = shopper(api, channels, phone=False, push=False)
+
+    async def browse():
+        async with websockets.connect(api.server.url("/v1/events/ws").replace("http", "ws", 1)) as socket:
+            await socket.send(json.dumps({"op": "hello", "cart": cart["id"]}))
+            welcome = json.loads(await socket.recv())
+            assert welcome["op"] == "welcome"
+            advance(api, "2h")
+            # The abandonment check found the shopper live and looks again a minute later.
+            await asyncio.sleep(1.0)
+            advance(api, "2m")
+            await asyncio.sleep(1.0)
+            assert runs(api, flow) == [] and channels.mails() == []
+
+    asyncio.run(browse())
+    advance(api, "11s")
+    wait_for(lambda: not api.ok("GET", "/v1/shoppers/live")["items"], timeout=10, what="the shopper to leave")
+    advance(api, "61s")
+    wait_for(lambda: channels.mails(customer["email"]), timeout=15, what="the reminder after the shopper left")
+    assert the_run(api, flow, step="1")["customer_id"] == customer["id"]
+
+
+def test_a_run_exits_when_the_shopper_orders_between_steps(launch, channels):
+    api = automation_server(launch, channels)
+    flow = make_flow(api, CASCADE)
+    customer, cart = shopper(api, channels, push=False)
+    advance(api, "61m")
+    wait_for(lambda: channels.texts(customer["phone"]), timeout=15, what="the first reminder, by SMS")
+    the_run(api, flow, step="1")
+
+    api.public("PATCH", f"/v1/carts/{cart['id']}", {"email": customer["email"], "shipping_address": ADDRESS})
+    order = complete(api, api.cart(cart["id"]))
+    run = the_run(api, flow, status="exited")
+    assert run["exit_reason"] == "order.placed" and run["step"] is None
+    advance(api, "3h")
+    advance(api, "21h")
+    assert len(channels.texts()) == 1
+    assert [m for m in messages(api, customer=customer["id"]) if m["run_id"] and m["status"] == "queued"] == []
+    assert order["customer_id"] == customer["id"]
+
+
+def test_caps_defer_a_second_flows_email(launch, channels):
+    api = automation_server(launch, channels)
+    first = make_flow(api, {"name": "First", "status": "active", "trigger": {"type": "cart.abandoned", "after": "1h"},
+                            "steps": [{"send": {"channel": "email", "template": "abandoned_cart"}}]})
+    second = make_flow(api, {"name": "Second", "status": "active", "trigger": {"type": "cart.abandoned", "after": "2h"},
+                             "steps": [{"send": {"channel": "email", "template": "abandoned_cart"}}]})
+    customer, cart = shopper(api, channels, phone=False, push=False)
+    advance(api, "61m")
+    wait_for(lambda: channels.mails(customer["email"]), timeout=15, what="the first flow's email")
+    the_run(api, first, status="completed")
+    sent_at = when([m for m in messages(api, customer=customer["id"]) if m["status"] == "sent"][0]["sent_at"])
+
+    advance(api, "1h")
+    run = the_run(api, second, step="0")
+    queued = [m for m in messages(api, customer=customer["id"]) if m["flow_id"] == second["id"]]
+    assert [(m["status"], when(m["next_attempt_at"])) for m in queued] == [("queued", sent_at + timedelta(hours=16))]
+    assert any(e["what"] == "deferred" and "capped" in e["detail"] for e in run["log"])
+
+    advance(api, "14h")
+    assert len(channels.mails()) == 1
+    advance(api, "1h")
+    wait_for(lambda: len(channels.mails(customer["email"])) == 2, timeout=15, what="the second flow's email")
+    the_run(api, second, status="completed")
+
+
+def test_quiet_hours_move_an_sms_to_eight_in_the_customers_zone(launch, channels):
+    api = automation_server(launch, channels, quiet_hours={"start": "21:00", "end": "08:00"})
+    flow = make_flow(api, {"name": "SMS", "status": "active", "trigger": {"type": "cart.abandoned", "after": "1h"},
+                           "steps": [{"send": {"channel": "sms", "template": "abandoned_cart"}}]})
+    # A fixed-offset zone where the reminder falls due at about 23:00 local time.
+    due = clock_now(api) + timedelta(minutes=61)
+    offset = (23 - due.hour) % 24
+    offset = offset - 24 if offset > 14 else offset
+    zone = "Etc/GMT" + ("+" if offset <= 0 else "-") + str(abs(offset)) if offset else "UTC"
+    customer, cart = shopper(api, channels, email=False, push=False, timezone=zone)
+    advance(api, "61m")
+    run = the_run(api, flow, step="0")
+    queued = wait_for(lambda: [m for m in messages(api, customer=customer["id"]) if m["status"] == "queued"], timeout=10, what="held SMS")[0]
+    local = when(queued["next_attempt_at"]).astimezone(timezone(timedelta(hours=offset)))
+    assert (local.hour, local.minute) == (8, 0) and local - due.astimezone(local.tzinfo) < timedelta(hours=10)
+    assert any(e["what"] == "deferred" and e["detail"].startswith("sms: quiet_hours until") for e in run["log"])
+    assert channels.texts() == []
+    advance(api, str(int((when(queued["next_attempt_at"]) - clock_now(api)).total_seconds()) + 1) + "s")
+    wait_for(lambda: channels.texts(customer["phone"]), timeout=15, what="the SMS at 08:00")
+    the_run(api, flow, status="completed")
+
+
+def test_a_run_goes_on_from_where_it_was_after_a_crash_and_sends_nothing_twice(launch, channels):
+    server = launch(channels.options(), env=ADMIN_ENV)
+    api = Api(server)
+    api.ok("PATCH", "/v1/settings", {"quiet_hours": None, "email_cap_hours": 0})
+    flow = make_flow(api, {"name": "Twice", "status": "active", "trigger": {"type": "cart.abandoned", "after": "1h"},
+                           "steps": [{"send": {"channel": "email", "template": "abandoned_cart"}}, {"wait": "2h"},
+                                     {"send": {"channel": "email", "template": "abandoned_cart"}}]})
+    customer, cart = shopper(api, channels, phone=False, push=False)
+    advance(api, "61m")
+    wait_for(lambda: channels.mails(customer["email"]), timeout=15, what="the first email")
+    waiting = the_run(api, flow, step="1")
+
+    server.signal(signal.SIGKILL)
+    assert server.wait_exit(10) == -signal.SIGKILL
+    revived = Api(launch({**channels.options(), "data_dir": server.data_dir}, env=ADMIN_ENV))
+    assert the_run(revived, flow, step="1")["next_at"] == waiting["next_at"]
+    advance(revived, "2h")
+    wait_for(lambda: len(channels.mails(customer["email"])) == 2, timeout=15, what="the second email, after the restart")
+    assert the_run(revived, flow, status="completed")["id"] == waiting["id"]
+    advance(revived, "1d")
+    assert len(channels.mails()) == 2
+    assert len([m for m in messages(revived, customer=customer["id"]) if m["status"] == "sent"]) == 2
+
+
+def test_an_order_flow_branches_on_a_segment_and_makes_tasks_for_staff(launch, channels):
+    api = automation_server(launch, channels)
+    flow = make_flow(api, {"name": "After the order", "status": "active", "trigger": {"type": "order.placed"},
+                           "steps": [{"if": {"tag": "vip"}, "then": [{"task": {"text": "Ring our VIP"}}], "else": []},
+                                     {"wait": "1d"}, {"task": {"text": "Ask how it went"}}]})
+    vip = create_customer(api, email=f"{unique('vip').lower()}@example.com", tags=["vip"])
+    plain = create_customer(api, email=f"{unique('plain').lower()}@example.com")
+    pos = api.api_key("pos", location="main")
+    orders = {}
+    for customer in (vip, plain):
+        sku = unique("ORD")
+        api.product(sku, price=2000, stock=5)
+        cart = api.new_cart(customer_id=customer["id"])
+        assert api.add(cart["id"], sku, 1).status_code == 200
+        api.public("PATCH", f"/v1/carts/{cart['id']}", {"email": customer["email"], "shipping_address": ADDRESS})
+        orders[customer["id"]] = complete(api, api.cart(cart["id"]))
+
+    def open_tasks():
+        return api.ok("GET", "/v1/tasks?status=open", key=pos)["items"]
+
+    rung = wait_for(lambda: [t for t in open_tasks() if t["text"] == "Ring our VIP"], timeout=15, what="the VIP task")
+    assert len(rung) == 1 and rung[0]["customer_id"] == vip["id"] and rung[0]["order_id"] == orders[vip["id"]]["id"]
+    assert rung[0]["flow_id"] == flow["id"] and rung[0]["status"] == "open" and rung[0]["done_at"] is None
+    wait_for(lambda: len(runs(api, flow)) == 2 and all(r["step"] == "1" for r in runs(api, flow)), timeout=15, what="both runs waiting")
+    assert all(r["status"] == "active" for r in runs(api, flow)), "a run is not ended by the order that started it"
+
+    advance(api, "1d")
+    follow_ups = wait_for(lambda: (found := [t for t in open_tasks() if t["text"] == "Ask how it went"]) and len(found) == 2 and found,
+                          timeout=15, what="both follow-up tasks")
+    assert {t["customer_id"] for t in follow_ups} == {vip["id"], plain["id"]}
+    done = api.ok("POST", f"/v1/tasks/{rung[0]['id']}/done", key=pos)
+    assert done["status"] == "done" and done["done_at"] and done["done_by"]
+    again = api.ok("POST", f"/v1/tasks/{rung[0]['id']}/done")
+    assert again == done
+    assert [t["id"] for t in api.ok("GET", "/v1/tasks?status=done")["items"]] == [rung[0]["id"]]
+    assert_problem(api.call("POST", "/v1/tasks/tsk_nope/done"), 404, "not_found")
+    assert_problem(api.call("GET", "/v1/tasks?status=later"), 400, "invalid_request")
+    types = [(e["type"], e["data"]["task_id"]) for e in api.events("tasks")]
+    assert ("task.created", rung[0]["id"]) in types and ("task.done", rung[0]["id"]) in types
+    storefront = api.api_key("storefront")
+    assert_problem(api.call("GET", "/v1/tasks", key=storefront), 403, "forbidden")
+    stats = api.ok("GET", f"/v1/flows/{flow['id']}/stats")
+    assert [(s["step"], s["type"], s["entered"]) for s in stats["steps"]] == [("0", "if", 2), ("0.0.0", "task", 1), ("1", "wait", 2), ("2", "task", 2)]
+
+
+def test_runs_exit_when_the_shopper_comes_back_or_empties_the_cart(launch, channels):
+    import asyncio
+    import websockets
+
+    api = automation_server(launch, channels)
+    flow = make_flow(api, {"name": "Exits", "status": "active", "trigger": {"type": "cart.abandoned", "after": "1h"},
+                           "exit_on": ["shopper.live", "cart.emptied"],
+                           "steps": [{"send": {"channel": "email", "template": "abandoned_cart"}}, {"wait": "1d"},
+                                     {"send": {"channel": "email", "template": "abandoned_cart"}}]})
+    back, back_cart = shopper(api, channels, phone=False, push=False)
+    gone, gone_cart = shopper(api, channels, phone=False, push=False)
+    advance(api, "61m")
+    wait_for(lambda: len(runs(api, flow)) == 2 and all(r["step"] == "1" for r in runs(api, flow)), timeout=15, what="both runs waiting")
+
+    async def come_back():
+        async with websockets.connect(api.server.url("/v1/events/ws").replace("http", "ws", 1)) as socket:
+            await socket.send(json.dumps({"op": "hello", "cart": back_cart["id"]}))
+            assert json.loads(await socket.recv())["op"] == "welcome"
+            wait_for(lambda: [r for r in runs(api, flow) if r["cart_id"] == back_cart["id"] and r["status"] == "exited"], timeout=15,
+                     what="the run of the shopper who came back to exit")
+
+    asyncio.run(come_back())
+    line = api.cart(gone_cart["id"])["lines"][0]
+    assert api.remove_line(gone_cart["id"], line["id"]).status_code in (200, 204)
+    wait_for(lambda: [r for r in runs(api, flow) if r["cart_id"] == gone_cart["id"] and r["status"] == "exited"], timeout=15,
+             what="the run whose cart emptied to exit")
+    reasons = {r["cart_id"]: r["exit_reason"] for r in runs(api, flow)}
+    assert reasons == {back_cart["id"]: "shopper.live", gone_cart["id"]: "cart.emptied"}
+    advance(api, "1d")
+    assert len(channels.mails()) == 2
+
+
+def test_checkout_and_expiry_triggers(launch, channels):
+    api = automation_server(launch, channels)
+    checkout = make_flow(api, {"name": "Checkout", "status": "active", "trigger": {"type": "checkout.abandoned", "after": "30m"},
+                               "steps": [{"send": {"channel": "email", "template": "abandoned_cart"}}]})
+    expired = make_flow(api, {"name": "Expired", "status": "active", "trigger": {"type": "cart.expired"},
+                              "steps": [{"task": {"text": "Cart expired"}}]})
+    browsing, browsing_cart = shopper(api, channels, phone=False, push=False)
+    paying, paying_cart = shopper(api, channels, phone=False, push=False)
+    api.public("PATCH", f"/v1/carts/{paying_cart['id']}", {"email": paying["email"], "shipping_address": ADDRESS, "checkout_step": "payment"})
+    advance(api, "31m")
+    wait_for(lambda: channels.mails(paying["email"]), timeout=15, what="the abandoned checkout's email")
+    assert [r["cart_id"] for r in runs(api, checkout)] == [paying_cart["id"]]
+    # Both carts expire (15 minutes after their last write): each enters the expiry flow once.
+    wait_for(lambda: {r["cart_id"] for r in runs(api, expired)} == {browsing_cart["id"], paying_cart["id"]}, timeout=15,
+             what="both expired carts to enter")
+    advance(api, "1h")
+    assert len(runs(api, expired)) == 2 and channels.mails(browsing["email"]) == []
+
+
+def test_flows_are_checked_whole_versioned_and_for_admins_only(launch, channels):
+    api = automation_server(launch, channels)
+    bad = api.call("POST", "/v1/flows", {"name": "", "trigger": {"type": "cart.left"},
+                                          "steps": [{"send": {"channel": "fax", "template": "abandoned_cart"}}, {"wait": "soon"}]})
+    problem = assert_problem(bad, 422, "invalid_request")
+    assert {e["field"] for e in problem["errors"]} >= {"name", "trigger.type", "steps[0].send.channel", "steps[1].wait"}
+    assert_problem(api.call("POST", "/v1/flows", {"name": "x", "trigger": {"type": "order.placed"}, "steps": [{"wait": "1h"}], "colour": "red"}),
+                   422, "invalid_request")
+    assert_problem(api.call("POST", "/v1/flows", {"name": "x", "trigger": {"type": "order.placed"}, "steps": [{"wait": "1h"}], "status": "on"}),
+                   422, "invalid_request")
+    assert api.ok("GET", "/v1/flows")["items"] == []
+    storefront = api.api_key("storefront")
+    pos = api.api_key("pos", location="main")
+    body = {"name": "Hello", "trigger": {"type": "customer.created"}, "steps": [{"wait": "1h"}, {"task": {"text": "Say hello"}}]}
+    for key in (storefront, pos):
+        assert_problem(api.call("POST", "/v1/flows", body, key=key), 403, "forbidden")
+    assert_problem(api.call("GET", "/v1/flows", key=None), 401, "unauthorized")
+    flow = make_flow(api, body)
+    assert flow["status"] == "draft" and flow["version"] == 1
+    create_customer(api, email=f"{unique('d').lower()}@example.com")
+    assert runs(api, flow) == [], "a draft takes no entries"
+
+    active = api.ok("PATCH", f"/v1/flows/{flow['id']}", {"status": "active", "name": "Hello there"})
+    assert active["version"] == 1 and active["name"] == "Hello there"
+    first = create_customer(api, email=f"{unique('a').lower()}@example.com")
+    wait_for(lambda: len(runs(api, flow)) == 1 and runs(api, flow)[0]["step"] == "0", timeout=15, what="the first entry")
+    edited = api.ok("PATCH", f"/v1/flows/{flow['id']}", {"steps": [{"task": {"text": "Say hello at once"}}]})
+    assert edited["version"] == 2 and edited["steps"] == [{"task": {"text": "Say hello at once"}}] and edited["trigger"] == body["trigger"]
+    assert api.ok("GET", f"/v1/flows/{flow['id']}") == edited
+    second = create_customer(api, email=f"{unique('b').lower()}@example.com")
+    wait_for(lambda: any(t["text"] == "Say hello at once" and t["customer_id"] == second["id"] for t in api.ok("GET", "/v1/tasks")["items"]),
+             timeout=15, what="the second version's task")
+    advance(api, "61m")
+    wait_for(lambda: any(t["text"] == "Say hello" and t["customer_id"] == first["id"] for t in api.ok("GET", "/v1/tasks")["items"]),
+             timeout=15, what="the first version's run finishing on its own version")
+    by_customer = {r["customer_id"]: r["version"] for r in runs(api, flow)}
+    assert by_customer == {first["id"]: 1, second["id"]: 2}
+    assert_problem(api.call("PATCH", f"/v1/flows/{flow['id']}", {"steps": []}), 422, "invalid_request")
+    assert api.ok("GET", f"/v1/flows/{flow['id']}")["version"] == 2
+    assert_problem(api.call("GET", "/v1/flows/flw_nope"), 404, "not_found")
+    assert_problem(api.call("GET", f"/v1/flows/{flow['id']}/runs?status=paused"), 400, "invalid_request")
+    one = runs(api, flow)[0]
+    assert api.ok("GET", f"/v1/flows/{flow['id']}/runs/{one['id']}") == one
+    assert_problem(api.call("GET", "/v1/flows/flw_nope/runs/" + one["id"]), 404, "not_found")
