@@ -36,6 +36,9 @@ public final class Application: Sendable {
     public let scheduler: Scheduler
     /// Runs the shop's flows; runs as a service, and tests may call ``FlowEngine/processPending()``.
     public let automation: FlowEngine
+    private let cover: StockCoverService
+    /// The weekly replenishment run; runs as a service, and tests may call ``ReplenishmentService/runPending()``.
+    public let replenishment: ReplenishmentService
     private let hub: EventHub
     private let server: HTTPServer
     private let logger: Logger
@@ -81,7 +84,8 @@ public final class Application: Sendable {
             configuration, trust: trust, outbound: outbound, vapid: try VAPID(privateKey: vapidKey, subject: configuration.vapidSubject), push: push,
             unsubscribe: unsubscribe, clock: clock, logger: logger)
         channels = senders
-        messages = try MessageService(stores: stores, events: events, available: Set(senders.keys), clock: clock)
+        messages = try MessageService(stores: stores, events: events, available: Set(senders.keys),
+                                      links: TrackingLinks(secretsKey: secretsKey, publicURL: publicURL), clock: clock)
         delivery = DeliveryService(stores: stores, events: events, senders: senders, clock: clock, logger: logger)
         webhookDispatcher = try WebhookDispatcher(stores: stores, events: events, clock: clock, logger: logger)
         let allowsPrivate = configuration.allowPrivateWebhooks
@@ -104,11 +108,20 @@ public final class Application: Sendable {
                             currency: configuration.currency, clock: clock)
         let conversations = ConversationService(stores: stores, events: events, live: live, checkout: checkout, carts: carts, clock: clock)
         scheduler = Scheduler(stores: stores, clock: clock, logger: logger)
+        let proposalLinks = ProposalLinks(secretsKey: secretsKey, publicURL: publicURL)
         automation = try FlowEngine(
             stores: stores, events: events, messages: messages, pricing: pricing, live: live, scheduler: scheduler, currency: configuration.currency,
-            reservationTTL: configuration.reservationTTL, shopName: configuration.shopName, publicURL: publicURL, clock: clock, logger: logger)
-        let flows = FlowService(stores: stores, engine: automation, events: events, currency: configuration.currency, clock: clock)
+            reservationTTL: configuration.reservationTTL, shopName: configuration.shopName, publicURL: publicURL, proposalLinks: proposalLinks,
+            clock: clock, logger: logger)
+        let flows = FlowService(stores: stores, engine: automation, events: events, messages: messages, currency: configuration.currency, clock: clock)
         let tasks = TaskService(stores: stores, events: events, clock: clock)
+        cover = StockCoverService(stores: stores, events: events, scheduler: scheduler, window: configuration.coverWindow, clock: clock)
+        replenishment = ReplenishmentService(stores: stores, engine: automation, scheduler: scheduler, pricing: pricing, links: proposalLinks,
+                                             schedule: configuration.replenishmentSchedule, clock: clock, logger: logger)
+        let proposalCheckout = ProposalCheckout(stores: stores, events: events, carts: carts, checkout: checkout, replenishment: replenishment,
+                                                currency: configuration.currency, clock: clock)
+        let campaigns = CampaignService(stores: stores, customers: customers, segments: segments, messages: messages, pricing: pricing,
+                                        scheduler: scheduler, shopName: configuration.shopName, publicURL: publicURL, clock: clock)
         hub = EventHub(log: events)
 
         var router = Router()
@@ -128,12 +141,15 @@ public final class Application: Sendable {
         CheckoutRoutes(checkout: checkout).register(on: &router)
         PricingRoutes(pricing: pricing, locations: locations).register(on: &router)
         MessageRoutes(messages: messages, delivery: delivery, unsubscribe: unsubscribe, customers: customers).register(on: &router)
+        TrackingRoutes(messages: messages).register(on: &router)
         CustomerRoutes(customers: customers, segments: segments, shoppers: shopperAuth, messages: messages).register(on: &router)
         SegmentRoutes(segments: segments).register(on: &router)
         ShopperAccountRoutes(shoppers: shopperAuth, customers: customers).register(on: &router)
         ShopperRoutes(live: live, conversations: conversations).register(on: &router)
         WebhookRoutes(webhooks: webhooks).register(on: &router)
-        FlowRoutes(flows: flows, tasks: tasks).register(on: &router)
+        FlowRoutes(flows: flows, campaigns: campaigns, tasks: tasks, currency: configuration.currency).register(on: &router)
+        StockCoverRoutes(cover: cover).register(on: &router)
+        ReplenishmentRoutes(replenishment: replenishment, checkout: proposalCheckout, flows: flows, currency: configuration.currency).register(on: &router)
         PushRoutes(push: push, publicKey: vapidKey.publicKey).register(on: &router)
         OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(stores: stores, orders: orders), webhook: webhook).register(on: &router)
         let responder = APIResponder(
@@ -196,6 +212,8 @@ public final class Application: Sendable {
         }
         try await carts.recover()
         try await live.start()
+        try await cover.start()
+        try await replenishment.start()
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: makeServices(onReady: { readyContinuation.yield() }), logger: logger))
@@ -238,6 +256,7 @@ public final class Application: Sendable {
             .init(service: WebhookDeliveryLoopService(delivery: webhookDelivery, logger: logger), serviceName: "webhook delivery"),
             .init(service: SchedulerService(scheduler: scheduler, logger: logger), serviceName: "scheduler"),
             .init(service: FlowEngineService(engine: automation, logger: logger), serviceName: "automation"),
+            .init(service: ReplenishmentRunService(replenishment: replenishment, logger: logger), serviceName: "replenishment"),
             .init(service: PeriodicJob(name: "stock eviction", interval: .seconds(60), logger: logger) { stock.evictIdle() },
                   serviceName: "stock eviction"),
             .init(

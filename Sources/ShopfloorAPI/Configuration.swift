@@ -26,6 +26,10 @@ public struct Configuration: Sendable {
     public var webhookSecret: String?
     /// How long the event log keeps events; older ones are pruned in the background.
     public var eventRetention: Duration = .seconds(30 * 86_400)
+    /// How far back sales count for stock cover (`--cover-window`), in whole days.
+    public var coverWindow: Duration = .seconds(28 * 86_400)
+    /// When the weekly replenishment run starts, in the shop's time zone (`--replenishment-schedule`).
+    public var replenishmentSchedule = WeeklySchedule.mondayMorning
     /// How long a cart's reservations last after its last write.
     public var reservationTTL: Duration = .seconds(15 * 60)
     /// The currency of carts that do not name one.
@@ -87,7 +91,7 @@ public struct Configuration: Sendable {
         "max-connections", "header-timeout", "body-timeout", "idle-timeout", "drain-timeout", "enable-echo",
         "event-retention", "reservation-ttl", "currency", "ws-ping-interval", "ws-send-queue", "public-url", "shop-name",
         "smtp-url", "mail-from", "outbound-ca-file", "enable-test-clock", "allow-private-webhooks", "sms-url", "sms-secret", "sms-from",
-        "vapid-subject",
+        "vapid-subject", "cover-window", "replenishment-schedule",
     ]
 
     /// Sets one setting from its text form; `source` names it in errors.
@@ -118,6 +122,13 @@ public struct Configuration: Sendable {
         case "idle-timeout": limits.idleTimeout = try Self.duration(value, invalid)
         case "drain-timeout": drainTimeout = try Self.duration(value, invalid)
         case "event-retention": eventRetention = try Self.duration(value, invalid)
+        case "replenishment-schedule":
+            guard let schedule = WeeklySchedule(value) else { throw invalid }
+            replenishmentSchedule = schedule
+        case "cover-window":
+            let window = try Self.duration(value, invalid)
+            guard window >= .seconds(86_400), window <= .seconds(366 * 86_400) else { throw invalid }
+            coverWindow = window
         case "reservation-ttl": reservationTTL = try Self.duration(value, invalid)
         case "ws-ping-interval": webSocketPingInterval = try Self.duration(value, invalid)
         case "ws-send-queue":

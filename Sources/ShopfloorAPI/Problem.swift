@@ -66,6 +66,7 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as CustomerError: self = Problem(error)
         case let error as ShopperError: self = Problem(error)
         case let error as AutomationError: self = Problem(error)
+        case let error as ReplenishmentError: self = Problem(error)
         case let error as WebSocketHandshakeError: self = Problem(error)
         default: self = Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred.")
         }
@@ -172,11 +173,25 @@ public struct Problem: Error, Sendable, Encodable {
         }
     }
 
+    init(_ error: ReplenishmentError) {
+        switch error {
+        case .proposalNotFound: self = Problem(status: .notFound, code: "not_found", detail: "No such proposal: the link is wrong or not this shop's.")
+        case .decided(let status): self = Problem(status: .conflict, code: "conflict", detail: "The proposal is \(status.rawValue) already.")
+        case .stockShort(let shortages):
+            let list = shortages.map { "\($0.sku) (\($0.available) of \($0.requested))" }.joined(separator: ", ")
+            self = Problem(status: .conflict, code: "insufficient_stock", detail: "Some items ran out since the proposal was made: \(list).")
+            available = shortages.first?.available
+            missing = shortages
+        case .cannotConfirm(let why): self = Problem(status: .conflict, code: "conflict", detail: "The proposal cannot be confirmed: \(why).")
+        }
+    }
+
     init(_ error: AutomationError) {
         switch error {
         case .flowNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No flow \(id).")
         case .runNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No flow run \(id).")
         case .taskNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No task \(id).")
+        case .campaignNotFound(let id): self = Problem(status: .notFound, code: "not_found", detail: "No campaign \(id).")
         }
     }
 

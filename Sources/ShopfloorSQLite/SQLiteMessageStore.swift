@@ -7,22 +7,23 @@ struct SQLiteMessageStore: MessageStore {
 
     private static let columns = """
         position, id, channel, recipient, template, subject, text, html, link, status, attempts, retry_base, next_attempt_at,
-        next_attempt_at_ms, last_error, skip_reason, customer_id, order_id, transactional, created_at, updated_at, sent_at, run_id, flow_id, step
+        next_attempt_at_ms, last_error, skip_reason, customer_id, order_id, transactional, created_at, updated_at, sent_at, run_id, flow_id, step, opened_at, clicked_at, campaign_id
         """
 
     func insert(_ message: Message, in transaction: any WriteTransaction) throws {
         try transaction.connection.run(
             """
             INSERT INTO messages (id, channel, recipient, template, subject, text, html, link, status, attempts, next_attempt_at, next_attempt_at_ms,
-                last_error, skip_reason, customer_id, order_id, transactional, created_at, updated_at, sent_at, run_id, flow_id, step)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                last_error, skip_reason, customer_id, order_id, transactional, created_at, updated_at, sent_at, run_id, flow_id, step, campaign_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [.text(message.id.rawValue), .text(message.channel.rawValue), .text(message.recipient), .text(message.template),
              .optional(message.subject), .text(message.text), .optional(message.html), .optional(message.link), .text(message.status.rawValue),
              .integer(Int64(message.attempts)), .optional(message.nextAttemptAt), .optional(message.nextAttemptAtMilliseconds),
              .optional(message.lastError), .optional(message.skipReason), .optional(message.customerID), .optional(message.orderID?.rawValue),
              .integer(message.transactional ? 1 : 0), .text(message.createdAt), .text(message.updatedAt), .optional(message.sentAt),
-             .optional(message.origin?.runID.rawValue), .optional(message.origin?.flowID.rawValue), .optional(message.origin?.step)])
+             .optional(message.origin?.runID?.rawValue), .optional(message.origin?.flowID?.rawValue), .optional(message.origin?.step),
+             .optional(message.origin?.campaignID?.rawValue)])
     }
 
     func update(_ message: Message, retryBase: Int, in transaction: any WriteTransaction) throws {
@@ -145,12 +146,66 @@ struct SQLiteMessageStore: MessageStore {
         return try StoredRow(values, table: "messages", keyColumn: "at").optionalText("at")
     }
 
-    func queued(run: RunID, in transaction: any WriteTransaction) throws -> [(message: Message, retryBase: Int)] {
-        try transaction.connection.query("SELECT \(Self.columns) FROM messages WHERE run_id = ? AND status = 'queued'", [.text(run.rawValue)])
+    func queued(of origin: QueuedOrigin, in transaction: any WriteTransaction) throws -> [(message: Message, retryBase: Int)] {
+        let (column, value) = switch origin {
+        case .run(let run): ("run_id", run.rawValue)
+        case .campaign(let campaign): ("campaign_id", campaign.rawValue)
+        }
+        return try transaction.connection.query("SELECT \(Self.columns) FROM messages WHERE \(column) = ? AND status = 'queued'", [.text(value)])
             .map { values in
                 let row = StoredRow(values, table: "messages", keyColumn: "id")
                 return (try Self.message(row), try row.int("retry_base"))
             }
+    }
+
+    func setEngagement(_ message: Message, in transaction: any WriteTransaction) throws {
+        try transaction.connection.run("UPDATE messages SET status = ?, opened_at = ?, clicked_at = ?, updated_at = ? WHERE id = ?",
+                                       [.text(message.status.rawValue), .optional(message.openedAt), .optional(message.clickedAt),
+                                        .text(message.updatedAt), .text(message.id.rawValue)])
+    }
+
+    func lastEngaged(customer: String, clickedSince: String, openedSince: String, in transaction: any WriteTransaction) throws -> Message? {
+        for (column, since) in [("clicked_at", clickedSince), ("opened_at", openedSince)] {
+            if let values = try transaction.connection.query(
+                """
+                SELECT \(Self.columns) FROM messages INDEXED BY messages_by_customer
+                WHERE customer_id = ? AND (flow_id IS NOT NULL OR campaign_id IS NOT NULL) AND \(column) >= ? ORDER BY \(column) DESC LIMIT 1
+                """, [.text(customer), .text(since)]).first {
+                return try Self.message(StoredRow(values, table: "messages", keyColumn: "id"))
+            }
+        }
+        return nil
+    }
+
+    func countOutcome(_ outcome: String, source: String, step: String, amount: Int64, in transaction: any WriteTransaction) throws {
+        try transaction.connection.run(
+            """
+            INSERT INTO message_outcomes (source, step, outcome, n) VALUES (?, ?, ?, ?)
+            ON CONFLICT (source, step, outcome) DO UPDATE SET n = n + excluded.n
+            """,
+            [.text(source), .text(step), .text(outcome), .integer(amount)])
+    }
+
+    func outcomes(of source: String) throws -> [String: [String: Int64]] {
+        try readers.read { connection in
+            var counters: [String: [String: Int64]] = [:]
+            for values in try connection.query("SELECT step, outcome, n FROM message_outcomes WHERE source = ?", [.text(source)]) {
+                let row = StoredRow(values, table: "message_outcomes", keyColumn: "step")
+                counters[try row.text("step"), default: [:]][try row.text("outcome")] = try row.int64("n")
+            }
+            return counters
+        }
+    }
+
+    func credit(order: OrderID, to message: Message, amount: Money, at: String, in transaction: any WriteTransaction) throws -> Bool {
+        try transaction.connection.run(
+            """
+            INSERT INTO attributions (order_id, message_id, flow_id, run_id, step, amount, currency, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (order_id) DO NOTHING
+            """,
+            [.text(order.rawValue), .text(message.id.rawValue), .optional(message.origin?.flowID?.rawValue ?? message.origin?.campaignID?.rawValue),
+             .optional(message.origin?.runID?.rawValue), .optional(message.origin?.step), .integer(amount.amount), .text(amount.currency.code),
+             .text(at)]) > 0
     }
 
     func templateOverrides() throws -> [TemplateText] {
@@ -186,13 +241,15 @@ struct SQLiteMessageStore: MessageStore {
             lastError: try row.optionalText("last_error"), skipReason: try row.optionalText("skip_reason"),
             customerID: try row.optionalText("customer_id"), orderID: try row.optionalText("order_id").map(OrderID.init(rawValue:)),
             transactional: try row.bool("transactional"), createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"),
-            sentAt: try row.optionalText("sent_at"), origin: try origin(row))
+            sentAt: try row.optionalText("sent_at"), origin: try origin(row), openedAt: try row.optionalText("opened_at"),
+            clickedAt: try row.optionalText("clicked_at"))
     }
 
     private static func origin(_ row: StoredRow) throws -> MessageOrigin? {
-        guard let run = try row.optionalText("run_id"), let flow = try row.optionalText("flow_id"), let step = try row.optionalText("step") else {
-            return nil
-        }
-        return MessageOrigin(runID: RunID(rawValue: run), flowID: FlowID(rawValue: flow), step: step)
+        let flow = try row.optionalText("flow_id").map(FlowID.init(rawValue:))
+        let campaign = try row.optionalText("campaign_id").map(CampaignID.init(rawValue:))
+        guard flow != nil || campaign != nil else { return nil }
+        return MessageOrigin(flowID: flow, runID: try row.optionalText("run_id").map(RunID.init(rawValue:)), step: try row.optionalText("step"),
+                             campaignID: campaign)
     }
 }

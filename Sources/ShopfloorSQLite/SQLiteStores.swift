@@ -24,6 +24,7 @@ extension Stores {
             push: SQLitePushSubscriptionStore(readers: readers), customers: SQLiteCustomerStore(readers: readers),
             segments: SQLiteSegmentStore(readers: readers), shopperAuth: SQLiteShopperAuthStore(readers: readers),
             shoppers: SQLiteShopperStore(readers: readers), timers: SQLiteTimerStore(readers: readers), flows: SQLiteFlowStore(readers: readers),
-            tasks: SQLiteTaskStore(readers: readers))
+            tasks: SQLiteTaskStore(readers: readers), campaigns: SQLiteCampaignStore(readers: readers),
+            cover: SQLiteStockCoverStore(readers: readers), replenishment: SQLiteReplenishmentStore(readers: readers))
     }
 }

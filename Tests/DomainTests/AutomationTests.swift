@@ -206,7 +206,7 @@ struct AutomationTests {
         let engine = try FlowEngine(
             stores: shop.store.stores, events: shop.events, messages: shop.messages, pricing: shop.pricing, live: shop.live, scheduler: scheduler,
             currency: Self.gbp, reservationTTL: TestShop.ttl, shopName: "Test Shop", publicURL: "https://shop.example", clock: shop.clock)
-        let flows = FlowService(stores: shop.store.stores, engine: engine, events: shop.events, currency: Self.gbp, clock: shop.clock)
+        let flows = FlowService(stores: shop.store.stores, engine: engine, events: shop.events, messages: shop.messages, currency: Self.gbp, clock: shop.clock)
         let document = Self.json("""
             {"split":[{"weight":70,"steps":[{"wait":"1h"}]},{"weight":30,"steps":[{"wait":"2h"}]}]}
             """)
@@ -229,5 +229,114 @@ struct AutomationTests {
         await scheduler.fireDue()
         #expect(try flows.runs(of: flow.id, status: .completed, limit: 200, before: nil).items.count == 200)
         #expect(try shop.store.stores.flows.runs(of: flow.id, status: .completed, before: .max, limit: 2_000).count == Int(first))
+    }
+}
+
+/// Tracked links: every link of a flow's message leads through a signed redirect, and its HTML part
+/// carries a signed pixel.
+struct TrackingLinksTests {
+    static let links = TrackingLinks(secretsKey: Array(repeating: 7, count: 32), publicURL: "https://shop.example/")
+
+    static func message(text: String, html: String?, link: String? = nil) -> Message {
+        Message(id: MessageID(rawValue: "msg_test"), channel: .email, recipient: "ada@example.com", template: "abandoned_cart", subject: "Hi",
+                text: text, html: html, link: link, status: .queued, attempts: 0, nextAttemptAt: nil, nextAttemptAtMilliseconds: nil,
+                lastError: nil, skipReason: nil, customerID: nil, orderID: nil, transactional: false, createdAt: "", updatedAt: "", sentAt: nil)
+    }
+
+    @Test func everyLinkIsRewrittenAndSigned() throws {
+        let id = MessageID(rawValue: "msg_test")
+        let tracked = Self.links.tracked(Self.message(
+            text: "Your basket: https://shop.example/shop/?cart=c1&x=1.\nOr http://other.example/a",
+            html: #"<p><a href="https://shop.example/shop/?cart=c1&amp;x=1">Go</a> <a href="mailto:a@b">mail</a></p></body>"#,
+            link: "https://shop.example/p"))
+        let target = "https://shop.example/shop/?cart=c1&x=1"
+        let click = Self.links.clickURL(id, target: target)
+        #expect(click.hasPrefix("https://shop.example/v1/m/msg_test/click?url=https%3A%2F%2Fshop.example%2Fshop%2F%3Fcart%3Dc1%26x%3D1&sig="))
+        #expect(tracked.text == "Your basket: \(click).\nOr \(Self.links.clickURL(id, target: "http://other.example/a"))")
+        let html = try #require(tracked.html)
+        #expect(html.contains(#"href="\#(click.replacingOccurrences(of: "&", with: "&amp;"))""#))
+        #expect(html.contains(#"href="mailto:a@b""#), "only http links are tracked")
+        #expect(html.hasSuffix(#"" width="1" height="1" alt=""></body>"#) && html.contains("/v1/m/msg_test/open?sig="))
+        #expect(tracked.link == Self.links.clickURL(id, target: "https://shop.example/p"))
+        let signature = try #require(click.components(separatedBy: "&sig=").last)
+        #expect(Self.links.verifies(id, target: target, signature: signature))
+        #expect(!Self.links.verifies(id, target: target + "x", signature: signature))
+        #expect(!Self.links.verifies(MessageID(rawValue: "msg_other"), target: target, signature: signature))
+        #expect(!Self.links.verifies(id, target: "", signature: signature))
+        let other = TrackingLinks(secretsKey: Array(repeating: 8, count: 32), publicURL: "https://shop.example")
+        #expect(!other.verifies(id, target: target, signature: signature))
+    }
+}
+
+/// Replenishment: the interval formula, and a weekly run cut short that goes on from its cursor.
+struct ReplenishmentTests {
+    static let day: TimeInterval = 86_400
+
+    static func purchases(_ days: [Double], quantities: [Int]? = nil) -> [ReplenishmentPlan.Purchase] {
+        days.enumerated().map { index, day in
+            ReplenishmentPlan.Purchase(at: Date(timeIntervalSince1970: 1_800_000_000 + day * Self.day), quantity: quantities?[index] ?? 1)
+        }
+    }
+
+    @Test func theIntervalLeansOnTheProductUntilTheHistoryIsLong() throws {
+        let two = try #require(ReplenishmentPlan.plan(Self.purchases([0, 30]), productIntervalDays: 60))
+        #expect(two.intervalDays == 50 && two.due == Date(timeIntervalSince1970: 1_800_000_000 + 80 * Self.day))
+        let ten = try #require(ReplenishmentPlan.plan(Self.purchases((0..<10).map { Double($0) * 14 }), productIntervalDays: 60))
+        #expect(abs(ten.intervalDays - (2 * 60 + 9 * 14) / 11) < 1e-9)
+        #expect(ReplenishmentPlan.plan(Self.purchases([0]), productIntervalDays: 60)?.intervalDays == 60)
+        #expect(ReplenishmentPlan.plan(Self.purchases([0]), productIntervalDays: nil) == nil)
+        #expect(ReplenishmentPlan.plan(Self.purchases([0, 20, 40]), productIntervalDays: nil)?.intervalDays == 20)
+        // A holiday gap does not pull the median; two buys on one day are one purchase of both.
+        let odd = try #require(ReplenishmentPlan.plan(Self.purchases([0, 10, 20, 90, 100], quantities: [2, 2, 3, 2, 2]), productIntervalDays: nil))
+        #expect(odd.intervalDays == 10 && odd.quantity == 2)
+        let sameDay = try #require(ReplenishmentPlan.plan(Self.purchases([0, 0.1, 30], quantities: [1, 2, 3]), productIntervalDays: nil))
+        #expect(sameDay.intervalDays == 30 && sameDay.quantity == 3)
+    }
+
+    @Test func aRunCutShortGoesOnFromItsCursorAndProposesOncePerCustomer() async throws {
+        let shop = try await TestShop()
+        let stores = shop.store.stores
+        let product = try await shop.catalogue.create(.make(skus: ["COF"], amount: 1000), actor: "test")
+        _ = try await shop.inventory.adjust(sku: "COF", location: shop.main, delta: 100, reason: .received, actor: "test", note: nil)
+        let scheduler = Scheduler(stores: stores, clock: shop.clock)
+        let engine = try FlowEngine(
+            stores: stores, events: shop.events, messages: shop.messages, pricing: shop.pricing, live: nil, scheduler: scheduler,
+            currency: AutomationTests.gbp, reservationTTL: TestShop.ttl, shopName: "Test Shop", publicURL: "https://shop.example", clock: shop.clock)
+        let links = ProposalLinks(secretsKey: Array(repeating: 1, count: 32), publicURL: "https://shop.example")
+        func service() -> ReplenishmentService {
+            ReplenishmentService(stores: stores, engine: engine, scheduler: scheduler, pricing: shop.pricing, links: links, schedule: .mondayMorning,
+                                 batchSize: 2, clock: shop.clock)
+        }
+        let first = service()
+        try await first.setInterval(60, of: product.id)
+        func order(_ email: String) async throws {
+            let cart = try await shop.onlineCart()
+            _ = try await shop.carts.addLine(cart.id, sku: "COF", quantity: 1, customisation: nil)
+            _ = try await shop.checkout.update(cart.id, with: .init(email: email, shippingAddress: TestShop.address))
+            _ = try await shop.checkout.complete(cart.id, payment: PaymentRequest(method: "test_card", cardNumber: "4242424242424242"), payer: nil,
+                                                 request: nil)
+        }
+        let emails = (0..<5).map { "buyer\($0)@example.com" }
+        for email in emails { try await order(email) }
+        shop.clock.advance(by: .seconds(30 * 86_400))
+        for email in emails { try await order(email) }
+        try await first.start()
+        shop.clock.advance(by: .seconds(44 * 86_400))
+        await scheduler.fireDue()
+        await first.runPending(maxBatches: 1)
+        #expect(try stores.replenishment.unfinishedRuns().map(\.customers) == [2])
+        // A new instance, as after a restart, finishes the run from its cursor.
+        let second = service()
+        await second.runPending()
+        #expect(try stores.replenishment.unfinishedRuns().isEmpty)
+        let report = try second.report()
+        #expect(report.counts[.open] == 5)
+        // The timer firing again for the same day makes no second run.
+        try await stores.writer.write { transaction in
+            try scheduler.schedule("replenishment", key: "replenishment", ref: "", at: shop.clock.milliseconds, in: transaction)
+        }
+        await scheduler.fireDue()
+        await second.runPending()
+        #expect(try second.report().counts[.open] == 5)
     }
 }

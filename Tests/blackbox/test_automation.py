@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import base64
 import json
+import html
 import os
+import re
 import signal
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from cart_api import ADMIN_ENV, Api, assert_problem, complete, unique, wait_for
-from customer_api import advance, clock_now, create_customer, phone_number, set_consent, when
+from customer_api import advance, clock_now, create_customer, online_order, phone_number, pos_sale, set_consent, when
 from receivers import PushService, WebhookReceiver
 from test_messages import Sink
 
+PUBLIC = "https://shop.test.example"
 SMS_SECRET = "whsec_" + base64.b64encode(b"s" * 32).decode()
 ADDRESS = {"name": "Ada Lovelace", "line1": "1 High St", "city": "London", "postal_code": "N1", "country": "GB"}
 
@@ -137,6 +140,16 @@ def the_run(api: Api, flow: dict, step: str | None = None, status: str = "active
     return wait_for(ready, timeout=timeout, what=f"the run at step {step} ({status}): {runs(api, flow)}")
 
 
+def follow(api: Api, link: str, **kwargs):
+    """GETs a link the server wrote for the public (`https://shop.test.example/…`) from this server."""
+    assert link.startswith(PUBLIC + "/v1/m/"), link
+    return api.public("GET", link[len(PUBLIC):], allow_redirects=False, **kwargs)
+
+
+def links_in(text: str) -> list[str]:
+    return re.findall(r"https://shop\.test\.example/v1/m/[^\s\"<>]+", text)
+
+
 def messages(api: Api, **params) -> list[dict]:
     return api.call("GET", "/v1/messages", params=params).json()["items"]
 
@@ -153,13 +166,16 @@ def test_a_shopper_with_push_phone_and_email_gets_the_whole_cascade(launch, chan
     run = the_run(api, flow, step="1")
     assert run["customer_id"] == customer["id"] and run["cart_id"] == cart["id"] and run["entry_key"] == f"cart:{cart['id']}"
     pushed = wait_for(channels.pushes, timeout=15, what="the push")
+    cart_url = f"{PUBLIC}/shop/?cart={cart['id']}"
     assert pushed[0]["title"] == "You left something in your basket"
-    assert pushed[0]["url"] == f"https://shop.test.example/shop/?cart={cart['id']}"
+    tapped = follow(api, pushed[0]["url"])
+    assert tapped.status_code == 302 and tapped.headers["Location"] == cart_url
     assert channels.texts() == [] and channels.mails() == []
 
     advance(api, "3h")
     text = wait_for(lambda: channels.texts(customer["phone"]), timeout=15, what="the SMS")[0]
-    assert text["text"].startswith("Your basket at Test Shop is waiting for you:") and cart["id"] in text["text"]
+    assert text["text"].startswith("Your basket at Test Shop is waiting for you:")
+    assert [follow(api, link).headers["Location"] for link in links_in(text["text"])] == [cart_url]
     the_run(api, flow, step="3")
     assert channels.mails() == [] and len(channels.pushes()) == 1
 
@@ -169,20 +185,37 @@ def test_a_shopper_with_push_phone_and_email_gets_the_whole_cascade(launch, chan
     code = run["offer_code"]
     assert code.startswith("FLOW-")
     body = mail.get_body(("plain",)).get_content()
-    assert f"Use {code} for 10 % off" in body and f"https://shop.test.example/shop/?cart={cart['id']}" in body
+    assert f"Use {code} for 10 % off" in body
     assert mail["List-Unsubscribe"] and mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert len(channels.texts()) == 1 and len(channels.pushes()) == 1
 
-    sent = [m for m in messages(api, customer=customer["id"]) if m["run_id"] == run["id"]]
-    assert sorted((m["step"], m["channel"], m["status"]) for m in sent) == [("0", "push", "sent"), ("2", "sms", "sent"), ("5", "email", "sent")]
-    assert all(m["flow_id"] == flow["id"] and not m["transactional"] for m in sent)
-    discount = api.call("PATCH", f"/v1/carts/{cart['id']}", {"discount_codes": [code]}, key=None)
-    assert discount.status_code == 200, discount.text
+    # The pixel records an open, a tracked link a click; a tampered link is no redirect.
+    pixel = re.search(r'<img src="([^"]+)" width="1" height="1"', mail.get_body(("html",)).get_content())
+    opened = follow(api, html.unescape(pixel.group(1)))
+    assert opened.status_code == 200 and opened.headers["Content-Type"] == "image/gif" and opened.content.startswith(b"GIF89a")
+    [link] = links_in(body)
+    assert follow(api, link.replace("cart%3D", "cart%3Dx")).status_code == 404
+    clicked = follow(api, link)
+    assert clicked.status_code == 302 and clicked.headers["Location"] == cart_url
+    assert follow(api, link).status_code == 302, "a link works as often as it is followed"
 
-    stats = wait_for(lambda: (s := api.ok("GET", f"/v1/flows/{flow['id']}/stats"))["steps"][5]["sent"] == 1 and s, timeout=10, what="stats")
+    sent = [m for m in messages(api, customer=customer["id"]) if m["run_id"] == run["id"]]
+    assert sorted((m["step"], m["channel"], m["status"]) for m in sent) == [("0", "push", "clicked"), ("2", "sms", "clicked"), ("5", "email", "clicked")]
+    assert all(m["flow_id"] == flow["id"] and not m["transactional"] and m["opened_at"] and m["clicked_at"] for m in sent)
+    types = [e["type"] for e in api.events("messages") if e["data"].get("run_id") == run["id"]]
+    assert types.count("message.opened") == 3 and types.count("message.clicked") == 3
+
+    # The order comes within 5 days of the email's click: credited to that step.
+    api.public("PATCH", f"/v1/carts/{cart['id']}", {"email": customer["email"], "shipping_address": ADDRESS, "discount_codes": [code]})
+    order = complete(api, api.cart(cart["id"]))
+    assert order["totals"]["discount"]["amount"] == 150
+    stats = wait_for(lambda: (s := api.ok("GET", f"/v1/flows/{flow['id']}/stats"))["steps"][5]["converted"] == 1 and s, timeout=10,
+                     what="the order credited")
     assert stats["entered"] == 1
-    assert [(s["step"], s["type"], s["entered"], s["sent"]) for s in stats["steps"]] == [
-        ("0", "send", 1, 1), ("1", "wait", 1, 0), ("2", "send", 1, 1), ("3", "wait", 1, 0), ("4", "offer", 1, 0), ("5", "send", 1, 1)]
+    assert [(s["step"], s["type"], s["entered"], s["sent"], s["opened"], s["clicked"], s["converted"]) for s in stats["steps"]] == [
+        ("0", "send", 1, 1, 1, 1, 0), ("1", "wait", 1, 0, 0, 0, 0), ("2", "send", 1, 1, 1, 1, 0), ("3", "wait", 1, 0, 0, 0, 0),
+        ("4", "offer", 1, 0, 0, 0, 0), ("5", "send", 1, 1, 1, 1, 1)]
+    assert stats["steps"][5]["revenue"] == order["totals"]["total"]
 
 
 def test_a_shopper_with_email_only_gets_email_and_a_capped_one_waits(launch, channels):
@@ -470,3 +503,182 @@ def test_flows_are_checked_whole_versioned_and_for_admins_only(launch, channels)
     one = runs(api, flow)[0]
     assert api.ok("GET", f"/v1/flows/{flow['id']}/runs/{one['id']}") == one
     assert_problem(api.call("GET", "/v1/flows/flw_nope/runs/" + one["id"]), 404, "not_found")
+
+
+def test_a_campaign_reaches_a_segment_with_consent_caps_and_a_later_send_at(launch, channels):
+    api = automation_server(launch, channels)
+    tag = unique("news").lower()
+    subscribed = [create_customer(api, email=f"{unique('c').lower()}@example.com", first_name=name, tags=[tag]) for name in ("Ada", "Grace")]
+    for customer in subscribed:
+        set_consent(api, customer["id"], "email", "subscribed", source="test")
+    unasked = create_customer(api, email=f"{unique('u').lower()}@example.com", tags=[tag])
+    phoneless = create_customer(api, phone=phone_number()[0], tags=[tag])
+    outsider = create_customer(api, email=f"{unique('o').lower()}@example.com")
+    set_consent(api, outsider["id"], "email", "subscribed", source="test")
+    segment = api.ok("POST", "/v1/segments", {"name": "News", "filter": {"tag": tag}}, status=201)
+
+    first = api.ok("POST", "/v1/campaigns", {"segment": segment["id"], "channel": "email", "template": "campaign"}, status=201)
+    assert first["id"].startswith("cmp_") and first["name"] == "News" and first["status"] == "scheduled"
+    done = wait_for(lambda: (c := api.ok("GET", f"/v1/campaigns/{first['id']}"))["status"] == "sent" and c, timeout=15, what="the campaign sent")
+    assert done["stats"]["recipients"] == 4
+    assert done["stats"]["passed_over"] == {"not_consented": 1, "no_recipient": 1}
+    mails = wait_for(lambda: len(channels.mails()) == 2 and channels.mails(), timeout=15, what="two campaign emails")
+    assert sorted(m["To"] for m in mails) == sorted(c["email"] for c in subscribed)
+    mail = channels.mails(subscribed[0]["email"])[0]
+    assert mail["Subject"] == "News from Test Shop" and mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    body = mail.get_body(("plain",)).get_content()
+    assert body.startswith("Hello Ada,")
+    [link] = links_in(body)
+    assert follow(api, link).headers["Location"] == f"{PUBLIC}/shop/"
+    stats = wait_for(lambda: (c := api.ok("GET", f"/v1/campaigns/{first['id']}"))["stats"]["sent"] == 2 and c["stats"]["clicked"] == 1 and c,
+                     timeout=10, what="the figures")["stats"]
+    assert (stats["opened"], stats["failed"], stats["skipped"]) == (1, 0, 0)
+
+    # A second campaign at once is held by the 16 h email cap: queued, not lost; cancelling skips it.
+    second = api.ok("POST", "/v1/campaigns", {"name": "Again", "segment": segment["id"], "channel": "email", "template": "campaign"}, status=201)
+    wait_for(lambda: api.ok("GET", f"/v1/campaigns/{second['id']}")["status"] == "sent", timeout=15, what="the second campaign handled")
+    held = [m for m in messages(api, status="queued") if m["template"] == "campaign"]
+    assert len(held) == 2 and all(when(m["next_attempt_at"]) > clock_now(api) + timedelta(hours=15) for m in held)
+    assert api.ok("POST", f"/v1/campaigns/{second['id']}/cancel")["status"] == "sent", "a campaign handled whole is no longer cancelled"
+
+    later = api.ok("POST", "/v1/campaigns", {"segment": segment["id"], "channel": "email", "template": "campaign",
+                                             "send_at": (clock_now(api) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")}, status=201)
+    advance(api, "1h")
+    assert api.ok("GET", f"/v1/campaigns/{later['id']}")["status"] == "scheduled"
+    cancelled = api.ok("POST", f"/v1/campaigns/{later['id']}/cancel")
+    assert cancelled["status"] == "cancelled" and cancelled["stats"]["recipients"] == 0
+    advance(api, "2h")
+    assert api.ok("GET", f"/v1/campaigns/{later['id']}")["status"] == "cancelled"
+
+    advance(api, "14h")
+    wait_for(lambda: len(channels.mails()) == 4, timeout=15, what="the held emails, once the cap lifted")
+    assert [c["id"] for c in api.ok("GET", "/v1/campaigns")["items"]] == [later["id"], second["id"], first["id"]]
+    assert_problem(api.call("POST", "/v1/campaigns", {"segment": "seg_nope", "channel": "email", "template": "campaign"}), 404, "not_found")
+    assert_problem(api.call("POST", "/v1/campaigns", {"segment": segment["id"], "channel": "fax", "template": "campaign"}), 422, "invalid_request")
+    assert_problem(api.call("POST", "/v1/campaigns", {"segment": segment["id"], "channel": "email", "template": "nope", "send_at": "soon"}),
+                   422, "invalid_request")
+    assert_problem(api.call("GET", "/v1/campaigns/cmp_nope"), 404, "not_found")
+    assert_problem(api.call("GET", "/v1/campaigns", key=api.api_key("pos", location="main")), 403, "forbidden")
+
+
+def test_stock_cover_lists_what_runs_out_before_its_lead_time_and_alerts_once(launch, channels):
+    api = automation_server(launch, channels)
+    slow, fast = unique("SLOW"), unique("FAST")
+    api.product(slow, price=500, stock=100)
+    fast_product = api.product(fast, price=500, stock=30)
+    till = api.api_key("pos", location="main")
+    online_order(api, {fast: 12, slow: 1}, f"{unique('s').lower()}@example.com")
+    pos_sale(api, till, {fast: 2})
+    # 14 sold over a 28-day window: half a unit a day; 16 left last 32 days, past the default 7.
+    [row] = [r for r in api.ok("GET", "/v1/stock-cover?below=365d")["items"] if r["sku"] == fast]
+    assert row == {"sku": fast, "location": "main", "available": 16, "sold_per_day": 0.5, "days_of_cover": 32.0, "lead_time_days": 7}
+    assert [r["sku"] for r in api.ok("GET", "/v1/stock-cover")["items"] if r["sku"] in (slow, fast)] == []
+    assert [r["sku"] for r in api.ok("GET", "/v1/stock-cover?below=40d")["items"] if r["sku"] in (slow, fast)] == [fast]
+    assert api.ok("GET", "/v1/stock-cover?below=40d&location=elsewhere")["items"] == []
+
+    answer = api.ok("PUT", f"/v1/products/{fast_product['id']}/lead-time", {"days": 45})
+    assert answer == {"product_id": fast_product["id"], "days": 45, "is_default": False}
+    assert [r["sku"] for r in api.ok("GET", "/v1/stock-cover")["items"] if r["sku"] in (slow, fast)] == [fast]
+    advance(api, "16m")
+    task = wait_for(lambda: [t for t in api.ok("GET", "/v1/tasks?status=open")["items"] if fast in t["text"]], timeout=15, what="the reorder task")
+    assert task[0]["text"] == f"Reorder {fast} for main: 32.0 days of stock left, lead time 45 days"
+    low = [e for e in api.events("tasks") if e["type"] == "stock.low_cover" and e["data"]["sku"] == fast]
+    assert [e["data"] for e in low] == [{"sku": fast, "location": "main", "available": 16, "sold_per_day": 0.5, "days_of_cover": 32.0,
+                                          "lead_time_days": 45, "task_id": task[0]["id"]}]
+    advance(api, "16m")
+    advance(api, "16m")
+    assert len([t for t in api.ok("GET", "/v1/tasks")["items"] if fast in t["text"]]) == 1, "alerted once while it stays low"
+
+    assert api.ok("PUT", f"/v1/products/{fast_product['id']}/lead-time", {"days": None}) == {
+        "product_id": fast_product["id"], "days": 7, "is_default": True}
+    assert_problem(api.call("PUT", f"/v1/products/{fast_product['id']}/lead-time", {"days": 400}), 422, "invalid_request")
+    assert_problem(api.call("PUT", f"/v1/products/{fast_product['id']}/lead-time", {}), 422, "invalid_request")
+    assert_problem(api.call("PUT", "/v1/products/prod_nope/lead-time", {"days": 3}), 404, "not_found")
+    assert_problem(api.call("GET", "/v1/stock-cover?below=soon"), 400, "invalid_request")
+    assert_problem(api.call("GET", "/v1/stock-cover", key=till), 403, "forbidden")
+
+
+def proposal_token(api: Api, mail) -> str:
+    """The proposal token of a replenishment email's (tracked) link, by following it."""
+    [link] = links_in(mail.get_body(("plain",)).get_content())
+    location = follow(api, link).headers["Location"]
+    assert location.startswith(f"{PUBLIC}/shop/?proposal="), location
+    return location.split("proposal=", 1)[1]
+
+
+def test_replenishment_turns_a_buying_rhythm_into_a_proposal_confirmed_with_one_click(launch, channels):
+    """Seed 001: two orders 30 days apart → a proposal in the weekly run → an email with its link →
+    confirm → an order (placed, manual payment pending) with its stock sold, and a task to call the
+    customer; another customer postpones; stock that ran out is refused with what is missing."""
+    api = automation_server(launch, channels)
+    coffee, tea = unique("COFFEE"), unique("TEA")
+    coffee_product = api.product(coffee, price=900, stock=50)
+    tea_product = api.product(tea, price=400, stock=3)
+    for product in (coffee_product, tea_product):
+        assert api.ok("PUT", f"/v1/products/{product['id']}/replenishment", {"interval_days": 60}) == {
+            "product_id": product["id"], "interval_days": 60}
+    flow = make_flow(api, {"name": "Replenishment", "status": "active", "trigger": {"type": "replenishment.due"},
+                           "steps": [{"send": {"channel": "email", "template": "replenishment"}}]})
+    people = {name: f"{unique(name).lower()}@example.com" for name in ("ada", "grace", "hedy")}
+    buys = {"ada": {coffee: 2}, "grace": {coffee: 1}, "hedy": {tea: 1}}
+    customers = {}
+    for name, email in people.items():
+        order = online_order(api, buys[name], email, name=f"{name.title()} Lovelace")
+        customers[name] = order["customer_id"]
+        set_consent(api, order["customer_id"], "email", "subscribed", source="test")
+    # A weekly run falls in this month: one purchase with a 60-day product interval is not due yet.
+    advance(api, "30d")
+    for name, email in people.items():
+        online_order(api, buys[name], email, name=f"{name.title()} Lovelace")
+    assert api.ok("GET", "/v1/replenishment/report")["proposals"]["open"] == 0
+    # (2·60 + 30) / 3 = 50 days after the second order; the run 44 days on proposes what falls due within its week.
+    advance(api, "44d")
+    mails = wait_for(lambda: len(channels.mails()) >= 3 + 6 and [m for m in channels.mails() if m["Subject"] == "Time to stock up?"],
+                     timeout=20, what="three replenishment emails")
+    by_person = {name: next(m for m in mails if m["To"] == email) for name, email in people.items()}
+    assert len(mails) == 3
+    body = by_person["ada"].get_body(("plain",)).get_content()
+    assert f"2 x {coffee_product['title']} — V {coffee}" in body
+
+    token = proposal_token(api, by_person["ada"])
+    proposal = api.public("GET", f"/v1/proposals/{token}").json()
+    assert proposal["status"] == "open" and [(i["sku"], i["quantity"]) for i in proposal["items"]] == [(coffee, 2)]
+    assert proposal["total"] == {"amount": 1800, "currency": "GBP"}
+    before = api.inventory(coffee)["available"]
+    confirmed = api.public("POST", f"/v1/proposals/{token}/confirm")
+    assert confirmed.status_code == 201, confirmed.text
+    order = confirmed.json()["order"]
+    assert confirmed.json()["proposal"]["status"] == "confirmed" and order["status"] == "placed"
+    assert api.inventory(coffee)["available"] == before - 2
+    placed = api.ok("GET", f"/v1/orders/{order['id']}")
+    assert placed["customer_id"] == customers["ada"] and placed["payments"][0]["method"] == "manual"
+    assert placed["payments"][0]["status"] == "pending"
+    again = api.public("POST", f"/v1/proposals/{token}/confirm")
+    assert again.status_code == 201 and again.json()["order"]["id"] == order["id"], "a repeat is the same order"
+    task = wait_for(lambda: [t for t in api.ok("GET", "/v1/tasks?status=open")["items"] if t["order_id"] == order["id"]], timeout=10,
+                    what="the call task")[0]
+    assert task["text"].startswith("Call Ada Lovelace about order") and task["customer_id"] == customers["ada"]
+
+    grace = proposal_token(api, by_person["grace"])
+    postponed = api.public("POST", f"/v1/proposals/{grace}/postpone", {"days": 30})
+    assert postponed.status_code == 200 and postponed.json()["status"] == "postponed"
+    assert_problem(api.public("POST", f"/v1/proposals/{grace}/confirm"), 409, "conflict")
+
+    hedy = proposal_token(api, by_person["hedy"])
+    assert api.adjust(tea, -api.inventory(tea)["available"]).status_code == 200
+    short = assert_problem(api.public("POST", f"/v1/proposals/{hedy}/confirm"), 409, "insufficient_stock")
+    assert short["missing"] == [{"sku": tea, "requested": 1, "available": 0}]
+    assert api.inventory(tea)["reserved"] == 0
+    assert api.public("GET", f"/v1/proposals/{hedy}").json()["status"] == "open"
+
+    # Next week's run: Ada ordered, Grace put it off a month; Hedy's proposal is still open.
+    advance(api, "7d")
+    wait_for(lambda: api.ok("GET", "/v1/replenishment/report")["proposals"]["expired"] >= 1, timeout=10, what="an expired proposal")
+    report = api.ok("GET", "/v1/replenishment/report")
+    assert report["proposals"]["confirmed"] == 1 and report["proposals"]["postponed"] == 1
+    assert report["confirmed_revenue"] == placed["totals"]["total"]
+    assert report["reminders"]["sent"] >= 3 and report["reminders"]["clicked"] == 3
+    assert_problem(api.public("GET", "/v1/proposals/prp_nope.AAAA"), 404, "not_found")
+    assert_problem(api.public("GET", f"/v1/proposals/{token[:-2]}xx"), 404, "not_found")
+    assert_problem(api.call("PUT", f"/v1/products/{tea_product['id']}/replenishment", {"interval_days": 0}), 422, "invalid_request")
+    assert_problem(api.call("PUT", "/v1/products/prod_nope/replenishment", {"interval_days": 7}), 404, "not_found")

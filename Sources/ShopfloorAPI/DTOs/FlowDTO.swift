@@ -97,6 +97,10 @@ struct FlowStatsDTO: Encodable {
         var skipped: Int64
         var unsent: Int64
         var exited: Int64
+        var opened: Int64
+        var clicked: Int64
+        var converted: Int64
+        var revenue: Money
     }
 
     init(_ stats: FlowStats) {
@@ -107,7 +111,8 @@ struct FlowStatsDTO: Encodable {
         steps = stats.steps.map { step in
             Step(step: step.step, type: step.kind, variant: step.variant, entered: step.counters["entered"] ?? 0, sent: step.counters["sent"] ?? 0,
                  failed: step.counters["failed"] ?? 0, skipped: step.counters["skipped"] ?? 0, unsent: step.counters["unsent"] ?? 0,
-                 exited: step.counters["exited"] ?? 0)
+                 exited: step.counters["exited"] ?? 0, opened: step.counters["opened"] ?? 0, clicked: step.counters["clicked"] ?? 0,
+                 converted: step.counters["converted"] ?? 0, revenue: Money(amount: step.counters["revenue"] ?? 0, currency: stats.currency))
         }
     }
 }
@@ -136,5 +141,62 @@ struct TaskDTO: Encodable {
         createdAt = task.createdAt
         doneAt = task.doneAt
         doneBy = task.doneBy
+    }
+}
+
+/// `POST /v1/campaigns` body.
+struct NewCampaignDTO: Decodable {
+    var name: String?
+    var segment: String
+    var channel: MessageChannel
+    var template: String
+    var sendAt: String?
+}
+
+/// A campaign with its figures so far.
+struct CampaignDTO: Encodable {
+    var id: String
+    var name: String
+    var segment: String
+    var channel: MessageChannel
+    var template: String
+    var status: CampaignStatus
+    var sendAt: String
+    @Nullable var startedAt: String?
+    @Nullable var finishedAt: String?
+    var stats: Stats
+    var createdAt: String
+    var updatedAt: String
+
+    struct Stats: Encodable {
+        /// Customers of the segment handled so far.
+        var recipients: Int
+        /// Of those, how many got no message, by why.
+        var passedOver: [String: Int]
+        var sent: Int64
+        var failed: Int64
+        var skipped: Int64
+        var opened: Int64
+        var clicked: Int64
+        var converted: Int64
+        var revenue: Money
+    }
+
+    init(_ campaign: Campaign, outcomes: [String: Int64], currency: Currency) {
+        id = campaign.id.rawValue
+        name = campaign.name
+        segment = campaign.segmentID.rawValue
+        channel = campaign.channel
+        template = campaign.template
+        status = campaign.status
+        sendAt = campaign.sendAt
+        startedAt = campaign.startedAt
+        finishedAt = campaign.finishedAt
+        stats = Stats(
+            recipients: campaign.recipients, passedOver: campaign.passedOver, sent: outcomes["sent"] ?? 0, failed: outcomes["failed"] ?? 0,
+            skipped: outcomes["skipped"] ?? 0, opened: outcomes["opened"] ?? 0, clicked: outcomes["clicked"] ?? 0,
+            converted: outcomes["converted"] ?? 0, revenue: Money(amount: outcomes["revenue"] ?? 0, currency: currency))
+        createdAt = campaign.createdAt
+        updatedAt = campaign.updatedAt
     }
 }

@@ -22,6 +22,10 @@ struct MessageDTO: Encodable {
     @Nullable var flowID: String?
     @Nullable var runID: String?
     @Nullable var step: String?
+    @Nullable var campaignID: String?
+    /// When a flow message's pixel was first loaded, and one of its links first followed.
+    @Nullable var openedAt: String?
+    @Nullable var clickedAt: String?
 
     /// `sending` while `sending` says an attempt is under way (the store keeps such a message `queued`).
     init(_ message: Message, sending: Bool = false) {
@@ -41,9 +45,12 @@ struct MessageDTO: Encodable {
         createdAt = message.createdAt
         updatedAt = message.updatedAt
         sentAt = message.sentAt
-        flowID = message.origin?.flowID.rawValue
-        runID = message.origin?.runID.rawValue
+        flowID = message.origin?.flowID?.rawValue
+        runID = message.origin?.runID?.rawValue
         step = message.origin?.step
+        campaignID = message.origin?.campaignID?.rawValue
+        openedAt = message.openedAt
+        clickedAt = message.clickedAt
     }
 }
 

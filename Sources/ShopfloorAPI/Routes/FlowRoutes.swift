@@ -4,10 +4,13 @@ import ShopfloorJSON
 import ShopfloorTransport
 
 /// Flows for admins (API.md, Automation): made, listed, changed (a new version when the definition
-/// changes), their runs and per-step figures; and tasks for staff, listed and marked done.
+/// changes), their runs and per-step figures; campaigns, made, listed, cancelled, with their figures;
+/// and tasks for staff, listed and marked done.
 struct FlowRoutes {
     let flows: FlowService
+    let campaigns: CampaignService
     let tasks: TaskService
+    let currency: Currency
 
     func register(on router: inout Router) {
         router.on(.post, "/v1/flows") { request, context in
@@ -51,6 +54,33 @@ struct FlowRoutes {
         router.on(.get, "/v1/flows/{id}/stats") { _, context in
             try context.require(.admin)
             return try JSON.response(FlowStatsDTO(try flows.stats(of: FlowID(rawValue: try context.parameter("id")))))
+        }
+        router.on(.post, "/v1/campaigns") { request, context in
+            try context.require(.admin)
+            let (body, document) = try request.decodeWithDocument(NewCampaignDTO.self)
+            if case .object(let members, _) = document,
+               let unknown = members.keys.sorted().first(where: { !["name", "segment", "channel", "template", "send_at"].contains($0) }) {
+                throw ValidationError(field: unknown, detail: "is not a member of a campaign")
+            }
+            let made = try await campaigns.create(
+                .init(name: body.name, segment: body.segment, channel: body.channel, template: body.template, sendAt: body.sendAt))
+            return try JSON.response(CampaignDTO(made, outcomes: [:], currency: currency), status: .created)
+        }
+        router.on(.get, "/v1/campaigns") { request, context in
+            try context.require(.admin)
+            let page = try campaigns.campaigns(limit: try request.limit(), before: try CustomerRoutes.cursor(request))
+            return try JSON.response(Page(items: try page.items.map { CampaignDTO($0, outcomes: try campaigns.outcomes(of: $0.id), currency: currency) },
+                                          nextCursor: page.nextCursor))
+        }
+        router.on(.get, "/v1/campaigns/{id}") { _, context in
+            try context.require(.admin)
+            let campaign = try campaigns.campaign(CampaignID(rawValue: try context.parameter("id")))
+            return try JSON.response(CampaignDTO(campaign, outcomes: try campaigns.outcomes(of: campaign.id), currency: currency))
+        }
+        router.on(.post, "/v1/campaigns/{id}/cancel") { _, context in
+            try context.require(.admin)
+            let campaign = try await campaigns.cancel(CampaignID(rawValue: try context.parameter("id")))
+            return try JSON.response(CampaignDTO(campaign, outcomes: try campaigns.outcomes(of: campaign.id), currency: currency))
         }
         router.on(.get, "/v1/tasks") { request, context in
             try context.require(.admin, .pos)

@@ -26,3 +26,15 @@ struct FlowEngineService: Service {
         await cancelWhenGracefulShutdown { await engine.run() }
     }
 }
+
+/// The weekly replenishment runner: works through a started run a batch at a time.
+struct ReplenishmentRunService: Service {
+    let replenishment: ReplenishmentService
+    let logger: Logger
+
+    func run() async {
+        defer { logger.debug("background job ended", metadata: ["job": "replenishment"]) }
+        let replenishment = replenishment
+        await cancelWhenGracefulShutdown { await replenishment.run() }
+    }
+}

@@ -3,4 +3,5 @@ public enum AutomationError: Error, Equatable {
     case flowNotFound(String)
     case runNotFound(String)
     case taskNotFound(String)
+    case campaignNotFound(String)
 }

@@ -148,8 +148,10 @@ public struct FlowDefinition: Sendable, Equatable {
             case "order.placed": return .orderPlaced
             case "order.delivered": return .orderDelivered
             case "customer.created": return .customerCreated
+            case "replenishment.due": return .replenishmentDue
             default:
-                check(false, "trigger.type", "must be one of cart.abandoned, checkout.abandoned, cart.expired, order.placed, order.delivered, customer.created")
+                check(false, "trigger.type",
+                      "must be one of cart.abandoned, checkout.abandoned, cart.expired, order.placed, order.delivered, customer.created, replenishment.due")
                 return nil
             }
         }
@@ -381,6 +383,8 @@ public enum FlowTrigger: Sendable, Equatable {
     case orderPlaced
     case orderDelivered
     case customerCreated
+    /// The weekly replenishment run made the customer a proposal.
+    case replenishmentDue
 
     public var type: String {
         switch self {
@@ -390,6 +394,7 @@ public enum FlowTrigger: Sendable, Equatable {
         case .orderPlaced: "order.placed"
         case .orderDelivered: "order.delivered"
         case .customerCreated: "customer.created"
+        case .replenishmentDue: "replenishment.due"
         }
     }
 

@@ -53,7 +53,8 @@ public final class FlowEngine: Sendable {
     private let wakeup: AsyncStream<Void>.Continuation
 
     public init(stores: Stores, events: EventLog, messages: MessageService, pricing: PricingService, live: LiveShoppers?, scheduler: Scheduler,
-                currency: Currency, reservationTTL: Duration, shopName: String, publicURL: String, clock: any WallClock,
+                currency: Currency, reservationTTL: Duration, shopName: String, publicURL: String, proposalLinks: ProposalLinks? = nil,
+                clock: any WallClock,
                 logger: Logger = Logger(label: "shopfloor.automation")) throws {
         store = stores.flows
         carts = stores.carts
@@ -69,7 +70,7 @@ public final class FlowEngine: Sendable {
         self.reservationTTL = reservationTTL
         executor = RunExecutor(
             flows: stores.flows, tasks: stores.tasks, carts: stores.carts, customers: stores.customers, orders: stores.orders, push: stores.push,
-            pricingStore: stores.pricing, messages: messages, pricing: pricing, live: live, scheduler: scheduler, events: events, clock: clock,
+            pricingStore: stores.pricing, proposals: stores.replenishment, proposalLinks: proposalLinks, messages: messages, pricing: pricing, live: live, scheduler: scheduler, events: events, clock: clock,
             shopName: shopName, publicURL: publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL)
         let stored = try stores.flows.markedSeq()
         mark = Mutex(stored == 0 ? events.publishedSeq : stored)
@@ -194,11 +195,8 @@ public final class FlowEngine: Sendable {
             guard customer != nil || cart != nil else { return nil }
             return { [self] transaction in try exitRuns(customer: customer, cart: cart, on: .shopperLive, excluding: nil, in: transaction) }
         case "message.sent", "message.failed", "message.skipped":
-            guard let run = Self.member(event, "run_id"), let flow = Self.member(event, "flow_id"), let step = Self.member(event, "step"),
-                  let message = Self.member(event, "message_id") else { return nil }
-            let counter = String(event.type.dropFirst("message.".count))
+            guard let run = Self.member(event, "run_id"), let message = Self.member(event, "message_id") else { return nil }
             return { [self] transaction in
-                try store.count(counter, flow: FlowID(rawValue: flow), step: step, amount: 1, in: transaction)
                 guard var waiting = try store.run(RunID(rawValue: run), in: transaction), waiting.status == .active,
                       waiting.state.message == message else { return }
                 try executor.advance(&waiting, try definition(of: waiting.flowID, version: waiting.version), in: transaction)
@@ -247,17 +245,27 @@ public final class FlowEngine: Sendable {
     // MARK: Entries and timers
 
     /// Enters the flow for `key` unless it already has a run for it, and runs the first steps.
-    func enter(_ flow: Flow, key: String, customer: CustomerID?, cart: CartID?, order: OrderID?, in transaction: any WriteTransaction) throws {
+    func enter(_ flow: Flow, key: String, customer: CustomerID?, cart: CartID?, order: OrderID?, proposal: ProposalID? = nil,
+               in transaction: any WriteTransaction) throws {
         let definition = try definition(of: flow.id, version: flow.version)
         let stamp = clock.timestamp
         var run = FlowRun(id: .make(), flowID: flow.id, version: flow.version, entryKey: key, status: .active, customerID: customer, cartID: cart,
                           orderID: order, state: RunState(position: definition.start), nextAt: nil, exitReason: nil, enteredAt: stamp,
                           updatedAt: stamp)
+        run.state.proposal = proposal?.rawValue
         run.state.record(stamp, step: nil, "entered", key)
         guard try store.insert(run, in: transaction) else { return }
         try store.count("entered", flow: flow.id, step: "", amount: 1, in: transaction)
         if let start = definition.start { try store.count("entered", flow: flow.id, step: FlowDefinition.name(of: start), amount: 1, in: transaction) }
         try executor.advance(&run, definition, in: transaction)
+    }
+
+    /// A weekly run's proposal: enters every active `replenishment.due` flow, in the run's transaction.
+    func enter(_ proposal: Proposal, in transaction: any WriteTransaction) throws {
+        for active in try activeFlows() where active.trigger == .replenishmentDue {
+            try enter(active.flow, key: "proposal:\(proposal.id.rawValue)", customer: proposal.customerID, cart: nil, order: nil,
+                      proposal: proposal.id, in: transaction)
+        }
     }
 
     /// A run's timer: its wait ended, or its message's deadline passed.

@@ -54,6 +54,8 @@ public struct RunState: Codable, Sendable, Equatable {
     public var deadline: Int64?
     /// The code an `offer` step made, for the messages after it.
     public var offer: IssuedOffer?
+    /// The replenishment proposal the run is about (`replenishment.due`).
+    public var proposal: String?
     /// What the run did, oldest first (the last ``RunState/logLimit`` entries).
     public var log: [RunLogEntry] = []
 

@@ -8,11 +8,13 @@ public final class FlowService: Sendable {
     private let writer: any StoreWriter
     private let engine: FlowEngine
     private let events: EventLog
+    private let messages: MessageService
     private let currency: Currency
     private let clock: any WallClock
 
-    public init(stores: Stores, engine: FlowEngine, events: EventLog, currency: Currency, clock: any WallClock) {
+    public init(stores: Stores, engine: FlowEngine, events: EventLog, messages: MessageService, currency: Currency, clock: any WallClock) {
         self.events = events
+        self.messages = messages
         store = stores.flows
         writer = stores.writer
         self.engine = engine
@@ -114,13 +116,27 @@ public final class FlowService: Sendable {
     public func stats(of id: FlowID) throws -> FlowStats {
         let flow = try flow(id)
         let definition = try engine.definition(of: flow.id, version: flow.version)
-        let counters = try store.counters(of: id)
+        // Steps count what runs did; messages count what became of them.
+        var counters = try store.counters(of: id)
+        for (step, outcomes) in try messages.outcomes(of: id.rawValue) {
+            counters[step, default: [:]].merge(outcomes) { $0 + $1 }
+        }
         let steps = definition.allSteps.map { path, step in
             let name = FlowDefinition.name(of: path)
             return FlowStats.Step(step: name, kind: step.kind, variant: definition.variant(of: path), counters: counters[name] ?? [:])
         }
         return FlowStats(flowID: id, version: flow.version, entered: counters[""]?["entered"] ?? 0, exited: counters.values.reduce(0) { $0 + ($1["exited"] ?? 0) },
-                         steps: steps)
+                         steps: steps, currency: currency)
+    }
+
+    /// What became of the messages of every flow with `trigger`, added up: `sent`, `opened`, `clicked`…
+    public func outcomes(ofFlowsWith trigger: FlowTrigger) throws -> [String: Int64] {
+        var total: [String: Int64] = [:]
+        for (_, flow) in try store.flows(before: .max, limit: 10_000)
+        where (try? engine.definition(of: flow.id, version: flow.version).trigger) == trigger {
+            for outcomes in try messages.outcomes(of: flow.id.rawValue).values { total.merge(outcomes) { $0 + $1 } }
+        }
+        return total
     }
 
     /// Checks a definition whole, with the name's findings, and returns it as stored.
@@ -150,7 +166,8 @@ public struct FlowStats: Sendable, Equatable {
         public var kind: String
         /// The split arm it sits in, if any.
         public var variant: Int?
-        /// `entered`, `sent`, `failed`, `skipped`, `unsent`, `exited`…
+        /// `entered`, `sent`, `failed`, `skipped`, `unsent`, `exited`, `opened`, `clicked`, `converted`,
+        /// `revenue` (minor units of the shop's currency)…
         public var counters: [String: Int64]
     }
 
@@ -159,4 +176,6 @@ public struct FlowStats: Sendable, Equatable {
     public var entered: Int64
     public var exited: Int64
     public var steps: [Step]
+    /// The shop's currency, which `revenue` is in.
+    public var currency: Currency
 }

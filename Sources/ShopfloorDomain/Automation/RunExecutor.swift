@@ -14,11 +14,14 @@ struct RunExecutor: Sendable {
     let orders: any OrderStore
     let push: any PushSubscriptionStore
     let pricingStore: any PricingStore
+    let proposals: any ReplenishmentStore
+    let proposalLinks: ProposalLinks?
     let messages: MessageService
     let pricing: PricingService
     let live: LiveShoppers?
     let scheduler: Scheduler
     let events: EventLog
+    var reach: Reach { Reach(messages: messages, push: push, pricing: pricing) }
     let clock: any WallClock
     let shopName: String
     let publicURL: String
@@ -172,7 +175,6 @@ struct RunExecutor: Sendable {
         }
         let customer = try run.customerID.flatMap { try customers.customer($0, in: transaction) }
         let cart = try run.cartID.flatMap { try carts.cart($0, in: transaction) }
-        let settings = pricing.rules.settings
         while run.state.channel < send.channels.count {
             let channel = send.channels[run.state.channel]
             let last = run.state.channel == send.channels.count - 1
@@ -184,7 +186,7 @@ struct RunExecutor: Sendable {
                 passOver("channel_unavailable")
                 continue
             }
-            guard let (recipient, link) = try recipient(channel, customer: customer, cart: cart, in: transaction) else {
+            guard let (recipient, link) = try reach.recipient(channel, customer: customer, cart: cart, link: cart.map(cartURL), in: transaction) else {
                 passOver("no_recipient")
                 continue
             }
@@ -192,16 +194,14 @@ struct RunExecutor: Sendable {
                 channel: channel, recipient: recipient, template: send.template, locale: customer?.locale,
                 data: try data(run, customer: customer, cart: cart, in: transaction), link: link, customerID: customer?.id.rawValue,
                 orderID: run.orderID, transactional: send.transactional,
-                origin: MessageOrigin(runID: run.id, flowID: run.flowID, step: FlowDefinition.name(of: path)))
+                origin: MessageOrigin(flowID: run.flowID, runID: run.id, step: FlowDefinition.name(of: path)))
             if let refusal = try messages.refusal(of: draft, in: transaction) {
                 passOver(refusal)
                 continue
             }
             var at = now
             if !send.transactional {
-                let zone = (customer?.timezone).flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: settings.timezone) ?? .gmt
-                let lastSent = try customer.flatMap { try messages.lastMarketing(to: $0.id, on: [channel], in: transaction) }
-                let (earliest, hold) = settings.marketingPace.earliest(channel, now: now, lastMarketing: lastSent, timeZone: zone)
+                let (earliest, hold) = try reach.earliest(channel, to: customer, now: now, in: transaction)
                 if let hold, !last, earliest.timeIntervalSince(now) > Double(send.window) {
                     passOver("\(hold.rawValue) until \(Timestamp.string(earliest))")
                     continue
@@ -227,19 +227,6 @@ struct RunExecutor: Sendable {
         return nil
     }
 
-    /// Where a message on `channel` goes: the customer's email or phone (else the cart's), or their
-    /// latest push subscription (else the cart's), with the link a push leads to.
-    private func recipient(_ channel: MessageChannel, customer: Customer?, cart: Cart?,
-                           in transaction: any WriteTransaction) throws -> (String, String?)? {
-        switch channel {
-        case .email: return (customer?.email ?? cart?.email).map { ($0, nil) }
-        case .sms: return (customer?.phone ?? cart?.phone).map { ($0, nil) }
-        case .push:
-            let subscription = try push.latest(customer: customer?.id.rawValue, cart: cart?.id, in: transaction)
-            return subscription.map { ($0.endpoint, cart.map(cartURL)) }
-        }
-    }
-
     private func cartURL(_ cart: Cart) -> String { "\(publicURL)/shop/?cart=\(cart.id.rawValue)" }
 
     /// What a flow's templates can show: the shop, the customer's first name, the cart with its lines
@@ -256,6 +243,10 @@ struct RunExecutor: Sendable {
         if let id = run.orderID, let order = try orders.order(id, in: transaction) {
             data["order"] = ["number": order.number, "total": order.totals.total.displayText] as [String: Any]
             data["tracking_url"] = "\(publicURL)/v1/track/\(order.trackingToken)"
+        }
+        if let id = run.state.proposal, let proposal = try proposals.proposal(ProposalID(rawValue: id), in: transaction) {
+            data["items"] = proposal.items.map { ["title": $0.title, "sku": $0.sku, "quantity": $0.quantity, "unit_price": $0.unitPrice.displayText] }
+            data["proposal_url"] = proposalLinks?.url(for: proposal.id)
         }
         if let offer = run.state.offer {
             data["offer"] = ["code": offer.code, "text": offer.text, "expires_at": String(offer.expiresAt.prefix(10))]

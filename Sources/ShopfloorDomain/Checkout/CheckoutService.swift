@@ -132,6 +132,15 @@ public final class CheckoutService: Sendable {
         }
     }
 
+    /// Completes a cart for an order to be paid later (a confirmed replenishment proposal: an
+    /// operator calls the customer): payment `manual`, `pending`, so the order stays `placed`.
+    func completeUnpaid(_ id: CartID, reference: String) async throws -> Order {
+        try await carts.locks.withLock(id.rawValue) {
+            try await self.completeLocked(id, payment: PaymentRequest(method: "manual", reference: reference), provider: PayLater(), payer: nil,
+                                          recorder: nil)
+        }
+    }
+
     private func completeLocked(_ id: CartID, payment: PaymentRequest, provider: any PaymentProvider, payer: Principal?,
                                 recorder: Idempotency.Recorder<Order>?) async throws -> Order {
         carts.forget(id)

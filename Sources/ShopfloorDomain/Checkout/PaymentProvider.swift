@@ -52,3 +52,14 @@ public struct TestCardPayments: PaymentProvider {
         }
     }
 }
+
+/// An order to be paid later, outside the shop's providers: a confirmed replenishment proposal, which
+/// an operator calls the customer about. Recorded as `manual` and `pending`, so the order stays
+/// `placed` until someone records the payment.
+struct PayLater: PaymentProvider {
+    let method = "manual"
+
+    func charge(_ request: PaymentRequest, amount: Money, payer: Role?) async throws -> PaymentOutcome {
+        PaymentOutcome(status: .pending, reference: request.reference)
+    }
+}

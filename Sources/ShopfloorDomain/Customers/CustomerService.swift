@@ -481,9 +481,9 @@ public final class CustomerService: Sendable {
     // MARK: Segments
 
     /// The filter of a stored segment, with its relative times resolved to now.
-    func filter(of id: SegmentID) throws -> SegmentFilter {
+    func filter(of id: SegmentID, at instant: Date? = nil) throws -> SegmentFilter {
         guard let segment = try segments.segment(id) else { throw CustomerError.segmentNotFound(id.rawValue) }
-        return try SegmentFilter.parse(segment.definition, currency: currency).resolved(now: clock.now())
+        return try SegmentFilter.parse(segment.definition, currency: currency).resolved(now: instant ?? clock.now())
     }
 }
 

@@ -131,8 +131,8 @@ public final class DeliveryService: Sendable {
                 try self.store.recordAttempt(attempt, in: transaction)
                 if let suppression { try self.store.suppress(suppression, in: transaction) }
                 switch recorded.status {
-                case .sent: try MessageService.appendEvent("message.sent", for: recorded, to: self.events, in: transaction)
-                case .failed: try MessageService.appendEvent("message.failed", for: recorded, to: self.events, in: transaction)
+                case .sent: try MessageService.appendEvent("message.sent", for: recorded, to: self.events, store: self.store, in: transaction)
+                case .failed: try MessageService.appendEvent("message.failed", for: recorded, to: self.events, store: self.store, in: transaction)
                 default: break
                 }
             }

@@ -32,12 +32,17 @@ public struct Message: Sendable, Equatable {
     public var sentAt: String?
     /// The flow run and step that sent it, for a flow's message.
     public var origin: MessageOrigin?
+    /// When its pixel was first loaded, and when one of its tracked links was first followed.
+    public var openedAt: String?
+    public var clickedAt: String?
 
     public init(id: MessageID, channel: MessageChannel, recipient: String, template: String, subject: String?, text: String, html: String?,
                 link: String? = nil, status: MessageStatus, attempts: Int, nextAttemptAt: String?, nextAttemptAtMilliseconds: Int64?, lastError: String?,
                 skipReason: String?, customerID: String?, orderID: OrderID?, transactional: Bool, createdAt: String, updatedAt: String,
-                sentAt: String?, origin: MessageOrigin? = nil) {
+                sentAt: String?, origin: MessageOrigin? = nil, openedAt: String? = nil, clickedAt: String? = nil) {
         self.origin = origin
+        self.openedAt = openedAt
+        self.clickedAt = clickedAt
         self.id = id
         self.channel = channel
         self.recipient = recipient
@@ -61,19 +66,34 @@ public struct Message: Sendable, Equatable {
     }
 }
 
-/// Where a flow's message came from: what its delivery tells the run waiting for it, and which
-/// step's counters it adds to.
+/// Where a flow's or campaign's message came from: what its delivery tells the run waiting for it,
+/// and whose figures its outcomes (sent, opened, clicked, an order credited to it) add to.
 public struct MessageOrigin: Sendable, Equatable {
-    public var runID: RunID
-    public var flowID: FlowID
-    /// The step's path (``FlowDefinition/name(of:)``).
-    public var step: String
+    public var flowID: FlowID?
+    public var runID: RunID?
+    /// The flow step's path (``FlowDefinition/name(of:)``).
+    public var step: String?
+    public var campaignID: CampaignID?
 
-    public init(runID: RunID, flowID: FlowID, step: String) {
-        self.runID = runID
+    public init(flowID: FlowID, runID: RunID, step: String) {
         self.flowID = flowID
+        self.runID = runID
         self.step = step
     }
+
+    public init(campaignID: CampaignID) {
+        self.campaignID = campaignID
+    }
+
+    public init(flowID: FlowID?, runID: RunID?, step: String?, campaignID: CampaignID?) {
+        self.flowID = flowID
+        self.runID = runID
+        self.step = step
+        self.campaignID = campaignID
+    }
+
+    /// The flow or campaign whose figures the message's outcomes count in.
+    public var source: String { flowID?.rawValue ?? campaignID?.rawValue ?? "" }
 }
 
 public struct MessageID: EntityID {

@@ -11,8 +11,12 @@ public final class MessageService: Sendable {
     public let templates: MessageTemplates
     /// Channels that can deliver: a message for any other is recorded as skipped, not queued.
     private let available: Set<MessageChannel>
+    /// Tracks the links of flow messages, when the server has a key for them.
+    public let links: TrackingLinks?
 
-    public init(stores: Stores, events: EventLog, available: Set<MessageChannel>, clock: any WallClock = SystemClock()) throws {
+    public init(stores: Stores, events: EventLog, available: Set<MessageChannel>, links: TrackingLinks? = nil,
+                clock: any WallClock = SystemClock()) throws {
+        self.links = links
         store = stores.messages
         customers = stores.customers
         writer = stores.writer
@@ -70,18 +74,19 @@ public final class MessageService: Sendable {
         let skipReason = try refusal(of: draft, in: transaction)
         let deliverable = skipReason == nil
         let isEmail = draft.channel == .email
-        let message = Message(
+        var message = Message(
             id: .make(), channel: draft.channel, recipient: draft.recipient, template: draft.template,
             subject: draft.channel == .sms ? nil : rendered.subject, text: isEmail ? rendered.text : rendered.short ?? rendered.text,
             html: isEmail ? rendered.html : nil, link: draft.link, status: deliverable ? .queued : .skipped, attempts: 0,
             nextAttemptAt: deliverable ? Timestamp.string(due) : nil, nextAttemptAtMilliseconds: deliverable ? due.millisecondsSince1970 : nil,
             lastError: nil, skipReason: skipReason, customerID: draft.customerID, orderID: draft.orderID,
             transactional: draft.transactional, createdAt: stamp, updatedAt: stamp, sentAt: nil, origin: draft.origin)
+        if draft.origin != nil, let links { message = links.tracked(message) }
         try store.insert(message, in: transaction)
         if deliverable {
             transaction.transactionNotes.append(MessageQueued(channel: draft.channel))
         } else {
-            try Self.appendEvent("message.skipped", for: message, to: events, in: transaction)
+            try Self.appendEvent("message.skipped", for: message, to: events, store: store, in: transaction)
         }
         return message
     }
@@ -117,12 +122,69 @@ public final class MessageService: Sendable {
         skipped.nextAttemptAtMilliseconds = nil
         skipped.updatedAt = clock.timestamp
         try store.update(skipped, retryBase: retryBase, in: transaction)
-        try Self.appendEvent("message.skipped", for: skipped, to: events, in: transaction)
+        try Self.appendEvent("message.skipped", for: skipped, to: events, store: store, in: transaction)
+    }
+
+    // MARK: Engagement
+
+    /// How a recipient engaged with a message.
+    public enum Engagement: String, Sendable {
+        case opened, clicked
+    }
+
+    /// Records the first open (the pixel) or click (a tracked link) of a message, with its
+    /// `message.opened` or `message.clicked` event; a click counts as an open too. Later ones change
+    /// nothing. `false` when there is no such message.
+    @discardableResult
+    public func engaged(_ id: MessageID, _ engagement: Engagement) async throws -> Bool {
+        let (store, events, stamp) = (store, events, clock.timestamp)
+        return try await writer.write { transaction in
+            guard var message = try store.message(id, in: transaction)?.message else { return false }
+            var happened: [String] = []
+            if message.openedAt == nil {
+                message.openedAt = stamp
+                happened.append("message.opened")
+            }
+            if engagement == .clicked, message.clickedAt == nil {
+                message.clickedAt = stamp
+                happened.append("message.clicked")
+            }
+            guard !happened.isEmpty else { return true }
+            if [.sent, .delivered, .opened].contains(message.status) { message.status = message.clickedAt != nil ? .clicked : .opened }
+            message.updatedAt = stamp
+            try store.setEngagement(message, in: transaction)
+            for type in happened { try Self.appendEvent(type, for: message, to: events, store: store, in: transaction) }
+            return true
+        }
+    }
+
+    /// Credits an order just placed to the customer's flow or campaign message clicked last within
+    /// 5 days, else opened last within a day: `converted` and `revenue` of that step or campaign.
+    /// Called in the order's own transaction; an order is credited once.
+    func credit(_ order: Order, in transaction: any WriteTransaction) throws {
+        guard let customer = order.customerID else { return }
+        let now = clock.now()
+        guard let message = try store.lastEngaged(customer: customer, clickedSince: Timestamp.string(now.addingTimeInterval(-5 * 86_400)),
+                                                  openedSince: Timestamp.string(now.addingTimeInterval(-86_400)), in: transaction),
+              let origin = message.origin,
+              try store.credit(order: order.id, to: message, amount: order.totals.total, at: Timestamp.string(now), in: transaction) else { return }
+        try store.countOutcome("converted", source: origin.source, step: origin.step ?? "", amount: 1, in: transaction)
+        try store.countOutcome("revenue", source: origin.source, step: origin.step ?? "", amount: order.totals.total.amount, in: transaction)
+    }
+
+    /// A flow's or campaign's message figures, by step then outcome.
+    public func outcomes(of source: String) throws -> [String: [String: Int64]] {
+        try store.outcomes(of: source)
     }
 
     /// A flow run's messages still queued.
     public func queued(run: RunID, in transaction: any WriteTransaction) throws -> [(message: Message, retryBase: Int)] {
-        try store.queued(run: run, in: transaction)
+        try store.queued(of: .run(run), in: transaction)
+    }
+
+    /// A campaign's messages still queued.
+    public func queued(campaign: CampaignID, in transaction: any WriteTransaction) throws -> [(message: Message, retryBase: Int)] {
+        try store.queued(of: .campaign(campaign), in: transaction)
     }
 
     /// A message as the writer's transaction sees it.
@@ -239,14 +301,19 @@ public final class MessageService: Sendable {
 
     // MARK: Helpers
 
-    /// `message.sent`, `message.failed` or `message.skipped` on topic `messages`.
-    static func appendEvent(_ type: String, for message: Message, to events: EventLog, in transaction: any WriteTransaction) throws {
+    /// `message.sent`, `failed`, `skipped`, `opened` or `clicked` on topic `messages`; a flow's or
+    /// campaign's message also adds the outcome to its figures, in the same transaction.
+    static func appendEvent(_ type: String, for message: Message, to events: EventLog, store: any MessageStore,
+                            in transaction: any WriteTransaction) throws {
+        if let origin = message.origin {
+            try store.countOutcome(String(type.dropFirst("message.".count)), source: origin.source, step: origin.step ?? "", amount: 1, in: transaction)
+        }
         try events.append(
             type: type, topic: "messages",
             data: MessageEvent(messageID: message.id.rawValue, channel: message.channel, template: message.template, status: message.status,
                                attempts: message.attempts, orderID: message.orderID?.rawValue, customerID: message.customerID,
-                               lastError: message.lastError, skipReason: message.skipReason, runID: message.origin?.runID.rawValue,
-                               flowID: message.origin?.flowID.rawValue, step: message.origin?.step),
+                               lastError: message.lastError, skipReason: message.skipReason, runID: message.origin?.runID?.rawValue,
+                               flowID: message.origin?.flowID?.rawValue, step: message.origin?.step, campaignID: message.origin?.campaignID?.rawValue),
             in: transaction)
     }
 }
@@ -272,4 +339,5 @@ struct MessageEvent: Codable {
     var runID: String?
     var flowID: String?
     var step: String?
+    var campaignID: String?
 }

@@ -30,12 +30,33 @@ public protocol MessageStore: Sendable {
     /// When the customer's latest marketing message on any of `channels` went or is due to go
     /// (failed and skipped ones aside): what caps count from.
     func lastMarketing(customer: String, channels: [MessageChannel], in transaction: any WriteTransaction) throws -> String?
-    /// A flow run's messages still queued.
-    func queued(run: RunID, in transaction: any WriteTransaction) throws -> [(message: Message, retryBase: Int)]
+    /// The messages still queued of one flow run (`run_id`) or campaign (`campaign_id`).
+    func queued(of origin: QueuedOrigin, in transaction: any WriteTransaction) throws -> [(message: Message, retryBase: Int)]
+
+    /// Stores a message's status and when it was first opened and clicked.
+    func setEngagement(_ message: Message, in transaction: any WriteTransaction) throws
+    /// The customer's flow message clicked most recently since `clickedSince`, else opened most
+    /// recently since `openedSince`: what an order of theirs is credited to.
+    func lastEngaged(customer: String, clickedSince: String, openedSince: String, in transaction: any WriteTransaction) throws -> Message?
+
+    /// Adds to the figures of a flow step or campaign (`source`, `step` empty for a campaign) what
+    /// became of one of its messages: `sent`, `failed`, `skipped`, `opened`, `clicked`, `converted`,
+    /// `revenue` (minor units).
+    func countOutcome(_ outcome: String, source: String, step: String, amount: Int64, in transaction: any WriteTransaction) throws
+    /// A flow's or campaign's figures, by step then outcome.
+    func outcomes(of source: String) throws -> [String: [String: Int64]]
+    /// Credits an order to the message that led to it; `false` when the order is credited already.
+    func credit(order: OrderID, to message: Message, amount: Money, at: String, in transaction: any WriteTransaction) throws -> Bool
 
     /// The shop's versions of templates, by name and locale.
     func templateOverrides() throws -> [TemplateText]
     func saveTemplate(_ template: TemplateText, in transaction: any WriteTransaction) throws
+}
+
+/// Whose queued messages to find: a flow run's or a campaign's.
+public enum QueuedOrigin: Sendable {
+    case run(RunID)
+    case campaign(CampaignID)
 }
 
 /// Filters of `GET /v1/messages`; all optional.

@@ -26,8 +26,10 @@ public struct OrderMessages: Sendable {
     }
 
     /// The confirmation of an order just placed online, or the receipt of a till sale handed over
-    /// as it was paid (one paid on the customer's phone gets it at the handover).
+    /// as it was paid (one paid on the customer's phone gets it at the handover). The order is also
+    /// credited to the flow or campaign message its customer last engaged with, if any.
     func placed(_ order: Order, in transaction: any WriteTransaction) throws {
+        try messages.credit(order, in: transaction)
         if order.channel == .pos {
             if order.status == .delivered, let email = order.email { try receipt(order, to: email, in: transaction) }
             return

@@ -1,7 +1,7 @@
 /// The templates the binary ships (API.md, Messages): what every message says until the shop edits
 /// it with `PUT /v1/templates/{name}`. Text parts are plain; HTML parts escape every value.
 enum ShippedTemplates {
-    static let all: [TemplateText] = [orderConfirmation, orderStatus, receipt, signInCode, abandonedCart, replenishment, backInStock]
+    static let all: [TemplateText] = [orderConfirmation, orderStatus, receipt, signInCode, abandonedCart, replenishment, backInStock, campaign]
 
     static let orderConfirmation = TemplateText(
         name: "order_confirmation",
@@ -149,4 +149,20 @@ enum ShippedTemplates {
             <p><a href="{{product_url}}">{{product.title}}</a> is back in stock at {{shop.name}}.</p>
             """,
         short: "{{product.title}} is back in stock at {{shop.name}}: {{product_url}}")
+
+    /// What a campaign says until the shop writes its own (`PUT /v1/templates/campaign`).
+    static let campaign = TemplateText(
+        name: "campaign",
+        subject: "News from {{shop.name}}",
+        text: """
+            Hello {{#customer.first_name}}{{customer.first_name}}{{/customer.first_name}}{{^customer.first_name}}there{{/customer.first_name}},
+
+            there is something new at {{shop.name}}: {{shop_url}}
+            """,
+        html: """
+            <p>Hello {{#customer.first_name}}{{customer.first_name}}{{/customer.first_name}}{{^customer.first_name}}there{{/customer.first_name}},</p>
+            <p>there is something new at <a href="{{shop_url}}">{{shop.name}}</a>.</p>
+            """,
+        short: "Something new at {{shop.name}}: {{shop_url}}")
 }
+

@@ -7,6 +7,8 @@ public final class OrderService: Sendable {
     private let locations: any LocationStore
     private let writer: any StoreWriter
     private let stock: StockRegistry
+    /// Units sold per SKU, location and day, for stock cover.
+    private let sales: any StockCoverStore
     let events: EventLog
     let clock: any WallClock
     /// Tells customers about their orders; `nil` where nothing is sent (some tests).
@@ -18,6 +20,7 @@ public final class OrderService: Sendable {
                 clock: any WallClock = SystemClock()) {
         self.customers = customers
         store = stores.orders
+        sales = stores.cover
         locations = stores.locations
         writer = stores.writer
         self.events = events
@@ -111,7 +114,11 @@ public final class OrderService: Sendable {
                 if status == .refunded {
                     try self.store.refundPayments(of: id, in: transaction)
                 }
-                if status == .cancelled || status == .refunded { try self.customers?.withdraw(current, in: transaction) }
+                if status == .cancelled || status == .refunded {
+                    try self.customers?.withdraw(current, in: transaction)
+                    // Given back on the day it was sold, so that day's pace is as if it never sold.
+                    try self.sales.recordSales(Self.sales(current.lines, sign: -1), day: String(current.createdAt.prefix(10)), in: transaction)
+                }
                 return try self.record(id, status: status, actor: actor, note: note, trackingNumber: trackingNumber, in: transaction)
             }
         }
@@ -141,6 +148,7 @@ public final class OrderService: Sendable {
             shippingMethod: placement.method, discountCodes: placement.discounts.compactMap(\.code), payments: [payment], history: [],
             trackingToken: placement.token, trackingNumber: nil, createdAt: now, updatedAt: now, handoverPin: nil, phone: cart.phone)
         try store.insert(order, in: transaction)
+        try sales.recordSales(Self.sales(order.lines, sign: 1), day: String(now.prefix(10)), in: transaction)
         if let customer { try customers?.record(order, of: customer, in: transaction) }
         var placed = try record(placement.id, status: .placed, actor: placement.actor, note: nil, trackingNumber: nil, in: transaction,
                                 event: "order.placed")
@@ -173,6 +181,11 @@ public final class OrderService: Sendable {
         try events.append(type: event, topic: "track:\(order.trackingToken)", data: Self.tracking(order), in: transaction)
         if notify, event == "order.status_changed" { try notices?.statusChanged(order, in: transaction) }
         return order
+    }
+
+    /// Units sold per SKU and location of `lines` (negative with `sign` -1).
+    static func sales(_ lines: [OrderLine], sign: Int) -> [(sku: String, location: String, quantity: Int)] {
+        lines.flatMap { line in line.allocations.map { (line.sku, $0.location, sign * $0.quantity) } }
     }
 
     static func tracking(_ order: Order) -> OrderTracking {

@@ -22,12 +22,19 @@ public struct Stores: Sendable {
     public var timers: any TimerStore
     public var flows: any FlowStore
     public var tasks: any TaskStore
+    public var campaigns: any CampaignStore
+    public var cover: any StockCoverStore
+    public var replenishment: any ReplenishmentStore
 
     public init(writer: any StoreWriter, events: any EventStore, locations: any LocationStore, apiKeys: any APIKeyStore,
                 catalogue: any CatalogueStore, stock: any StockStore, carts: any CartStore, pricing: any PricingStore,
                 orders: any OrderStore, handovers: any HandoverStore, idempotency: any IdempotencyStore, messages: any MessageStore,
                 webhooks: any WebhookStore, push: any PushSubscriptionStore, customers: any CustomerStore, segments: any SegmentStore,
-                shopperAuth: any ShopperAuthStore, shoppers: any ShopperStore, timers: any TimerStore, flows: any FlowStore, tasks: any TaskStore) {
+                shopperAuth: any ShopperAuthStore, shoppers: any ShopperStore, timers: any TimerStore, flows: any FlowStore, tasks: any TaskStore,
+                campaigns: any CampaignStore, cover: any StockCoverStore, replenishment: any ReplenishmentStore) {
+        self.replenishment = replenishment
+        self.cover = cover
+        self.campaigns = campaigns
         self.timers = timers
         self.flows = flows
         self.tasks = tasks

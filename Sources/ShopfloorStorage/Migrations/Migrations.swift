@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers, liveShoppers, visitorsLive, automation]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers, liveShoppers, visitorsLive, automation, engagement, stockCover, replenishment]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -750,5 +750,108 @@ public enum Migrations {
         CREATE INDEX messages_by_run ON messages(run_id) WHERE run_id IS NOT NULL;
         CREATE INDEX push_subscriptions_by_customer ON push_subscriptions(customer_id) WHERE customer_id IS NOT NULL;
         CREATE INDEX messages_marketing ON messages(customer_id, channel, position) WHERE transactional = 0 AND customer_id IS NOT NULL;
+        """)
+
+    /// Engagement, attribution and campaigns (API.md, Automation): when a message was first opened
+    /// and clicked (its tracked links) and the campaign that sent it; what became of each flow step's
+    /// or campaign's messages, counted as it happens; one row per order credited to the message that
+    /// led to it; and campaigns with how far through their segment they are.
+    static let engagement = Migration(version: 19, name: "engagement and campaigns", sql: """
+        ALTER TABLE messages ADD COLUMN opened_at TEXT;
+        ALTER TABLE messages ADD COLUMN clicked_at TEXT;
+        ALTER TABLE messages ADD COLUMN campaign_id TEXT;
+        CREATE INDEX messages_by_campaign ON messages(campaign_id) WHERE campaign_id IS NOT NULL;
+        CREATE TABLE message_outcomes (
+            source TEXT NOT NULL,
+            step TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (source, step, outcome)
+        ) WITHOUT ROWID;
+        CREATE TABLE campaigns (
+            position INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            segment_id TEXT NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'push')),
+            template TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('scheduled', 'sending', 'sent', 'cancelled')),
+            send_at TEXT NOT NULL,
+            cursor INTEGER NOT NULL DEFAULT 0,
+            recipients INTEGER NOT NULL DEFAULT 0,
+            passed_over TEXT NOT NULL DEFAULT '{}',
+            started_at TEXT,
+            finished_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE attributions (
+            order_id TEXT PRIMARY KEY,
+            message_id TEXT NOT NULL,
+            flow_id TEXT,
+            run_id TEXT,
+            step TEXT,
+            amount INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """)
+
+    /// Stock cover (API.md, Automation): units sold per SKU, location and day (kept as orders are
+    /// placed and given back when they are cancelled), each product's lead time, and which SKUs at
+    /// which locations are below theirs (so crossing below alerts once).
+    static let stockCover = Migration(version: 20, name: "stock cover", sql: """
+        CREATE TABLE sku_sales (
+            sku TEXT NOT NULL,
+            location TEXT NOT NULL,
+            day TEXT NOT NULL,
+            quantity INTEGER NOT NULL,
+            PRIMARY KEY (sku, location, day)
+        ) WITHOUT ROWID;
+        CREATE INDEX sku_sales_day ON sku_sales(day);
+        ALTER TABLE products ADD COLUMN lead_time_days INTEGER;
+        CREATE TABLE low_cover (
+            sku TEXT NOT NULL,
+            location TEXT NOT NULL,
+            since TEXT NOT NULL,
+            PRIMARY KEY (sku, location)
+        ) WITHOUT ROWID;
+        """)
+
+    /// Replenishment (API.md, Automation): products' intervals; a customer's purchases by customer,
+    /// which the weekly run reads a batch of customers at a time; items a customer put off or wished
+    /// for; proposals (one per customer per run); and the runs with their cursors.
+    static let replenishment = Migration(version: 21, name: "replenishment", sql: """
+        ALTER TABLE products ADD COLUMN replenish_days INTEGER;
+        CREATE INDEX customer_purchases_customer ON customer_purchases(customer_seq, sku, at);
+        CREATE TABLE replenishment_items (
+            customer_seq INTEGER NOT NULL,
+            sku TEXT NOT NULL,
+            snoozed_until TEXT,
+            wishlist INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (customer_seq, sku)
+        ) WITHOUT ROWID;
+        CREATE TABLE proposals (
+            position INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            customer_id TEXT NOT NULL,
+            run_key TEXT NOT NULL,
+            items TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('open', 'confirmed', 'postponed', 'wishlisted', 'expired')),
+            cart_id TEXT,
+            order_id TEXT,
+            created_at TEXT NOT NULL,
+            decided_at TEXT,
+            expires_at TEXT NOT NULL,
+            UNIQUE (customer_id, run_key)
+        );
+        CREATE TABLE replenishment_runs (
+            key TEXT PRIMARY KEY,
+            cursor INTEGER NOT NULL DEFAULT 0,
+            proposals INTEGER NOT NULL DEFAULT 0,
+            customers INTEGER NOT NULL DEFAULT 0,
+            started_at TEXT NOT NULL,
+            finished_at TEXT
+        ) WITHOUT ROWID;
         """)
 }

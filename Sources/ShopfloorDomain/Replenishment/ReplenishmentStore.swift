@@ -1,0 +1,83 @@
+/// Replenishment in storage: products' intervals, what each customer bought of them, what they put off
+/// or wished for, proposals, and the weekly runs with how far each has gone.
+public protocol ReplenishmentStore: Sendable {
+    /// Sets a product's replenishment interval (`nil`: it takes no part); `false` for no such product.
+    func setInterval(_ days: Int?, of product: ProductID, in transaction: any WriteTransaction) throws -> Bool
+    /// The purchases of products with an interval by the next `limit` customers after `afterSeq`, in
+    /// customer order; and the last customer read (`nil` when there was none left).
+    func purchases(afterCustomer afterSeq: Int64, limit: Int) throws -> (customers: [ReplenishmentCustomer], last: Int64?)
+
+    func insert(_ proposal: Proposal, in transaction: any WriteTransaction) throws -> Bool
+    func update(_ proposal: Proposal, in transaction: any WriteTransaction) throws
+    func proposal(_ id: ProposalID) throws -> Proposal?
+    func proposal(_ id: ProposalID, in transaction: any WriteTransaction) throws -> Proposal?
+    /// Puts the customer's SKUs off until `until` (`YYYY-MM-DDTHH:MM:SSZ`), or on their wishlist.
+    func putOff(customer: CustomerID, skus: [String], until: String?, wishlist: Bool, in transaction: any WriteTransaction) throws
+    /// Proposals by status as of `now` (open ones past their expiry count as expired), and the total
+    /// of the orders confirmed ones became.
+    func report(at now: String) throws -> (counts: [ProposalStatus: Int], confirmedRevenue: Int64)
+
+    /// Starts the run `key` unless it exists; `false` when it did.
+    func startRun(_ key: String, at: String, in transaction: any WriteTransaction) throws -> Bool
+    /// Runs started and not finished.
+    func unfinishedRuns() throws -> [ReplenishmentRun]
+    func saveRun(_ run: ReplenishmentRun, in transaction: any WriteTransaction) throws
+}
+
+/// One customer's purchases of products that have a replenishment interval.
+public struct ReplenishmentCustomer: Sendable, Equatable {
+    public var seq: Int64
+    public var id: CustomerID
+    public var items: [ReplenishmentSKU]
+
+    public init(seq: Int64, id: CustomerID, items: [ReplenishmentSKU]) {
+        self.seq = seq
+        self.id = id
+        self.items = items
+    }
+}
+
+/// One SKU a customer bought, with what the run needs to know of it.
+public struct ReplenishmentSKU: Sendable, Equatable {
+    public var sku: String
+    public var title: String
+    public var price: Money
+    public var productIntervalDays: Int
+    /// The product can be sold now.
+    public var active: Bool
+    public var purchases: [ReplenishmentPlan.Purchase]
+    /// Put off until then by the customer.
+    public var snoozedUntil: String?
+    public var wishlist: Bool
+
+    public init(sku: String, title: String, price: Money, productIntervalDays: Int, active: Bool, purchases: [ReplenishmentPlan.Purchase],
+                snoozedUntil: String?, wishlist: Bool) {
+        self.sku = sku
+        self.title = title
+        self.price = price
+        self.productIntervalDays = productIntervalDays
+        self.active = active
+        self.purchases = purchases
+        self.snoozedUntil = snoozedUntil
+        self.wishlist = wishlist
+    }
+}
+
+/// A weekly run: when it is for, how far through the customers it is, what it made.
+public struct ReplenishmentRun: Sendable, Equatable {
+    public var key: String
+    public var cursor: Int64
+    public var proposals: Int
+    public var customers: Int
+    public var startedAt: String
+    public var finishedAt: String?
+
+    public init(key: String, cursor: Int64, proposals: Int, customers: Int, startedAt: String, finishedAt: String?) {
+        self.key = key
+        self.cursor = cursor
+        self.proposals = proposals
+        self.customers = customers
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import ShopfloorDomain
+import ShopfloorStorage
+
+/// Replenishment in `products.replenish_days`, `replenishment_items`, `proposals` and
+/// `replenishment_runs` (migration 21). The weekly run reads a batch of customers' purchases of
+/// products with an interval through `customer_purchases_customer`, one range of customer seqs at a time.
+struct SQLiteReplenishmentStore: ReplenishmentStore {
+    let readers: ReaderPool
+
+    private static let proposalColumns = "id, customer_id, run_key, items, status, cart_id, order_id, created_at, decided_at, expires_at"
+
+    func setInterval(_ days: Int?, of product: ProductID, in transaction: any WriteTransaction) throws -> Bool {
+        try transaction.connection.run("UPDATE products SET replenish_days = ? WHERE id = ?", [.optional(days), .text(product.rawValue)]) > 0
+    }
+
+    func purchases(afterCustomer afterSeq: Int64, limit: Int) throws -> (customers: [ReplenishmentCustomer], last: Int64?) {
+        try readers.read { connection in
+            let seqs = try connection.query("SELECT seq FROM customers WHERE seq > ? ORDER BY seq LIMIT ?", [.integer(afterSeq), .integer(Int64(limit))])
+                .map { try StoredRow($0, table: "customers", keyColumn: "seq").int64("seq") }
+            guard let first = seqs.first, let last = seqs.last else { return ([], nil) }
+            let rows = try connection.query(
+                """
+                SELECT cp.customer_seq, c.id AS customer_id, cp.sku, cp.at, cp.quantity, p.replenish_days, p.status AS product_status,
+                    p.title AS product_title, v.title AS variant_title, v.price_amount, v.price_currency, ri.snoozed_until, ri.wishlist
+                FROM customer_purchases cp INDEXED BY customer_purchases_customer
+                JOIN customers c ON c.seq = cp.customer_seq
+                JOIN variants v ON v.sku = cp.sku
+                JOIN products p ON p.seq = v.product_seq
+                LEFT JOIN replenishment_items ri ON ri.customer_seq = cp.customer_seq AND ri.sku = cp.sku
+                WHERE cp.customer_seq BETWEEN ? AND ? AND p.replenish_days IS NOT NULL AND c.erased_at IS NULL
+                ORDER BY cp.customer_seq, cp.sku, cp.at
+                """,
+                [.integer(first), .integer(last)])
+            var customers: [ReplenishmentCustomer] = []
+            for values in rows {
+                let row = StoredRow(values, table: "customer_purchases", keyColumn: "sku")
+                let seq = try row.int64("customer_seq")
+                let sku = try row.text("sku")
+                guard let at = Timestamp.date(try row.text("at")) else { throw StoreError.badRow(table: "customer_purchases", key: sku, column: "at") }
+                let purchase = ReplenishmentPlan.Purchase(at: at, quantity: try row.int("quantity"))
+                if customers.last?.seq != seq {
+                    customers.append(ReplenishmentCustomer(seq: seq, id: CustomerID(rawValue: try row.text("customer_id")), items: []))
+                }
+                if customers[customers.count - 1].items.last?.sku == sku {
+                    customers[customers.count - 1].items[customers[customers.count - 1].items.count - 1].purchases.append(purchase)
+                } else {
+                    customers[customers.count - 1].items.append(ReplenishmentSKU(
+                        sku: sku, title: CartVariant.title(product: try row.text("product_title"), variant: try row.optionalText("variant_title")),
+                        price: Money(amount: try row.int64("price_amount"), currency: try row.currency("price_currency")),
+                        productIntervalDays: try row.int("replenish_days"), active: try row.text("product_status") == "active",
+                        purchases: [purchase], snoozedUntil: try row.optionalText("snoozed_until"), wishlist: (try row.optionalInt("wishlist") ?? 0) != 0))
+                }
+            }
+            return (customers, last)
+        }
+    }
+
+    func insert(_ proposal: Proposal, in transaction: any WriteTransaction) throws -> Bool {
+        try transaction.connection.run(
+            """
+            INSERT INTO proposals (\(Self.proposalColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, run_key) DO NOTHING
+            """,
+            [.text(proposal.id.rawValue), .text(proposal.customerID.rawValue), .text(proposal.runKey), try .json(encoding: proposal.items),
+             .text(proposal.status.rawValue), .optional(proposal.cartID?.rawValue), .optional(proposal.orderID?.rawValue), .text(proposal.createdAt), .optional(proposal.decidedAt),
+             .text(proposal.expiresAt)]) > 0
+    }
+
+    func update(_ proposal: Proposal, in transaction: any WriteTransaction) throws {
+        try transaction.connection.run("UPDATE proposals SET status = ?, cart_id = ?, order_id = ?, decided_at = ? WHERE id = ?",
+                                       [.text(proposal.status.rawValue), .optional(proposal.cartID?.rawValue), .optional(proposal.orderID?.rawValue),
+                                        .optional(proposal.decidedAt), .text(proposal.id.rawValue)])
+    }
+
+    func proposal(_ id: ProposalID) throws -> Proposal? {
+        try readers.read { connection in
+            try connection.query("SELECT \(Self.proposalColumns) FROM proposals WHERE id = ?", [.text(id.rawValue)]).first.map(Self.proposal)
+        }
+    }
+
+    func proposal(_ id: ProposalID, in transaction: any WriteTransaction) throws -> Proposal? {
+        try transaction.connection.query("SELECT \(Self.proposalColumns) FROM proposals WHERE id = ?", [.text(id.rawValue)]).first.map(Self.proposal)
+    }
+
+    func putOff(customer: CustomerID, skus: [String], until: String?, wishlist: Bool, in transaction: any WriteTransaction) throws {
+        for sku in skus {
+            try transaction.connection.run(
+                """
+                INSERT INTO replenishment_items (customer_seq, sku, snoozed_until, wishlist)
+                SELECT seq, ?, ?, ? FROM customers WHERE id = ?
+                ON CONFLICT (customer_seq, sku) DO UPDATE SET snoozed_until = excluded.snoozed_until, wishlist = excluded.wishlist
+                """,
+                [.text(sku), .optional(until), .integer(wishlist ? 1 : 0), .text(customer.rawValue)])
+        }
+    }
+
+    func report(at now: String) throws -> (counts: [ProposalStatus: Int], confirmedRevenue: Int64) {
+        try readers.read { connection in
+            var counts: [ProposalStatus: Int] = [:]
+            for values in try connection.query(
+                """
+                SELECT CASE WHEN status = 'open' AND expires_at <= ? THEN 'expired' ELSE status END AS status, count(*) AS n
+                FROM proposals GROUP BY 1
+                """, [.text(now)]) {
+                let row = StoredRow(values, table: "proposals", keyColumn: "status")
+                counts[try row.value("status", as: ProposalStatus.self)] = try row.int("n")
+            }
+            let revenue = try connection.query(
+                "SELECT coalesce(sum(o.total), 0) AS total FROM proposals p JOIN orders o ON o.id = p.order_id WHERE p.status = 'confirmed'"
+            ).first ?? [:]
+            return (counts, try StoredRow(revenue, table: "orders", keyColumn: "total").int64("total"))
+        }
+    }
+
+    func startRun(_ key: String, at: String, in transaction: any WriteTransaction) throws -> Bool {
+        try transaction.connection.run("INSERT INTO replenishment_runs (key, started_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                                       [.text(key), .text(at)]) > 0
+    }
+
+    func unfinishedRuns() throws -> [ReplenishmentRun] {
+        try readers.read { connection in
+            try connection.query("SELECT key, cursor, proposals, customers, started_at, finished_at FROM replenishment_runs WHERE finished_at IS NULL ORDER BY key")
+                .map { values in
+                    let row = StoredRow(values, table: "replenishment_runs", keyColumn: "key")
+                    return ReplenishmentRun(key: try row.text("key"), cursor: try row.int64("cursor"), proposals: try row.int("proposals"),
+                                            customers: try row.int("customers"), startedAt: try row.text("started_at"),
+                                            finishedAt: try row.optionalText("finished_at"))
+                }
+        }
+    }
+
+    func saveRun(_ run: ReplenishmentRun, in transaction: any WriteTransaction) throws {
+        try transaction.connection.run(
+            "UPDATE replenishment_runs SET cursor = ?, proposals = ?, customers = ?, finished_at = ? WHERE key = ?",
+            [.integer(run.cursor), .integer(Int64(run.proposals)), .integer(Int64(run.customers)), .optional(run.finishedAt), .text(run.key)])
+    }
+
+    private static func proposal(_ values: SQLiteConnection.Row) throws -> Proposal {
+        let row = StoredRow(values, table: "proposals", keyColumn: "id")
+        return Proposal(
+            id: try row.id("id", as: ProposalID.self), customerID: CustomerID(rawValue: try row.text("customer_id")), runKey: try row.text("run_key"),
+            items: try row.json("items", as: [ProposalItem].self), status: try row.value("status", as: ProposalStatus.self),
+            cartID: try row.optionalText("cart_id").map(CartID.init(rawValue:)),
+            orderID: try row.optionalText("order_id").map(OrderID.init(rawValue:)), createdAt: try row.text("created_at"),
+            decidedAt: try row.optionalText("decided_at"), expiresAt: try row.text("expires_at"))
+    }
+}
