@@ -37,6 +37,7 @@ public final class Application: Sendable {
     /// Runs the shop's flows; runs as a service, and tests may call ``FlowEngine/processPending()``.
     public let automation: FlowEngine
     private let cover: StockCoverService
+    private let flows: FlowService
     /// The weekly replenishment run; runs as a service, and tests may call ``ReplenishmentService/runPending()``.
     public let replenishment: ReplenishmentService
     private let hub: EventHub
@@ -113,7 +114,7 @@ public final class Application: Sendable {
             stores: stores, events: events, messages: messages, pricing: pricing, live: live, scheduler: scheduler, currency: configuration.currency,
             reservationTTL: configuration.reservationTTL, shopName: configuration.shopName, publicURL: publicURL, proposalLinks: proposalLinks,
             clock: clock, logger: logger)
-        let flows = FlowService(stores: stores, engine: automation, events: events, messages: messages, currency: configuration.currency, clock: clock)
+        flows = FlowService(stores: stores, engine: automation, events: events, messages: messages, currency: configuration.currency, clock: clock)
         let tasks = TaskService(stores: stores, events: events, clock: clock)
         cover = StockCoverService(stores: stores, events: events, scheduler: scheduler, window: configuration.coverWindow, clock: clock)
         replenishment = ReplenishmentService(stores: stores, engine: automation, scheduler: scheduler, pricing: pricing, links: proposalLinks,
@@ -214,6 +215,7 @@ public final class Application: Sendable {
         try await live.start()
         try await cover.start()
         try await replenishment.start()
+        try await flows.installShipped()
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: makeServices(onReady: { readyContinuation.yield() }), logger: logger))

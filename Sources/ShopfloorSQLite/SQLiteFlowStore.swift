@@ -186,6 +186,11 @@ struct SQLiteFlowStore: FlowStore {
         }
     }
 
+    func markShippedInstalled(in transaction: any WriteTransaction) throws -> Bool {
+        try transaction.connection.run(
+            "INSERT INTO shop_settings (key, value) VALUES ('shipped_flows', '1') ON CONFLICT (key) DO NOTHING") > 0
+    }
+
     func markedSeq() throws -> Int64 {
         try readers.read { connection in
             guard let values = try connection.query("SELECT seq FROM automation_mark WHERE id = 1").first else { return 0 }

@@ -14,45 +14,71 @@ struct SQLiteReplenishmentStore: ReplenishmentStore {
         try transaction.connection.run("UPDATE products SET replenish_days = ? WHERE id = ?", [.optional(days), .text(product.rawValue)]) > 0
     }
 
-    func purchases(afterCustomer afterSeq: Int64, limit: Int) throws -> (customers: [ReplenishmentCustomer], last: Int64?) {
+    func replenishable() throws -> [String: ReplenishableSKU] {
         try readers.read { connection in
-            let seqs = try connection.query("SELECT seq FROM customers WHERE seq > ? ORDER BY seq LIMIT ?", [.integer(afterSeq), .integer(Int64(limit))])
-                .map { try StoredRow($0, table: "customers", keyColumn: "seq").int64("seq") }
-            guard let first = seqs.first, let last = seqs.last else { return ([], nil) }
-            let rows = try connection.query(
+            var skus: [String: ReplenishableSKU] = [:]
+            for values in try connection.query(
                 """
-                SELECT cp.customer_seq, c.id AS customer_id, cp.sku, cp.at, cp.quantity, p.replenish_days, p.status AS product_status,
-                    p.title AS product_title, v.title AS variant_title, v.price_amount, v.price_currency, ri.snoozed_until, ri.wishlist
-                FROM customer_purchases cp INDEXED BY customer_purchases_customer
-                JOIN customers c ON c.seq = cp.customer_seq
-                JOIN variants v ON v.sku = cp.sku
-                JOIN products p ON p.seq = v.product_seq
-                LEFT JOIN replenishment_items ri ON ri.customer_seq = cp.customer_seq AND ri.sku = cp.sku
-                WHERE cp.customer_seq BETWEEN ? AND ? AND p.replenish_days IS NOT NULL AND c.erased_at IS NULL
-                ORDER BY cp.customer_seq, cp.sku, cp.at
-                """,
-                [.integer(first), .integer(last)])
+                SELECT v.sku, p.title AS product_title, v.title AS variant_title, v.price_amount, v.price_currency, p.replenish_days, p.status
+                FROM products p JOIN variants v ON v.product_seq = p.seq WHERE p.replenish_days IS NOT NULL
+                """) {
+                let row = StoredRow(values, table: "variants", keyColumn: "sku")
+                skus[try row.text("sku")] = ReplenishableSKU(
+                    title: CartVariant.title(product: try row.text("product_title"), variant: try row.optionalText("variant_title")),
+                    price: Money(amount: try row.int64("price_amount"), currency: try row.currency("price_currency")),
+                    intervalDays: try row.int("replenish_days"), active: try row.text("status") == "active")
+            }
+            return skus
+        }
+    }
+
+    /// Three reads, none joining per purchase: the customers of the batch, their purchases from the
+    /// covering index (customer, SKU, time, quantity), and what they put off; `skus` filters in memory.
+    func purchases(afterCustomer afterSeq: Int64, limit: Int, of skus: Set<String>) throws
+        -> (customers: [ReplenishmentCustomer], read: Int, last: Int64?) {
+        try readers.read { connection in
+            let batch = try connection.query("SELECT seq, id, erased_at FROM customers WHERE seq > ? ORDER BY seq LIMIT ?",
+                                             [.integer(afterSeq), .integer(Int64(limit))])
+            guard let first = batch.first, let lastRow = batch.last else { return ([], 0, nil) }
+            let firstSeq = try StoredRow(first, table: "customers", keyColumn: "seq").int64("seq")
+            let lastSeq = try StoredRow(lastRow, table: "customers", keyColumn: "seq").int64("seq")
+            var ids: [Int64: CustomerID] = [:]
+            for values in batch {
+                let row = StoredRow(values, table: "customers", keyColumn: "seq")
+                if try row.optionalText("erased_at") == nil { ids[try row.int64("seq")] = CustomerID(rawValue: try row.text("id")) }
+            }
+            var putOff: [Int64: [String: (until: String?, wishlist: Bool)]] = [:]
+            for values in try connection.query(
+                "SELECT customer_seq, sku, snoozed_until, wishlist FROM replenishment_items WHERE customer_seq BETWEEN ? AND ?",
+                [.integer(firstSeq), .integer(lastSeq)]) {
+                let row = StoredRow(values, table: "replenishment_items", keyColumn: "sku")
+                putOff[try row.int64("customer_seq"), default: [:]][try row.text("sku")] = (try row.optionalText("snoozed_until"), try row.int("wishlist") != 0)
+            }
             var customers: [ReplenishmentCustomer] = []
-            for values in rows {
+            for values in try connection.query(
+                """
+                SELECT customer_seq, sku, at, quantity FROM customer_purchases INDEXED BY customer_purchases_customer
+                WHERE customer_seq BETWEEN ? AND ? ORDER BY customer_seq, sku, at
+                """,
+                [.integer(firstSeq), .integer(lastSeq)]) {
                 let row = StoredRow(values, table: "customer_purchases", keyColumn: "sku")
-                let seq = try row.int64("customer_seq")
                 let sku = try row.text("sku")
+                guard skus.contains(sku) else { continue }
+                let seq = try row.int64("customer_seq")
+                guard let id = ids[seq] else { continue }
                 guard let at = Timestamp.date(try row.text("at")) else { throw StoreError.badRow(table: "customer_purchases", key: sku, column: "at") }
                 let purchase = ReplenishmentPlan.Purchase(at: at, quantity: try row.int("quantity"))
-                if customers.last?.seq != seq {
-                    customers.append(ReplenishmentCustomer(seq: seq, id: CustomerID(rawValue: try row.text("customer_id")), items: []))
-                }
-                if customers[customers.count - 1].items.last?.sku == sku {
-                    customers[customers.count - 1].items[customers[customers.count - 1].items.count - 1].purchases.append(purchase)
+                if customers.last?.seq != seq { customers.append(ReplenishmentCustomer(seq: seq, id: id, items: [])) }
+                let index = customers.count - 1
+                if customers[index].items.last?.sku == sku {
+                    customers[index].items[customers[index].items.count - 1].purchases.append(purchase)
                 } else {
-                    customers[customers.count - 1].items.append(ReplenishmentSKU(
-                        sku: sku, title: CartVariant.title(product: try row.text("product_title"), variant: try row.optionalText("variant_title")),
-                        price: Money(amount: try row.int64("price_amount"), currency: try row.currency("price_currency")),
-                        productIntervalDays: try row.int("replenish_days"), active: try row.text("product_status") == "active",
-                        purchases: [purchase], snoozedUntil: try row.optionalText("snoozed_until"), wishlist: (try row.optionalInt("wishlist") ?? 0) != 0))
+                    let state = putOff[seq]?[sku]
+                    customers[index].items.append(ReplenishmentSKU(sku: sku, purchases: [purchase], snoozedUntil: state?.until,
+                                                                   wishlist: state?.wishlist ?? false))
                 }
             }
-            return (customers, last)
+            return (customers, batch.count, lastSeq)
         }
     }
 

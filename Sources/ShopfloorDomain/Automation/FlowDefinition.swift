@@ -212,13 +212,7 @@ public struct FlowDefinition: Sendable, Equatable {
             case "offer":
                 return offer(body, "\(path).offer").map { .offer($0) }
             case "if":
-                let filter: SegmentFilter?
-                do {
-                    filter = try SegmentFilter.parse(body, currency: currency, path: "\(path).if")
-                } catch {
-                    errors += error.errors
-                    filter = nil
-                }
+                let filter = condition(body, "\(path).if")
                 let then = steps(members["then"] ?? .array([]), "\(path).then", depth: depth + 1)
                 let otherwise = steps(members["else"] ?? .array([]), "\(path).else", depth: depth + 1)
                 return filter.map { .branch(condition: $0, then: then, otherwise: otherwise) }
@@ -226,6 +220,32 @@ public struct FlowDefinition: Sendable, Equatable {
                 return split(body, path + ".split", depth: depth).map { .split($0) }
             default:
                 return task(body, "\(path).task").map { .task(text: $0) }
+            }
+        }
+
+        /// An `if`: the run's last message (`{"message":"not_opened"}`), its proposal
+        /// (`{"proposal":"open"}`), or else a segment filter over its customer.
+        private mutating func condition(_ value: JSONValue, _ path: String) -> FlowCondition? {
+            if case .object(let members, _) = value, members.count == 1, let key = members.keys.first, key == "message" || key == "proposal" {
+                let text: String? = if case .string(let text)? = members[key] { text } else { nil }
+                if key == "message" {
+                    guard let engagement = text.flatMap(FlowCondition.Engagement.init(rawValue:)) else {
+                        check(false, "\(path).message", "must be not_opened, opened_not_clicked or clicked")
+                        return nil
+                    }
+                    return .message(engagement)
+                }
+                guard let status = text.flatMap(ProposalStatus.init(rawValue:)) else {
+                    check(false, "\(path).proposal", "must be open, confirmed, postponed, wishlisted or expired")
+                    return nil
+                }
+                return .proposal(status)
+            }
+            do {
+                return .segment(try SegmentFilter.parse(value, currency: currency, path: path))
+            } catch {
+                errors += error.errors
+                return nil
             }
         }
 
@@ -422,7 +442,7 @@ public indirect enum FlowStep: Sendable, Equatable {
     case wait(seconds: Int64)
     case send(SendStep)
     case offer(OfferStep)
-    case branch(condition: SegmentFilter, then: [FlowStep], otherwise: [FlowStep])
+    case branch(condition: FlowCondition, then: [FlowStep], otherwise: [FlowStep])
     case split([SplitVariant])
     case task(text: String)
 
@@ -445,6 +465,21 @@ public indirect enum FlowStep: Sendable, Equatable {
         case .split: "split"
         case .task: "task"
         }
+    }
+}
+
+/// What an `if` step asks: whether the run's customer is in a segment, how the run's last message
+/// was taken, or where the run's proposal stands (the follow-ups of a replenishment reminder).
+public enum FlowCondition: Sendable, Equatable {
+    case segment(SegmentFilter)
+    case message(Engagement)
+    case proposal(ProposalStatus)
+
+    /// How the run's last message was taken.
+    public enum Engagement: String, Sendable, Equatable {
+        case notOpened = "not_opened"
+        case openedNotClicked = "opened_not_clicked"
+        case clicked
     }
 }
 

@@ -50,6 +50,8 @@ public struct RunState: Codable, Sendable, Equatable {
     public var channel = 0
     /// The message a `send` step waits to hear delivered.
     public var message: String?
+    /// The last message the run queued, which `{"if":{"message":…}}` asks about.
+    public var lastMessage: String?
     /// When that message counts as undelivered, in milliseconds since 1970.
     public var deadline: Int64?
     /// The code an `offer` step made, for the messages after it.

@@ -54,6 +54,29 @@ public final class FlowService: Sendable {
         return flow
     }
 
+    /// Makes the shipped flows (``ShippedFlows``) as drafts, once: on the first start, and never again
+    /// (a shop that edits or archives them keeps what it did).
+    public func installShipped() async throws {
+        let documents = try ShippedFlows.documents()
+        for (_, document) in documents {
+            guard case .object(let members, _) = document else { continue }
+            _ = try FlowDefinition.parse(trigger: members["trigger"], steps: members["steps"], exitOn: members["exit_on"],
+                                         templates: Set(MessageTemplates.names), currency: currency)
+        }
+        let (store, stamp, since) = (store, clock.timestamp, events.publishedSeq)
+        let installed = try await writer.write { transaction -> Bool in
+            guard try store.markShippedInstalled(in: transaction) else { return false }
+            for (name, document) in documents {
+                let flow = Flow(id: .make(), name: name, status: .draft, version: 1, activeSince: since, document: document, createdAt: stamp,
+                                updatedAt: stamp)
+                try store.insert(flow, in: transaction)
+                try store.insertVersion(1, of: flow.id, document: document, at: stamp, in: transaction)
+            }
+            return true
+        }
+        if installed { engine.flowsChanged() }
+    }
+
     public func update(_ id: FlowID, _ input: Input) async throws -> Flow {
         var flow = try self.flow(id)
         var validator = Validator()

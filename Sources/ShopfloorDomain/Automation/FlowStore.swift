@@ -34,6 +34,9 @@ public protocol FlowStore: Sendable {
     /// Every counter of a flow, by step then counter.
     func counters(of flow: FlowID) throws -> [String: [String: Int64]]
 
+    /// Records that the shipped flows were made; `false` when they were already.
+    func markShippedInstalled(in transaction: any WriteTransaction) throws -> Bool
+
     /// The last event seq read for triggers and exits (0 before the first pass).
     func markedSeq() throws -> Int64
     func setMarkedSeq(_ seq: Int64, in transaction: any WriteTransaction) throws

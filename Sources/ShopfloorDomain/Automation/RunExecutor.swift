@@ -71,7 +71,7 @@ struct RunExecutor: Sendable {
                 try issue(offer, at: path, &run, now: now, in: transaction)
                 try move(&run, to: definition.next(after: path), definition, in: transaction)
             case .branch(let condition, _, _):
-                let matched = try run.customerID.map { try customers.matches(condition.resolved(now: now), customer: $0, in: transaction) } ?? false
+                let matched = try holds(condition, for: run, now: now, in: transaction)
                 run.state.record(stamp, step: path, matched ? "then" : "else")
                 try move(&run, to: definition.enter(branch: matched ? 0 : 1, at: path), definition, in: transaction)
             case .split(let variants):
@@ -84,6 +84,25 @@ struct RunExecutor: Sendable {
             }
         }
         try store(&run, wake: wake, in: transaction)
+    }
+
+    /// Whether an `if` holds for the run now: its customer in the segment (no customer: no), its last
+    /// message taken as asked (none sent: not opened), its proposal in the status asked.
+    private func holds(_ condition: FlowCondition, for run: FlowRun, now: Date, in transaction: any WriteTransaction) throws -> Bool {
+        switch condition {
+        case .segment(let filter):
+            return try run.customerID.map { try customers.matches(filter.resolved(now: now), customer: $0, in: transaction) } ?? false
+        case .message(let engagement):
+            let last = try run.state.lastMessage.flatMap { try messages.message(MessageID(rawValue: $0), in: transaction) }
+            switch engagement {
+            case .notOpened: return last?.openedAt == nil
+            case .openedNotClicked: return last?.openedAt != nil && last?.clickedAt == nil
+            case .clicked: return last?.clickedAt != nil
+            }
+        case .proposal(let status):
+            guard let id = run.state.proposal, let proposal = try proposals.proposal(ProposalID(rawValue: id), in: transaction) else { return false }
+            return proposal.status(at: Timestamp.string(now)) == status
+        }
     }
 
     /// Ends the run early for `reason`: its timer goes, and messages it queued that have not gone yet
@@ -217,6 +236,7 @@ struct RunExecutor: Sendable {
             }
             run.state.record(stamp, step: path, "queued", "\(channel.rawValue) \(message.id.rawValue)")
             run.state.message = message.id.rawValue
+            run.state.lastMessage = message.id.rawValue
             let deadline = at.millisecondsSince1970 + send.timeout * 1000
             run.state.deadline = deadline
             return deadline

@@ -17,6 +17,8 @@ public final class ReplenishmentService: Sendable {
     static let timerKey = "replenishment"
     /// Customers read per batch, by default.
     public static let defaultBatchSize = 2_000
+    /// How long the runner rests after a batch, as a share of the time the batch took.
+    static let restFactor = 1.0
     /// A run proposes what falls due before the next one.
     static let horizon: TimeInterval = 7 * 86_400
     /// How long a proposal may wait for an answer.
@@ -117,12 +119,18 @@ public final class ReplenishmentService: Sendable {
         var batches = 0
         do {
             for var run in try store.unfinishedRuns() {
+                // Read once a run: a product's interval changed during it applies from the next.
+                let catalogue = try store.replenishable()
                 while run.finishedAt == nil {
                     if Task.isCancelled || batches >= maxBatches { return }
-                    run = try await batch(run)
+                    let started = ContinuousClock.now
+                    run = try await batch(run, catalogue: catalogue)
                     batches += 1
+                    // Rests as long as the batch took: the run takes half the machine at most, so carts
+                    // and checkouts beside it keep their pace (a weekly job has the time).
+                    if run.finishedAt == nil { try await Task.sleep(for: (ContinuousClock.now - started) * Self.restFactor) }
                 }
-                logger.info("replenishment run \(run.key): \(run.proposals) proposals for \(run.customers) customers")
+                logger.notice("replenishment run \(run.key): \(run.proposals) proposals for \(run.customers) customers")
             }
         } catch {
             logger.error("a replenishment run failed; it goes on at the next pass", metadata: ["error": "\(error)"])
@@ -130,8 +138,8 @@ public final class ReplenishmentService: Sendable {
     }
 
     /// One batch: the next customers' due items, as proposals entering the flows, and the cursor moved.
-    private func batch(_ run: ReplenishmentRun) async throws -> ReplenishmentRun {
-        let (customers, last) = try store.purchases(afterCustomer: run.cursor, limit: batchSize)
+    private func batch(_ run: ReplenishmentRun, catalogue: [String: ReplenishableSKU]) async throws -> ReplenishmentRun {
+        let (customers, read, last) = try store.purchases(afterCustomer: run.cursor, limit: batchSize, of: Set(catalogue.keys))
         let runAt = Timestamp.date(run.startedAt) ?? clock.now()
         let horizon = runAt.addingTimeInterval(Self.horizon)
         let stamp = clock.timestamp
@@ -139,11 +147,11 @@ public final class ReplenishmentService: Sendable {
         var proposals: [Proposal] = []
         for customer in customers {
             let items = customer.items.compactMap { item -> ProposalItem? in
-                guard item.active, !item.wishlist,
-                      let plan = ReplenishmentPlan.plan(item.purchases, productIntervalDays: item.productIntervalDays) else { return nil }
+                guard let facts = catalogue[item.sku], facts.active, !item.wishlist,
+                      let plan = ReplenishmentPlan.plan(item.purchases, productIntervalDays: facts.intervalDays) else { return nil }
                 let due = max(plan.due, item.snoozedUntil.flatMap(Timestamp.date) ?? plan.due)
                 guard due <= horizon else { return nil }
-                return ProposalItem(sku: item.sku, title: item.title, quantity: plan.quantity, unitPrice: item.price, dueAt: Timestamp.string(due))
+                return ProposalItem(sku: item.sku, title: facts.title, quantity: plan.quantity, unitPrice: facts.price, dueAt: Timestamp.string(due))
             }
             guard !items.isEmpty else { continue }
             proposals.append(Proposal(id: .make(), customerID: customer.id, runKey: run.key, items: items, status: .open, orderID: nil,
@@ -151,8 +159,8 @@ public final class ReplenishmentService: Sendable {
         }
         var next = run
         next.cursor = last ?? run.cursor
-        next.customers += customers.count
-        if last == nil || customers.count < batchSize { next.finishedAt = stamp }
+        next.customers += read
+        if last == nil || read < batchSize { next.finishedAt = stamp }
         let (store, engine, made, moved) = (store, engine, proposals, next)
         return try await writer.write { transaction -> ReplenishmentRun in
             var saved = moved

@@ -3,9 +3,13 @@
 public protocol ReplenishmentStore: Sendable {
     /// Sets a product's replenishment interval (`nil`: it takes no part); `false` for no such product.
     func setInterval(_ days: Int?, of product: ProductID, in transaction: any WriteTransaction) throws -> Bool
-    /// The purchases of products with an interval by the next `limit` customers after `afterSeq`, in
-    /// customer order; and the last customer read (`nil` when there was none left).
-    func purchases(afterCustomer afterSeq: Int64, limit: Int) throws -> (customers: [ReplenishmentCustomer], last: Int64?)
+    /// Every SKU of a product with an interval, with what a proposal shows of it.
+    func replenishable() throws -> [String: ReplenishableSKU]
+    /// The next `limit` customers after `afterSeq` (erased ones aside), in order, with their purchases
+    /// of `skus` and what they put off; how many customers were read, and the last one (`nil` when
+    /// none was left).
+    func purchases(afterCustomer afterSeq: Int64, limit: Int, of skus: Set<String>) throws
+        -> (customers: [ReplenishmentCustomer], read: Int, last: Int64?)
 
     func insert(_ proposal: Proposal, in transaction: any WriteTransaction) throws -> Bool
     func update(_ proposal: Proposal, in transaction: any WriteTransaction) throws
@@ -37,29 +41,36 @@ public struct ReplenishmentCustomer: Sendable, Equatable {
     }
 }
 
-/// One SKU a customer bought, with what the run needs to know of it.
+/// One SKU a customer bought of a product with an interval: when and how many, and whether they put
+/// it off.
 public struct ReplenishmentSKU: Sendable, Equatable {
     public var sku: String
-    public var title: String
-    public var price: Money
-    public var productIntervalDays: Int
-    /// The product can be sold now.
-    public var active: Bool
     public var purchases: [ReplenishmentPlan.Purchase]
     /// Put off until then by the customer.
     public var snoozedUntil: String?
     public var wishlist: Bool
 
-    public init(sku: String, title: String, price: Money, productIntervalDays: Int, active: Bool, purchases: [ReplenishmentPlan.Purchase],
-                snoozedUntil: String?, wishlist: Bool) {
+    public init(sku: String, purchases: [ReplenishmentPlan.Purchase], snoozedUntil: String?, wishlist: Bool) {
         self.sku = sku
-        self.title = title
-        self.price = price
-        self.productIntervalDays = productIntervalDays
-        self.active = active
         self.purchases = purchases
         self.snoozedUntil = snoozedUntil
         self.wishlist = wishlist
+    }
+}
+
+/// A SKU of a product with a replenishment interval, as a proposal shows it.
+public struct ReplenishableSKU: Sendable, Equatable {
+    public var title: String
+    public var price: Money
+    public var intervalDays: Int
+    /// The product can be sold now.
+    public var active: Bool
+
+    public init(title: String, price: Money, intervalDays: Int, active: Bool) {
+        self.title = title
+        self.price = price
+        self.intervalDays = intervalDays
+        self.active = active
     }
 }
 
