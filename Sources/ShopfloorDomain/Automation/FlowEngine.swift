@@ -49,8 +49,7 @@ public final class FlowEngine: Sendable {
     private let active = Atomic<Bool>(true)
     /// Abandonment timers known to be set, by flow and cart, so a busy cart's writes set none again.
     private let idleSet = Mutex<Set<String>>([])
-    private let wakeups: AsyncStream<Void>
-    private let wakeup: AsyncStream<Void>.Continuation
+    private let wakeups = Wakeups()
 
     public init(stores: Stores, events: EventLog, messages: MessageService, pricing: PricingService, live: LiveShoppers?, scheduler: Scheduler,
                 currency: Currency, reservationTTL: Duration, shopName: String, publicURL: String, proposalLinks: ProposalLinks? = nil,
@@ -74,7 +73,6 @@ public final class FlowEngine: Sendable {
             shopName: shopName, publicURL: publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL)
         let stored = try stores.flows.markedSeq()
         mark = Mutex(stored == 0 ? events.publishedSeq : stored)
-        (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         scheduler.register(Self.runTimer) { [weak self] timer, transaction in try self?.wake(RunID(rawValue: timer.ref), in: transaction) }
         scheduler.register(Self.idleTimer) { [weak self] timer, transaction in try self?.checkIdle(timer, in: transaction) }
     }
@@ -83,22 +81,16 @@ public final class FlowEngine: Sendable {
 
     /// Reads events until cancelled, a pass after every published batch while anything is active.
     public func run() async {
-        let wakeup = wakeup
         let token = events.subscribe { [self] _ in
-            if active.load(ordering: .relaxed) { wakeup.yield() }
+            if active.load(ordering: .relaxed) { wakeups.wake() }
         }
         defer { events.unsubscribe(token) }
-        await withTaskCancellationHandler {
-            wakeup.yield()
-            for await _ in wakeups {
-                do {
-                    try await processPending()
-                } catch {
-                    logger.error("reading events for automation failed", metadata: ["error": "\(error)"])
-                }
+        await wakeups.run(tick: nil) { [self] in
+            do {
+                try await processPending()
+            } catch {
+                logger.error("reading events for automation failed", metadata: ["error": "\(error)"])
             }
-        } onCancel: {
-            wakeup.finish()
         }
     }
 
@@ -137,7 +129,7 @@ public final class FlowEngine: Sendable {
             cache.changes += 1
         }
         active.store(true, ordering: .relaxed)
-        wakeup.yield()
+        wakeups.wake()
     }
 
     private func activeFlows() throws -> [ActiveFlow] {

@@ -19,8 +19,7 @@ public final class Scheduler: Sendable {
     private let clock: any WallClock
     private let logger: Logger
     private let handlers = Mutex<[String: Handler]>([:])
-    private let wakeups: AsyncStream<Void>
-    private let wakeup: AsyncStream<Void>.Continuation
+    private let wakeups = Wakeups()
 
     /// Timers fired per pass; each is its own job, and the writer commits them in groups.
     static let batchSize = 1_000
@@ -32,12 +31,11 @@ public final class Scheduler: Sendable {
         writer = stores.writer
         self.clock = clock
         self.logger = logger
-        (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let wakeup = wakeup
+        let wakeups = wakeups
         // A commit that sets a timer due now wakes the loop instead of leaving it to the next tick.
         stores.writer.observeCommits { transaction in
             guard transaction.transactionNotes.contains(where: { $0 is TimerSet }) else { return nil }
-            return { wakeup.yield() }
+            return { wakeups.wake() }
         }
     }
 
@@ -129,26 +127,7 @@ public final class Scheduler: Sendable {
     /// Fires due timers until cancelled: a pass every `tick`, and at once after a commit that set a
     /// timer already due.
     public func run(tick: Duration = .milliseconds(250)) async {
-        await withDiscardingTaskGroup { group in
-            let wakeup = wakeup
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: tick)
-                    wakeup.yield()
-                }
-            }
-            wakeup.yield()
-            for await _ in wakeups {
-                if Task.isCancelled { break }
-                await fireDue()
-            }
-            group.cancelAll()
-        }
-    }
-
-    /// Ends ``run(tick:)``.
-    public func stop() {
-        wakeup.finish()
+        await wakeups.run(tick: tick) { [self] in await fireDue() }
     }
 }
 

@@ -36,8 +36,7 @@ public final class ReplenishmentService: Sendable {
     private let clock: any WallClock
     private let logger: Logger
     private let batchSize: Int
-    private let wakeups: AsyncStream<Void>
-    private let wakeup: AsyncStream<Void>.Continuation
+    private let wakeups = Wakeups()
 
     public init(stores: Stores, engine: FlowEngine, scheduler: Scheduler, pricing: PricingService, links: ProposalLinks, schedule: WeeklySchedule,
                 batchSize: Int = defaultBatchSize, clock: any WallClock, logger: Logger = Logger(label: "shopfloor.replenishment")) {
@@ -51,11 +50,10 @@ public final class ReplenishmentService: Sendable {
         self.schedule = schedule
         self.clock = clock
         self.logger = logger
-        (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let wakeup = wakeup
+        let wakeups = wakeups
         stores.writer.observeCommits { transaction in
             guard transaction.transactionNotes.contains(where: { $0 is RunStarted }) else { return nil }
-            return { wakeup.yield() }
+            return { wakeups.wake() }
         }
         scheduler.register(Self.timer) { [weak self] _, transaction in try self?.startRun(in: transaction) }
     }
@@ -92,25 +90,7 @@ public final class ReplenishmentService: Sendable {
     /// Works through unfinished runs until cancelled: woken when one starts, and every `tick` (a run
     /// left unfinished by a restart, or a batch that failed).
     public func run(tick: Duration = .seconds(1)) async {
-        await withDiscardingTaskGroup { group in
-            let wakeup = wakeup
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: tick)
-                    wakeup.yield()
-                }
-            }
-            wakeup.yield()
-            for await _ in wakeups {
-                if Task.isCancelled { break }
-                await runPending()
-            }
-            group.cancelAll()
-        }
-    }
-
-    public func stop() {
-        wakeup.finish()
+        await wakeups.run(tick: tick) { [self] in await runPending() }
     }
 
     /// Finishes every unfinished run, a batch at a time (at most `maxBatches`): the step tests take

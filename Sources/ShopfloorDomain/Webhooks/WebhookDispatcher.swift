@@ -26,8 +26,7 @@ public final class WebhookDispatcher: Sendable {
     /// Whether any endpoint may be enabled: published events wake the dispatcher only then. Set on
     /// every change (the next pass reads the endpoints and clears it if none is enabled).
     private let active = Atomic<Bool>(true)
-    private let wakeups: AsyncStream<Void>
-    private let wakeup: AsyncStream<Void>.Continuation
+    private let wakeups = Wakeups()
 
     /// Events read and turned into deliveries in one transaction.
     static let batchSize = 500
@@ -39,27 +38,20 @@ public final class WebhookDispatcher: Sendable {
         self.clock = clock
         self.logger = logger
         mark = Mutex(try stores.webhooks.dispatchedSeq())
-        (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Dispatches until cancelled, a pass after every published batch of events.
     public func run() async {
-        let wakeup = wakeup
         let token = events.subscribe { [self] _ in
-            if active.load(ordering: .relaxed) { wakeup.yield() }
+            if active.load(ordering: .relaxed) { wakeups.wake() }
         }
         defer { events.unsubscribe(token) }
-        await withTaskCancellationHandler {
-            wakeup.yield()
-            for await _ in wakeups {
-                do {
-                    try await dispatchPending()
-                } catch {
-                    logger.error("dispatching webhooks failed", metadata: ["error": "\(error)"])
-                }
+        await wakeups.run(tick: nil) { [self] in
+            do {
+                try await dispatchPending()
+            } catch {
+                logger.error("dispatching webhooks failed", metadata: ["error": "\(error)"])
             }
-        } onCancel: {
-            wakeup.finish()
         }
     }
 
@@ -107,7 +99,7 @@ public final class WebhookDispatcher: Sendable {
             cache.changes += 1
         }
         active.store(true, ordering: .relaxed)
-        wakeup.yield()
+        wakeups.wake()
     }
 
     private func enabledEndpoints() throws -> [WebhookEndpoint] {
