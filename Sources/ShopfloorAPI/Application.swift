@@ -87,7 +87,9 @@ public final class Application: Sendable {
         channels = senders
         messages = try MessageService(stores: stores, events: events, available: Set(senders.keys),
                                       links: TrackingLinks(secretsKey: secretsKey, publicURL: publicURL), clock: clock)
-        delivery = DeliveryService(stores: stores, events: events, senders: senders, clock: clock, logger: logger)
+        let messages = messages
+        delivery = DeliveryService(stores: stores, events: events, senders: senders, clock: clock, logger: logger,
+                                   recheck: { message, transaction in try messages.refusal(of: message, in: transaction) })
         webhookDispatcher = try WebhookDispatcher(stores: stores, events: events, clock: clock, logger: logger)
         let allowsPrivate = configuration.allowPrivateWebhooks
         webhooks = WebhookService(

@@ -144,12 +144,12 @@ struct SQLiteFlowStore: FlowStore {
     func ordered(customer: CustomerID?, cart: CartID?, since: String, excluding: OrderID?, in transaction: any WriteTransaction) throws -> Bool {
         let other = SQLiteValue.text(excluding?.rawValue ?? "")
         if let customer, try !transaction.connection.query(
-            "SELECT 1 FROM orders WHERE customer_id = ? AND created_at >= ? AND id <> ? LIMIT 1", [.text(customer.rawValue), .text(since), other]
+            "SELECT 1 FROM orders WHERE customer_id = ? AND created_at > ? AND id <> ? LIMIT 1", [.text(customer.rawValue), .text(since), other]
         ).isEmpty {
             return true
         }
         if let cart, try !transaction.connection.query(
-            "SELECT 1 FROM orders WHERE cart_id = ? AND created_at >= ? AND id <> ?", [.text(cart.rawValue), .text(since), other]
+            "SELECT 1 FROM orders WHERE cart_id = ? AND created_at > ? AND id <> ?", [.text(cart.rawValue), .text(since), other]
         ).isEmpty {
             return true
         }

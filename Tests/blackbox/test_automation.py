@@ -700,3 +700,35 @@ def test_replenishment_turns_a_buying_rhythm_into_a_proposal_confirmed_with_one_
     assert_problem(api.public("GET", f"/v1/proposals/{token[:-2]}xx"), 404, "not_found")
     assert_problem(api.call("PUT", f"/v1/products/{tea_product['id']}/replenishment", {"interval_days": 0}), 422, "invalid_request")
     assert_problem(api.call("PUT", "/v1/products/prod_nope/replenishment", {"interval_days": 7}), 404, "not_found")
+
+
+def test_a_held_message_is_not_sent_after_the_customer_unsubscribes(launch, channels):
+    api = automation_server(launch, channels)
+    customer = create_customer(api, email=f"{unique('held').lower()}@example.com", first_name="Ada", tags=["held"])
+    set_consent(api, customer["id"], "email", "subscribed", source="test")
+    segment = api.ok("POST", "/v1/segments", {"name": "Held", "filter": {"tag": "held"}}, status=201)
+    api.ok("POST", "/v1/campaigns", {"segment": segment["id"], "channel": "email", "template": "campaign"}, status=201)
+    first = wait_for(lambda: channels.mails(customer["email"]), timeout=15, what="the first campaign email")[0]
+    api.ok("POST", "/v1/campaigns", {"segment": segment["id"], "channel": "email", "template": "campaign"}, status=201)
+    held = wait_for(lambda: [m for m in messages(api, customer=customer["id"]) if m["status"] == "queued"], timeout=15, what="the held email")[0]
+    unsubscribe = first["List-Unsubscribe"].strip("<>")
+    assert api.public("POST", unsubscribe[len(PUBLIC):], data="List-Unsubscribe=One-Click",
+                      headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code in (200, 204)
+    advance(api, "17h")
+    skipped = wait_for(lambda: [m for m in messages(api, customer=customer["id"]) if m["id"] == held["id"] and m["status"] == "skipped"],
+                       timeout=15, what="the held email skipped")[0]
+    assert skipped["skip_reason"] == "unsubscribed"
+    assert len(channels.mails(customer["email"])) == 1
+
+
+def test_a_customer_made_by_their_first_order_stays_in_a_welcome_flow(launch, channels):
+    api = automation_server(launch, channels)
+    flow = make_flow(api, {"name": "Welcome", "status": "active", "trigger": {"type": "customer.created"},
+                           "steps": [{"wait": "1h"}, {"task": {"text": "Welcome them"}}]})
+    sku = unique("WEL")
+    api.product(sku, price=500, stock=5)
+    order = online_order(api, {sku: 1}, f"{unique('new').lower()}@example.com")
+    run = the_run(api, flow, step="0")
+    assert run["customer_id"] == order["customer_id"], "the order that made the customer started the run, it did not end it"
+    advance(api, "61m")
+    wait_for(lambda: [t for t in api.ok("GET", "/v1/tasks")["items"] if t["text"] == "Welcome them"], timeout=15, what="the welcome task")

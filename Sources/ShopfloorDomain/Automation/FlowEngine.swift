@@ -169,23 +169,30 @@ public final class FlowEngine: Sendable {
                 guard let placed = try orders.order(order, in: transaction) else { return }
                 let customer = placed.customerID.map(CustomerID.init(rawValue:))
                 if event.type == "order.placed" {
-                    try exitRuns(customer: customer, cart: placed.cartID, on: .orderPlaced, excluding: order, in: transaction)
+                    try exitRuns(customer: customer, cart: placed.cartID, on: .orderPlaced, excluding: order, seq: event.seq, in: transaction)
                 }
                 for flow in wanted {
-                    try enter(flow, key: "order:\(order.rawValue)", customer: customer, cart: placed.cartID, order: order, in: transaction)
+                    try enter(flow, key: "order:\(order.rawValue)", customer: customer, cart: placed.cartID, order: order, since: event.seq,
+                              in: transaction)
                 }
             }
         case "customer.created":
             let wanted = flows.filter { $0.takes(event) && $0.trigger == .customerCreated }.map(\.flow)
             guard !wanted.isEmpty, let id = Self.member(event, "customer_id") else { return nil }
+            let byOrder = Self.member(event, "source") == "order"
             return { [self] transaction in
-                for flow in wanted { try enter(flow, key: "customer:\(id)", customer: CustomerID(rawValue: id), cart: nil, order: nil, in: transaction) }
+                // A customer made by their first order: that order is the run's (its templates see it), so it does not end the run.
+                let order = byOrder ? try orders.orders(.init(customerID: id), before: .max, limit: 1).first?.order.id : nil
+                for flow in wanted {
+                    try enter(flow, key: "customer:\(id)", customer: CustomerID(rawValue: id), cart: nil, order: order, since: event.seq,
+                              in: transaction)
+                }
             }
         case "shopper.joined":
             let customer = Self.member(event, "customer", "id").map(CustomerID.init(rawValue:))
             let cart = Self.member(event, "cart", "id").map(CartID.init(rawValue:))
             guard customer != nil || cart != nil else { return nil }
-            return { [self] transaction in try exitRuns(customer: customer, cart: cart, on: .shopperLive, excluding: nil, in: transaction) }
+            return { [self] transaction in try exitRuns(customer: customer, cart: cart, on: .shopperLive, excluding: nil, seq: event.seq, in: transaction) }
         case "message.sent", "message.failed", "message.skipped":
             guard let run = Self.member(event, "run_id"), let message = Self.member(event, "message_id") else { return nil }
             return { [self] transaction in
@@ -215,20 +222,22 @@ public final class FlowEngine: Sendable {
                                                at: due, in: transaction)
             }
             if removal, try carts.cart(cart, in: transaction)?.lines.isEmpty ?? false {
-                try exitRuns(customer: nil, cart: cart, on: .cartEmptied, excluding: nil, in: transaction)
+                try exitRuns(customer: nil, cart: cart, on: .cartEmptied, excluding: nil, seq: event.seq, in: transaction)
             }
             guard !expired.isEmpty, let found = try carts.cart(cart, in: transaction), !found.lines.isEmpty else { return }
             for flow in expired {
                 try enter(flow, key: "cart:\(cart.rawValue)", customer: found.customerID.map(CustomerID.init(rawValue:)), cart: cart, order: nil,
-                          in: transaction)
+                          since: event.seq, in: transaction)
             }
         }
     }
 
     /// Ends the active runs of the customer or cart whose flows exit on `exit`.
-    private func exitRuns(customer: CustomerID?, cart: CartID?, on exit: FlowExit, excluding order: OrderID?,
+    private func exitRuns(customer: CustomerID?, cart: CartID?, on exit: FlowExit, excluding order: OrderID?, seq: Int64,
                           in transaction: any WriteTransaction) throws {
         for var run in try store.activeRuns(customer: customer, cart: cart, in: transaction) where order == nil || run.orderID != order {
+            // An event from before the run began (the order that made its customer) does not end it.
+            if let since = run.state.since, seq <= since { continue }
             guard try definition(of: run.flowID, version: run.version).exitOn.contains(exit) else { continue }
             try executor.exit(&run, reason: exit.rawValue, in: transaction)
         }
@@ -237,7 +246,9 @@ public final class FlowEngine: Sendable {
     // MARK: Entries and timers
 
     /// Enters the flow for `key` unless it already has a run for it, and runs the first steps.
-    func enter(_ flow: Flow, key: String, customer: CustomerID?, cart: CartID?, order: OrderID?, proposal: ProposalID? = nil,
+    /// `since` is the seq of the event that started it (else the last published), so that only later
+    /// events end it.
+    func enter(_ flow: Flow, key: String, customer: CustomerID?, cart: CartID?, order: OrderID?, proposal: ProposalID? = nil, since: Int64? = nil,
                in transaction: any WriteTransaction) throws {
         let definition = try definition(of: flow.id, version: flow.version)
         let stamp = clock.timestamp
@@ -245,6 +256,7 @@ public final class FlowEngine: Sendable {
                           orderID: order, state: RunState(position: definition.start), nextAt: nil, exitReason: nil, enteredAt: stamp,
                           updatedAt: stamp)
         run.state.proposal = proposal?.rawValue
+        run.state.since = since ?? events.publishedSeq
         run.state.record(stamp, step: nil, "entered", key)
         guard try store.insert(run, in: transaction) else { return }
         try store.count("entered", flow: flow.id, step: "", amount: 1, in: transaction)

@@ -58,6 +58,8 @@ public struct RunState: Codable, Sendable, Equatable {
     public var offer: IssuedOffer?
     /// The replenishment proposal the run is about (`replenishment.due`).
     public var proposal: String?
+    /// The event seq the run began at: only later events end it.
+    public var since: Int64?
     /// What the run did, oldest first (the last ``RunState/logLimit`` entries).
     public var log: [RunLogEntry] = []
 

@@ -26,7 +26,8 @@ public protocol FlowStore: Sendable {
     func hasActiveRuns() throws -> Bool
     /// A flow's runs, newest first, optionally of one status.
     func runs(of flow: FlowID, status: RunStatus?, before: Int64, limit: Int) throws -> [(position: Int64, run: FlowRun)]
-    /// Whether an order other than `excluding` was placed by the customer or from the cart at or after `since`.
+    /// Whether an order other than `excluding` was placed by the customer or from the cart after `since`
+    /// (stamps are to the second: one placed in the second the run began is taken to have started it).
     func ordered(customer: CustomerID?, cart: CartID?, since: String, excluding: OrderID?, in transaction: any WriteTransaction) throws -> Bool
 
     /// Adds `amount` to a step's counter (`entered`, `sent`…).

@@ -205,7 +205,9 @@ struct RunExecutor: Sendable {
                 passOver("channel_unavailable")
                 continue
             }
-            guard let (recipient, link) = try reach.recipient(channel, customer: customer, cart: cart, link: cart.map(cartURL), in: transaction) else {
+            let proposalURL = run.state.proposal.flatMap { id in proposalLinks?.url(for: ProposalID(rawValue: id)) }
+            guard let (recipient, link) = try reach.recipient(channel, customer: customer, cart: cart, link: cart.map(cartURL) ?? proposalURL,
+                                                             in: transaction) else {
                 passOver("no_recipient")
                 continue
             }

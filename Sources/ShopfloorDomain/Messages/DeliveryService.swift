@@ -25,8 +25,14 @@ public final class DeliveryService: Sendable {
     /// Attempts in flight per channel unless told otherwise.
     public static let defaultConcurrency = 8
 
+    /// Asked again just before a marketing message goes (it may have waited hours for a cap or quiet
+    /// hours): why it must not go now (the address unsubscribed, consent withdrawn), if so.
+    private let recheck: (@Sendable (Message, any WriteTransaction) throws -> String?)?
+
     public init(stores: Stores, events: EventLog, senders: [MessageChannel: any MessageSender], concurrency: Int = defaultConcurrency,
-                schedule: RetrySchedule = .messages, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "shopfloor.delivery")) {
+                schedule: RetrySchedule = .messages, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "shopfloor.delivery"),
+                recheck: (@Sendable (Message, any WriteTransaction) throws -> String?)? = nil) {
+        self.recheck = recheck
         store = stores.messages
         writer = stores.writer
         self.events = events
@@ -79,6 +85,28 @@ public final class DeliveryService: Sendable {
     /// One attempt at `message` and its record.
     private func deliver(_ message: Message, retryBase: Int) async {
         defer { inFlight.finish(message.id, lane: message.channel) }
+        if !message.transactional, let recheck {
+            let (store, events, stamp) = (store, events, clock.timestamp)
+            do {
+                let refused = try await writer.write { transaction -> Bool in
+                    guard let (current, base) = try store.message(message.id, in: transaction), current.status == .queued,
+                          let reason = try recheck(current, transaction) else { return false }
+                    var skipped = current
+                    skipped.status = .skipped
+                    skipped.skipReason = reason
+                    skipped.nextAttemptAt = nil
+                    skipped.nextAttemptAtMilliseconds = nil
+                    skipped.updatedAt = stamp
+                    try store.update(skipped, retryBase: base, in: transaction)
+                    try MessageService.appendEvent("message.skipped", for: skipped, to: events, store: store, in: transaction)
+                    return true
+                }
+                if refused { return }
+            } catch {
+                logger.error("checking a marketing message again failed", metadata: ["message": "\(message.id)", "error": "\(error)"])
+                return
+            }
+        }
         let result: DeliveryResult
         if let sender = senders[message.channel] {
             result = await sender.send(message)

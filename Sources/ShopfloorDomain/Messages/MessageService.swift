@@ -103,6 +103,13 @@ public final class MessageService: Sendable {
         return nil
     }
 
+    /// Why a queued message must not go now: as ``refusal(of:in:)`` for the draft it was made from.
+    public func refusal(of message: Message, in transaction: any WriteTransaction) throws -> String? {
+        try refusal(of: Draft(channel: message.channel, recipient: message.recipient, template: message.template, data: [:],
+                              customerID: message.customerID, orderID: message.orderID, transactional: message.transactional),
+                    in: transaction)
+    }
+
     /// Whether the server can send on `channel` at all.
     public func isAvailable(_ channel: MessageChannel) -> Bool {
         available.contains(channel)

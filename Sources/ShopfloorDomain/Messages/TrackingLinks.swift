@@ -2,10 +2,12 @@ import Foundation
 import ShopfloorCrypto
 
 /// Tracked links of a flow's or campaign's message (API.md, Automation, engagement): every link in it
-/// leads through `<public URL>/v1/m/<message>/click?url=…&sig=…` (recorded, then redirected), and its
-/// HTML part carries a pixel, `/v1/m/<message>/open?sig=…`. The signature is an HMAC of the message
-/// id and the target under a key derived from the data directory's `secrets.key`, so the redirect
-/// goes only where the server itself wrote a link: it is no open redirect.
+/// to the shop's own public URL leads through `<public URL>/v1/m/<message>/click?url=…&sig=…`
+/// (recorded, then redirected), and its HTML part carries a pixel, `/v1/m/<message>/open?sig=…`. The
+/// signature is an HMAC of the message id and the target under a key derived from the data
+/// directory's `secrets.key`, so the redirect goes only where the server itself wrote a link. Links
+/// elsewhere are left as they are: a value a customer wrote (a name that is a URL) is rendered into
+/// the message too, and signing it would make the shop's domain redirect to anyone's.
 public struct TrackingLinks: Sendable {
     private let key: [UInt8]
     private let baseURL: String
@@ -52,6 +54,7 @@ public struct TrackingLinks: Sendable {
     /// `message` with every link tracked: `href="http…"` in its HTML part (and the pixel before
     /// `</body>`, or at the end), each `http(s)://…` in its text, and its push link.
     func tracked(_ message: Message) -> Message {
+        // (Only links to the shop itself: see the type's note.)
         var tracked = message
         tracked.text = rewriteText(message.text, id: message.id)
         if let html = message.html {
@@ -64,7 +67,7 @@ public struct TrackingLinks: Sendable {
             }
             tracked.html = rewritten
         }
-        if let link = message.link { tracked.link = clickURL(message.id, target: link) }
+        if let link = message.link, isShop(link) { tracked.link = clickURL(message.id, target: link) }
         return tracked
     }
 
@@ -77,7 +80,8 @@ public struct TrackingLinks: Sendable {
             out += rest[..<start]
             var end = rest[start...].firstIndex { $0.isWhitespace || $0 == "\"" || $0 == "<" || $0 == ">" } ?? rest.endIndex
             while end > start, ".,;:!?)".contains(rest[rest.index(before: end)]) { end = rest.index(before: end) }
-            out += clickURL(id, target: String(rest[start..<end]))
+            let target = String(rest[start..<end])
+            out += isShop(target) ? clickURL(id, target: target) : target
             rest = rest[end...]
         }
         return out + rest
@@ -93,10 +97,15 @@ public struct TrackingLinks: Sendable {
             guard let close = rest.firstIndex(of: "\"") else { break }
             let value = String(rest[..<close])
             let target = Self.unescaped(value)
-            out += target.hasPrefix("http://") || target.hasPrefix("https://") ? Self.escaped(clickURL(id, target: target)) : value
+            out += isShop(target) ? Self.escaped(clickURL(id, target: target)) : value
             rest = rest[close...]
         }
         return out + rest
+    }
+
+    /// Whether `url` is on the shop's own public URL.
+    private func isShop(_ url: String) -> Bool {
+        url == baseURL || url.hasPrefix(baseURL + "/") || url.hasPrefix(baseURL + "?")
     }
 
     private static func nextURL(in text: Substring) -> Substring.Index? {

@@ -61,6 +61,24 @@ public final class ProposalCheckout: Sendable {
             let (store, saved) = (store, proposal)
             try await writer.write { transaction in try store.update(saved, in: transaction) }
         }
+        do {
+            let order = try await place(proposal, cart: cart, customer: customer, email: email)
+            return try await finish(proposal, order: order)
+        } catch {
+            // Nothing stays held for an order that was not placed (stock gone, no address to ship to):
+            // the next confirmation starts afresh, and no abandoned-cart flow finds a cart the customer never saw.
+            if try orders.order(forCart: cart.id) == nil {
+                try? await carts.delete(cart.id)
+                proposal.cartID = nil
+                let (store, saved) = (store, proposal)
+                try await writer.write { transaction in try store.update(saved, in: transaction) }
+            }
+            throw error
+        }
+    }
+
+    /// Fills the cart with the proposal's items (stock reserved), sets the details, and completes it unpaid.
+    private func place(_ proposal: Proposal, cart: Cart, customer: Customer, email: String) async throws -> Order {
         var shortages: [CheckoutError.Shortage] = []
         for item in proposal.items where !cart.lines.contains(where: { $0.sku == item.sku }) {
             do {
@@ -69,14 +87,7 @@ public final class ProposalCheckout: Sendable {
                 shortages.append(CheckoutError.Shortage(sku: sku, requested: item.quantity, available: available))
             }
         }
-        if !shortages.isEmpty {
-            // Nothing stays held for an order that will not be placed; the next confirmation starts afresh.
-            try await carts.delete(cart.id)
-            proposal.cartID = nil
-            let (store, saved) = (store, proposal)
-            try await writer.write { transaction in try store.update(saved, in: transaction) }
-            throw ReplenishmentError.stockShort(shortages)
-        }
+        if !shortages.isEmpty { throw ReplenishmentError.stockShort(shortages) }
         let last = try orders.orders(.init(customerID: customer.id.rawValue), before: .max, limit: 1).first?.order
         let address = last?.shippingAddress ?? customer.addresses.first
         var details = CheckoutService.Details(email: email, phone: customer.phone, shippingAddress: address, checkoutStep: "confirmed")
@@ -87,8 +98,7 @@ public final class ProposalCheckout: Sendable {
             details.shippingMethod = methods.min { $0.price.amount < $1.price.amount }?.id.rawValue
         }
         _ = try await checkout.update(cart.id, with: details)
-        let order = try await checkout.completeUnpaid(cart.id, reference: "proposal:\(id.rawValue)")
-        return try await finish(proposal, order: order)
+        return try await checkout.completeUnpaid(cart.id, reference: "proposal:\(proposal.id.rawValue)")
     }
 
     /// Marks the proposal confirmed with its order, and makes the task to call the customer.

@@ -19,6 +19,8 @@ public final class ReplenishmentService: Sendable {
     public static let defaultBatchSize = 2_000
     /// How long the runner rests after a batch, as a share of the time the batch took.
     static let restFactor = 1.0
+    /// Intervals overdue after which an item counts as given up.
+    static let lapsedAfter = 3.0
     /// A run proposes what falls due before the next one.
     static let horizon: TimeInterval = 7 * 86_400
     /// How long a proposal may wait for an answer.
@@ -130,7 +132,8 @@ public final class ReplenishmentService: Sendable {
                 guard let facts = catalogue[item.sku], facts.active, !item.wishlist,
                       let plan = ReplenishmentPlan.plan(item.purchases, productIntervalDays: facts.intervalDays) else { return nil }
                 let due = max(plan.due, item.snoozedUntil.flatMap(Timestamp.date) ?? plan.due)
-                guard due <= horizon else { return nil }
+                // More than three intervals overdue, the customer has stopped buying it: not proposed every week for ever.
+                guard due <= horizon, due >= runAt.addingTimeInterval(-Self.lapsedAfter * plan.intervalDays * 86_400) else { return nil }
                 return ProposalItem(sku: item.sku, title: facts.title, quantity: plan.quantity, unitPrice: facts.price, dueAt: Timestamp.string(due))
             }
             guard !items.isEmpty else { continue }
