@@ -38,11 +38,4 @@ struct SQLiteTimerStore: TimerStore {
             }
         }
     }
-
-    func nextDue() throws -> Int64? {
-        try readers.read { connection in
-            let values = try connection.query("SELECT min(due_ms) AS due FROM timers").first ?? [:]
-            return try StoredRow(values, table: "timers", keyColumn: "due").optionalInt("due").map(Int64.init)
-        }
-    }
 }

@@ -81,11 +81,7 @@ public final class FlowEngine: Sendable {
 
     /// Reads events until cancelled, a pass after every published batch while anything is active.
     public func run() async {
-        let token = events.subscribe { [self] _ in
-            if active.load(ordering: .relaxed) { wakeups.wake() }
-        }
-        defer { events.unsubscribe(token) }
-        await wakeups.run(tick: nil) { [self] in
+        await wakeups.run(following: events, whenever: { [self] in active.load(ordering: .relaxed) }) { [self] in
             do {
                 try await processPending()
             } catch {

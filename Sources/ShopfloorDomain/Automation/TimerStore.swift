@@ -11,8 +11,6 @@ public protocol TimerStore: Sendable {
     func take(_ timer: ScheduledTimer, in transaction: any WriteTransaction) throws -> Bool
     /// Timers due at or before `milliseconds`, earliest first (ties in the order they were set).
     func due(at milliseconds: Int64, limit: Int) throws -> [ScheduledTimer]
-    /// The earliest due time of any timer.
-    func nextDue() throws -> Int64?
 }
 
 /// A timer: fires `kind`'s handler with `ref` once the clock reaches `dueMilliseconds`.

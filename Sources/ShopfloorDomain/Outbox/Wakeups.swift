@@ -19,6 +19,17 @@ final class Wakeups: Sendable {
         continuation.finish()
     }
 
+    /// Runs `pass` at once and after each batch of events the log publishes while `isActive` (a flag
+    /// read on the flusher thread for every event, so it must be cheap), until cancelled.
+    func run(following events: EventLog, whenever isActive: @escaping @Sendable () -> Bool,
+             _ pass: @escaping @Sendable () async -> Void) async {
+        let token = events.subscribe { [self] _ in
+            if isActive() { wake() }
+        }
+        defer { events.unsubscribe(token) }
+        await run(tick: nil, pass)
+    }
+
     /// Runs `pass` until cancelled or finished; call it once.
     func run(tick: Duration?, _ pass: @escaping @Sendable () async -> Void) async {
         await withTaskCancellationHandler {

@@ -42,11 +42,7 @@ public final class WebhookDispatcher: Sendable {
 
     /// Dispatches until cancelled, a pass after every published batch of events.
     public func run() async {
-        let token = events.subscribe { [self] _ in
-            if active.load(ordering: .relaxed) { wakeups.wake() }
-        }
-        defer { events.unsubscribe(token) }
-        await wakeups.run(tick: nil) { [self] in
+        await wakeups.run(following: events, whenever: { [self] in active.load(ordering: .relaxed) }) { [self] in
             do {
                 try await dispatchPending()
             } catch {
