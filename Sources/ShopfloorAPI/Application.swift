@@ -87,9 +87,7 @@ public final class Application: Sendable {
         channels = senders
         messages = try MessageService(stores: stores, events: events, available: Set(senders.keys),
                                       links: TrackingLinks(secretsKey: secretsKey, publicURL: publicURL), clock: clock)
-        let messages = messages
-        delivery = DeliveryService(stores: stores, events: events, senders: senders, clock: clock, logger: logger,
-                                   recheck: { message, transaction in try messages.refusal(of: message, in: transaction) })
+        delivery = DeliveryService(stores: stores, events: events, senders: senders, clock: clock, logger: logger, messages: messages)
         webhookDispatcher = try WebhookDispatcher(stores: stores, events: events, clock: clock, logger: logger)
         let allowsPrivate = configuration.allowPrivateWebhooks
         webhooks = WebhookService(

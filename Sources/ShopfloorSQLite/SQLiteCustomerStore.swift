@@ -321,9 +321,10 @@ struct SQLiteCustomerStore: CustomerStore {
         return expression
     }
 
-    func withdraw(_ amount: Int64, from id: CustomerID, at: String, in transaction: any WriteTransaction) throws {
+    func withdraw(_ order: OrderID, amount: Int64, from id: CustomerID, at: String, in transaction: any WriteTransaction) throws {
         try transaction.connection.run("UPDATE customers SET total_spent = total_spent - ?, updated_at = ? WHERE id = ?",
                                        [.integer(amount), .text(at), .text(id.rawValue)])
+        try transaction.connection.run("DELETE FROM customer_purchases WHERE order_seq = (SELECT seq FROM orders WHERE id = ?)", [.text(order.rawValue)])
     }
 
     func setConsent(_ consent: Consent, channel: ConsentChannel, of id: CustomerID, in transaction: any WriteTransaction) throws {

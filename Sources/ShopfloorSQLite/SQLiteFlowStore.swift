@@ -186,9 +186,17 @@ struct SQLiteFlowStore: FlowStore {
         }
     }
 
-    func markShippedInstalled(in transaction: any WriteTransaction) throws -> Bool {
+    /// `shipped_flows` holds the count; `1` was written when the first three were all there were.
+    func shippedInstalled(in transaction: any WriteTransaction) throws -> Int {
+        guard let values = try transaction.connection.query("SELECT key, value FROM shop_settings WHERE key = 'shipped_flows'").first else { return 0 }
+        let value = try StoredRow(values, table: "shop_settings", keyColumn: "key").text("value")
+        return value == "1" ? 3 : Int(value) ?? 0
+    }
+
+    func setShippedInstalled(_ count: Int, in transaction: any WriteTransaction) throws {
         try transaction.connection.run(
-            "INSERT INTO shop_settings (key, value) VALUES ('shipped_flows', '1') ON CONFLICT (key) DO NOTHING") > 0
+            "INSERT INTO shop_settings (key, value) VALUES ('shipped_flows', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [.text(String(count))])
     }
 
     func markedSeq() throws -> Int64 {

@@ -47,12 +47,12 @@ struct SQLiteReplenishmentStore: ReplenishmentStore {
                 let row = StoredRow(values, table: "customers", keyColumn: "seq")
                 if try row.optionalText("erased_at") == nil { ids[try row.int64("seq")] = CustomerID(rawValue: try row.text("id")) }
             }
-            var putOff: [Int64: [String: (until: String?, wishlist: Bool)]] = [:]
+            var putOff: [Int64: [String: String]] = [:]
             for values in try connection.query(
-                "SELECT customer_seq, sku, snoozed_until, wishlist FROM replenishment_items WHERE customer_seq BETWEEN ? AND ?",
+                "SELECT customer_seq, sku, snoozed_until FROM replenishment_items WHERE customer_seq BETWEEN ? AND ? AND snoozed_until IS NOT NULL",
                 [.integer(firstSeq), .integer(lastSeq)]) {
                 let row = StoredRow(values, table: "replenishment_items", keyColumn: "sku")
-                putOff[try row.int64("customer_seq"), default: [:]][try row.text("sku")] = (try row.optionalText("snoozed_until"), try row.int("wishlist") != 0)
+                putOff[try row.int64("customer_seq"), default: [:]][try row.text("sku")] = try row.text("snoozed_until")
             }
             var customers: [ReplenishmentCustomer] = []
             for values in try connection.query(
@@ -73,21 +73,22 @@ struct SQLiteReplenishmentStore: ReplenishmentStore {
                 if customers[index].items.last?.sku == sku {
                     customers[index].items[customers[index].items.count - 1].purchases.append(purchase)
                 } else {
-                    let state = putOff[seq]?[sku]
-                    customers[index].items.append(ReplenishmentSKU(sku: sku, purchases: [purchase], snoozedUntil: state?.until,
-                                                                   wishlist: state?.wishlist ?? false))
+                    customers[index].items.append(ReplenishmentSKU(sku: sku, purchases: [purchase], snoozedUntil: putOff[seq]?[sku]))
                 }
             }
             return (customers, batch.count, lastSeq)
         }
     }
 
-    func insert(_ proposal: Proposal, in transaction: any WriteTransaction) throws -> Bool {
+    /// Keyed for uniqueness by (run, customer seq) and ids made in time order, so a run's inserts
+    /// append to both indexes instead of dirtying a random page of each per proposal.
+    func insert(_ proposal: Proposal, customerSeq: Int64, in transaction: any WriteTransaction) throws -> Bool {
         try transaction.connection.run(
             """
-            INSERT INTO proposals (\(Self.proposalColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, run_key) DO NOTHING
+            INSERT INTO proposals (customer_seq, \(Self.proposalColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (run_key, customer_seq) DO NOTHING
             """,
-            [.text(proposal.id.rawValue), .text(proposal.customerID.rawValue), .text(proposal.runKey), try .json(encoding: proposal.items),
+            [.integer(customerSeq), .text(proposal.id.rawValue), .text(proposal.customerID.rawValue), .text(proposal.runKey), try .json(encoding: proposal.items),
              .text(proposal.status.rawValue), .optional(proposal.cartID?.rawValue), .optional(proposal.orderID?.rawValue), .text(proposal.createdAt), .optional(proposal.decidedAt),
              .text(proposal.expiresAt)]) > 0
     }
@@ -108,15 +109,47 @@ struct SQLiteReplenishmentStore: ReplenishmentStore {
         try transaction.connection.query("SELECT \(Self.proposalColumns) FROM proposals WHERE id = ?", [.text(id.rawValue)]).first.map(Self.proposal)
     }
 
-    func putOff(customer: CustomerID, skus: [String], until: String?, wishlist: Bool, in transaction: any WriteTransaction) throws {
-        for sku in skus {
+    /// Each statement repeats `wishlist > 0`, the index's condition, so that SQLite sees the partial
+    /// index applies.
+    func wishedSKUs() throws -> Set<String> {
+        try readers.read { connection in
+            Set(try connection.query("SELECT DISTINCT sku FROM replenishment_items INDEXED BY replenishment_wishlist WHERE wishlist > 0").map { values in
+                try StoredRow(values, table: "replenishment_items", keyColumn: "sku").text("sku")
+            })
+        }
+    }
+
+    func soldOut(_ sku: String, in transaction: any WriteTransaction) throws {
+        try transaction.connection.run("UPDATE replenishment_items SET wishlist = 2 WHERE sku = ? AND wishlist > 0 AND wishlist = 1", [.text(sku)])
+    }
+
+    func takeWishes(for sku: String, in transaction: any WriteTransaction) throws -> Wishes? {
+        let connection = transaction.connection
+        let customers = try connection.query(
+            """
+            SELECT c.id FROM replenishment_items r INDEXED BY replenishment_wishlist JOIN customers c ON c.seq = r.customer_seq
+            WHERE r.sku = ? AND r.wishlist > 0 AND r.wishlist = 2 AND c.erased_at IS NULL
+            """, [.text(sku)]).map { values in CustomerID(rawValue: try StoredRow(values, table: "customers", keyColumn: "id").text("id")) }
+        guard !customers.isEmpty else { return nil }
+        try connection.run("UPDATE replenishment_items SET wishlist = 0 WHERE sku = ? AND wishlist > 0 AND wishlist = 2", [.text(sku)])
+        guard let values = try connection.query(
+            "SELECT p.id, p.title AS product_title, v.title AS variant_title FROM variants v JOIN products p ON p.seq = v.product_seq WHERE v.sku = ?",
+            [.text(sku)]).first else { return nil }
+        let row = StoredRow(values, table: "variants", keyColumn: "sku")
+        return Wishes(product: ProductID(rawValue: try row.text("id")),
+                      title: CartVariant.title(product: try row.text("product_title"), variant: try row.optionalText("variant_title")),
+                      customers: customers)
+    }
+
+    func putOff(customer: CustomerID, skus: [String: Wish], until: String, in transaction: any WriteTransaction) throws {
+        for (sku, wish) in skus.sorted(by: { $0.key < $1.key }) {
             try transaction.connection.run(
                 """
                 INSERT INTO replenishment_items (customer_seq, sku, snoozed_until, wishlist)
                 SELECT seq, ?, ?, ? FROM customers WHERE id = ?
                 ON CONFLICT (customer_seq, sku) DO UPDATE SET snoozed_until = excluded.snoozed_until, wishlist = excluded.wishlist
                 """,
-                [.text(sku), .optional(until), .integer(wishlist ? 1 : 0), .text(customer.rawValue)])
+                [.text(sku), .text(until), .integer(Int64(wish.rawValue)), .text(customer.rawValue)])
         }
     }
 

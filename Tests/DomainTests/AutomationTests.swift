@@ -41,7 +41,7 @@ struct AutomationTests {
               {"offer":{"kind":"fixed","value":{"amount":500,"currency":"GBP"},"expires_in":"1d"}},
               {"offer":{"kind":"free_shipping","expires_in":"1d"}}]}
             """)
-        #expect(definition.trigger == .cartAbandoned(after: 7200))
+        #expect(definition.trigger == .cartAbandoned(after: 7200, channel: .online))
         #expect(definition.exitOn == [.orderPlaced, .shopperLive])
         #expect(definition.steps[0] == .send(SendStep(channels: [.push, .sms, .email], template: "abandoned_cart", transactional: false,
                                                       window: 3600, timeout: 1800)))

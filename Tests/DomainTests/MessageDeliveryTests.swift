@@ -160,6 +160,62 @@ struct MessageDeliveryTests {
         #expect(try await queue(true).skipReason == "undeliverable")
     }
 
+    /// A sender that holds each attempt until the test lets it go.
+    final class HeldSender: MessageSender {
+        private let gate = Mutex<(entered: Int, waiting: [CheckedContinuation<Void, Never>])>((0, []))
+
+        var entered: Int { gate.withLock { $0.entered } }
+
+        func release() {
+            for waiter in gate.withLock({ state in defer { state.waiting = [] }; return state.waiting }) { waiter.resume() }
+        }
+
+        func send(_ message: Message) async -> DeliveryResult {
+            await withCheckedContinuation { continuation in
+                gate.withLock { state in
+                    state.entered += 1
+                    state.waiting.append(continuation)
+                }
+            }
+            return .sent("250 queued")
+        }
+    }
+
+    /// A flow's fallback, a run's exit or a campaign's cancel skips what its run queued: never a message
+    /// whose attempt is under way (it would go as well as the fallback), and a message skipped before its
+    /// attempt began does not go.
+    @Test func aSkipLeavesAMessageInFlightAloneAndASkippedMessageDoesNotGo() async throws {
+        let shop = try await TestShop()
+        let origin = MessageOrigin(flowID: FlowID(rawValue: "flw_test"), runID: RunID(rawValue: "run_test"), step: "0")
+        let queue = { (recipient: String) in
+            try await shop.store.stores.writer.write { transaction in
+                try shop.messages.queue(.init(channel: .email, recipient: recipient, template: "back_in_stock", data: ["product": ["title": "Mug"]],
+                                              transactional: true, origin: origin), in: transaction)
+            }
+        }
+        let skip = { (message: Message) in
+            try await shop.store.stores.writer.write { transaction in
+                try shop.messages.skip(message, retryBase: 0, reason: "timed_out", in: transaction)
+            }
+        }
+        let sender = HeldSender()
+        let delivery = DeliveryService(stores: shop.store.stores, events: shop.events, senders: [.email: sender], clock: shop.clock,
+                                       messages: shop.messages)
+        let going = try await queue("ada@example.com")
+        let attempt = Task { await delivery.deliverDue() }
+        while sender.entered == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(try await skip(going) == false)
+        sender.release()
+        await attempt.value
+        #expect(try shop.messages.message(going.id)?.status == .sent)
+
+        let stopped = try await queue("grace@example.com")
+        #expect(try await skip(stopped) == true)
+        await delivery.deliverDue()
+        #expect(sender.entered == 1)
+        #expect(try shop.messages.message(stopped.id)?.status == .skipped)
+    }
+
     @Test func theScheduleRunsOutAndTheMessageFails() async throws {
         let (shop, _) = try await Self.placedOrder()
         let sender = ScriptedSender(Array(repeating: .temporary("421 busy", retryAfter: nil), count: 20))

@@ -14,6 +14,7 @@ struct MessageTemplatesTests {
         "abandoned_cart": ["cart": ["lines": [["title": "Mug", "quantity": 2]]], "cart_url": "https://x.example/c", "shop": ["name": "Shop"]],
         "replenishment": ["items": [["title": "Coffee", "quantity": 1]], "proposal_url": "https://x.example/p"],
         "back_in_stock": ["product": ["title": "Mug"], "product_url": "https://x.example/m", "shop": ["name": "Shop"]],
+        "order_follow_up": ["customer": ["first_name": "Ada"], "order": ["number": "#1001"], "tracking_url": "https://x.example/t", "shop": ["name": "Shop"]],
         "campaign": ["customer": ["first_name": "Ada"], "shop": ["name": "Shop"], "shop_url": "https://x.example/shop/"],
     ] }
 

@@ -355,7 +355,7 @@ def test_a_run_goes_on_from_where_it_was_after_a_crash_and_sends_nothing_twice(l
     assert server.wait_exit(10) == -signal.SIGKILL
     revived = Api(launch({**channels.options(), "data_dir": server.data_dir}, env=ADMIN_ENV))
     assert the_run(revived, flow, step="1")["next_at"] == waiting["next_at"]
-    assert len(revived.ok("GET", "/v1/flows")["items"]) == 4, "the shipped flows are made once, not again at a restart"
+    assert len(revived.ok("GET", "/v1/flows")["items"]) == 6, "the shipped flows are made once, not again at a restart"
     advance(revived, "2h")
     wait_for(lambda: len(channels.mails(customer["email"])) == 2, timeout=15, what="the second email, after the restart")
     assert the_run(revived, flow, status="completed")["id"] == waiting["id"]
@@ -473,6 +473,7 @@ def test_flows_are_checked_whole_versioned_and_for_admins_only(launch, channels)
     shipped = api.ok("GET", "/v1/flows")["items"]
     assert sorted((f["name"], f["status"], f["trigger"]["type"]) for f in shipped) == [
         ("Abandoned cart", "draft", "cart.abandoned"), ("Abandoned checkout", "draft", "checkout.abandoned"),
+        ("Back in stock", "draft", "back_in_stock"), ("Post-purchase follow-up", "draft", "order.delivered"),
         ("Replenishment", "draft", "replenishment.due")]
     cascade = next(f for f in shipped if f["name"] == "Abandoned cart")
     assert [list(s)[0] for s in cascade["steps"]] == ["send", "wait", "send", "wait", "offer", "send"]
@@ -732,3 +733,77 @@ def test_a_customer_made_by_their_first_order_stays_in_a_welcome_flow(launch, ch
     assert run["customer_id"] == order["customer_id"], "the order that made the customer started the run, it did not end it"
     advance(api, "61m")
     wait_for(lambda: [t for t in api.ok("GET", "/v1/tasks")["items"] if t["text"] == "Welcome them"], timeout=15, what="the welcome task")
+
+
+def test_wishlisted_items_are_reminded_once_when_back_in_stock(launch, channels):
+    """Seed 001's "Add to wishlist": the proposal's items are put off and go on the customer's wishlist;
+    when the SKU comes back in stock the shipped back-in-stock flow emails them a link to it, once."""
+    api = automation_server(launch, channels)
+    soap = unique("SOAP")
+    product = api.product(soap, price=350, stock=20)
+    api.ok("PUT", f"/v1/products/{product['id']}/replenishment", {"interval_days": 60})
+    flows = {f["name"]: f for f in api.ok("GET", "/v1/flows")["items"]}
+    for name in ("Replenishment", "Back in stock"):
+        assert api.ok("PATCH", f"/v1/flows/{flows[name]['id']}", {"status": "active"})["status"] == "active"
+    people = {name: f"{unique(name).lower()}@example.com" for name in ("ada", "grace")}
+    ids = {name: online_order(api, {soap: 1}, email)["customer_id"] for name, email in people.items()}
+    for customer in ids.values():
+        set_consent(api, customer, "email", "subscribed", source="test")
+    advance(api, "30d")
+    for email in people.values():
+        online_order(api, {soap: 1}, email)
+    advance(api, "44d")
+
+    def mails(name: str, subject: str) -> list:
+        return [m for m in channels.mails(people[name]) if m["Subject"] == subject]
+
+    back = f"{product['title']} — V {soap} is back"
+    wait_for(lambda: all(mails(name, "Time to stock up?") for name in people), timeout=20, what="both replenishment emails")
+    tokens = {name: proposal_token(api, mails(name, "Time to stock up?")[0]) for name in people}
+    wished = api.public("POST", f"/v1/proposals/{tokens['ada']}/postpone", {"wishlist": True})
+    assert wished.status_code == 200 and wished.json()["status"] == "wishlisted", wished.text
+
+    # Sold out, then a delivery: Ada hears of it (once the 16-hour email cap since her reminder
+    # allows), with a link to the product.
+    assert api.adjust(soap, -api.inventory(soap)["available"]).status_code == 200
+    assert api.adjust(soap, 6).status_code == 200
+    held = wait_for(lambda: [m for m in messages(api, customer=ids["ada"]) if m["template"] == "back_in_stock"], timeout=15,
+                    what="the back-in-stock email, held by the cap")
+    assert [m["status"] for m in held] == ["queued"] and held[0]["next_attempt_at"] is not None
+    advance(api, "16h")
+    [mail] = wait_for(lambda: mails("ada", back), timeout=15, what="Ada's back-in-stock email")
+    [link] = links_in(mail.get_body(("plain",)).get_content())
+    assert follow(api, link).headers["Location"] == f"{PUBLIC}/shop/?product={product['id']}"
+    assert mails("grace", back) == [], "only those who wished for it"
+
+    # Grace wishes for it too; it sells out and comes back again: Grace hears, Ada (reminded already) does not.
+    assert api.public("POST", f"/v1/proposals/{tokens['grace']}/postpone", {"wishlist": True}).status_code == 200
+    assert api.adjust(soap, -api.inventory(soap)["available"]).status_code == 200
+    assert api.adjust(soap, 2).status_code == 200
+    wait_for(lambda: mails("grace", back), timeout=15, what="Grace's back-in-stock email")
+    assert len(mails("ada", back)) == 1
+    assert sorted(r["customer_id"] for r in runs(api, flows["Back in stock"])) == sorted(ids.values())
+    assert_problem(api.public("POST", f"/v1/proposals/{tokens['ada']}/confirm"), 409, "conflict")
+
+
+def test_a_sale_parked_at_the_till_makes_a_task_and_online_carts_do_not(launch, channels):
+    api = automation_server(launch, channels)
+    parked = make_flow(api, {"name": "Parked", "status": "active", "trigger": {"type": "cart.abandoned", "after": "30m", "channel": "pos"},
+                             "steps": [{"task": {"text": "A sale is parked at the till"}}]})
+    assert parked["trigger"] == {"type": "cart.abandoned", "after": "30m", "channel": "pos"}
+    till = api.api_key("pos", location="main")
+    sku = unique("PARK")
+    api.product(sku, price=800, stock=5)
+    sale = api.new_cart("pos", key=till)
+    assert api.call("POST", f"/v1/carts/{sale['id']}/lines", {"sku": sku, "quantity": 1}, key=till).status_code == 200
+    _, online = shopper(api, channels, phone=False, push=False)
+    advance(api, "31m")
+    task = wait_for(lambda: [t for t in api.ok("GET", "/v1/tasks?status=open")["items"] if t["flow_id"] == parked["id"]], timeout=15,
+                    what="the parked sale's task")
+    assert len(task) == 1 and task[0]["text"] == "A sale is parked at the till"
+    assert [r["cart_id"] for r in runs(api, parked, status="completed")] == [sale["id"]]
+    assert online["id"] not in {r["cart_id"] for r in runs(api, parked)}
+    assert_problem(api.call("POST", "/v1/flows", {"name": "x", "trigger": {"type": "cart.abandoned", "channel": "phone"},
+                                                  "steps": [{"wait": "1h"}]}), 422, "invalid_request")
+    assert_problem(api.call("POST", "/v1/flows", {"name": "x", "trigger": {"type": "checkout.abandoned", "channel": "pos"},
+                                                  "steps": [{"wait": "1h"}]}), 422, "invalid_request")

@@ -363,7 +363,7 @@ def test_preferences_keep_names_with_quotes_dots_and_spaces(crm):
     assert customer["stats"]["orders_count"] == 2 and customer["stats"]["total_spent"] == gbp(500 + 700 + 1000)
 
 
-def test_cancelled_and_refunded_orders_leave_total_spent_but_still_count(crm):
+def test_cancelled_and_refunded_orders_leave_total_spent_and_purchases_but_still_count(crm):
     api = crm
     sku = unique("SKU")
     catalogue_product(api, None, {sku: (1000, {})})
@@ -380,6 +380,15 @@ def test_cancelled_and_refunded_orders_leave_total_spent_but_still_count(crm):
     assert stats["orders_count"] == 3
     assert stats["total_spent"] == gbp(4000)
     assert stats["average_order_value"] == gbp(4000 // 3) == gbp(1333)
+
+    # Their lines are no purchase (segments, replenishment intervals): a SKU bought only in a cancelled order is not "bought".
+    other = unique("SKU")
+    catalogue_product(api, None, {other: (500, {})})
+    gone = online_order(api, {other: 1}, email=email)
+    segment = api.ok("POST", "/v1/segments", {"name": unique("seg"), "filter": {"bought": {"sku": other}}}, status=201)
+    assert api.ok("GET", f"/v1/segments/{segment['id']}")["count"] == 1
+    api.ok("POST", f"/v1/orders/{gone['id']}/transitions", {"to": "cancelled"})
+    assert api.ok("GET", f"/v1/segments/{segment['id']}")["count"] == 0
 
 
 def test_orders_link_to_the_cart_customer_else_the_email_else_the_phone(crm):

@@ -183,7 +183,7 @@ def test_templates_are_listed_changed_and_checked(launch, tls_files, sink_factor
     sink = sink_factory()
     api = mail_server(launch, tls_files, sink)
     names = {t["name"] for t in api.ok("GET", "/v1/templates")["items"]}
-    assert names == {"order_confirmation", "order_status", "receipt", "sign_in_code", "abandoned_cart", "replenishment", "back_in_stock", "campaign"}
+    assert names == {"order_confirmation", "order_status", "receipt", "sign_in_code", "abandoned_cart", "replenishment", "back_in_stock", "order_follow_up", "campaign"}
     broken = api.call("PUT", "/v1/templates/order_confirmation", {"text": "{{#order}}never closed"})
     problem = assert_problem(broken, 422, "invalid_request")
     assert problem["errors"][0]["field"] == "template"

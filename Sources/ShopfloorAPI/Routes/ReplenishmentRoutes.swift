@@ -41,7 +41,7 @@ struct ReplenishmentRoutes {
         }
         router.on(.post, "/v1/proposals/{token}/postpone") { request, context in
             let body = try request.decode(PostponeDTO.self)
-            let proposal = try await replenishment.postpone(token: try context.parameter("token"), days: body.days, wishlist: body.wishlist ?? false)
+            let proposal = try await checkout.postpone(token: try context.parameter("token"), days: body.days, wishlist: body.wishlist ?? false)
             return try JSON.response(ProposalDTO(proposal, now: proposal.decidedAt ?? ""))
         }
     }

@@ -134,7 +134,11 @@ public struct FlowDefinition: Sendable, Equatable {
                 check(false, "trigger.type", "is required")
                 return nil
             }
-            let allowed: Set<String> = type == "cart.abandoned" || type == "checkout.abandoned" ? ["type", "after"] : ["type"]
+            let allowed: Set<String> = switch type {
+            case "cart.abandoned": ["type", "after", "channel"]
+            case "checkout.abandoned": ["type", "after"]
+            default: ["type"]
+            }
             for key in members.keys where !allowed.contains(key) { check(false, "trigger.\(key)", "is not a member of a \(type) trigger") }
             switch type {
             case "cart.abandoned", "checkout.abandoned":
@@ -143,15 +147,26 @@ public struct FlowDefinition: Sendable, Equatable {
                     guard let seconds = duration(text, "trigger.after", range: 60...(30 * 86_400)) else { return nil }
                     after = seconds
                 }
-                return type == "cart.abandoned" ? .cartAbandoned(after: after) : .checkoutAbandoned(after: after)
+                var channel = Cart.Channel.online
+                if let value = members["channel"] {
+                    guard case .string(let name) = value, let named = Cart.Channel(rawValue: name) else {
+                        check(false, "trigger.channel", "must be online or pos")
+                        return nil
+                    }
+                    channel = named
+                }
+                return type == "cart.abandoned" ? .cartAbandoned(after: after, channel: channel) : .checkoutAbandoned(after: after)
             case "cart.expired": return .cartExpired
             case "order.placed": return .orderPlaced
             case "order.delivered": return .orderDelivered
             case "customer.created": return .customerCreated
             case "replenishment.due": return .replenishmentDue
+            case "back_in_stock": return .backInStock
             default:
-                check(false, "trigger.type",
-                      "must be one of cart.abandoned, checkout.abandoned, cart.expired, order.placed, order.delivered, customer.created, replenishment.due")
+                check(false, "trigger.type", """
+                    must be one of cart.abandoned, checkout.abandoned, cart.expired, order.placed, order.delivered, customer.created, \
+                    replenishment.due, back_in_stock
+                    """)
                 return nil
             }
         }
@@ -394,9 +409,10 @@ public struct FlowDefinition: Sendable, Equatable {
 
 /// What starts a run (API.md, Automation, Triggers).
 public enum FlowTrigger: Sendable, Equatable {
-    /// An online cart with lines, untouched `after` seconds, whose shopper is not live on the site.
-    case cartAbandoned(after: Int64)
-    /// As ``cartAbandoned(after:)``, once the cart names who it is for (an email or a customer) and
+    /// A cart with lines untouched `after` seconds: online, when its shopper is not live on the site;
+    /// at a till (`pos`), a sale parked there and not finished.
+    case cartAbandoned(after: Int64, channel: Cart.Channel)
+    /// As ``cartAbandoned(after:channel:)`` online, once the cart names who it is for (an email or a customer) and
     /// has reached a checkout step.
     case checkoutAbandoned(after: Int64)
     case cartExpired
@@ -405,6 +421,8 @@ public enum FlowTrigger: Sendable, Equatable {
     case customerCreated
     /// The weekly replenishment run made the customer a proposal.
     case replenishmentDue
+    /// A SKU on the customer's wishlist came back in stock.
+    case backInStock
 
     public var type: String {
         switch self {
@@ -415,13 +433,14 @@ public enum FlowTrigger: Sendable, Equatable {
         case .orderDelivered: "order.delivered"
         case .customerCreated: "customer.created"
         case .replenishmentDue: "replenishment.due"
+        case .backInStock: "back_in_stock"
         }
     }
 
     /// How long an abandonment trigger waits for the cart to stay untouched.
     public var idleSeconds: Int64? {
         switch self {
-        case .cartAbandoned(let after), .checkoutAbandoned(let after): after
+        case .cartAbandoned(let after, _), .checkoutAbandoned(let after): after
         default: nil
         }
     }

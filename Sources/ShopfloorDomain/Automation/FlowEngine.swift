@@ -8,9 +8,10 @@ import Synchronization
 ///
 /// **Triggers and exits come from the event log**, read past a durable mark as the webhook dispatcher
 /// reads it: an order placed, an order delivered, a customer made, a cart expired, a shopper back on
-/// the site, a message delivered. Each event's work is its own write job (so one that fails is logged
-/// and does not hold up the rest) and the mark moves after them; an event read again after a crash
-/// does nothing twice, since a flow enters once per entry key and a run acts only on what it waits for.
+/// the site, a wished-for SKU's stock changing, a message delivered. Each event's work is its own
+/// write job (so one that fails is logged and does not hold up the rest) and the mark moves after
+/// them; an event read again after a crash does nothing twice, since a flow enters once per entry key
+/// and a run acts only on what it waits for.
 ///
 /// **Abandonment is a timer per cart and flow**: the first write to a cart sets one at that write's
 /// time plus the trigger's `after`; when it fires, a cart touched since is looked at again when it
@@ -30,6 +31,7 @@ public final class FlowEngine: Sendable {
     private let carts: any CartStore
     private let orders: any OrderStore
     private let push: any PushSubscriptionStore
+    private let wishlists: any ReplenishmentStore
     private let writer: any StoreWriter
     private let events: EventLog
     private let scheduler: Scheduler
@@ -49,6 +51,9 @@ public final class FlowEngine: Sendable {
     private let active = Atomic<Bool>(true)
     /// Abandonment timers known to be set, by flow and cart, so a busy cart's writes set none again.
     private let idleSet = Mutex<Set<String>>([])
+    /// SKUs on a wishlist, whose stock changes `back_in_stock` flows follow: read from the store once a
+    /// flow needs them, added to as customers wish (``watch(skus:)``).
+    private let watched = Mutex<(loaded: Bool, skus: Set<String>)>((false, []))
     private let wakeups = Wakeups()
 
     public init(stores: Stores, events: EventLog, messages: MessageService, pricing: PricingService, live: LiveShoppers?, scheduler: Scheduler,
@@ -59,6 +64,7 @@ public final class FlowEngine: Sendable {
         carts = stores.carts
         orders = stores.orders
         push = stores.push
+        wishlists = stores.replenishment
         writer = stores.writer
         self.events = events
         self.scheduler = scheduler
@@ -104,6 +110,10 @@ public final class FlowEngine: Sendable {
                 return
             }
             active.store(true, ordering: .relaxed)
+            if !watched.withLock({ $0.loaded }), flows.contains(where: { $0.trigger == .backInStock }) {
+                let skus = try wishlists.wishedSKUs()
+                watched.withLock { $0 = (true, $0.skus.union(skus)) }
+            }
             let batch = try events.read(since: from, through: published, topics: [], limit: Self.batchSize)
             guard let last = batch.last else { return }
             var jobs: [@Sendable (any WriteTransaction) throws -> Void] = batch.compactMap { job(for: $0, flows: flows) }
@@ -116,6 +126,11 @@ public final class FlowEngine: Sendable {
             mark.withLock { $0 = max($0, last.seq) }
             if batch.count < Self.batchSize { return }
         }
+    }
+
+    /// Follows the stock of SKUs a customer is putting on their wishlist.
+    func watch(skus: Set<String>) {
+        watched.withLock { $0.skus.formUnion(skus) }
     }
 
     /// Reads the flows again on the next pass: one was made, changed or removed.
@@ -189,6 +204,23 @@ public final class FlowEngine: Sendable {
             let cart = Self.member(event, "cart", "id").map(CartID.init(rawValue:))
             guard customer != nil || cart != nil else { return nil }
             return { [self] transaction in try exitRuns(customer: customer, cart: cart, on: .shopperLive, excluding: nil, seq: event.seq, in: transaction) }
+        case "stock.changed":
+            // A wished-for SKU: selling out arms its wishes, being available again with wishes armed reminds.
+            guard event.topic.hasPrefix("stock:"), case .integer(let available)? = Self.value(event, "available") else { return nil }
+            let sku = String(event.topic.dropFirst(6))
+            let wanted = flows.filter { $0.takes(event) && $0.trigger == .backInStock }.map(\.flow)
+            guard !wanted.isEmpty, watched.withLock({ $0.skus.contains(sku) }) else { return nil }
+            guard available > 0 else { return { [wishlists] transaction in try wishlists.soldOut(sku, in: transaction) } }
+            return { [self] transaction in
+                guard let wishes = try wishlists.takeWishes(for: sku, in: transaction) else { return }
+                let product = RunProduct(id: wishes.product.rawValue, sku: sku, title: wishes.title)
+                for customer in wishes.customers {
+                    for flow in wanted {
+                        try enter(flow, key: "stock:\(sku):\(event.seq):\(customer.rawValue)", customer: customer, cart: nil, order: nil,
+                                  product: product, since: event.seq, in: transaction)
+                    }
+                }
+            }
         case "message.sent", "message.failed", "message.skipped":
             guard let run = Self.member(event, "run_id"), let message = Self.member(event, "message_id") else { return nil }
             return { [self] transaction in
@@ -244,14 +276,15 @@ public final class FlowEngine: Sendable {
     /// Enters the flow for `key` unless it already has a run for it, and runs the first steps.
     /// `since` is the seq of the event that started it (else the last published), so that only later
     /// events end it.
-    func enter(_ flow: Flow, key: String, customer: CustomerID?, cart: CartID?, order: OrderID?, proposal: ProposalID? = nil, since: Int64? = nil,
-               in transaction: any WriteTransaction) throws {
+    func enter(_ flow: Flow, key: String, customer: CustomerID?, cart: CartID?, order: OrderID?, proposal: ProposalID? = nil,
+               product: RunProduct? = nil, since: Int64? = nil, in transaction: any WriteTransaction) throws {
         let definition = try definition(of: flow.id, version: flow.version)
         let stamp = clock.timestamp
         var run = FlowRun(id: .make(), flowID: flow.id, version: flow.version, entryKey: key, status: .active, customerID: customer, cartID: cart,
                           orderID: order, state: RunState(position: definition.start), nextAt: nil, exitReason: nil, enteredAt: stamp,
                           updatedAt: stamp)
         run.state.proposal = proposal?.rawValue
+        run.state.product = product
         run.state.since = since ?? events.publishedSeq
         run.state.record(stamp, step: nil, "entered", key)
         guard try store.insert(run, in: transaction) else { return }
@@ -285,17 +318,19 @@ public final class FlowEngine: Sendable {
         var rescheduled = false
         defer { if !rescheduled { _ = idleSet.withLock { $0.remove(key) } } }
         guard let active = try activeFlows().first(where: { $0.flow.id == flowID }), let after = active.trigger.idleSeconds,
-              let cart = try carts.cart(cartID, in: transaction), cart.channel == .online, cart.status == .active || cart.status == .expired,
+              let cart = try carts.cart(cartID, in: transaction), cart.status == .active || cart.status == .expired,
               !cart.lines.isEmpty else { return }
-        if case .checkoutAbandoned = active.trigger, cart.checkoutStep == "cart" || (cart.email == nil && cart.customerID == nil) {
-            return
+        switch active.trigger {
+        case .cartAbandoned(_, let channel) where channel != cart.channel: return
+        case .checkoutAbandoned where cart.channel != .online || cart.checkoutStep == "cart" || (cart.email == nil && cart.customerID == nil): return
+        default: break
         }
         let now = clock.milliseconds
         let idleFrom = lastTouched(cart, now: now) + after * 1000
         let customer = cart.customerID.map(CustomerID.init(rawValue:))
         let retryAt: Int64? = if idleFrom > now {
             idleFrom
-        } else if live?.isLive(customer: customer, cart: cartID) == true {
+        } else if cart.channel == .online, live?.isLive(customer: customer, cart: cartID) == true {
             now + Self.liveRecheck
         } else {
             nil
@@ -305,7 +340,9 @@ public final class FlowEngine: Sendable {
             try scheduler.schedule(Self.idleTimer, key: timer.key, ref: timer.ref, at: retryAt, in: transaction)
             return
         }
-        let reachable = try customer != nil || cart.email != nil || cart.phone != nil || push.latest(customer: nil, cart: cartID, in: transaction) != nil
+        // A sale parked at a till is the staff's to finish (a `task` step), whoever it is for.
+        let reachable = try cart.channel == .pos || customer != nil || cart.email != nil || cart.phone != nil
+            || push.latest(customer: nil, cart: cartID, in: transaction) != nil
         guard reachable else { return }
         try enter(active.flow, key: "cart:\(cartID.rawValue)", customer: customer, cart: cartID, order: nil, in: transaction)
     }
@@ -322,13 +359,22 @@ public final class FlowEngine: Sendable {
 
     /// A string member of an event's data, by its path of keys.
     private static func member(_ event: Event, _ path: String...) -> String? {
+        if case .string(let text)? = value(event, path) { return text }
+        return nil
+    }
+
+    /// A member of an event's data, by its path of keys.
+    private static func value(_ event: Event, _ path: String...) -> JSONValue? {
+        value(event, path)
+    }
+
+    private static func value(_ event: Event, _ path: [String]) -> JSONValue? {
         guard var value = try? JSONParser.parse(Array(event.data.utf8)) else { return nil }
         for key in path {
             guard case .object(let members, _) = value, let next = members[key] else { return nil }
             value = next
         }
-        if case .string(let text) = value { return text }
-        return nil
+        return value
     }
 }
 

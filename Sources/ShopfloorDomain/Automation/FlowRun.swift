@@ -58,6 +58,8 @@ public struct RunState: Codable, Sendable, Equatable {
     public var offer: IssuedOffer?
     /// The replenishment proposal the run is about (`replenishment.due`).
     public var proposal: String?
+    /// The product back in stock the run is about (`back_in_stock`).
+    public var product: RunProduct?
     /// The event seq the run began at: only later events end it.
     public var since: Int64?
     /// What the run did, oldest first (the last ``RunState/logLimit`` entries).
@@ -73,6 +75,13 @@ public struct RunState: Codable, Sendable, Equatable {
         log.append(RunLogEntry(at: at, step: step.map(FlowDefinition.name(of:)), what: what, detail: detail))
         if log.count > Self.logLimit { log.removeFirst(log.count - Self.logLimit) }
     }
+}
+
+/// What a `back_in_stock` run's messages show of the SKU that came back.
+public struct RunProduct: Codable, Sendable, Equatable {
+    public var id: String
+    public var sku: String
+    public var title: String
 }
 
 /// A code made by an `offer` step.

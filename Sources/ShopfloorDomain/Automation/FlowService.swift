@@ -54,8 +54,8 @@ public final class FlowService: Sendable {
         return flow
     }
 
-    /// Makes the shipped flows (``ShippedFlows``) as drafts, once: on the first start, and never again
-    /// (a shop that edits or archives them keeps what it did).
+    /// Makes the shipped flows (``ShippedFlows``) as drafts, each once: on the first start, and those a
+    /// later release adds on its first start (a shop that edits them keeps what it did).
     public func installShipped() async throws {
         let documents = try ShippedFlows.documents()
         for (_, document) in documents {
@@ -65,8 +65,10 @@ public final class FlowService: Sendable {
         }
         let (store, stamp, since) = (store, clock.timestamp, events.publishedSeq)
         let installed = try await writer.write { transaction -> Bool in
-            guard try store.markShippedInstalled(in: transaction) else { return false }
-            for (name, document) in documents {
+            let made = try store.shippedInstalled(in: transaction)
+            guard made < documents.count else { return false }
+            try store.setShippedInstalled(documents.count, in: transaction)
+            for (name, document) in documents.dropFirst(made) {
                 let flow = Flow(id: .make(), name: name, status: .draft, version: 1, activeSince: since, document: document, createdAt: stamp,
                                 updatedAt: stamp)
                 try store.insert(flow, in: transaction)

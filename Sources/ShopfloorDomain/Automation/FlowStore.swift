@@ -35,8 +35,9 @@ public protocol FlowStore: Sendable {
     /// Every counter of a flow, by step then counter.
     func counters(of flow: FlowID) throws -> [String: [String: Int64]]
 
-    /// Records that the shipped flows were made; `false` when they were already.
-    func markShippedInstalled(in transaction: any WriteTransaction) throws -> Bool
+    /// How many of the shipped flows were made, in their order (``ShippedFlows/all``).
+    func shippedInstalled(in transaction: any WriteTransaction) throws -> Int
+    func setShippedInstalled(_ count: Int, in transaction: any WriteTransaction) throws
 
     /// The last event seq read for triggers and exits (0 before the first pass).
     func markedSeq() throws -> Int64

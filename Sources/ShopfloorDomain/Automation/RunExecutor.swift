@@ -28,6 +28,8 @@ struct RunExecutor: Sendable {
 
     /// Steps one run may take in one go; more means a flow of branches that loops on nothing.
     static let maxStepsPerAdvance = 200
+    /// How long a step whose message is being sent as its deadline passes waits to hear how it went.
+    static let inFlightRecheck: Int64 = 30_000
 
     static func timerKey(_ run: RunID) -> String { "run:\(run.rawValue)" }
 
@@ -180,8 +182,10 @@ struct RunExecutor: Sendable {
                     try move(&run, to: definition.next(after: path), definition, in: transaction)
                     return nil
                 }
-                if let stored = try messages.queued(run: run.id, in: transaction).first(where: { $0.message.id == message.id }) {
-                    try messages.skip(stored.message, retryBase: stored.retryBase, reason: "timed_out", in: transaction)
+                if let stored = try messages.queued(run: run.id, in: transaction).first(where: { $0.message.id == message.id }),
+                   try !messages.skip(stored.message, retryBase: stored.retryBase, reason: "timed_out", in: transaction) {
+                    // Being sent right now: its outcome decides, not the clock.
+                    return milliseconds + Self.inFlightRecheck
                 }
                 run.state.record(stamp, step: path, "passed over", "\(message.channel.rawValue): not delivered in time")
             case .failed?, .skipped?, nil:
@@ -206,7 +210,9 @@ struct RunExecutor: Sendable {
                 continue
             }
             let proposalURL = run.state.proposal.flatMap { id in proposalLinks?.url(for: ProposalID(rawValue: id)) }
-            guard let (recipient, link) = try reach.recipient(channel, customer: customer, cart: cart, link: cart.map(cartURL) ?? proposalURL,
+            let productURL = run.state.product.map(productURL)
+            guard let (recipient, link) = try reach.recipient(channel, customer: customer, cart: cart,
+                                                             link: cart.map(cartURL) ?? proposalURL ?? productURL,
                                                              in: transaction) else {
                 passOver("no_recipient")
                 continue
@@ -250,9 +256,11 @@ struct RunExecutor: Sendable {
     }
 
     private func cartURL(_ cart: Cart) -> String { "\(publicURL)/shop/?cart=\(cart.id.rawValue)" }
+    private func productURL(_ product: RunProduct) -> String { "\(publicURL)/shop/?product=\(product.id)" }
 
     /// What a flow's templates can show: the shop, the customer's first name, the cart with its lines
-    /// (as they stand now) and its link, the order that started the run, and the run's offer.
+    /// (as they stand now) and its link, the order that started the run, the proposal or the product
+    /// back in stock it is about, and the run's offer.
     private func data(_ run: FlowRun, customer: Customer?, cart: Cart?, in transaction: any WriteTransaction) throws -> [String: Any] {
         var data: [String: Any] = ["shop": ["name": shopName], "customer": customer?.firstName.map { ["first_name": $0] } ?? [String: Any]()]
         if let cart {
@@ -269,6 +277,10 @@ struct RunExecutor: Sendable {
         if let id = run.state.proposal, let proposal = try proposals.proposal(ProposalID(rawValue: id), in: transaction) {
             data["items"] = proposal.items.map { ["title": $0.title, "sku": $0.sku, "quantity": $0.quantity, "unit_price": $0.unitPrice.displayText] }
             data["proposal_url"] = proposalLinks?.url(for: proposal.id)
+        }
+        if let product = run.state.product {
+            data["product"] = ["title": product.title, "sku": product.sku]
+            data["product_url"] = productURL(product)
         }
         if let offer = run.state.offer {
             data["offer"] = ["code": offer.code, "text": offer.text, "expires_at": String(offer.expiresAt.prefix(10))]

@@ -31,6 +31,16 @@ enum ShippedFlows {
                 {"if":{"message":"opened_not_clicked"},"then":[{"send":{"channel":"email","template":"replenishment"}}],"else":[
                   {"if":{"proposal":"open"},"then":[{"send":{"channel":"email","template":"replenishment"}}]}]}]}]}
             """),
+        ("Back in stock", """
+            {"trigger":{"type":"back_in_stock"},"steps":[
+              {"send":{"channel":"push","template":"back_in_stock","fallback":["email"]}}]}
+            """),
+        ("Post-purchase follow-up", """
+            {"trigger":{"type":"order.delivered"},"steps":[
+              {"wait":"3d"},
+              {"send":{"channel":"email","template":"order_follow_up","transactional":true}}],
+             "exit_on":[]}
+            """),
     ]
 
     /// Each shipped flow's definition, parsed as the shop's would be.

@@ -397,10 +397,12 @@ public final class CustomerService: Sendable {
         return read
     }
 
-    /// Takes a cancelled or refunded order back out of its customer's `total_spent`.
+    /// Takes a cancelled or refunded order back out of its customer's `total_spent` (orders in the
+    /// shop's currency count there) and purchases: it bought nothing.
     func withdraw(_ order: Order, in transaction: any WriteTransaction) throws {
-        guard order.currency == currency, let id = order.customerID.map(CustomerID.init(rawValue:)) else { return }
-        try store.withdraw(order.totals.total.amount, from: id, at: clock.timestamp, in: transaction)
+        guard let id = order.customerID.map(CustomerID.init(rawValue:)) else { return }
+        try store.withdraw(order.id, amount: order.currency == currency ? order.totals.total.amount : 0, from: id, at: clock.timestamp,
+                           in: transaction)
     }
 
     // MARK: Merging and erasure

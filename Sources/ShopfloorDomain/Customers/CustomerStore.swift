@@ -43,8 +43,9 @@ public protocol CustomerStore: Sendable {
     /// purchases: the stats, the units to the preferences, the shipping address when new (up to
     /// `maxAddresses`), and one purchase row per line.
     func recordOrder(_ activity: OrderActivity, in transaction: any WriteTransaction) throws
-    /// Takes a cancelled or refunded order's total back out of `total_spent`.
-    func withdraw(_ amount: Int64, from id: CustomerID, at: String, in transaction: any WriteTransaction) throws
+    /// Takes a cancelled or refunded order back: `amount` out of `total_spent`, and its lines out of
+    /// the customer's purchases (segments, replenishment intervals).
+    func withdraw(_ order: OrderID, amount: Int64, from id: CustomerID, at: String, in transaction: any WriteTransaction) throws
     /// Sets a channel's consent and appends it to the ledger.
     func setConsent(_ consent: Consent, channel: ConsentChannel, of id: CustomerID, in transaction: any WriteTransaction) throws
     /// What a product line is, for purchases and preferences: its product, category and attributes.

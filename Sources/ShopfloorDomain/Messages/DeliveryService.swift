@@ -18,21 +18,23 @@ public final class DeliveryService: Sendable {
     private let concurrency: Int
     private let schedule: RetrySchedule
     private let logger: Logger
-    /// Messages being sent now, by channel, so a pass does not start one twice or overfill a channel.
-    private let inFlight = InFlightClaims<MessageID, MessageChannel>()
+    /// Messages being sent now, by channel, so a pass does not start one twice or overfill a channel;
+    /// the outbox's own when there is one, so that it leaves a message in flight alone when skipping.
+    private let inFlight: InFlightClaims<MessageID, MessageChannel>
     private let loop: DeliveryLoop
 
     /// Attempts in flight per channel unless told otherwise.
     public static let defaultConcurrency = 8
 
-    /// Asked again just before a marketing message goes (it may have waited hours for a cap or quiet
-    /// hours): why it must not go now (the address unsubscribed, consent withdrawn), if so.
-    private let recheck: (@Sendable (Message, any WriteTransaction) throws -> String?)?
+    /// The outbox's front, asked again just before a marketing message goes (it may have waited hours
+    /// for a cap or quiet hours): why it must not go now (the address unsubscribed, consent withdrawn).
+    private let messages: MessageService?
 
     public init(stores: Stores, events: EventLog, senders: [MessageChannel: any MessageSender], concurrency: Int = defaultConcurrency,
                 schedule: RetrySchedule = .messages, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "shopfloor.delivery"),
-                recheck: (@Sendable (Message, any WriteTransaction) throws -> String?)? = nil) {
-        self.recheck = recheck
+                messages: MessageService? = nil) {
+        self.messages = messages
+        inFlight = messages?.inFlight ?? InFlightClaims()
         store = stores.messages
         writer = stores.writer
         self.events = events
@@ -85,12 +87,15 @@ public final class DeliveryService: Sendable {
     /// One attempt at `message` and its record.
     private func deliver(_ message: Message, retryBase: Int) async {
         defer { inFlight.finish(message.id, lane: message.channel) }
-        if !message.transactional, let recheck {
-            let (store, events, stamp) = (store, events, clock.timestamp)
+        // A flow's or campaign's message can be skipped by its run or campaign while waiting (a fallback,
+        // an exit, a cancel): it goes only if, in the writer's order, it is still queued once claimed,
+        // since a skip after this point sees it in flight and leaves it be.
+        if message.origin != nil || !message.transactional {
+            let (store, events, stamp, messages) = (store, events, clock.timestamp, messages)
             do {
-                let refused = try await writer.write { transaction -> Bool in
-                    guard let (current, base) = try store.message(message.id, in: transaction), current.status == .queued,
-                          let reason = try recheck(current, transaction) else { return false }
+                let goes = try await writer.write { transaction -> Bool in
+                    guard let (current, base) = try store.message(message.id, in: transaction), current.status == .queued else { return false }
+                    guard !current.transactional, let reason = try messages?.refusal(of: current, in: transaction) else { return true }
                     var skipped = current
                     skipped.status = .skipped
                     skipped.skipReason = reason
@@ -99,11 +104,11 @@ public final class DeliveryService: Sendable {
                     skipped.updatedAt = stamp
                     try store.update(skipped, retryBase: base, in: transaction)
                     try MessageService.appendEvent("message.skipped", for: skipped, to: events, store: store, in: transaction)
-                    return true
+                    return false
                 }
-                if refused { return }
+                if !goes { return }
             } catch {
-                logger.error("checking a marketing message again failed", metadata: ["message": "\(message.id)", "error": "\(error)"])
+                logger.error("checking a message before it goes failed", metadata: ["message": "\(message.id)", "error": "\(error)"])
                 return
             }
         }

@@ -13,6 +13,8 @@ public final class MessageService: Sendable {
     private let available: Set<MessageChannel>
     /// Tracks the links of flow messages, when the server has a key for them.
     public let links: TrackingLinks?
+    /// Messages the ``DeliveryService`` is sending now, which a skip leaves alone.
+    let inFlight = InFlightClaims<MessageID, MessageChannel>()
 
     public init(stores: Stores, events: EventLog, available: Set<MessageChannel>, links: TrackingLinks? = nil,
                 clock: any WallClock = SystemClock()) throws {
@@ -120,8 +122,12 @@ public final class MessageService: Sendable {
         try store.lastMarketing(customer: customer.rawValue, channels: channels, in: transaction).flatMap(Timestamp.date)
     }
 
-    /// Settles a queued message as skipped for `reason` (its flow run ended or moved on), with its event.
-    public func skip(_ message: Message, retryBase: Int, reason: String, in transaction: any WriteTransaction) throws {
+    /// Settles a queued message as skipped for `reason` (its flow run ended or moved on), with its event;
+    /// `false`, changing nothing, when its attempt is under way.
+    @discardableResult
+    public func skip(_ message: Message, retryBase: Int, reason: String, in transaction: any WriteTransaction) throws -> Bool {
+        // Its attempt is under way and will be recorded as it went: skipping now would let a fallback send twice.
+        guard !inFlight.contains(message.id) else { return false }
         var skipped = message
         skipped.status = .skipped
         skipped.skipReason = reason
@@ -130,6 +136,7 @@ public final class MessageService: Sendable {
         skipped.updatedAt = clock.timestamp
         try store.update(skipped, retryBase: retryBase, in: transaction)
         try Self.appendEvent("message.skipped", for: skipped, to: events, store: store, in: transaction)
+        return true
     }
 
     // MARK: Engagement

@@ -1,7 +1,7 @@
 /// The templates the binary ships (API.md, Messages): what every message says until the shop edits
 /// it with `PUT /v1/templates/{name}`. Text parts are plain; HTML parts escape every value.
 enum ShippedTemplates {
-    static let all: [TemplateText] = [orderConfirmation, orderStatus, receipt, signInCode, abandonedCart, replenishment, backInStock, campaign]
+    static let all: [TemplateText] = [orderConfirmation, orderStatus, receipt, signInCode, abandonedCart, replenishment, backInStock, orderFollowUp, campaign]
 
     static let orderConfirmation = TemplateText(
         name: "order_confirmation",
@@ -149,6 +149,27 @@ enum ShippedTemplates {
             <p><a href="{{product_url}}">{{product.title}}</a> is back in stock at {{shop.name}}.</p>
             """,
         short: "{{product.title}} is back in stock at {{shop.name}}: {{product_url}}")
+
+    /// The shipped post-purchase flow's note a few days after an order reached the customer.
+    static let orderFollowUp = TemplateText(
+        name: "order_follow_up",
+        subject: "How is your order {{order.number}}?",
+        text: """
+            Hello {{#customer.first_name}}{{customer.first_name}}{{/customer.first_name}}{{^customer.first_name}}there{{/customer.first_name}},
+
+            we hope you are happy with your order {{order.number}} from {{shop.name}}. If anything is not right, just reply to this message.
+
+            Your order: {{tracking_url}}
+
+            {{shop.name}}
+            """,
+        html: """
+            <p>Hello {{#customer.first_name}}{{customer.first_name}}{{/customer.first_name}}{{^customer.first_name}}there{{/customer.first_name}},</p>
+            <p>we hope you are happy with your order <strong>{{order.number}}</strong> from {{shop.name}}. If anything is not right, just reply to this message.</p>
+            <p><a href="{{tracking_url}}">Your order</a></p>
+            <p>{{shop.name}}</p>
+            """,
+        short: "How is your order {{order.number}} from {{shop.name}}? {{tracking_url}}")
 
     /// What a campaign says until the shop writes its own (`PUT /v1/templates/campaign`).
     static let campaign = TemplateText(

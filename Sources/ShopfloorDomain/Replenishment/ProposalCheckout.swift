@@ -43,6 +43,25 @@ public final class ProposalCheckout: Sendable {
         return try await locks.withLock(proposal.id.rawValue) { try await self.confirmLocked(proposal.id) }
     }
 
+    /// Puts the proposal's items off (``ReplenishmentService/postpone(token:days:wishlist:)``), one
+    /// proposal at a time with confirmations: a postpone never lands between a confirmation's cart and
+    /// its order. A confirmation cut short is finished if its order was placed (then the proposal is
+    /// confirmed), else its cart is dropped first.
+    public func postpone(token: String, days: Int?, wishlist: Bool) async throws -> Proposal {
+        let proposal = try replenishment.proposal(token: token)
+        return try await locks.withLock(proposal.id.rawValue) {
+            guard var current = try self.store.proposal(proposal.id) else { throw ReplenishmentError.proposalNotFound }
+            if current.status == .open, let cart = current.cartID {
+                if let placed = try self.orders.order(forCart: cart) {
+                    _ = try await self.finish(current, order: placed)
+                    throw ReplenishmentError.decided(.confirmed)
+                }
+                try await self.drop(cart, from: &current)
+            }
+            return try await self.replenishment.postpone(token: token, days: days, wishlist: wishlist)
+        }
+    }
+
     private func confirmLocked(_ id: ProposalID) async throws -> (Proposal, Order) {
         guard var proposal = try store.proposal(id) else { throw ReplenishmentError.proposalNotFound }
         if proposal.status == .confirmed, let orderID = proposal.orderID, let order = try orders.order(orderID) { return (proposal, order) }
@@ -67,14 +86,17 @@ public final class ProposalCheckout: Sendable {
         } catch {
             // Nothing stays held for an order that was not placed (stock gone, no address to ship to):
             // the next confirmation starts afresh, and no abandoned-cart flow finds a cart the customer never saw.
-            if try orders.order(forCart: cart.id) == nil {
-                try? await carts.delete(cart.id)
-                proposal.cartID = nil
-                let (store, saved) = (store, proposal)
-                try await writer.write { transaction in try store.update(saved, in: transaction) }
-            }
+            if try orders.order(forCart: cart.id) == nil { try await drop(cart.id, from: &proposal) }
             throw error
         }
+    }
+
+    /// Deletes a confirmation's cart that became no order (its stock goes back) and forgets it.
+    private func drop(_ cart: CartID, from proposal: inout Proposal) async throws {
+        try? await carts.delete(cart)
+        proposal.cartID = nil
+        let (store, saved) = (store, proposal)
+        try await writer.write { transaction in try store.update(saved, in: transaction) }
     }
 
     /// Fills the cart with the proposal's items (stock reserved), sets the details, and completes it unpaid.

@@ -29,6 +29,7 @@ public final class ReplenishmentService: Sendable {
     public static let defaultPostponeDays = 14
 
     private let store: any ReplenishmentStore
+    private let stock: any StockStore
     private let writer: any StoreWriter
     private let engine: FlowEngine
     private let scheduler: Scheduler
@@ -44,6 +45,7 @@ public final class ReplenishmentService: Sendable {
                 batchSize: Int = defaultBatchSize, clock: any WallClock, logger: Logger = Logger(label: "shopfloor.replenishment")) {
         self.batchSize = batchSize
         store = stores.replenishment
+        stock = stores.stock
         writer = stores.writer
         self.engine = engine
         self.scheduler = scheduler
@@ -126,10 +128,10 @@ public final class ReplenishmentService: Sendable {
         let horizon = runAt.addingTimeInterval(Self.horizon)
         let stamp = clock.timestamp
         let expires = Timestamp.string(clock.now().addingTimeInterval(Self.proposalLife))
-        var proposals: [Proposal] = []
+        var proposals: [(proposal: Proposal, customerSeq: Int64)] = []
         for customer in customers {
             let items = customer.items.compactMap { item -> ProposalItem? in
-                guard let facts = catalogue[item.sku], facts.active, !item.wishlist,
+                guard let facts = catalogue[item.sku], facts.active,
                       let plan = ReplenishmentPlan.plan(item.purchases, productIntervalDays: facts.intervalDays) else { return nil }
                 let due = max(plan.due, item.snoozedUntil.flatMap(Timestamp.date) ?? plan.due)
                 // More than three intervals overdue, the customer has stopped buying it: not proposed every week for ever.
@@ -137,8 +139,9 @@ public final class ReplenishmentService: Sendable {
                 return ProposalItem(sku: item.sku, title: facts.title, quantity: plan.quantity, unitPrice: facts.price, dueAt: Timestamp.string(due))
             }
             guard !items.isEmpty else { continue }
-            proposals.append(Proposal(id: .make(), customerID: customer.id, runKey: run.key, items: items, status: .open, orderID: nil,
-                                      createdAt: stamp, decidedAt: nil, expiresAt: expires))
+            let proposal = Proposal(id: .makeOrdered(at: clock.milliseconds), customerID: customer.id, runKey: run.key, items: items, status: .open,
+                                    orderID: nil, createdAt: stamp, decidedAt: nil, expiresAt: expires)
+            proposals.append((proposal, customer.seq))
         }
         var next = run
         next.cursor = last ?? run.cursor
@@ -147,7 +150,7 @@ public final class ReplenishmentService: Sendable {
         let (store, engine, made, moved) = (store, engine, proposals, next)
         return try await writer.write { transaction -> ReplenishmentRun in
             var saved = moved
-            for proposal in made where try store.insert(proposal, in: transaction) {
+            for (proposal, seq) in made where try store.insert(proposal, customerSeq: seq, in: transaction) {
                 saved.proposals += 1
                 try engine.enter(proposal, in: transaction)
             }
@@ -173,12 +176,13 @@ public final class ReplenishmentService: Sendable {
         return proposal
     }
 
-    /// Puts the proposal's items off for `days` (else ``defaultPostponeDays``) or, with `wishlist`, on
-    /// the customer's wishlist; only an open proposal can be.
+    /// Puts the proposal's items off for `days` (else ``defaultPostponeDays``); with `wishlist` they go
+    /// on the customer's wishlist too, so a `back_in_stock` flow reminds them when one comes back in
+    /// stock (available again after selling out) before then. Only an open proposal can be.
     public func postpone(token: String, days: Int?, wishlist: Bool) async throws -> Proposal {
         if let days { guard (1...365).contains(days) else { throw ValidationError(field: "days", detail: "must be from 1 to 365") } }
         guard let id = links.proposal(ofToken: token) else { throw ReplenishmentError.proposalNotFound }
-        let (store, now) = (store, clock.now())
+        let (store, stock, engine, now) = (store, stock, engine, clock.now())
         let until = Timestamp.string(now.addingTimeInterval(Double(days ?? Self.defaultPostponeDays) * 86_400))
         return try await writer.write { transaction in
             guard var proposal = try store.proposal(id, in: transaction) else { throw ReplenishmentError.proposalNotFound }
@@ -186,8 +190,13 @@ public final class ReplenishmentService: Sendable {
             guard status == .open else { throw ReplenishmentError.decided(status) }
             proposal.status = wishlist ? .wishlisted : .postponed
             proposal.decidedAt = Timestamp.string(now)
-            try store.putOff(customer: proposal.customerID, skus: proposal.items.map(\.sku), until: wishlist ? nil : until, wishlist: wishlist,
-                             in: transaction)
+            var wishes: [String: Wish] = [:]
+            for item in proposal.items {
+                wishes[item.sku] = !wishlist ? Wish.none : (try stock.snapshot(of: item.sku, in: transaction)?.level.available ?? 0) > 0 ? .inStock : .soldOut
+            }
+            // Told before the commit, so no stock change after it goes unwatched.
+            if wishlist { engine.watch(skus: Set(wishes.keys)) }
+            try store.putOff(customer: proposal.customerID, skus: wishes, until: until, in: transaction)
             try store.update(proposal, in: transaction)
             return proposal
         }

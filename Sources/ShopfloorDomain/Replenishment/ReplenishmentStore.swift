@@ -11,12 +11,22 @@ public protocol ReplenishmentStore: Sendable {
     func purchases(afterCustomer afterSeq: Int64, limit: Int, of skus: Set<String>) throws
         -> (customers: [ReplenishmentCustomer], read: Int, last: Int64?)
 
-    func insert(_ proposal: Proposal, in transaction: any WriteTransaction) throws -> Bool
+    /// Inserts a weekly run's proposal for the customer at `customerSeq` (the order the run goes in);
+    /// `false` when the run made them one already.
+    func insert(_ proposal: Proposal, customerSeq: Int64, in transaction: any WriteTransaction) throws -> Bool
     func update(_ proposal: Proposal, in transaction: any WriteTransaction) throws
     func proposal(_ id: ProposalID) throws -> Proposal?
     func proposal(_ id: ProposalID, in transaction: any WriteTransaction) throws -> Proposal?
-    /// Puts the customer's SKUs off until `until` (`YYYY-MM-DDTHH:MM:SSZ`), or on their wishlist.
-    func putOff(customer: CustomerID, skus: [String], until: String?, wishlist: Bool, in transaction: any WriteTransaction) throws
+    /// Puts the customer's SKUs off until `until` (`YYYY-MM-DDTHH:MM:SSZ`), each with where it stands on
+    /// their wishlist.
+    func putOff(customer: CustomerID, skus: [String: Wish], until: String, in transaction: any WriteTransaction) throws
+    /// The SKUs on any wishlist.
+    func wishedSKUs() throws -> Set<String>
+    /// Marks the wishes for `sku` made while it was in stock as having seen it sell out.
+    func soldOut(_ sku: String, in transaction: any WriteTransaction) throws
+    /// Takes `sku` off the wishlists that saw it sell out (erased customers aside), returning who wished
+    /// for it and what it is; `nil` when no one did. Their items stay put off as they were.
+    func takeWishes(for sku: String, in transaction: any WriteTransaction) throws -> Wishes?
     /// Proposals by status as of `now` (open ones past their expiry count as expired), and the total
     /// of the orders confirmed ones became.
     func report(at now: String) throws -> (counts: [ProposalStatus: Int], confirmedRevenue: Int64)
@@ -41,20 +51,43 @@ public struct ReplenishmentCustomer: Sendable, Equatable {
     }
 }
 
-/// One SKU a customer bought of a product with an interval: when and how many, and whether they put
-/// it off.
+/// One SKU a customer bought of a product with an interval: when and how many, and until when they
+/// put it off.
 public struct ReplenishmentSKU: Sendable, Equatable {
     public var sku: String
     public var purchases: [ReplenishmentPlan.Purchase]
     /// Put off until then by the customer.
     public var snoozedUntil: String?
-    public var wishlist: Bool
 
-    public init(sku: String, purchases: [ReplenishmentPlan.Purchase], snoozedUntil: String?, wishlist: Bool) {
+    public init(sku: String, purchases: [ReplenishmentPlan.Purchase], snoozedUntil: String?) {
         self.sku = sku
         self.purchases = purchases
         self.snoozedUntil = snoozedUntil
-        self.wishlist = wishlist
+    }
+}
+
+/// Where a SKU stands on a customer's wishlist: its back-in-stock reminder goes when it is available
+/// again after having been sold out since it was wished for.
+public enum Wish: Int, Sendable {
+    /// Not on the wishlist.
+    case none = 0
+    /// Wished for while in stock: waits for it to sell out and come back.
+    case inStock = 1
+    /// Wished for while sold out, or sold out since: reminded when it is available.
+    case soldOut = 2
+}
+
+/// A SKU back in stock and the customers who had it on their wishlists.
+public struct Wishes: Sendable, Equatable {
+    public var product: ProductID
+    /// The product's title with the variant's.
+    public var title: String
+    public var customers: [CustomerID]
+
+    public init(product: ProductID, title: String, customers: [CustomerID]) {
+        self.product = product
+        self.title = title
+        self.customers = customers
     }
 }
 
