@@ -77,9 +77,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings,
-            plugins: ["EmbedOpenAPI"]),
+            plugins: ["EmbedResources"]),
         .executableTarget(name: "EmbedResource", path: "Sources/EmbedResource"),
-        .plugin(name: "EmbedOpenAPI", capability: .buildTool(), dependencies: ["EmbedResource"]),
+        .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["EmbedResource"]),
         .executableTarget(
             name: "shopfloor",
             dependencies: [

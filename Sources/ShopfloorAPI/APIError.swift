@@ -17,6 +17,8 @@ public enum APIError: Error, Sendable {
     case unauthorized
     /// The key's role may not do this (403).
     case forbidden(required: [Role])
+    /// A write on a staff session's cookie without the session's `X-CSRF-Token` (403).
+    case csrfTokenMissing
     /// The body is not JSON (415).
     case unsupportedMediaType
     /// A thing the request names does not exist (404), such as an unknown location in a body.

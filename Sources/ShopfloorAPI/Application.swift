@@ -67,6 +67,7 @@ public final class Application: Sendable {
         let stores = Stores.sqlite(database)
         events = try EventLog(stores: stores, clock: clock)
         keys = try APIKeyService(stores: stores, clock: clock)
+        let sessions = StaffSessionService(stores: stores, keys: keys, ttl: configuration.sessionTTL, clock: clock)
         let catalogue = CatalogueService(stores: stores, events: events, clock: clock)
         let locations = LocationService(stores: stores, events: events, clock: clock)
         stock = StockRegistry(stores: stores, events: events, clock: clock)
@@ -127,15 +128,17 @@ public final class Application: Sendable {
 
         var router = Router()
         SystemRoutes(lifecycle: lifecycle).register(on: &router)
+        StaticPages(files: webPages).register(on: &router)
         if configuration.enableEcho { EchoRoutes(pingInterval: configuration.webSocketPingInterval).register(on: &router) }
         TestClockRoutes(clock: testClock, offsetFile: offsetFile).register(on: &router)
         ProductRoutes(catalogue: catalogue, responses: ProductResponses(catalogue: catalogue, events: events)).register(on: &router)
         LocationRoutes(locations: locations).register(on: &router)
         InventoryRoutes(inventory: inventory, locations: locations).register(on: &router)
         APIKeyRoutes(keys: keys, locations: locations).register(on: &router)
+        SessionRoutes(sessions: sessions, locations: locations).register(on: &router)
         EventRoutes(events: events).register(on: &router)
         EventStreamRoutes(
-            hub: hub, keys: keys, shoppers: ShopperServices(live: live, conversations: conversations, auth: shopperAuth),
+            hub: hub, keys: keys, sessions: sessions, shoppers: ShopperServices(live: live, conversations: conversations, auth: shopperAuth),
             options: WebSocketOptions(pingInterval: configuration.webSocketPingInterval, maxQueuedMessages: configuration.webSocketSendQueue)
         ).register(on: &router)
         CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
@@ -155,7 +158,7 @@ public final class Application: Sendable {
         OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(stores: stores, orders: orders), webhook: webhook).register(on: &router)
         let responder = APIResponder(
             router: router,
-            middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys, shoppers: shopperAuth)],
+            middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys, shoppers: shopperAuth, sessions: sessions)],
             logger: logger)
         var tls: TLSContext?
         if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {

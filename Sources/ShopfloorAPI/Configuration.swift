@@ -32,6 +32,8 @@ public struct Configuration: Sendable {
     public var replenishmentSchedule = WeeklySchedule.mondayMorning
     /// How long a cart's reservations last after its last write.
     public var reservationTTL: Duration = .seconds(15 * 60)
+    /// How long a staff session lasts after its last use (`--session-ttl`).
+    public var sessionTTL: Duration = StaffSessionService.defaultTTL
     /// The currency of carts that do not name one.
     public var currency = Currency("GBP")!
     /// A WebSocket silent this long is pinged, and closed if the next interval passes in silence too.
@@ -91,7 +93,7 @@ public struct Configuration: Sendable {
         "max-connections", "header-timeout", "body-timeout", "idle-timeout", "drain-timeout", "enable-echo",
         "event-retention", "reservation-ttl", "currency", "ws-ping-interval", "ws-send-queue", "public-url", "shop-name",
         "smtp-url", "mail-from", "outbound-ca-file", "enable-test-clock", "allow-private-webhooks", "sms-url", "sms-secret", "sms-from",
-        "vapid-subject", "cover-window", "replenishment-schedule",
+        "vapid-subject", "cover-window", "replenishment-schedule", "session-ttl",
     ]
 
     /// Sets one setting from its text form; `source` names it in errors.
@@ -130,6 +132,10 @@ public struct Configuration: Sendable {
             guard window >= .seconds(86_400), window <= .seconds(366 * 86_400) else { throw invalid }
             coverWindow = window
         case "reservation-ttl": reservationTTL = try Self.duration(value, invalid)
+        case "session-ttl":
+            let ttl = try Self.duration(value, invalid)
+            guard ttl >= .seconds(60), ttl <= .seconds(30 * 86_400) else { throw invalid }
+            sessionTTL = ttl
         case "ws-ping-interval": webSocketPingInterval = try Self.duration(value, invalid)
         case "ws-send-queue":
             guard let count = Int(value), (1...1_000_000).contains(count) else { throw invalid }

@@ -92,6 +92,8 @@ public struct Problem: Error, Sendable, Encodable {
             headers = [(.wwwAuthenticate, "Bearer")]
         case .forbidden(let roles):
             self = Problem(status: .forbidden, code: "forbidden", detail: "This needs a key with role \(roles.map(\.rawValue).joined(separator: " or ")).")
+        case .csrfTokenMissing:
+            self = Problem(status: .forbidden, code: "forbidden", detail: "A write on a session cookie needs its X-CSRF-Token header.")
         case .unsupportedMediaType:
             self = Problem(status: .unsupportedMediaType, code: "invalid_request", detail: "The body must be application/json.")
         case .missing(let detail):

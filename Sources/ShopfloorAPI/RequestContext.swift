@@ -13,6 +13,8 @@ public struct RequestContext: Sendable {
     public var principal: Principal?
     /// The signed-in shopper, when the request carried a valid customer token (`cst_…`) instead of a key.
     public var customer: CustomerID?
+    /// The staff session's cookie token, when the principal came from one rather than a key.
+    public var sessionToken: String?
 
     public init(requestID: String = "", parameters: [String: String] = [:], logger: Logger) {
         self.requestID = requestID

@@ -25,6 +25,7 @@ extension Stores {
             segments: SQLiteSegmentStore(readers: readers), shopperAuth: SQLiteShopperAuthStore(readers: readers),
             shoppers: SQLiteShopperStore(readers: readers), timers: SQLiteTimerStore(readers: readers), flows: SQLiteFlowStore(readers: readers),
             tasks: SQLiteTaskStore(readers: readers), campaigns: SQLiteCampaignStore(readers: readers),
-            cover: SQLiteStockCoverStore(readers: readers), replenishment: SQLiteReplenishmentStore(readers: readers))
+            cover: SQLiteStockCoverStore(readers: readers), replenishment: SQLiteReplenishmentStore(readers: readers),
+            staffSessions: SQLiteStaffSessionStore(readers: readers))
     }
 }

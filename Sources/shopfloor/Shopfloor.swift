@@ -31,6 +31,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Longest wait for in-flight requests on stop (SHOPFLOOR_DRAIN_TIMEOUT). Default 10s.") var drainTimeout: String?
     @Option(help: "How long the event log keeps events (SHOPFLOOR_EVENT_RETENTION). Default 30d.") var eventRetention: String?
     @Option(help: "How long a cart's reservations last after its last write (SHOPFLOOR_RESERVATION_TTL). Default 15m.") var reservationTtl: String?
+    @Option(help: "How long a staff session of the pages lasts after its last use, 1m to 30d (SHOPFLOOR_SESSION_TTL). Default 12h.")
+    var sessionTtl: String?
     @Option(help: "How far back sales count for stock cover, 1d to 366d (SHOPFLOOR_COVER_WINDOW). Default 28d.") var coverWindow: String?
     @Option(help: "When the weekly replenishment run starts in the shop's time zone, as 'mon 09:00' (SHOPFLOOR_REPLENISHMENT_SCHEDULE). Default mon 09:00.")
     var replenishmentSchedule: String?
@@ -62,6 +64,7 @@ struct Serve: AsyncParsableCommand {
             ("public-url", publicUrl), ("shop-name", shopName), ("smtp-url", smtpUrl), ("mail-from", mailFrom), ("outbound-ca-file", outboundCaFile),
             ("allow-private-webhooks", allowPrivateWebhooks ? "true" : nil), ("sms-url", smsUrl), ("sms-secret", smsSecret), ("sms-from", smsFrom),
             ("vapid-subject", vapidSubject), ("cover-window", coverWindow), ("replenishment-schedule", replenishmentSchedule),
+            ("session-ttl", sessionTtl),
         ]
         for case let (key, value?) in flags { try configuration.set(key, to: value, source: "--\(key)") }
         guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {

@@ -26,8 +26,9 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
     }
 
     private struct State {
-        /// The key from a successful `auth`, checked again at each subscribe so a revoked key stops working.
-        var key: String?
+        /// The key from a successful `auth`, or the staff session the upgrade's cookie named: checked
+        /// again at each subscribe, so a revoked key or an ended session stops working.
+        var credential: Credential?
         var tail: Task<Void, Never>?
         /// Ops chained so far, so the last one can tell it is still the tail.
         var ops: UInt64 = 0
@@ -42,16 +43,26 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
     /// Most `track` ops one socket may send in a second (API.md), as a bucket refilled continuously.
     static let tracksPerSecond = 20
 
+    /// What a connection is authenticated by.
+    enum Credential {
+        case key(String)
+        case session(String)
+    }
+
     private let socket: WebSocket
     private let hub: EventHub
     private let keys: APIKeyService
+    private let sessions: StaffSessionService
     private let shoppers: ShopperServices
     private let state = Mutex(State())
 
-    init(socket: WebSocket, hub: EventHub, keys: APIKeyService, shoppers: ShopperServices) {
+    init(socket: WebSocket, hub: EventHub, keys: APIKeyService, sessions: StaffSessionService, shoppers: ShopperServices,
+         session: String? = nil) {
         self.socket = socket
         self.hub = hub
         self.keys = keys
+        self.sessions = sessions
+        state.withLock { $0.credential = session.map(Credential.session) }
         self.shoppers = shoppers
     }
 
@@ -123,7 +134,7 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
             socket.send(EventChannelReply.pong)
         case "auth":
             guard let key = op.key, let principal = keys.authenticate(key) else { throw .unauthorized }
-            state.withLock { $0.key = key }
+            state.withLock { $0.credential = .key(key) }
             socket.send(EventChannelReply.authenticated(role: principal.role))
         case "subscribe":
             let topics = try validTopics(op.topics)
@@ -132,7 +143,11 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
                 throw .invalidRequest("A connection may hold at most \(Self.maxTopics) topics.")
             }
             if let since = op.since, since < 0 { throw .invalidRequest("since must be a seq of 0 or more.") }
-            let role = state.withLock { $0.key }.flatMap(keys.authenticate)?.role
+            let role: Role? = switch state.withLock({ $0.credential }) {
+            case .key(let key)?: keys.authenticate(key)?.role
+            case .session(let token)?: sessions.authenticate(token)?.principal.role
+            case nil: nil
+            }
             let refused = topics.filter { topic in
                 Self.isAdminOnly(topic) ? role != .admin : !Self.isPublic(topic) && role != .admin && role != .pos
             }

@@ -37,6 +37,11 @@ public final class APIKeyService: Sendable {
         return entry.principal
     }
 
+    /// The principal of an active key by its id (a staff session's key), `nil` once it is revoked.
+    public func principal(of id: APIKeyID) -> Principal? {
+        active.withLock { entries in entries.values.first { $0.principal.keyID == id }?.principal }
+    }
+
     /// Issues a key; the returned secret is shown once and never stored.
     public func issue(role: Role, name: String, location: Location?) async throws -> (key: APIKey, secret: String) {
         var validator = Validator()

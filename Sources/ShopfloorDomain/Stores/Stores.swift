@@ -25,13 +25,16 @@ public struct Stores: Sendable {
     public var campaigns: any CampaignStore
     public var cover: any StockCoverStore
     public var replenishment: any ReplenishmentStore
+    public var staffSessions: any StaffSessionStore
 
     public init(writer: any StoreWriter, events: any EventStore, locations: any LocationStore, apiKeys: any APIKeyStore,
                 catalogue: any CatalogueStore, stock: any StockStore, carts: any CartStore, pricing: any PricingStore,
                 orders: any OrderStore, handovers: any HandoverStore, idempotency: any IdempotencyStore, messages: any MessageStore,
                 webhooks: any WebhookStore, push: any PushSubscriptionStore, customers: any CustomerStore, segments: any SegmentStore,
                 shopperAuth: any ShopperAuthStore, shoppers: any ShopperStore, timers: any TimerStore, flows: any FlowStore, tasks: any TaskStore,
-                campaigns: any CampaignStore, cover: any StockCoverStore, replenishment: any ReplenishmentStore) {
+                campaigns: any CampaignStore, cover: any StockCoverStore, replenishment: any ReplenishmentStore,
+                staffSessions: any StaffSessionStore) {
+        self.staffSessions = staffSessions
         self.replenishment = replenishment
         self.cover = cover
         self.campaigns = campaigns

@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers, liveShoppers, visitorsLive, automation, engagement, stockCover, replenishment, replenishmentIndex, wishlist, proposalOrder]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers, liveShoppers, visitorsLive, automation, engagement, stockCover, replenishment, replenishmentIndex, wishlist, proposalOrder, staffSessions]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -895,5 +895,17 @@ public enum Migrations {
             FROM proposals p LEFT JOIN customers c ON c.id = p.customer_id;
         DROP TABLE proposals;
         ALTER TABLE proposals_new RENAME TO proposals;
+        """)
+
+    /// Staff signed in to the pages: an API key exchanged for a cookie's session (its token's hash).
+    static let staffSessions = Migration(version: 25, name: "staff sessions", sql: """
+        CREATE TABLE staff_sessions (
+            token_hash BLOB PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            csrf_token TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at_ms INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX staff_sessions_expiry ON staff_sessions(expires_at_ms);
         """)
 }

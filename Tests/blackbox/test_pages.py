@@ -1,0 +1,293 @@
+"""The pages the binary serves (issue 27), in a real headless Chromium (Debian's `chromium`, driven by
+Playwright with `executable_path`: no browser download), several browser contexts at once against
+one server on loopback.
+
+What a shopper sees happen without reloading: another shopper carting the last unit, their own
+order's tracking page moving as staff dispatch it; what a declined card does; that every page fits a
+375 px wide phone; that no page logs an error. Each scenario saves screenshots under
+`.build/screenshots/`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+
+from cart_api import ADMIN_ENV, Api, unique
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements.txt; run make test")
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / ".build" / "screenshots"
+PHONE = {"width": 375, "height": 740}
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "headless Chromium is needed: `make deps` installs Debian's chromium package"
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"])
+        yield launched
+        launched.close()
+
+
+class Page:
+    """A browser context with one page, failing the test on any console error or uncaught exception."""
+
+    def __init__(self, browser, base: str, name: str, viewport=None):
+        self.context = browser.new_context(base_url=base, viewport=viewport or {"width": 1200, "height": 800})
+        self.page = self.context.new_page()
+        self.name = name
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _console(self, message):
+        # Chromium logs each 4xx answer to a fetch; an expected one (a 402 decline, a 401 after a
+        # session ended) is the page working as meant (API.md), not an error of the page.
+        if message.type == "error" and not message.text.startswith("Failed to load resource: the server responded with a status of 4"):
+            self.errors.append(message.text)
+
+    def shot(self, label: str):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{label}-{self.name}.png"), full_page=True)
+
+    def close(self):
+        self.context.close()
+        assert self.errors == [], f"{self.name}'s page logged errors: {self.errors}"
+
+
+@pytest.fixture
+def shop(launch):
+    api = Api(launch({}, env=ADMIN_ENV))
+    api.ok("POST", "/v1/shipping-methods", {"name": "Standard", "price": {"amount": 395, "currency": "GBP"}, "countries": ["GB"]}, status=201)
+    return api
+
+
+def one_off(api: Api, title: str) -> tuple[dict, str]:
+    sku = unique("ONE")
+    product = api.ok("POST", "/v1/products", {"title": title, "variants": [
+        {"sku": sku, "title": "One of a kind", "price": {"amount": 4800, "currency": "GBP"}, "initial_stock": {"main": 1}}]}, status=201)
+    return product, sku
+
+
+def test_pages_are_served_with_etags_gzip_a_strict_policy_and_stamped_references(shop):
+    base = shop.server.url("")
+    page = requests.get(f"{base}/shop/", timeout=5)
+    assert page.status_code == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8"
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert page.headers["Cache-Control"] == "no-cache" and page.headers["X-Content-Type-Options"] == "nosniff"
+    assert requests.get(f"{base}/shop/", headers={"If-None-Match": page.headers["ETag"]}, timeout=5).status_code == 304
+    redirect = requests.get(f"{base}/shop", allow_redirects=False, timeout=5)
+    assert redirect.status_code == 301 and redirect.headers["Location"] == "/shop/"
+    script = next(part.split('"')[0] for part in page.text.split('src="')[1:] if part.startswith("shop.js"))
+    assert script.startswith("shop.js?v=")
+    stamped = requests.get(f"{base}/shop/{script}", headers={"Accept-Encoding": "gzip"}, timeout=5)
+    assert stamped.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert stamped.headers["Content-Encoding"] == "gzip" and stamped.headers["Content-Type"].startswith("text/javascript")
+    plain = requests.get(f"{base}/shop/shop.js", headers={"Accept-Encoding": "identity"}, timeout=5)
+    assert "Content-Encoding" not in plain.headers and plain.text == stamped.text and plain.headers["Cache-Control"] == "no-cache"
+    assert requests.get(f"{base}/shop/nope.js", timeout=5).status_code == 404
+
+
+def test_a_shopper_sees_the_last_unit_go_when_another_carts_it_and_a_declined_card_keeps_the_basket(shop, browser):
+    product, sku = one_off(shop, "Hand-thrown jug")
+    base = shop.server.url("")
+    a, b = Page(browser, base, "shopper-a"), Page(browser, base, "shopper-b")
+    for who in (a, b):
+        who.page.goto(f"/shop/?product={product['id']}")
+        playwright_api.expect(who.page.locator(f'[data-availability="{sku}"]')).to_have_text("Last one")
+    a.page.get_by_role("button", name="Add to basket").click()
+    playwright_api.expect(a.page.locator(f'[data-line="{sku}"]')).to_be_visible()
+    # B's page hears it over the WebSocket: sold within a second, without a reload.
+    playwright_api.expect(b.page.locator(f'[data-availability="{sku}"]')).to_have_text("Sold out", timeout=1000)
+    playwright_api.expect(b.page.get_by_role("button", name="Add to basket")).to_be_disabled()
+    b.shot("sold-out")
+    assert shop.inventory(sku)["reserved"] == 1
+
+    a.page.get_by_role("link", name="Checkout").click()
+    form = a.page
+    form.get_by_label("Email").fill(f"{unique('ada').lower()}@example.com")
+    form.get_by_label("Full name").fill("Ada Lovelace")
+    form.get_by_label("Address").fill("1 High St")
+    form.get_by_label("Town or city").fill("London")
+    form.get_by_label("Postcode").fill("N1 1AA")
+    form.get_by_label("Card number").fill("4000000000000002")
+    form.get_by_role("button", name="Pay").click()
+    playwright_api.expect(form.get_by_role("alert")).to_contain_text("declined")
+    a.shot("declined")
+    assert shop.inventory(sku)["reserved"] == 1, "a declined card keeps the basket and its stock"
+    form.get_by_label("Card number").fill("4242424242424242")
+    form.get_by_role("button", name="Pay").click()
+    playwright_api.expect(form.locator("[data-status]")).to_have_text("paid")
+    assert shop.inventory(sku)["on_hand"] == 0
+
+    # Staff dispatch it: A's tracking page moves without a reload.
+    [order] = [o for o in shop.ok("GET", "/v1/orders")["items"] if o["lines"][0]["sku"] == sku]
+    assert order["status"] == "paid"
+    for status in ("confirmed", "packed"):
+        shop.ok("POST", f"/v1/orders/{order['id']}/transitions", {"to": status})
+    dispatched = shop.call("POST", f"/v1/orders/{order['id']}/transitions", {"to": "dispatched", "tracking_number": "TRK123"})
+    assert dispatched.status_code == 200, dispatched.text
+    playwright_api.expect(form.locator("[data-status]")).to_have_text("dispatched", timeout=2000)
+    playwright_api.expect(form.locator("[data-tracking-number]")).to_have_text("TRK123")
+    a.shot("tracking")
+    a.close()
+    b.close()
+
+
+def test_every_shop_page_fits_a_phone_without_sideways_scrolling(shop, browser):
+    product, _ = one_off(shop, "A product with a rather long name that has to wrap on a small phone screen")
+    phone = Page(browser, shop.server.url(""), "phone", viewport=PHONE)
+    for path in ("/shop/", f"/shop/?product={product['id']}", "/shop/?checkout"):
+        phone.page.goto(path)
+        phone.page.wait_for_load_state("networkidle")
+        width = phone.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} is {width} px wide on a {PHONE['width']} px phone"
+    phone.page.goto(f"/shop/?product={product['id']}")
+    phone.page.get_by_role("button", name="Add to basket").click()
+    phone.page.wait_for_selector("[data-countdown]")
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.shot("basket")
+    phone.close()
+
+
+def test_staff_sign_in_exchanges_a_key_for_a_cookie_writes_need_the_csrf_token_and_sign_out_ends_it(launch):
+    server = launch({"enable_test_clock": True, "session_ttl": "1h"}, env=ADMIN_ENV)
+    api = Api(server)
+    base = server.url("")
+    assert requests.post(f"{base}/v1/sessions", json={"key": "sf_wrong"}, timeout=5).status_code == 401
+    assert requests.post(f"{base}/v1/sessions", json={}, timeout=5).status_code == 422
+    browser = requests.Session()
+    signed = browser.post(f"{base}/v1/sessions", json={"key": api.key}, timeout=5)
+    assert signed.status_code == 201, signed.text
+    body = signed.json()
+    assert body["role"] == "admin" and body["location"] is None and len(body["csrf_token"]) >= 20 and "key" not in body
+    cookie = signed.headers["Set-Cookie"]
+    assert cookie.startswith("sf_session=sfs_") and "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    assert "Max-Age=3600" in cookie and "Secure" not in cookie, "Secure only under TLS"
+    assert signed.headers["Cache-Control"] == "no-store"
+
+    # Reads on the cookie work; a write without the CSRF token is refused and changes nothing.
+    assert browser.get(f"{base}/v1/sessions/current", timeout=5).json()["csrf_token"] == body["csrf_token"]
+    assert browser.get(f"{base}/v1/orders", timeout=5).status_code == 200
+    location = {"code": unique("loc").lower()[:20], "name": "Back room", "kind": "store", "fulfils_online": False}
+    refused = browser.post(f"{base}/v1/locations", json=location, timeout=5)
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    assert browser.post(f"{base}/v1/locations", json=location, headers={"X-CSRF-Token": "nope"}, timeout=5).status_code == 403
+    assert location["code"] not in {l["code"] for l in api.ok("GET", "/v1/locations")["items"]}
+    made = browser.post(f"{base}/v1/locations", json=location, headers={"X-CSRF-Token": body["csrf_token"]}, timeout=5)
+    assert made.status_code == 201, made.text
+
+    # A till's key signs in as its location; a revoked key's sessions end at once.
+    till_key = api.ok("POST", "/v1/api-keys", {"role": "pos", "name": unique("till"), "location": "main"}, status=201)
+    till = requests.Session()
+    assert till.post(f"{base}/v1/sessions", json={"key": till_key["key"]}, timeout=5).json()["location"] == "main"
+    api.ok("DELETE", f"/v1/api-keys/{till_key['id']}", status=204)
+    assert till.get(f"{base}/v1/sessions/current", timeout=5).status_code == 401
+
+    # The session expires an hour after its last use, on the server's clock.
+    api.ok("POST", "/v1/test/clock", {"advance": "61m"})
+    assert browser.get(f"{base}/v1/orders", timeout=5).status_code == 401
+    again = browser.post(f"{base}/v1/sessions", json={"key": api.key}, timeout=5)
+    assert again.status_code == 201
+    out = browser.delete(f"{base}/v1/sessions/current", headers={"X-CSRF-Token": again.json()["csrf_token"]}, timeout=5)
+    assert out.status_code == 204 and "Max-Age=0" in out.headers["Set-Cookie"]
+    assert browser.get(f"{base}/v1/sessions/current", timeout=5).status_code == 401
+
+
+def test_the_event_socket_takes_the_session_cookie_from_the_shops_own_pages_only(launch):
+    import json as jsonlib
+    from websockets.sync.client import connect
+
+    server = launch({}, env=ADMIN_ENV)
+    api = Api(server)
+    signed = requests.post(server.url("/v1/sessions"), json={"key": api.key}, timeout=5)
+    cookie = "sf_session=" + signed.cookies["sf_session"]
+    ws_url = server.url("/v1/events/ws").replace("http", "ws", 1)
+    own_origin = server.url("").rstrip("/")
+
+    def subscribe(origin: str) -> dict:
+        with connect(ws_url, additional_headers={"Cookie": cookie, "Origin": origin}, open_timeout=5) as socket:
+            socket.send(jsonlib.dumps({"op": "subscribe", "topics": ["orders"]}))
+            return jsonlib.loads(socket.recv(timeout=5))
+
+    assert subscribe(own_origin)["op"] == "subscribed"
+    refused = subscribe("https://evil.example")
+    assert refused["op"] == "error" and refused["code"] == "forbidden"
+
+
+def test_an_admin_watches_a_shopper_sends_an_offer_and_dispatches_their_order_without_reloading(shop, browser):
+    expect = playwright_api.expect
+    product, sku = one_off(shop, "Walnut bowl")
+    base = shop.server.url("")
+    admin = Page(browser, base, "admin")
+    admin.page.goto("/admin/")
+    admin.page.get_by_label("API key").fill(shop.key)
+    admin.page.get_by_role("button", name="Sign in").click()
+    expect(admin.page.get_by_role("heading", name="Live")).to_be_visible()
+    assert admin.page.evaluate("localStorage.length + sessionStorage.length") == 0, "the key is not kept in the page"
+
+    shopper = Page(browser, base, "shopper")
+    shopper.page.goto(f"/shop/?product={product['id']}")
+    shopper.page.get_by_role("button", name="Add to basket").click()
+    expect(shopper.page.locator("[data-total]")).to_have_text("£48.00")
+    shopper.page.get_by_role("button", name="Close").click()
+    card = admin.page.locator("[data-visitor]").filter(has_text="Walnut bowl")
+    expect(card.locator("[data-cart]")).to_contain_text("1 line, £48.00")
+    expect(card.locator("[data-stage]")).to_have_text("considering")
+    admin.shot("live")
+
+    card.get_by_role("button", name="Send % offer").click()
+    offer = shopper.page.locator("[data-offer]")
+    expect(offer).to_contain_text("10 % off")
+    offer.get_by_role("button", name="Use it").click()
+    expect(shopper.page.locator("[data-total]")).to_have_text("£43.20")
+
+    admin.page.get_by_role("link", name="Orders").click()
+    expect(admin.page.get_by_role("heading", name="Orders")).to_be_visible()
+    shopper.page.goto("/shop/?checkout")
+    for label, value in (("Email", f"{unique('grace').lower()}@example.com"), ("Full name", "Grace Hopper"), ("Address", "2 Low St"),
+                         ("Town or city", "Leeds"), ("Postcode", "LS1 1AA")):
+        shopper.page.get_by_label(label).fill(value)
+    shopper.page.get_by_role("button", name="Pay").click()
+    expect(shopper.page.locator("[data-status]")).to_have_text("paid")
+
+    # The order comes onto the board, paid, without a reload; staff move it along to dispatched.
+    order = admin.page.locator('[data-column="paid"] [data-order]')
+    expect(order).to_have_count(1)
+    order.get_by_role("button", name="Mark confirmed").click()
+    admin.page.locator('[data-column="confirmed"] [data-order]').get_by_role("button", name="Mark packed").click()
+    packed = admin.page.locator('[data-column="packed"] [data-order]')
+    packed.get_by_label("Tracking number").fill("TRK-7")
+    packed.get_by_role("button", name="Mark dispatched").click()
+    expect(admin.page.locator('[data-column="dispatched"] [data-order]')).to_have_count(1)
+    admin.shot("orders")
+    expect(shopper.page.locator("[data-status]")).to_have_text("dispatched")
+    expect(shopper.page.locator("[data-tracking-number]")).to_have_text("TRK-7")
+    shopper.shot("dispatched")
+    admin.close()
+    shopper.close()
+
+
+def test_an_ended_session_sends_staff_back_to_sign_in(launch, browser):
+    server = launch({"enable_test_clock": True, "session_ttl": "10m"}, env=ADMIN_ENV)
+    api = Api(server)
+    admin = Page(browser, server.url(""), "admin-expired")
+    admin.page.goto("/admin/")
+    admin.page.get_by_label("API key").fill(api.key)
+    admin.page.get_by_role("button", name="Sign in").click()
+    playwright_api.expect(admin.page.get_by_role("heading", name="Live")).to_be_visible()
+    api.ok("POST", "/v1/test/clock", {"advance": "11m"})
+    admin.page.get_by_role("link", name="Orders").click()
+    playwright_api.expect(admin.page.get_by_role("alert")).to_contain_text("sign in again")
+    playwright_api.expect(admin.page.get_by_label("API key")).to_be_visible()
+    admin.close()

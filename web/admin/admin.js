@@ -1,0 +1,223 @@
+// The back office: staff sign in with an API key (exchanged for an HttpOnly session cookie; the key
+// is not kept), then watch the shop live over /v1/events/ws: who is browsing and what their cart
+// holds, reaching one of them with a message or an offer; the orders board moving as orders come
+// in and change; tasks for staff. Nothing polls: each view reads a snapshot, then follows events.
+import { api, Problem, Live, h, money, setCSRFToken } from '../shared/api.js';
+
+const view = document.getElementById('view');
+const nav = document.getElementById('nav');
+const notices = document.getElementById('notices');
+const FLOW = ['placed', 'paid', 'confirmed', 'packed', 'dispatched', 'delivered'];
+
+let live = null;
+let session = null;
+
+function notice(text, kind = '') {
+  const element = h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+  notices.append(element);
+  setTimeout(() => element.remove(), 8000);
+}
+
+function showError(error) {
+  if (error instanceof Problem && error.status === 401) { signInForm('Your session has ended: sign in again.'); return; }
+  console.warn(error);
+  notice(error instanceof Problem ? error.message : 'Something went wrong; try again.', 'error');
+}
+
+// ---------------------------------------------------------------- session
+
+function signInForm(message) {
+  session = null;
+  setCSRFToken(null);
+  nav.hidden = true;
+  const error = h('div', { 'aria-live': 'assertive' }, message ? h('p', { class: 'notice error', role: 'alert' }, message) : null);
+  const form = h('form', {},
+    h('label', { for: 'key' }, 'API key'),
+    h('input', { id: 'key', name: 'key', type: 'password', autocomplete: 'off', required: true }),
+    h('p', { class: 'muted' }, 'An admin key. It is exchanged for a session and not kept in this page.'),
+    error,
+    h('button', { type: 'submit' }, 'Sign in'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const key = form.elements.key.value;
+    form.elements.key.value = '';
+    try {
+      start(await api('POST', '/v1/sessions', { key }));
+    } catch (problem) {
+      error.replaceChildren(h('p', { class: 'notice error', role: 'alert' },
+        problem instanceof Problem && problem.status === 401 ? 'That key is not valid.' : problem.message));
+    }
+  });
+  view.replaceChildren(h('h2', {}, 'Sign in'), form);
+  form.elements.key.focus();
+}
+
+function start(opened) {
+  session = opened;
+  setCSRFToken(opened.csrf_token);
+  nav.hidden = false;
+  route();
+}
+
+document.getElementById('sign-out').addEventListener('click', async () => {
+  try { await api('DELETE', '/v1/sessions/current'); } catch (error) { console.warn(error); }
+  signInForm('Signed out.');
+});
+
+// ---------------------------------------------------------------- live
+
+async function showLive() {
+  const shoppers = new Map();
+  const list = h('div', { class: 'grid', id: 'shoppers' });
+  const stats = h('div', { class: 'stats', id: 'stats' });
+  const feed = h('ol', { class: 'feed', id: 'feed', reversed: true });
+  view.replaceChildren(
+    h('h2', {}, 'Live'),
+    stats,
+    h('h3', {}, 'Shoppers now'), list,
+    h('h3', {}, 'What is happening'), feed);
+
+  const render = () => {
+    list.replaceChildren(...(shoppers.size ? [...shoppers.values()].map(shopperCard) : [h('p', { class: 'muted' }, 'Nobody is on the shop right now.')]));
+  };
+  const snapshot = await api('GET', '/v1/shoppers/live');
+  for (const shopper of snapshot.items) shoppers.set(shopper.visitor, shopper);
+  render();
+  live.subscribe(['shoppers'], (event) => {
+    if (event.type === 'shopper.left') shoppers.delete(event.data.visitor); else shoppers.set(event.data.visitor, event.data);
+    if (location.hash === '#live' || !location.hash) render();
+  }, snapshot.seq);
+
+  renderStats(stats, await api('GET', '/v1/stats/live'));
+  live.subscribe(['stats'], (event) => renderStats(stats, event.data));
+  live.subscribe(['orders', 'carts'], (event) => {
+    feed.prepend(h('li', {}, `${new Date(event.at).toLocaleTimeString()} ${event.type} ${event.data?.number || event.data?.sku || event.topic}`));
+    while (feed.children.length > 30) feed.lastChild.remove();
+  });
+}
+
+function renderStats(element, stats) {
+  const cell = (label, value) => h('div', {}, h('span', { class: 'muted' }, label), h('strong', {}, value));
+  element.replaceChildren(
+    cell('Visitors now', stats.visitors_now),
+    cell('Active carts', stats.carts_active),
+    cell('In checkout', stats.checkouts_in_progress),
+    cell('Orders today', stats.orders_today),
+    cell('Revenue today', money(stats.revenue_today)),
+    cell('Funnel', `${stats.funnel.viewed} → ${stats.funnel.carted} → ${stats.funnel.checkout} → ${stats.funnel.paid}`));
+}
+
+function shopperCard(shopper) {
+  const who = shopper.customer ? (shopper.customer.name || shopper.customer.email || shopper.customer.id) : 'Anonymous shopper';
+  const message = h('form', { class: 'inline' },
+    h('label', { class: 'visually-hidden', for: `msg-${shopper.visitor}` }, 'Message'),
+    h('input', { id: `msg-${shopper.visitor}`, name: 'text', placeholder: 'Say something…', maxlength: '1000', required: true }),
+    h('button', { type: 'submit', class: 'secondary' }, 'Send'));
+  message.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api('POST', `/v1/shoppers/${encodeURIComponent(shopper.visitor)}/messages`, { text: message.elements.text.value });
+      message.reset();
+      notice('Message sent.');
+    } catch (error) { showError(error); }
+  });
+  const offer = h('form', { class: 'inline' },
+    h('label', { class: 'visually-hidden', for: `offer-${shopper.visitor}` }, 'Percent off'),
+    h('input', { id: `offer-${shopper.visitor}`, name: 'value', type: 'number', min: '1', max: '100', value: '10', required: true }),
+    h('button', { type: 'submit' }, 'Send % offer'));
+  offer.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      const made = await api('POST', `/v1/shoppers/${encodeURIComponent(shopper.visitor)}/offers`,
+        { kind: 'percent', value: Number(offer.elements.value.value), expires_in: '30m' });
+      notice(`Offer ${made.code} sent.`);
+    } catch (error) { showError(error); }
+  });
+  return h('article', { class: 'card shopper', 'data-visitor': shopper.visitor },
+    h('div', { class: 'spread' }, h('strong', {}, who), h('span', { class: `stage stage-${shopper.stage}`, 'data-stage': '' }, shopper.stage)),
+    h('span', { class: 'muted' }, shopper.product ? `Looking at ${shopper.product.title}` : shopper.page ? `On ${shopper.page.title || shopper.page.path}` : ''),
+    shopper.cart ? h('span', { 'data-cart': '' }, `Cart: ${shopper.cart.lines} line${shopper.cart.lines === 1 ? '' : 's'}, ${money(shopper.cart.total)}`) : null,
+    shopper.checkout_step ? h('span', {}, `Checkout: ${shopper.checkout_step}`) : null,
+    shopper.hidden ? h('span', { class: 'muted' }, 'Tab in the background') : null,
+    message, offer);
+}
+
+// ---------------------------------------------------------------- orders
+
+async function showOrders() {
+  const orders = new Map();
+  const board = h('div', { class: 'board', id: 'board' });
+  view.replaceChildren(h('h2', {}, 'Orders'), board);
+  const render = () => {
+    board.replaceChildren(...FLOW.map((status) => h('section', { 'data-column': status, 'aria-label': status },
+      h('h3', {}, status),
+      [...orders.values()].filter((order) => order.status === status).map(orderCard))));
+  };
+  const page = await api('GET', '/v1/orders?limit=100');
+  for (const order of page.items) orders.set(order.id, order);
+  render();
+  live.subscribe(['orders'], async (event) => {
+    const id = event.data?.order_id || event.data?.id || event.topic.replace(/^order:/, '');
+    try {
+      const order = await api('GET', `/v1/orders/${encodeURIComponent(id)}`);
+      orders.set(order.id, order);
+      if (location.hash === '#orders') render();
+    } catch (error) { showError(error); }
+  });
+}
+
+function orderCard(order) {
+  const next = FLOW[FLOW.indexOf(order.status) + 1];
+  const card = h('article', { class: 'card order', 'data-order': order.number },
+    h('div', { class: 'spread' }, h('strong', {}, order.number), h('span', {}, money(order.totals.total))),
+    h('span', { class: 'muted' }, order.email || order.channel || ''));
+  if (!next) return card;
+  const form = h('form', { class: 'inline' },
+    next === 'dispatched' ? [h('label', { class: 'visually-hidden', for: `trk-${order.id}` }, 'Tracking number'),
+      h('input', { id: `trk-${order.id}`, name: 'tracking', placeholder: 'Tracking number' })] : null,
+    h('button', { type: 'submit', class: 'secondary' }, `Mark ${next}`));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = { to: next };
+    if (form.elements.tracking?.value) body.tracking_number = form.elements.tracking.value;
+    try { await api('POST', `/v1/orders/${encodeURIComponent(order.id)}/transitions`, body); } catch (error) { showError(error); }
+  });
+  card.append(form);
+  return card;
+}
+
+// ---------------------------------------------------------------- tasks
+
+async function showTasks() {
+  const list = h('ul', { id: 'tasks' });
+  view.replaceChildren(h('h2', {}, 'Tasks'), list);
+  const render = async () => {
+    const tasks = await api('GET', '/v1/tasks?status=open');
+    list.replaceChildren(...(tasks.items.length ? tasks.items.map((task) => h('li', { 'data-task': task.id }, task.text, ' ',
+      h('button', { type: 'button', class: 'secondary', onclick: async () => {
+        try { await api('POST', `/v1/tasks/${encodeURIComponent(task.id)}/done`); await render(); } catch (error) { showError(error); }
+      } }, 'Done'))) : [h('li', { class: 'muted' }, 'Nothing to do.')]));
+  };
+  await render();
+  live.subscribe(['tasks'], () => { if (location.hash === '#tasks') render().catch(showError); });
+}
+
+// ---------------------------------------------------------------- start
+
+const views = { '#live': showLive, '#orders': showOrders, '#tasks': showTasks };
+
+function route() {
+  if (!session) return;
+  // Each view follows its own topics on a socket of its own, which carries the session's cookie.
+  if (live) live.close();
+  live = new Live();
+  const hash = views[location.hash] ? location.hash : '#live';
+  for (const link of nav.querySelectorAll('a')) link.toggleAttribute('aria-current', link.getAttribute('href') === hash);
+  for (const link of nav.querySelectorAll('a[aria-current]')) link.setAttribute('aria-current', 'page');
+  views[hash]().catch(showError);
+}
+
+window.addEventListener('hashchange', route);
+api('GET', '/v1/sessions/current').then(start, (error) => {
+  if (error instanceof Problem && error.status === 401) signInForm(); else showError(error);
+});

@@ -1,0 +1,354 @@
+// The demo storefront: the catalogue with availability that changes as others cart and buy, a
+// basket that holds its stock for a while (the countdown), checkout with the test cards, the order's
+// tracking page, a replenishment proposal by its link, and what the shop sends a shopper live
+// (a message, an offer). Everything live comes over one WebSocket (shared/api.js `Live`).
+import { api, Problem, Live, h, money, idempotencyKey } from '../shared/api.js';
+
+const CART_KEY = 'shopfloor.cart';
+const VISITOR_KEY = 'shopfloor.visitor';
+const TEST_CARDS = [
+  ['4242424242424242', 'succeeds'],
+  ['4000000000000002', 'is declined'],
+  ['4000000000009995', 'fails with insufficient funds'],
+];
+
+const view = document.getElementById('view');
+const cartPanel = document.getElementById('cart');
+const cartButton = document.getElementById('cart-button');
+const notices = document.getElementById('notices');
+const live = new Live();
+
+let cart = null;
+let countdown = null;
+const availability = new Map();
+
+// ---------------------------------------------------------------- visitor, activity
+
+live.onOpen = () => {
+  live.raw({ op: 'hello', ...(localStorage.getItem(VISITOR_KEY) ? { visitor: localStorage.getItem(VISITOR_KEY) } : {}),
+             ...(cart ? { cart: cart.id } : {}) });
+};
+live.on('welcome', (message) => localStorage.setItem(VISITOR_KEY, message.visitor));
+live.on('message', (message) => notice(`Message from the shop: ${message.text}`));
+live.on('offer', (message) => showOffer(message));
+
+function track(type, data = {}) {
+  live.send({ op: 'track', type, data });
+}
+
+document.addEventListener('visibilitychange', () => track(document.hidden ? 'page.hidden' : 'page.visible'));
+window.addEventListener('pagehide', () => {
+  const visitor = localStorage.getItem(VISITOR_KEY);
+  if (!visitor) return;
+  const body = JSON.stringify({ visitor, events: [{ type: 'page.hidden', data: {} }] });
+  navigator.sendBeacon('/v1/activity', new Blob([body], { type: 'application/json' }));
+});
+
+// ---------------------------------------------------------------- notices
+
+function notice(text, kind = '') {
+  const element = h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+  notices.append(element);
+  setTimeout(() => element.remove(), 8000);
+  return element;
+}
+
+function showOffer(offer) {
+  const words = offer.kind === 'percent' ? `${offer.value} % off` : offer.kind === 'free_shipping' ? 'free shipping'
+    : `${money(offer.value)} off`;
+  const box = h('div', { class: 'offer', role: 'status', 'data-offer': offer.code },
+    h('p', {}, h('strong', {}, 'An offer for you: '), `${words} with code ${offer.code}`),
+    h('button', { type: 'button', onclick: () => { live.send({ op: 'accept_offer', code: offer.code }); box.remove(); } }, 'Use it'));
+  notices.append(box);
+}
+
+// ---------------------------------------------------------------- availability
+
+function availabilityText(units) {
+  if (units <= 0) return ['Sold out', 'availability sold-out'];
+  if (units === 1) return ['Last one', 'availability in-stock'];
+  return [`${units} in stock`, 'availability in-stock'];
+}
+
+function availabilityBadge(sku, units) {
+  availability.set(sku, units);
+  const [text, className] = availabilityText(units);
+  return h('span', { class: className, 'data-availability': sku }, text);
+}
+
+function watchStock(skus) {
+  live.subscribe(skus.map((sku) => `stock:${sku}`), (event) => {
+    if (event.type !== 'stock.changed') return;
+    const { sku, available } = event.data;
+    availability.set(sku, available);
+    const [text, className] = availabilityText(available);
+    for (const badge of document.querySelectorAll(`[data-availability="${CSS.escape(sku)}"]`)) {
+      badge.textContent = text;
+      badge.className = className;
+    }
+    for (const button of document.querySelectorAll(`button[data-add="${CSS.escape(sku)}"]`)) button.disabled = available <= 0;
+  });
+}
+
+function addButton(sku, units) {
+  return h('button', { type: 'button', 'data-add': sku, disabled: units <= 0, onclick: () => addToCart(sku) }, 'Add to basket');
+}
+
+// ---------------------------------------------------------------- views
+
+async function showCatalogue() {
+  track('page.viewed', { path: location.pathname, title: 'Catalogue' });
+  const page = await api('GET', '/v1/products?limit=50');
+  const skus = [];
+  const cards = page.items.map((product) => {
+    const variant = product.variants[0];
+    if (!variant) return null;
+    skus.push(...product.variants.map((v) => v.sku));
+    return h('article', { class: 'card product' },
+      h('h2', {}, h('a', { href: `?product=${encodeURIComponent(product.id)}` }, product.title)),
+      h('p', { class: 'price' }, money(variant.price)),
+      h('p', {}, availabilityBadge(variant.sku, variant.available)),
+      addButton(variant.sku, variant.available));
+  });
+  view.replaceChildren(h('h2', {}, 'Products'),
+    page.items.length ? h('div', { class: 'grid' }, cards) : h('p', { class: 'muted' }, 'Nothing for sale yet.'));
+  watchStock(skus);
+}
+
+async function showProduct(id) {
+  const product = await api('GET', `/v1/products/${encodeURIComponent(id)}`);
+  track('product.viewed', { product_id: product.id });
+  document.title = product.title;
+  view.replaceChildren(h('article', { class: 'product' },
+    h('p', {}, h('a', { href: './' }, '← All products')),
+    h('h2', {}, product.title),
+    product.description ? h('p', {}, product.description) : null,
+    h('table', {}, h('tbody', {}, product.variants.map((variant) => h('tr', {},
+      h('td', {}, variant.title || variant.sku),
+      h('td', { class: 'price' }, money(variant.price)),
+      h('td', {}, availabilityBadge(variant.sku, variant.available)),
+      h('td', {}, addButton(variant.sku, variant.available))))))));
+  watchStock(product.variants.map((v) => v.sku));
+}
+
+async function showTracking(token) {
+  track('page.viewed', { path: location.pathname, title: 'Order tracking' });
+  const render = async () => {
+    const order = await api('GET', `/v1/track/${encodeURIComponent(token)}`);
+    view.replaceChildren(h('section', { 'aria-labelledby': 'order-title' },
+      h('h2', { id: 'order-title' }, `Order ${order.number}`),
+      h('p', {}, 'Status: ', h('strong', { 'data-status': order.status }, order.status)),
+      order.tracking_number ? h('p', {}, 'Tracking number: ', h('strong', { 'data-tracking-number': '' }, order.tracking_number)) : null,
+      h('ul', {}, order.items.map((item) => h('li', {}, `${item.quantity} × ${item.title}`))),
+      h('h3', {}, 'History'),
+      h('ol', { class: 'history' }, order.history.map((step) => h('li', {}, `${step.status} — ${new Date(step.at).toLocaleString()}`)))));
+  };
+  await render();
+  live.subscribe([`track:${token}`], () => render().catch(showError));
+}
+
+async function showProposal(token) {
+  const render = async () => {
+    const proposal = await api('GET', `/v1/proposals/${encodeURIComponent(token)}`);
+    const open = proposal.status === 'open';
+    const decide = (path, body) => async () => {
+      try {
+        const answer = await api('POST', `/v1/proposals/${encodeURIComponent(token)}/${path}`, body);
+        if (answer.order) notice(`Thank you: order ${answer.order.number} is placed. We will call you to confirm.`);
+        await render();
+      } catch (error) { showError(error); }
+    };
+    view.replaceChildren(h('section', {},
+      h('h2', {}, 'Your basket is ready'),
+      h('ul', {}, proposal.items.map((item) => h('li', {}, `${item.quantity} × ${item.title} — ${money(item.unit_price)}`))),
+      h('p', {}, 'Total: ', h('strong', {}, money(proposal.total))),
+      h('p', {}, 'Status: ', h('strong', { 'data-status': proposal.status }, proposal.status)),
+      open ? h('div', { class: 'row' },
+        h('button', { type: 'button', onclick: decide('confirm') }, 'Confirm'),
+        h('button', { type: 'button', class: 'secondary', onclick: decide('postpone', {}) }, 'Later'),
+        h('button', { type: 'button', class: 'secondary', onclick: decide('postpone', { wishlist: true }) }, 'Add to wishlist')) : null));
+  };
+  await render();
+}
+
+// ---------------------------------------------------------------- basket
+
+async function loadCart(id) {
+  try {
+    setCart(await api('GET', `/v1/carts/${encodeURIComponent(id)}`));
+  } catch (error) {
+    if (error instanceof Problem && error.status === 404) { localStorage.removeItem(CART_KEY); return; }
+    throw error;
+  }
+}
+
+function setCart(next) {
+  const fresh = !cart || cart.id !== next.id;
+  cart = next;
+  if (cart.status === 'completed') {
+    localStorage.removeItem(CART_KEY);
+  } else {
+    localStorage.setItem(CART_KEY, cart.id);
+  }
+  if (fresh) {
+    live.subscribe([`cart:${cart.id}`], () => loadCart(cart.id).catch(showError));
+    live.send({ op: 'hello', visitor: localStorage.getItem(VISITOR_KEY) || undefined, cart: cart.id });
+  }
+  renderCart();
+}
+
+async function ensureCart() {
+  if (cart && (cart.status === 'active' || cart.status === 'expired')) return cart;
+  setCart(await api('POST', '/v1/carts', { channel: 'online' }));
+  return cart;
+}
+
+async function addToCart(sku) {
+  try {
+    const current = await ensureCart();
+    setCart(await api('POST', `/v1/carts/${current.id}/lines`, { sku, quantity: 1 }));
+    openCart(true);
+  } catch (error) {
+    if (error instanceof Problem && error.code === 'insufficient_stock') {
+      notice('Sorry, that has just sold out.', 'error');
+    } else {
+      showError(error);
+    }
+  }
+}
+
+function openCart(open) {
+  cartPanel.hidden = !open;
+  cartButton.setAttribute('aria-expanded', String(open));
+  if (open) cartPanel.querySelector('button, a')?.focus();
+}
+
+function renderCart() {
+  const lines = cart?.lines || [];
+  document.getElementById('cart-count').textContent = String(lines.reduce((sum, line) => sum + line.quantity, 0));
+  clearInterval(countdown);
+  if (!cart || !lines.length) {
+    cartPanel.replaceChildren(h('div', { class: 'spread' }, h('h2', {}, 'Basket'), closeButton()), h('p', { class: 'muted' }, 'Your basket is empty.'));
+    return;
+  }
+  const timer = h('p', { class: 'countdown', 'data-countdown': '' });
+  const tick = () => {
+    if (cart.status === 'expired') {
+      timer.textContent = 'Your basket expired and its items were released. Add them again to hold them.';
+      return;
+    }
+    const left = Math.max(0, Math.round((Date.parse(cart.expires_at) - Date.now()) / 1000));
+    timer.textContent = `Held for you for ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+  };
+  tick();
+  countdown = setInterval(tick, 1000);
+  cartPanel.replaceChildren(
+    h('div', { class: 'spread' }, h('h2', {}, 'Basket'), closeButton()),
+    timer,
+    h('div', {}, lines.map((line) => h('div', { class: 'line', 'data-line': line.sku },
+      h('span', {}, `${line.quantity} × ${line.title}`),
+      h('span', {}, money(line.line_total)),
+      h('button', { type: 'button', class: 'link', onclick: () => removeLine(line.id), 'aria-label': `Remove ${line.title}` }, 'Remove')))),
+    totals(cart.totals),
+    h('a', { class: 'button', href: '?checkout' }, 'Checkout'));
+}
+
+function totals(values) {
+  const rows = [['Subtotal', values.subtotal], ['Discount', values.discount], ['Shipping', values.shipping], ['Tax', values.tax]]
+    .filter(([, value]) => value && value.amount !== 0);
+  return h('table', { class: 'totals' }, h('tbody', {},
+    rows.map(([name, value]) => h('tr', {}, h('th', {}, name), h('td', {}, money(value)))),
+    h('tr', {}, h('th', {}, 'Total'), h('td', { 'data-total': '' }, h('strong', {}, money(values.total))))));
+}
+
+function closeButton() {
+  return h('button', { type: 'button', class: 'secondary', onclick: () => openCart(false) }, 'Close');
+}
+
+async function removeLine(lineId) {
+  try { setCart(await api('DELETE', `/v1/carts/${cart.id}/lines/${lineId}`)); } catch (error) { showError(error); }
+}
+
+// ---------------------------------------------------------------- checkout
+
+function field(name, label, attributes = {}) {
+  return [h('label', { for: name }, label), h('input', { id: name, name, required: true, ...attributes })];
+}
+
+async function showCheckout() {
+  track('checkout.step', { step: 'details' });
+  if (!cart || !cart.lines.length) {
+    view.replaceChildren(h('p', {}, 'Your basket is empty. ', h('a', { href: './' }, 'Keep shopping')));
+    return;
+  }
+  const error = h('div', { 'aria-live': 'assertive' });
+  const summary = h('div', {}, totals(cart.totals));
+  const form = h('form', { novalidate: false },
+    h('fieldset', {}, h('legend', {}, 'Contact and delivery'),
+      field('email', 'Email', { type: 'email', autocomplete: 'email' }),
+      field('name', 'Full name', { autocomplete: 'name' }),
+      field('line1', 'Address', { autocomplete: 'address-line1' }),
+      field('city', 'Town or city', { autocomplete: 'address-level2' }),
+      field('postal_code', 'Postcode', { autocomplete: 'postal-code' }),
+      field('country', 'Country code', { value: 'GB', maxlength: '2', autocomplete: 'country' })),
+    h('fieldset', {}, h('legend', {}, 'Payment'),
+      field('card_number', 'Card number', { inputmode: 'numeric', autocomplete: 'off', value: '4242424242424242' }),
+      h('p', { class: 'muted' }, 'Test cards: ', TEST_CARDS.map(([number, what]) => `${number} ${what}`).join('; '), '.')),
+    summary,
+    error,
+    h('button', { type: 'submit' }, 'Pay'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.replaceChildren();
+    const data = Object.fromEntries(new FormData(form));
+    const pay = form.querySelector('button[type=submit]');
+    pay.disabled = true;
+    try {
+      const address = { name: data.name, line1: data.line1, city: data.city, postal_code: data.postal_code, country: data.country.toUpperCase() };
+      setCart(await api('PATCH', `/v1/carts/${cart.id}`, { email: data.email, shipping_address: address, checkout_step: 'details' }));
+      const methods = await api('GET', `/v1/carts/${cart.id}/shipping-methods`);
+      const method = methods.items[0];
+      setCart(await api('PATCH', `/v1/carts/${cart.id}`, { ...(method ? { shipping_method: method.id } : {}), checkout_step: 'payment' }));
+      track('checkout.step', { step: 'payment' });
+      summary.replaceChildren(totals(cart.totals));
+      const order = await api('POST', `/v1/carts/${cart.id}/complete`, { payment: { method: 'test_card', card_number: data.card_number } },
+        { 'Idempotency-Key': idempotencyKey() });
+      localStorage.removeItem(CART_KEY);
+      cart = null;
+      renderCart();
+      location.assign(`?track=${encodeURIComponent(order.tracking_token)}&placed=${encodeURIComponent(order.number)}`);
+    } catch (problem) {
+      const declined = problem instanceof Problem && problem.code === 'payment_declined';
+      error.replaceChildren(h('p', { class: 'notice error', role: 'alert' },
+        declined ? `Your card was declined (${problem.body.reason || problem.message}). Your basket is kept: try another card.` : problem.message));
+    } finally {
+      pay.disabled = false;
+    }
+  });
+  view.replaceChildren(h('h2', {}, 'Checkout'), form);
+}
+
+// ---------------------------------------------------------------- start
+
+function showError(error) {
+  console.warn(error);
+  notice(error instanceof Problem ? error.message : 'Something went wrong; try again.', 'error');
+}
+
+async function route() {
+  const query = new URLSearchParams(location.search);
+  if (query.get('cart')) localStorage.setItem(CART_KEY, query.get('cart'));
+  const stored = localStorage.getItem(CART_KEY);
+  if (stored) await loadCart(stored);
+  renderCart();
+  if (query.get('placed')) notice(`Thank you! Order ${query.get('placed')} is placed.`);
+  if (query.has('product')) return showProduct(query.get('product'));
+  if (query.has('track')) return showTracking(query.get('track'));
+  if (query.has('proposal')) return showProposal(query.get('proposal'));
+  if (query.has('checkout')) return showCheckout();
+  if (query.has('cart')) openCart(true);
+  return showCatalogue();
+}
+
+cartButton.addEventListener('click', () => openCart(cartPanel.hidden));
+route().catch(showError);
