@@ -291,3 +291,40 @@ def test_an_ended_session_sends_staff_back_to_sign_in(launch, browser):
     playwright_api.expect(admin.page.get_by_role("alert")).to_contain_text("sign in again")
     playwright_api.expect(admin.page.get_by_label("API key")).to_be_visible()
     admin.close()
+
+
+def test_the_back_office_switches_a_shipped_flow_on_lists_messages_and_fits_a_phone(shop, browser):
+    expect = playwright_api.expect
+    _, sku = one_off(shop, "Linen apron")
+    cart = shop.new_cart()
+    assert shop.add(cart["id"], sku, 1).status_code == 200
+    address = {"name": "Mary Jackson", "line1": "3 Mill Rd", "city": "Hull", "postal_code": "HU1 1AA", "country": "GB"}
+    shop.ok("PATCH", f"/v1/carts/{cart['id']}", {"email": f"{unique('mary').lower()}@example.com", "shipping_address": address}, key=None)
+    method = shop.ok("GET", f"/v1/carts/{cart['id']}/shipping-methods", key=None)["items"][0]
+    shop.ok("PATCH", f"/v1/carts/{cart['id']}", {"shipping_method": method["id"]}, key=None)
+    placed = shop.call("POST", f"/v1/carts/{cart['id']}/complete", {"payment": {"method": "test_card", "card_number": "4242424242424242"}},
+                       key=None, headers={"Idempotency-Key": unique("idem")})
+    assert placed.status_code == 201, placed.text
+    admin = Page(browser, shop.server.url(""), "admin-phone", viewport=PHONE)
+    admin.page.goto("/admin/")
+    admin.page.get_by_label("API key").fill(shop.key)
+    admin.page.get_by_role("button", name="Sign in").click()
+    expect(admin.page.get_by_role("heading", name="Live")).to_be_visible()
+
+    admin.page.get_by_role("link", name="Automation").click()
+    cascade = admin.page.locator('[data-flow="Abandoned cart"]')
+    expect(admin.page.locator("[data-flow]")).to_have_count(5)
+    expect(cascade.locator("[data-flow-status]")).to_have_text("draft")
+    cascade.get_by_role("button", name="Switch on").click()
+    expect(cascade.locator("[data-flow-status]")).to_have_text("active")
+    assert {f["name"]: f["status"] for f in shop.ok("GET", "/v1/flows")["items"]}["Abandoned cart"] == "active"
+    admin.shot("automation")
+
+    admin.page.get_by_role("link", name="Messages").click()
+    expect(admin.page.locator("[data-message]").filter(has_text="order_confirmation")).to_have_count(1)
+    for view in ("#live", "#orders", "#automation", "#messages", "#tasks"):
+        admin.page.goto(f"/admin/{view}")
+        admin.page.wait_for_load_state("networkidle")
+        width = admin.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"/admin/{view} is {width} px wide on a {PHONE['width']} px phone"
+    admin.close()

@@ -202,9 +202,63 @@ async function showTasks() {
   live.subscribe(['tasks'], () => { if (location.hash === '#tasks') render().catch(showError); });
 }
 
+// ---------------------------------------------------------------- automation
+
+async function showAutomation() {
+  const flows = h('div', { id: 'flows' });
+  view.replaceChildren(h('h2', {}, 'Automation'), flows);
+  const render = async () => {
+    const page = await api('GET', '/v1/flows');
+    const cards = await Promise.all(page.items.map(async (flow) => flowCard(flow, await api('GET', `/v1/flows/${encodeURIComponent(flow.id)}/stats`), render)));
+    flows.replaceChildren(...(cards.length ? cards : [h('p', { class: 'muted' }, 'No flows yet.')]));
+  };
+  await render();
+  // A flow's figures move as its messages go, are opened and clicked.
+  live.subscribe(['tasks', 'orders'], () => { if (location.hash === '#automation') render().catch(showError); });
+}
+
+function flowCard(flow, stats, rerender) {
+  const active = flow.status === 'active';
+  const toggle = h('button', { type: 'button', class: active ? 'secondary' : '', onclick: async () => {
+    try {
+      await api('PATCH', `/v1/flows/${encodeURIComponent(flow.id)}`, { status: active ? 'draft' : 'active' });
+      await rerender();
+    } catch (error) { showError(error); }
+  } }, active ? 'Switch off' : 'Switch on');
+  return h('article', { class: 'card', 'data-flow': flow.name },
+    h('div', { class: 'spread' }, h('h3', {}, flow.name), h('span', { class: 'stage', 'data-flow-status': '' }, flow.status)),
+    h('p', { class: 'muted' }, `Trigger ${flow.trigger.type}, version ${flow.version}: ${stats.entered} entered, ${stats.exited} exited early`),
+    h('table', {}, h('thead', {}, h('tr', {}, ['Step', 'Kind', 'Variant', 'Entered', 'Sent', 'Opened', 'Clicked', 'Converted', 'Revenue'].map((name) => h('th', { scope: 'col' }, name)))),
+      h('tbody', {}, stats.steps.map((step) => h('tr', {},
+        h('td', {}, step.step), h('td', {}, step.type), h('td', {}, step.variant ?? ''), h('td', {}, step.entered), h('td', {}, step.sent),
+        h('td', {}, step.opened), h('td', {}, step.clicked), h('td', {}, step.converted), h('td', {}, money(step.revenue)))))),
+    toggle);
+}
+
+// ---------------------------------------------------------------- messages
+
+async function showMessages() {
+  const table = h('tbody', { id: 'messages' });
+  view.replaceChildren(h('h2', {}, 'Messages'), h('div', { class: 'scroll' }, h('table', {},
+    h('thead', {}, h('tr', {}, ['When', 'Channel', 'To', 'Template', 'Status', ''].map((name) => h('th', { scope: 'col' }, name)))), table)));
+  const render = async () => {
+    const page = await api('GET', '/v1/messages?limit=50');
+    table.replaceChildren(...page.items.map((message) => h('tr', { 'data-message': message.id },
+      h('td', {}, new Date(message.created_at).toLocaleString()), h('td', {}, message.channel), h('td', {}, message.to),
+      h('td', {}, message.template),
+      h('td', { 'data-message-status': '' }, message.status, message.skip_reason ? ` (${message.skip_reason})` : '',
+        message.last_error ? ` — ${message.last_error}` : ''),
+      h('td', {}, message.status === 'failed' ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
+        try { await api('POST', `/v1/messages/${encodeURIComponent(message.id)}/retry`); await render(); } catch (error) { showError(error); }
+      } }, 'Retry') : ''))));
+  };
+  await render();
+  live.subscribe(['orders'], () => { if (location.hash === '#messages') render().catch(showError); });
+}
+
 // ---------------------------------------------------------------- start
 
-const views = { '#live': showLive, '#orders': showOrders, '#tasks': showTasks };
+const views = { '#live': showLive, '#orders': showOrders, '#automation': showAutomation, '#messages': showMessages, '#tasks': showTasks };
 
 function route() {
   if (!session) return;
