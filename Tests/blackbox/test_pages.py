@@ -322,9 +322,33 @@ def test_the_back_office_switches_a_shipped_flow_on_lists_messages_and_fits_a_ph
 
     admin.page.get_by_role("link", name="Messages").click()
     expect(admin.page.locator("[data-message]").filter(has_text="order_confirmation")).to_have_count(1)
-    for view in ("#live", "#orders", "#automation", "#messages", "#tasks"):
+    for view in ("#live", "#orders", "#stock", "#automation", "#messages", "#tasks"):
         admin.page.goto(f"/admin/{view}")
         admin.page.wait_for_load_state("networkidle")
         width = admin.page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"/admin/{view} is {width} px wide on a {PHONE['width']} px phone"
+    admin.close()
+
+
+def test_the_stock_view_adjusts_a_level_and_follows_other_changes_live(shop, browser):
+    expect = playwright_api.expect
+    product, sku = one_off(shop, "Oak stool")
+    admin = Page(browser, shop.server.url(""), "admin-stock")
+    admin.page.goto("/admin/")
+    admin.page.get_by_label("API key").fill(shop.key)
+    admin.page.get_by_role("button", name="Sign in").click()
+    admin.page.get_by_role("link", name="Stock").click()
+    admin.page.get_by_label("Search products").fill("Oak stool")
+    admin.page.get_by_role("button", name="Search").click()
+    card = admin.page.locator(f'[data-sku="{sku}"]')
+    expect(card.locator("[data-available]")).to_have_text("1")
+    card.get_by_label(f"Change {sku} by").fill("4")
+    card.get_by_role("button", name="Adjust").click()
+    expect(card.locator("[data-available]")).to_have_text("5")
+    assert shop.inventory(sku)["on_hand"] == 5
+    # A shopper carting one elsewhere shows here without a reload.
+    cart = shop.new_cart()
+    assert shop.add(cart["id"], sku, 2).status_code == 200
+    expect(card.locator("[data-available]")).to_have_text("3")
+    admin.shot("stock")
     admin.close()

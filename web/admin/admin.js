@@ -202,6 +202,60 @@ async function showTasks() {
   live.subscribe(['tasks'], () => { if (location.hash === '#tasks') render().catch(showError); });
 }
 
+// ---------------------------------------------------------------- stock
+
+async function showStock() {
+  const results = h('div', { id: 'stock', class: 'grid' });
+  const search = h('form', { class: 'inline', role: 'search' },
+    h('label', { class: 'visually-hidden', for: 'stock-q' }, 'Search products'),
+    h('input', { id: 'stock-q', name: 'q', type: 'search', placeholder: 'Title, SKU, tag…' }),
+    h('button', { type: 'submit', class: 'secondary' }, 'Search'));
+  view.replaceChildren(h('h2', {}, 'Stock'), search, results);
+  const cards = new Map();
+  const load = async () => {
+    const q = search.elements.q.value.trim();
+    const page = await api('GET', `/v1/products?limit=24${q ? `&q=${encodeURIComponent(q)}` : ''}`);
+    cards.clear();
+    const skus = page.items.flatMap((product) => product.variants.map((variant) => ({ product, variant })));
+    const built = await Promise.all(skus.map(async ({ product, variant }) => {
+      const card = h('article', { class: 'card', 'data-sku': variant.sku });
+      cards.set(variant.sku, { card, product, variant });
+      renderLevel(card, product, variant, await api('GET', `/v1/inventory/${encodeURIComponent(variant.sku)}`));
+      return card;
+    }));
+    results.replaceChildren(...(built.length ? built : [h('p', { class: 'muted' }, 'No products found.')]));
+    live.subscribe(skus.map(({ variant }) => `stock:${variant.sku}`), async (event) => {
+      const entry = cards.get(event.data?.sku);
+      if (!entry || event.type !== 'stock.changed') return;
+      try { renderLevel(entry.card, entry.product, entry.variant, await api('GET', `/v1/inventory/${encodeURIComponent(event.data.sku)}`)); } catch (error) { showError(error); }
+    });
+  };
+  search.addEventListener('submit', (event) => { event.preventDefault(); load().catch(showError); });
+  await load();
+}
+
+function renderLevel(card, product, variant, level) {
+  const adjust = h('form', { class: 'inline' },
+    h('label', { class: 'visually-hidden', for: `adj-${variant.sku}` }, `Change ${variant.sku} by`),
+    h('input', { id: `adj-${variant.sku}`, name: 'delta', type: 'number', step: '1', placeholder: '+5 or -2', required: true }),
+    h('label', { class: 'visually-hidden', for: `why-${variant.sku}` }, 'Reason'),
+    h('select', { id: `why-${variant.sku}`, name: 'reason' },
+      ['received', 'returned', 'damaged', 'correction', 'sold_in_store'].map((reason) => h('option', { value: reason }, reason.replace(/_/g, ' ')))),
+    h('button', { type: 'submit', class: 'secondary' }, 'Adjust'));
+  adjust.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api('POST', `/v1/inventory/${encodeURIComponent(variant.sku)}/adjustments`, { delta: Number(adjust.elements.delta.value), reason: adjust.elements.reason.value });
+    } catch (error) { showError(error); }
+  });
+  card.replaceChildren(
+    h('div', { class: 'spread' }, h('strong', {}, product.title), h('span', { class: 'muted' }, variant.sku)),
+    h('p', {}, 'Available online: ', h('strong', { 'data-available': '' }, level.available), ` (on hand ${level.on_hand}, reserved ${level.reserved})`),
+    h('table', {}, h('thead', {}, h('tr', {}, ['Location', 'On hand', 'Reserved', 'Available'].map((name) => h('th', { scope: 'col' }, name)))),
+      h('tbody', {}, level.locations.map((at) => h('tr', {}, h('td', {}, at.location), h('td', {}, at.on_hand), h('td', {}, at.reserved), h('td', {}, at.available))))),
+    adjust);
+}
+
 // ---------------------------------------------------------------- automation
 
 async function showAutomation() {
@@ -258,7 +312,7 @@ async function showMessages() {
 
 // ---------------------------------------------------------------- start
 
-const views = { '#live': showLive, '#orders': showOrders, '#automation': showAutomation, '#messages': showMessages, '#tasks': showTasks };
+const views = { '#live': showLive, '#orders': showOrders, '#stock': showStock, '#automation': showAutomation, '#messages': showMessages, '#tasks': showTasks };
 
 function route() {
   if (!session) return;
