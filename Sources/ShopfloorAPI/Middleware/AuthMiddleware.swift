@@ -15,6 +15,7 @@ import ShopfloorTransport
 /// already keeps the cookie off other sites' requests; this is the second lock).
 struct AuthMiddleware: Middleware {
     static let sessionCookie = "sf_session"
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
 
     let keys: APIKeyService
     let shoppers: ShopperAuthService
@@ -44,7 +45,7 @@ struct AuthMiddleware: Middleware {
         -> HTTPServerResponse {
         guard let session = sessions.authenticate(token) else { return try await next(request, context) }
         if ![.get, .head, .options].contains(request.head.method) {
-            let sent = request.head.headerFields[HTTPField.Name("X-CSRF-Token")!] ?? ""
+            let sent = request.head.headerFields[Self.csrfHeader] ?? ""
             guard Digest.constantTimeEquals(Array(sent.utf8), Array(session.csrfToken.utf8)) else { throw APIError.csrfTokenMissing }
         }
         var context = context

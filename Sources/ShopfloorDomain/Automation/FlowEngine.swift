@@ -206,10 +206,12 @@ public final class FlowEngine: Sendable {
             return { [self] transaction in try exitRuns(customer: customer, cart: cart, on: .shopperLive, excluding: nil, seq: event.seq, in: transaction) }
         case "stock.changed":
             // A wished-for SKU: selling out arms its wishes, being available again with wishes armed reminds.
-            guard event.topic.hasPrefix("stock:"), case .integer(let available)? = Self.value(event, "available") else { return nil }
+            // Parsed only for a wished-for SKU with a flow to enter: other stock changes cost a set lookup.
+            guard event.topic.hasPrefix("stock:") else { return nil }
             let sku = String(event.topic.dropFirst(6))
             let wanted = flows.filter { $0.takes(event) && $0.trigger == .backInStock }.map(\.flow)
-            guard !wanted.isEmpty, watched.withLock({ $0.skus.contains(sku) }) else { return nil }
+            guard !wanted.isEmpty, watched.withLock({ $0.skus.contains(sku) }),
+                  case .integer(let available)? = Self.value(event, ["available"]) else { return nil }
             guard available > 0 else { return { [wishlists] transaction in try wishlists.soldOut(sku, in: transaction) } }
             return { [self] transaction in
                 guard let wishes = try wishlists.takeWishes(for: sku, in: transaction) else { return }
@@ -364,10 +366,6 @@ public final class FlowEngine: Sendable {
     }
 
     /// A member of an event's data, by its path of keys.
-    private static func value(_ event: Event, _ path: String...) -> JSONValue? {
-        value(event, path)
-    }
-
     private static func value(_ event: Event, _ path: [String]) -> JSONValue? {
         guard var value = try? JSONParser.parse(Array(event.data.utf8)) else { return nil }
         for key in path {
