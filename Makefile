@@ -6,7 +6,7 @@ VENV    ?= .build/venv
 DATA    ?= ./data
 
 # Debian packages the build, the black-box suite and the benchmarks need.
-DEB_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev python3-venv wrk pkg-config openssl chromium
+DEB_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev python3-venv wrk pkg-config openssl chromium zbar-tools
 
 REQUIREMENTS := Tests/blackbox/requirements.txt
 VENV_STAMP   := $(VENV)/.requirements-installed

@@ -10,7 +10,10 @@ order's tracking page moving as staff dispatch it; what a declined card does; th
 
 from __future__ import annotations
 
+import random
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -352,3 +355,88 @@ def test_the_stock_view_adjusts_a_level_and_follows_other_changes_live(shop, bro
     expect(card.locator("[data-available]")).to_have_text("3")
     admin.shot("stock")
     admin.close()
+
+
+def decode_qr(png: Path) -> str:
+    """What a QR code in a screenshot says, read by zbar (Debian's zbar-tools, `make deps`): a decoder
+    written by others checks the one the pages draw."""
+    zbarimg = shutil.which("zbarimg")
+    assert zbarimg, "zbarimg is needed: `make deps` installs Debian's zbar-tools package"
+    result = subprocess.run([zbarimg, "--raw", "-q", "-Sdisable", "-Sqrcode.enable", str(png)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, f"zbar read no QR code in {png}: {result.stderr}"
+    return result.stdout.strip()
+
+
+def ean13(first12: str) -> str:
+    """An EAN-13 with its check digit: the weights alternate 1 and 3 from the left."""
+    total = sum(int(digit) * (3 if index % 2 else 1) for index, digit in enumerate(first12))
+    return first12 + str((10 - total % 10) % 10)
+
+
+def test_the_till_scans_finds_a_customer_by_phone_and_hands_the_sale_to_their_phone_for_a_pin(shop, browser):
+    expect = playwright_api.expect
+    barcode = ean13(f"50{random.randrange(10**10):010d}")
+    mug_sku, cap_sku = unique("MUG"), unique("CAP")
+    shop.ok("POST", "/v1/products", {"title": "Stoneware mug", "variants": [
+        {"sku": mug_sku, "barcode": barcode, "price": {"amount": 1200, "currency": "GBP"}, "initial_stock": {"main": 5}}]}, status=201)
+    shop.ok("POST", "/v1/products", {"title": "Wool cap", "variants": [
+        {"sku": cap_sku, "price": {"amount": 1800, "currency": "GBP"}, "initial_stock": {"main": 5}}]}, status=201)
+    phone = f"+4477009{random.randrange(10**5):05d}"
+    customer = shop.ok("POST", "/v1/customers", {"phone": phone, "first_name": "Ada", "last_name": "Byron"}, status=201)
+    earlier = shop.new_cart(channel="pos", key="admin", location="main", customer_id=customer["id"])
+    assert shop.add(earlier["id"], cap_sku, 1).status_code == 200
+    first = shop.ok("POST", f"/v1/carts/{earlier['id']}/complete", {"payment": {"method": "manual"}}, status=201)
+    pos_key = shop.api_key("pos", location="main")
+    base = shop.server.url("")
+
+    till = Page(browser, base, "till")
+    till.page.goto("/pos/")
+    till.page.get_by_label("Till key").fill(pos_key)
+    till.page.get_by_role("button", name="Sign in").click()
+    scan = till.page.get_by_label("Scan or type a barcode or SKU")
+    expect(scan).to_be_focused()
+    # A keyboard-wedge scanner types the code and Enter into the focused field.
+    scan.type(barcode)
+    scan.press("Enter")
+    expect(till.page.locator(f'[data-line="{mug_sku}"]')).to_be_visible()
+    expect(scan).to_be_focused()
+    till.page.keyboard.type(cap_sku)
+    till.page.keyboard.press("Enter")
+    expect(till.page.locator(f'[data-line="{cap_sku}"]')).to_be_visible()
+    expect(till.page.locator("[data-total]")).to_have_text("£30.00")
+
+    till.page.get_by_label("Phone, email or pass").fill(phone)
+    till.page.get_by_role("button", name="Find").click()
+    profile = till.page.locator(f'[data-customer="{customer["id"]}"]')
+    expect(profile).to_contain_text("Ada Byron")
+    expect(profile.locator(f'[data-order="{first["number"]}"]')).to_contain_text("1 × Wool cap")
+    till.page.get_by_role("button", name="Pay on their phone").click()
+    link = till.page.locator("[data-handoff-link]").inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    qr_png = SCREENSHOTS / "handoff-qr.png"
+    till.page.locator("#handoff-qr svg").screenshot(path=str(qr_png))
+    assert decode_qr(qr_png) == link
+    till.shot("handoff")
+    till.page.set_viewport_size(PHONE)
+    assert till.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "the till fits a phone"
+    till.page.set_viewport_size({"width": 1200, "height": 800})
+
+    phone_page = Page(browser, base, "phone", viewport=PHONE)
+    phone_page.page.goto(link)
+    expect(phone_page.page.locator("[data-total]")).to_have_text("£30.00")
+    phone_page.page.get_by_role("button", name="Pay").click()
+    pin = phone_page.page.locator("[data-pin]")
+    expect(pin).to_have_text(re.compile(r"^\d{6}$"))
+    phone_page.shot("paid")
+    expect(till.page.locator('[data-handoff-status="paid"]')).to_be_visible()  # heard live, no reload
+
+    till.page.get_by_label("PIN from their phone").fill(pin.inner_text())
+    till.page.get_by_role("button", name="Hand over").click()
+    expect(till.page.locator("[data-order-status]")).to_have_text("delivered")
+    till.shot("handed-over")
+    number = till.page.locator("[data-order]").first.get_attribute("data-order")
+    sold = next(order for order in shop.ok("GET", "/v1/orders?limit=10")["items"] if order["number"] == number)
+    assert sold["status"] == "delivered" and sold["channel"] == "pos" and sold["customer_id"] == customer["id"]
+    assert sorted(line["sku"] for line in sold["lines"]) == sorted([mug_sku, cap_sku])
+    till.close()
+    phone_page.close()

@@ -2,7 +2,8 @@
 // is not kept), then watch the shop live over /v1/events/ws: who is browsing and what their cart
 // holds, reaching one of them with a message or an offer; the orders board moving as orders come
 // in and change; tasks for staff. Nothing polls: each view reads a snapshot, then follows events.
-import { api, Problem, Live, h, money, setCSRFToken } from '../shared/api.js';
+import { api, Problem, Live, h, money } from '../shared/api.js';
+import { notifier, staffSession } from '../shared/staff.js';
 
 const view = document.getElementById('view');
 const nav = document.getElementById('nav');
@@ -11,58 +12,37 @@ const FLOW = ['placed', 'paid', 'confirmed', 'packed', 'dispatched', 'delivered'
 
 let live = null;
 let session = null;
+const notice = notifier(notices);
 
-function notice(text, kind = '') {
-  const element = h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
-  notices.append(element);
-  setTimeout(() => element.remove(), 8000);
-}
+const staff = staffSession({
+  view,
+  keyLabel: 'API key',
+  keyHint: 'An admin key. It is exchanged for a session and not kept in this page.',
+  onStart: (opened) => {
+    if (opened.role !== 'admin') {
+      view.replaceChildren(h('h2', {}, 'Not an admin key'), h('p', {}, 'This session is for a till: ', h('a', { href: '../pos/' }, 'open the till'),
+        ', or ', h('button', { type: 'button', class: 'link', onclick: () => staff.signOut() }, 'sign out'), ' and use an admin key.'));
+      return;
+    }
+    session = opened;
+    nav.hidden = false;
+    route();
+  },
+  onEnd: () => {
+    session = null;
+    nav.hidden = true;
+    if (live) live.close();
+    live = null;
+  },
+});
 
 function showError(error) {
-  if (error instanceof Problem && error.status === 401) { signInForm('Your session has ended: sign in again.'); return; }
+  if (error instanceof Problem && error.status === 401) { staff.signIn('Your session has ended: sign in again.'); return; }
   console.warn(error);
   notice(error instanceof Problem ? error.message : 'Something went wrong; try again.', 'error');
 }
 
-// ---------------------------------------------------------------- session
-
-function signInForm(message) {
-  session = null;
-  setCSRFToken(null);
-  nav.hidden = true;
-  const error = h('div', { 'aria-live': 'assertive' }, message ? h('p', { class: 'notice error', role: 'alert' }, message) : null);
-  const form = h('form', {},
-    h('label', { for: 'key' }, 'API key'),
-    h('input', { id: 'key', name: 'key', type: 'password', autocomplete: 'off', required: true }),
-    h('p', { class: 'muted' }, 'An admin key. It is exchanged for a session and not kept in this page.'),
-    error,
-    h('button', { type: 'submit' }, 'Sign in'));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const key = form.elements.key.value;
-    form.elements.key.value = '';
-    try {
-      start(await api('POST', '/v1/sessions', { key }));
-    } catch (problem) {
-      error.replaceChildren(h('p', { class: 'notice error', role: 'alert' },
-        problem instanceof Problem && problem.status === 401 ? 'That key is not valid.' : problem.message));
-    }
-  });
-  view.replaceChildren(h('h2', {}, 'Sign in'), form);
-  form.elements.key.focus();
-}
-
-function start(opened) {
-  session = opened;
-  setCSRFToken(opened.csrf_token);
-  nav.hidden = false;
-  route();
-}
-
-document.getElementById('sign-out').addEventListener('click', async () => {
-  try { await api('DELETE', '/v1/sessions/current'); } catch (error) { console.warn(error); }
-  signInForm('Signed out.');
-});
+document.getElementById('sign-out').addEventListener('click', () => staff.signOut());
 
 // ---------------------------------------------------------------- live
 
@@ -326,6 +306,3 @@ function route() {
 }
 
 window.addEventListener('hashchange', route);
-api('GET', '/v1/sessions/current').then(start, (error) => {
-  if (error instanceof Problem && error.status === 401) signInForm(); else showError(error);
-});

@@ -328,6 +328,61 @@ async function showCheckout() {
   view.replaceChildren(h('h2', {}, 'Checkout'), form);
 }
 
+// ---------------------------------------------------------------- paying for a sale at a till
+
+/**
+ * A till's sale handed to the shopper's phone (the QR code the till shows): the shopper pays here
+ * with their card and shows the till the one-time PIN the payment answers with. The sale stays the
+ * till's: it is not this browser's basket.
+ */
+async function showPay(id) {
+  track('page.viewed', { path: location.pathname, title: 'Pay at the till' });
+  let sale = await api('GET', `/v1/carts/${encodeURIComponent(id)}`);
+  if (sale.status === 'completed') {
+    view.replaceChildren(h('h2', {}, 'Paid'), h('p', {}, 'This sale is paid. Thank you!'));
+    return;
+  }
+  const summary = h('div', { id: 'sale' });
+  const renderSale = () => summary.replaceChildren(
+    h('ul', {}, sale.lines.map((line) => h('li', {}, `${line.quantity} × ${line.title} — ${money(line.line_total)}`))),
+    totals(sale.totals));
+  renderSale();
+  const error = h('div', { 'aria-live': 'assertive' });
+  const form = h('form', {},
+    h('label', { for: 'email' }, 'Email for your receipt (optional)'),
+    h('input', { id: 'email', name: 'email', type: 'email', autocomplete: 'email' }),
+    field('card_number', 'Card number', { inputmode: 'numeric', autocomplete: 'off', value: '4242424242424242' }),
+    h('p', { class: 'muted' }, 'Test cards: ', TEST_CARDS.map(([number, what]) => `${number} ${what}`).join('; '), '.'),
+    error,
+    h('button', { type: 'submit' }, 'Pay'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.replaceChildren();
+    const pay = form.querySelector('button[type=submit]');
+    pay.disabled = true;
+    try {
+      if (form.elements.email.value) sale = await api('PATCH', `/v1/carts/${encodeURIComponent(id)}`, { email: form.elements.email.value });
+      const order = await api('POST', `/v1/carts/${encodeURIComponent(id)}/complete`,
+        { payment: { method: 'test_card', card_number: form.elements.card_number.value } }, { 'Idempotency-Key': idempotencyKey() });
+      view.replaceChildren(h('section', { class: 'paid', role: 'status' },
+        h('h2', {}, `Paid: order ${order.number}`),
+        h('p', {}, 'Show this PIN at the till to take your things:'),
+        h('p', { class: 'pin', 'data-pin': order.handover_pin }, order.handover_pin)));
+    } catch (problem) {
+      const declined = problem instanceof Problem && problem.code === 'payment_declined';
+      error.replaceChildren(h('p', { class: 'notice error', role: 'alert' },
+        declined ? `Your card was declined (${problem.body.reason || problem.message}): try another card.` : problem.message));
+      pay.disabled = false;
+    }
+  });
+  view.replaceChildren(h('h2', {}, 'Pay for your purchase'), summary, form);
+  // The till may still scan or remove an item while the shopper looks.
+  live.subscribe([`cart:${id}`], async () => {
+    if (!document.getElementById('sale')) return;
+    try { sale = await api('GET', `/v1/carts/${encodeURIComponent(id)}`); renderSale(); } catch (failure) { showError(failure); }
+  });
+}
+
 // ---------------------------------------------------------------- start
 
 function showError(error) {
@@ -342,6 +397,7 @@ async function route() {
   if (stored) await loadCart(stored);
   renderCart();
   if (query.get('placed')) notice(`Thank you! Order ${query.get('placed')} is placed.`);
+  if (query.has('pay')) return showPay(query.get('pay'));
   if (query.has('product')) return showProduct(query.get('product'));
   if (query.has('track')) return showTracking(query.get('track'));
   if (query.has('proposal')) return showProposal(query.get('proposal'));
