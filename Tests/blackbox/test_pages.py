@@ -440,3 +440,87 @@ def test_the_till_scans_finds_a_customer_by_phone_and_hands_the_sale_to_their_ph
     assert sorted(line["sku"] for line in sold["lines"]) == sorted([mug_sku, cap_sku])
     till.close()
     phone_page.close()
+
+
+def test_the_back_office_finds_customers_counts_a_segment_as_it_is_built_and_chats_with_a_shopper(shop, browser):
+    expect = playwright_api.expect
+    tag = f"vip{random.randrange(10**6)}"
+    people = {}
+    for first, tags in (("Ada", [tag]), ("Grace", [tag]), ("Linus", [])):
+        email = f"{unique(first).lower()}@example.com"
+        people[first] = shop.ok("POST", "/v1/customers", {"email": email, "first_name": first, "last_name": "Tester", "tags": tags}, status=201)
+    base = shop.server.url("")
+    admin = Page(browser, base, "admin-customers")
+    admin.page.goto("/admin/#customers")
+    admin.page.get_by_label("API key").fill(shop.key)
+    admin.page.get_by_role("button", name="Sign in").click()
+    expect(admin.page.get_by_role("heading", name="Customers")).to_be_visible()
+    admin.page.get_by_label("Search customers").fill(people["Grace"]["email"])
+    admin.page.get_by_role("button", name="Search").click()
+    expect(admin.page.locator("[data-customer]")).to_have_count(1)
+    expect(admin.page.locator(f'[data-customer="{people["Grace"]["id"]}"]')).to_contain_text("Grace Tester")
+
+    # The count follows the filter as it is written, before anything is saved.
+    admin.page.get_by_text("Build a segment").click()
+    admin.page.get_by_label("Value 1").fill(tag)
+    count = admin.page.locator("[data-segment-count]")
+    expect(count).to_have_text("2")
+    admin.page.get_by_role("button", name="Add a condition").click()
+    admin.page.get_by_label("Condition 2").select_option("orders")
+    admin.page.get_by_label("Value 2").fill("1")
+    expect(count).to_have_text("0")
+    admin.page.get_by_label("Customers matching").select_option("any")
+    expect(count).to_have_text("2")
+    admin.page.get_by_label("Condition 2").select_option("consent")
+    admin.page.get_by_label("Customers matching").select_option("all")
+    expect(count).to_have_text("0")
+    admin.page.locator(".condition").nth(1).get_by_role("button", name="Remove").click()
+    expect(count).to_have_text("2")
+    admin.page.get_by_label("Segment name").fill(f"Tagged {tag}")
+    admin.page.get_by_role("button", name="Save segment").click()
+    admin.page.get_by_label("Search customers").fill("")
+    admin.page.get_by_label("Segment", exact=True).select_option(label=f"Tagged {tag} (2)")
+    expect(admin.page.locator("[data-customer]")).to_have_count(2)
+
+    # A profile: consent changed here is in the ledger and on the timeline.
+    admin.page.locator(f'[data-customer="{people["Ada"]["id"]}"]').get_by_role("button").click()
+    profile = admin.page.locator(f'[data-profile="{people["Ada"]["id"]}"]')
+    expect(profile).to_contain_text("Ada Tester")
+    profile.get_by_label("email").select_option("subscribed")
+    expect(profile.locator('[data-kind="consent"]')).to_contain_text("email consent subscribed")
+    assert shop.ok("GET", f"/v1/customers/{people['Ada']['id']}")["consent"]["email"]["state"] == "subscribed"
+    admin.shot("customers")
+    width = 0
+    admin.page.set_viewport_size(PHONE)
+    width = admin.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"/admin/#customers is {width} px wide on a phone"
+    admin.page.set_viewport_size({"width": 1200, "height": 800})
+
+    # A shopper gets a message from the Live view, answers, and the thread follows without a reload.
+    shopper = Page(browser, base, "shopper-chat", viewport=PHONE)
+    shopper.page.goto("/shop/")
+    admin.page.get_by_role("link", name="Live").click()
+    card = admin.page.locator("[data-visitor]")
+    expect(card).to_have_count(1)
+    card.get_by_label("Message").fill("Hello! Can I help?")
+    card.get_by_role("button", name="Send", exact=True).click()
+    chat = shopper.page.locator("#chat")
+    expect(chat).to_contain_text("Hello! Can I help?")
+    shopper.page.get_by_label("Reply to the shop").fill("Is the bowl oiled?")
+    shopper.page.get_by_role("button", name="Reply").click()
+    expect(chat).to_contain_text("Is the bowl oiled?")
+    admin.page.get_by_role("link", name="Conversations").click()
+    admin.page.locator("[data-conversation] button").first.click()
+    thread = admin.page.locator("[data-thread]")
+    expect(thread).to_contain_text("Is the bowl oiled?")
+    shopper.page.get_by_label("Reply to the shop").fill("And does it come in walnut?")
+    shopper.page.get_by_role("button", name="Reply").click()
+    expect(thread).to_contain_text("And does it come in walnut?")
+    admin.page.get_by_label("Reply", exact=True).fill("It does: oiled and in walnut.")
+    admin.page.get_by_role("button", name="Send", exact=True).click()
+    expect(chat).to_contain_text("It does: oiled and in walnut.")
+    expect(thread).to_contain_text("It does: oiled and in walnut.")
+    admin.shot("conversations")
+    shopper.shot("chat")
+    admin.close()
+    shopper.close()

@@ -207,6 +207,7 @@ def test_each_filter_selects_exactly_the_customers_worked_out_by_hand(world, nam
     assert made["id"].startswith("seg_")
     assert (made["name"], made["filter"]) == (name, make(world))
     assert made["count"] == len(want), f"{name}: count {made['count']}, expected {sorted(expected)}"
+    assert api.ok("POST", "/v1/segments/preview", {"filter": make(world)}) == {"count": len(want)}
     listed = customer_ids(api, segment=made["id"], limit=3)
     named = {v: k for k, v in world.ids.items()}
     assert set(listed) == want, f"{name}: got {sorted(named.get(i, i) for i in listed)}, expected {sorted(expected)}"
@@ -244,7 +245,7 @@ def test_segments_are_made_listed_renamed_refiltered_and_deleted(world):
 
     pos = api.api_key("pos", "main")
     for method, path, body in (("GET", "/v1/segments", None), ("POST", "/v1/segments", {"name": "x", "filter": {"tag": "vip"}}),
-                               ("GET", "/v1/customers/export", None)):
+                               ("POST", "/v1/segments/preview", {"filter": {"tag": "vip"}}), ("GET", "/v1/customers/export", None)):
         assert_problem(api.call(method, path, body, key=pos), 403, "forbidden")
 
 
@@ -271,6 +272,7 @@ def test_a_bad_filter_is_422_naming_where_and_saves_nothing(world, name, bad, pa
     api = world.api
     before = pages(api, "/v1/segments")
     assert_filter_error(api.call("POST", "/v1/segments", {"name": name, "filter": bad}), path)
+    assert_filter_error(api.call("POST", "/v1/segments/preview", {"filter": bad}), path)
     assert pages(api, "/v1/segments") == before
 
 
@@ -283,6 +285,7 @@ def test_a_filter_nested_1000_deep_is_422_and_the_server_lives(world):
         assert_filter_error(response)
     assert pages(api, "/v1/segments") == before
     assert_field_error(api.call("POST", "/v1/segments", {"filter": {"tag": "vip"}}), "name")
+    assert_field_error(api.call("POST", "/v1/segments/preview", {"name": "no filter"}), "filter")
     assert api.ok("GET", "/v1/customers?limit=1")["items"]
 
 

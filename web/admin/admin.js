@@ -290,9 +290,257 @@ async function showMessages() {
   live.subscribe(['orders'], () => { if (location.hash === '#messages') render().catch(showError); });
 }
 
+// ---------------------------------------------------------------- customers
+
+/** The conditions the segment builder offers: how each is asked for and how it becomes a filter. */
+const CONDITIONS = {
+  tag: { label: 'has the tag', input: 'text', make: (v) => ({ tag: v }) },
+  bought_category: { label: 'bought from the category', input: 'text', make: (v) => ({ bought: { category: v } }) },
+  bought_sku: { label: 'bought the SKU', input: 'text', make: (v) => ({ bought: { sku: v } }) },
+  viewed_category: { label: 'looked at the category', input: 'text', make: (v) => ({ viewed: { category: v } }) },
+  spent: { label: 'spent at least', input: 'number', make: (v, currency) => ({ total_spent: { gte: { amount: Math.round(Number(v) * 100), currency } } }) },
+  orders: { label: 'ordered at least (times)', input: 'number', make: (v) => ({ orders_count: { gte: Number(v) } }) },
+  lapsed: { label: 'last ordered more than (days ago)', input: 'number', make: (v) => ({ last_order_at: { before: `-${Number(v)}d` } }) },
+  recent: { label: 'ordered within (days)', input: 'number', make: (v) => ({ last_order_at: { after: `-${Number(v)}d` } }) },
+  abandoned: { label: 'left a cart within (days)', input: 'number', make: (v) => ({ abandoned_cart: { since: `-${Number(v)}d` } }) },
+  location: { label: 'bought at the location', input: 'text', make: (v) => ({ bought_at_location: v }) },
+  consent: { label: 'takes marketing by', options: ['email', 'sms', 'push'], make: (v) => ({ consent: v }) },
+  stage: { label: 'is live and', options: ['browsing', 'considering', 'hesitating'], make: (v) => ({ stage: v }) },
+};
+
+function personName(customer) {
+  if (customer.erased) return 'Erased customer';
+  return [customer.first_name, customer.last_name].filter(Boolean).join(' ') || customer.email || customer.phone || customer.id;
+}
+
+async function showCustomers() {
+  const results = h('tbody', { id: 'customers' });
+  const more = h('div');
+  const profileBox = h('div', { id: 'profile' });
+  const segmentSelect = h('select', { id: 'segment', name: 'segment' }, h('option', { value: '' }, 'Every customer'));
+  const search = h('form', { class: 'inline', role: 'search' },
+    h('label', { class: 'visually-hidden', for: 'customer-q' }, 'Search customers'),
+    h('input', { id: 'customer-q', name: 'q', type: 'search', placeholder: 'Name, email, phone, tag…' }),
+    h('label', { class: 'visually-hidden', for: 'segment' }, 'Segment'),
+    segmentSelect,
+    h('button', { type: 'submit', class: 'secondary' }, 'Search'));
+  const list = h('div', { class: 'scroll' }, h('table', {},
+    h('thead', {}, h('tr', {}, ['Customer', 'Email', 'Phone', 'Orders', 'Spent', 'Last order'].map((name) => h('th', { scope: 'col' }, name)))), results));
+  view.replaceChildren(h('h2', {}, 'Customers'), search, segmentBuilder(() => loadSegments()), list, more, profileBox);
+
+  const loadSegments = async () => {
+    const chosen = segmentSelect.value;
+    const segments = await api('GET', '/v1/segments?limit=100');
+    segmentSelect.replaceChildren(h('option', { value: '' }, 'Every customer'),
+      ...segments.items.map((segment) => h('option', { value: segment.id }, `${segment.name} (${segment.count})`)));
+    segmentSelect.value = chosen;
+  };
+  const row = (customer) => h('tr', { 'data-customer': customer.id },
+    h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => showProfile(customer.id, profileBox).catch(showError) }, personName(customer))),
+    h('td', {}, customer.email || ''), h('td', {}, customer.phone || ''), h('td', {}, customer.stats.orders_count),
+    h('td', {}, money(customer.stats.total_spent)), h('td', {}, customer.stats.last_order_at ? new Date(customer.stats.last_order_at).toLocaleDateString() : ''));
+  const load = async (cursor) => {
+    const query = new URLSearchParams({ limit: '25' });
+    if (search.elements.q.value.trim()) query.set('q', search.elements.q.value.trim());
+    if (segmentSelect.value) query.set('segment', segmentSelect.value);
+    if (cursor) query.set('cursor', cursor);
+    const page = await api('GET', `/v1/customers?${query}`);
+    if (!cursor) results.replaceChildren();
+    results.append(...page.items.map(row));
+    if (!results.children.length) results.append(h('tr', {}, h('td', { colspan: '6', class: 'muted' }, 'No customers found.')));
+    more.replaceChildren(page.next_cursor
+      ? h('button', { type: 'button', class: 'secondary', onclick: () => load(page.next_cursor).catch(showError) }, 'More') : '');
+  };
+  search.addEventListener('submit', (event) => { event.preventDefault(); load().catch(showError); });
+  segmentSelect.addEventListener('change', () => load().catch(showError));
+  await Promise.all([loadSegments(), load()]);
+  live.subscribe(['customers'], () => { if (location.hash === '#customers') load().catch(showError); });
+}
+
+/** Conditions joined by all or any, counted by the server as they change (`POST /v1/segments/preview`). */
+function segmentBuilder(saved) {
+  const rows = h('div', { class: 'conditions' });
+  const count = h('strong', { 'data-segment-count': '' }, '—');
+  const join = h('select', { id: 'segment-join', name: 'join' }, h('option', { value: 'all' }, 'all of these'), h('option', { value: 'any' }, 'any of these'));
+  let currency = 'GBP';
+  api('GET', '/v1/stats/live').then((stats) => { currency = stats.revenue_today.currency; }, showError);
+  let timer = null;
+  let asked = 0;
+  const filter = () => {
+    const conditions = [...rows.children].map((line) => {
+      const kind = CONDITIONS[line.querySelector('[name=kind]').value];
+      const value = line.querySelector('[name=value]').value.trim();
+      return value === '' ? null : kind.make(value, currency);
+    }).filter(Boolean);
+    if (!conditions.length) return null;
+    return conditions.length === 1 ? conditions[0] : { [join.value]: conditions };
+  };
+  const recount = () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const current = filter();
+      const mine = ++asked;
+      if (!current) { count.textContent = '—'; return; }
+      try {
+        const answer = await api('POST', '/v1/segments/preview', { filter: current });
+        if (mine === asked) count.textContent = String(answer.count);
+      } catch (error) {
+        if (mine === asked) count.textContent = error instanceof Problem && error.status === 422 ? 'not a valid filter' : '?';
+      }
+    }, 250);
+  };
+  const addRow = () => {
+    const index = rows.children.length + 1;
+    const valueField = (kind) => (kind.options
+      ? h('select', { name: 'value', id: `cond-value-${index}` }, kind.options.map((option) => h('option', { value: option }, option)))
+      : h('input', { name: 'value', id: `cond-value-${index}`, type: kind.input, min: kind.input === 'number' ? '0' : null }));
+    const kindSelect = h('select', { name: 'kind', id: `cond-kind-${index}` },
+      Object.entries(CONDITIONS).map(([key, kind]) => h('option', { value: key }, kind.label)));
+    const line = h('div', { class: 'row condition' },
+      h('label', { class: 'visually-hidden', for: `cond-kind-${index}` }, `Condition ${index}`), kindSelect,
+      h('label', { class: 'visually-hidden', for: `cond-value-${index}` }, `Value ${index}`), valueField(CONDITIONS.tag),
+      h('button', { type: 'button', class: 'link', onclick: () => { line.remove(); recount(); } }, 'Remove'));
+    kindSelect.addEventListener('change', () => {
+      line.querySelector('[name=value]').replaceWith(valueField(CONDITIONS[kindSelect.value]));
+      recount();
+    });
+    rows.append(line);
+  };
+  const name = h('input', { id: 'segment-name', name: 'name', placeholder: 'Name of the segment', maxlength: '200' });
+  const box = h('details', { class: 'card builder' },
+    h('summary', {}, 'Build a segment'),
+    h('div', { class: 'row' }, h('label', { for: 'segment-join' }, 'Customers matching'), join),
+    rows,
+    h('button', { type: 'button', class: 'secondary', onclick: () => { addRow(); recount(); } }, 'Add a condition'),
+    h('p', { 'aria-live': 'polite' }, 'Customers now: ', count),
+    h('form', { class: 'inline', onsubmit: async (event) => {
+      event.preventDefault();
+      const current = filter();
+      if (!current || !name.value.trim()) { notice('Give the segment a name and at least one condition.', 'error'); return; }
+      try {
+        const made = await api('POST', '/v1/segments', { name: name.value.trim(), filter: current });
+        notice(`Segment ${made.name} saved: ${made.count} customers.`);
+        name.value = '';
+        await saved();
+      } catch (error) { showError(error); }
+    } }, h('label', { class: 'visually-hidden', for: 'segment-name' }, 'Segment name'), name, h('button', { type: 'submit' }, 'Save segment')));
+  box.addEventListener('input', recount);
+  join.addEventListener('change', recount);
+  addRow();
+  return box;
+}
+
+async function showProfile(id, box) {
+  const [customer, timeline] = await Promise.all([
+    api('GET', `/v1/customers/${encodeURIComponent(id)}`),
+    api('GET', `/v1/customers/${encodeURIComponent(id)}/timeline?limit=30`)]);
+  const consentRow = (channel) => {
+    const current = customer.consent[channel];
+    const select = h('select', { id: `consent-${channel}`, name: channel },
+      ['subscribed', 'unsubscribed', 'not_subscribed'].map((state) => h('option', { value: state, selected: state === current.state }, state.replace('_', ' '))));
+    select.addEventListener('change', async () => {
+      try {
+        await api('PUT', `/v1/customers/${encodeURIComponent(id)}/consent/${channel}`, { state: select.value, source: 'back office' });
+        await showProfile(id, box);
+      } catch (error) { showError(error); }
+    });
+    return h('tr', {}, h('th', { scope: 'row' }, h('label', { for: `consent-${channel}` }, channel)), h('td', {}, select),
+      h('td', { class: 'muted' }, [current.level, current.source, current.updated_at && new Date(current.updated_at).toLocaleDateString()].filter(Boolean).join(' · ')));
+  };
+  const stats = customer.stats;
+  const preferences = customer.preferences;
+  box.replaceChildren(h('article', { class: 'card profile', 'data-profile': id },
+    h('div', { class: 'spread' }, h('h3', {}, personName(customer)), h('button', { type: 'button', class: 'secondary', onclick: () => box.replaceChildren() }, 'Close')),
+    h('p', { class: 'muted' }, [customer.email, customer.phone, customer.tags.length ? `tags: ${customer.tags.join(', ')}` : null].filter(Boolean).join(' · ')),
+    h('p', {}, `${stats.orders_count} orders, ${money(stats.total_spent) || '—'} in all`,
+      stats.orders_count ? `, ${money(stats.average_order_value)} on average` : '',
+      stats.average_days_between_orders ? `, every ${Math.round(stats.average_days_between_orders)} days` : ''),
+    preferences.categories.length ? h('p', {}, 'Buys: ', preferences.categories.join(', ')) : null,
+    customer.note ? h('p', {}, h('em', {}, customer.note)) : null,
+    h('h4', {}, 'Consent'),
+    h('table', { class: 'consent' }, h('tbody', {}, ['email', 'sms', 'push'].map(consentRow))),
+    h('h4', {}, 'Timeline'),
+    h('ol', { class: 'timeline', 'data-timeline': '' }, timeline.items.map((entry) => h('li', { 'data-kind': entry.type },
+      h('span', { class: 'muted' }, new Date(entry.at).toLocaleString()), ' ', timelineText(entry))))));
+  box.scrollIntoView({ block: 'nearest' });
+}
+
+function timelineText(entry) {
+  switch (entry.type) {
+    case 'order': return `Order ${entry.number} (${entry.channel}), ${entry.status}, ${money(entry.total)}`;
+    case 'cart': return `Cart ${entry.status} (${entry.channel})`;
+    case 'view': return `Viewed product ${entry.product_id}`;
+    case 'message': return `${entry.channel} ${entry.template}: ${entry.status}`;
+    case 'consent': return `${entry.channel} consent ${entry.state.replace('_', ' ')}${entry.source ? ` (${entry.source})` : ''}`;
+    default: return entry.type;
+  }
+}
+
+// ---------------------------------------------------------------- conversations
+
+async function showConversations() {
+  const list = h('ul', { class: 'conversations', id: 'conversations' });
+  const thread = h('div', { id: 'thread' });
+  view.replaceChildren(h('h2', {}, 'Conversations'), h('div', { class: 'split' }, list, thread));
+  let open = null;
+  const renderList = async () => {
+    const page = await api('GET', '/v1/conversations?limit=50');
+    list.replaceChildren(...(page.items.length ? page.items.map((conversation) => h('li', { 'data-conversation': conversation.id },
+      h('button', { type: 'button', class: 'link', 'aria-current': conversation.id === open ? 'true' : null,
+        onclick: () => { open = conversation.id; renderThread().catch(showError); renderList().catch(showError); } },
+      conversation.customer_id || conversation.visitor),
+      h('br'), h('span', { class: 'muted' }, conversation.last_message
+        ? `${conversation.last_message.from}: ${conversation.last_message.text ?? `offer ${conversation.last_message.offer?.code}`}` : '')))
+      : [h('li', { class: 'muted' }, 'No conversations yet: message a shopper from the Live view.')]));
+  };
+  const renderThread = async () => {
+    if (!open) { thread.replaceChildren(h('p', { class: 'muted' }, 'Pick a conversation.')); return; }
+    const conversation = await api('GET', `/v1/conversations/${encodeURIComponent(open)}`);
+    const reply = h('form', { class: 'inline' },
+      h('label', { class: 'visually-hidden', for: 'reply' }, 'Reply'),
+      h('input', { id: 'reply', name: 'text', placeholder: 'Write to the shopper…', maxlength: '1000', required: true }),
+      h('button', { type: 'submit' }, 'Send'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => sendOffer(conversation.visitor) }, 'Send 10 % offer'));
+    reply.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        await api('POST', `/v1/shoppers/${encodeURIComponent(conversation.visitor)}/messages`, { text: reply.elements.text.value });
+        reply.reset();
+      } catch (error) {
+        if (error instanceof Problem && error.status === 409) notice('The shopper has left the shop: they will not see a message now.', 'error');
+        else showError(error);
+      }
+    });
+    thread.replaceChildren(h('article', { class: 'card' },
+      h('h3', {}, conversation.customer_id ? `Customer ${conversation.customer_id}` : `Visitor ${conversation.visitor}`),
+      h('ol', { class: 'messages', 'data-thread': open }, conversation.messages.map((message) => h('li', { class: `from-${message.from}` },
+        h('span', { class: 'muted' }, `${message.from} · ${new Date(message.at).toLocaleTimeString()}`), h('br'),
+        message.text ?? `Offer ${message.offer?.code} (${message.offer?.kind} ${message.offer?.kind === 'fixed' ? money(message.offer.value) : message.offer?.value ?? ''})`))),
+      reply));
+  };
+  const sendOffer = async (visitor) => {
+    try {
+      const made = await api('POST', `/v1/shoppers/${encodeURIComponent(visitor)}/offers`, { kind: 'percent', value: 10, expires_in: '30m' });
+      notice(`Offer ${made.code} sent.`);
+    } catch (error) {
+      if (error instanceof Problem && error.status === 409) notice('The shopper has left the shop: no offer sent.', 'error');
+      else showError(error);
+    }
+  };
+  await Promise.all([renderList(), renderThread()]);
+  live.subscribe(['conversations'], (event) => {
+    if (location.hash !== '#conversations') return;
+    renderList().catch(showError);
+    if (event.topic === `conversation:${open}`) renderThread().catch(showError);
+  });
+}
+
 // ---------------------------------------------------------------- start
 
-const views = { '#live': showLive, '#orders': showOrders, '#stock': showStock, '#automation': showAutomation, '#messages': showMessages, '#tasks': showTasks };
+const views = {
+  '#live': showLive, '#orders': showOrders, '#stock': showStock, '#customers': showCustomers, '#conversations': showConversations,
+  '#automation': showAutomation, '#messages': showMessages, '#tasks': showTasks,
+};
 
 function route() {
   if (!session) return;

@@ -42,7 +42,8 @@ export function money(value) {
     .format(value.amount / 10 ** digits);
 }
 
-const FAMILIES = { stock: 'stock', cart: 'carts', order: 'orders' };
+// As the server's Event.family: a family topic covers its members' specific topics.
+const FAMILIES = { stock: 'stock', product: 'products', cart: 'carts', order: 'orders', conversation: 'conversations' };
 
 /**
  * The live connection: `subscribe(topics, handler)` delivers each event of those topics; `send(op)`

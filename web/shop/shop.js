@@ -29,7 +29,7 @@ live.onOpen = () => {
              ...(cart ? { cart: cart.id } : {}) });
 };
 live.on('welcome', (message) => localStorage.setItem(VISITOR_KEY, message.visitor));
-live.on('message', (message) => notice(`Message from the shop: ${message.text}`));
+live.on('message', (message) => showMessage(message));
 live.on('offer', (message) => showOffer(message));
 
 function track(type, data = {}) {
@@ -51,6 +51,29 @@ function notice(text, kind = '') {
   notices.append(element);
   setTimeout(() => element.remove(), 8000);
   return element;
+}
+
+/** The shop's messages, and the shopper's own replies echoed back, in one small chat that stays open. */
+function showMessage(message) {
+  let chat = document.getElementById('chat');
+  if (!chat) {
+    const form = h('form', { class: 'inline' },
+      h('label', { class: 'visually-hidden', for: 'chat-reply' }, 'Reply to the shop'),
+      h('input', { id: 'chat-reply', name: 'text', placeholder: 'Reply…', maxlength: '1000', required: true, autocomplete: 'off' }),
+      h('button', { type: 'submit', class: 'secondary' }, 'Reply'));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      live.send({ op: 'message', text: form.elements.text.value });
+      form.reset();
+    });
+    chat = h('section', { id: 'chat', class: 'chat', 'aria-label': 'Messages from the shop' },
+      h('div', { class: 'spread' }, h('strong', {}, 'The shop'),
+        h('button', { type: 'button', class: 'link', onclick: () => chat.remove() }, 'Close')),
+      h('ol', { role: 'log', 'aria-live': 'polite' }), form);
+    notices.append(chat);
+  }
+  chat.querySelector('ol').append(h('li', { class: `from-${message.from || 'shop'}` },
+    h('span', { class: 'visually-hidden' }, message.from === 'shopper' ? 'You: ' : 'The shop: '), message.text));
 }
 
 function showOffer(offer) {

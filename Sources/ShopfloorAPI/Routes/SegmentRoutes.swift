@@ -16,6 +16,11 @@ struct SegmentRoutes {
             let made = try await segments.create(name: name, filter: filter)
             return try JSON.response(SegmentDTO(made, count: try segments.count(made)), status: .created)
         }
+        router.on(.post, "/v1/segments/preview") { request, context in
+            try context.require(.admin)
+            guard let filter = try Self.decode(request).filter else { throw ValidationError(field: "filter", detail: "is required") }
+            return try JSON.response(SegmentPreview(count: try segments.count(filter: filter)))
+        }
         router.on(.get, "/v1/segments") { request, context in
             try context.require(.admin)
             let page = try segments.segments(limit: try request.limit(), before: try CustomerRoutes.cursor(request))
@@ -51,6 +56,11 @@ struct SegmentRoutes {
             throw ValidationError(field: "filter", detail: "nests deeper than \(SegmentFilter.maxDepth) levels")
         }
     }
+}
+
+/// `POST /v1/segments/preview`: how many customers the filter holds now.
+private struct SegmentPreview: Encodable {
+    var count: Int
 }
 
 /// The name member of a `POST` or `PATCH /v1/segments…` body; `null` counts as absent.

@@ -47,7 +47,13 @@ public final class SegmentService: Sendable {
 
     /// How many customers the segment holds now (relative times resolved to this moment).
     public func count(_ segment: Segment) throws -> Int {
-        try customers.store.count(try SegmentFilter.parse(segment.definition, currency: customers.currency).resolved(now: customers.clock.now()))
+        try count(filter: segment.definition)
+    }
+
+    /// How many customers `filter` would hold now, for a segment being written (the back office
+    /// shows the count as the filter changes); an invalid filter fails as it would on save.
+    public func count(filter: JSONValue) throws -> Int {
+        try customers.store.count(try SegmentFilter.parse(filter, currency: customers.currency).resolved(now: customers.clock.now()))
     }
 
     /// The filter an export of `segment` reads (every customer without one), its times resolved once,
