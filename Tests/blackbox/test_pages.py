@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from cart_api import ADMIN_ENV, Api, unique
+from cart_api import ADMIN_ENV, Api, unique, wait_for
+from customer_api import code_in, sign_in_mails
+from test_messages import mail_server, sink_factory  # noqa: F401 - sink_factory is a fixture used by name
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements.txt; run make test")
 
@@ -55,7 +57,11 @@ class Page:
     def _console(self, message):
         # Chromium logs each 4xx answer to a fetch; an expected one (a 402 decline, a 401 after a
         # session ended) is the page working as meant (API.md), not an error of the page.
-        if message.type == "error" and not message.text.startswith("Failed to load resource: the server responded with a status of 4"):
+        # A browser context of a test is incognito, where Chromium itself logs that it has no Push API;
+        # the page says so to the shopper as it would for any browser without push.
+        expected = ("Failed to load resource: the server responded with a status of 4",
+                    "Chrome currently does not support the Push API in incognito mode")
+        if message.type == "error" and not message.text.startswith(expected):
             self.errors.append(message.text)
 
     def shot(self, label: str):
@@ -523,4 +529,70 @@ def test_the_back_office_finds_customers_counts_a_segment_as_it_is_built_and_cha
     admin.shot("conversations")
     shopper.shot("chat")
     admin.close()
+    shopper.close()
+
+
+def test_a_shopper_signs_in_by_emailed_code_shows_their_pass_and_the_till_knows_them_by_it(launch, tls_files, sink_factory, browser):
+    expect = playwright_api.expect
+    sink = sink_factory()
+    api = mail_server(launch, tls_files, sink)
+    email = f"{unique('pat').lower()}@example.com"
+    base = api.server.url("")
+    shopper = Page(browser, base, "account", viewport=PHONE)
+    shopper.context.grant_permissions(["notifications"])
+    shopper.page.goto("/shop/")
+    shopper.page.get_by_role("link", name="Sign in").click()
+    shopper.page.get_by_label("Email").fill(email)
+    shopper.page.get_by_role("button", name="Email me a code").click()
+    code_field = shopper.page.get_by_label("The 6-digit code we emailed you")
+    expect(code_field).to_be_focused()
+    mails = wait_for(lambda: sign_in_mails(api, sink, email), timeout=15, interval=0.1, what=f"a sign-in code for {email}")
+    code_field.fill(f"{(int(code_in(mails[-1])) + 1) % 1_000_000:06d}")
+    shopper.page.get_by_role("button", name="Sign in").click()
+    expect(shopper.page.get_by_role("alert")).to_contain_text("not right")
+    code_field.fill(code_in(mails[-1]))
+    shopper.page.get_by_role("button", name="Sign in").click()
+    expect(shopper.page.get_by_role("heading", name=f"Hello {email}")).to_be_visible()
+    expect(shopper.page.locator("#account-link")).to_have_text("Account")
+    customer = api.ok("GET", f"/v1/customers?q={email}")["items"][0]
+
+    # The pass the page draws is the one the API gives, and the till finds the customer by it.
+    drawn = shopper.page.locator("#pass[data-pass]")
+    expect(drawn).to_be_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pass_png = SCREENSHOTS / "pass-qr.png"
+    drawn.locator("svg").screenshot(path=str(pass_png))
+    shown = decode_qr(pass_png)
+    assert shown == drawn.get_attribute("data-pass")
+    found = api.ok("GET", f"/v1/customers/lookup?pass={shown}", key=api.api_key("pos", location="main"))
+    assert found["customer"]["id"] == customer["id"]
+
+    shopper.page.get_by_label("News and offers by email").check()
+    wait_for(lambda: api.ok("GET", f"/v1/customers/{customer['id']}")["consent"]["email"]["state"] == "subscribed", timeout=5,
+             what="email consent from the account page")
+    shopper.shot("account")
+
+    # Notifications: the service worker registers and shows what the shop pushes. Subscribing needs
+    # the browser's push service, which a test machine has not: the page says so rather than fail.
+    shopper.page.get_by_role("button", name="Turn on notifications").click()
+    expect(shopper.page.locator("[data-push-status]")).to_contain_text(re.compile("Notifications are on|could not turn notifications on"))
+    assert shopper.page.evaluate("async () => (await navigator.serviceWorker.ready).scope") == f"{base}/shop/"
+    cdp = shopper.context.new_cdp_session(shopper.page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    # The sync API hands over CDP events while it waits on the browser, so the wait is the page's.
+    wait_for(lambda: shopper.page.wait_for_timeout(50) or registrations, timeout=5, what="the service worker's registration")
+    registration = registrations[0]
+    assert registration["scopeURL"] == f"{base}/shop/"
+    cdp.send("ServiceWorker.deliverPushMessage", {"origin": base, "registrationId": registration["registrationId"],
+                                                  "data": '{"title":"Back in stock","body":"The walnut bowl is back.","url":"/shop/"}'})
+    shown_notifications = wait_for(lambda: shopper.page.evaluate(
+        "async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => [n.title, n.body])"),
+        timeout=5, what="the pushed notification")
+    assert shown_notifications == [["Back in stock", "The walnut bowl is back."]]
+
+    shopper.page.get_by_role("button", name="Sign out").click()
+    expect(shopper.page.locator("#account-link")).to_have_text("Sign in")
+    assert shopper.page.evaluate("localStorage.getItem('shopfloor.customer')") is None
     shopper.close()

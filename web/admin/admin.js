@@ -191,18 +191,23 @@ async function showStock() {
     h('input', { id: 'stock-q', name: 'q', type: 'search', placeholder: 'Title, SKU, tag…' }),
     h('button', { type: 'submit', class: 'secondary' }, 'Search'));
   view.replaceChildren(h('h2', {}, 'Stock'), search, results);
-  const cards = new Map();
+  let cards = new Map();
+  let searches = 0;
   const load = async () => {
+    // A search answered after a newer one is dropped, so the cards shown are the ones kept live.
+    const mine = ++searches;
     const q = search.elements.q.value.trim();
     const page = await api('GET', `/v1/products?limit=24${q ? `&q=${encodeURIComponent(q)}` : ''}`);
-    cards.clear();
+    const found = new Map();
     const skus = page.items.flatMap((product) => product.variants.map((variant) => ({ product, variant })));
     const built = await Promise.all(skus.map(async ({ product, variant }) => {
       const card = h('article', { class: 'card', 'data-sku': variant.sku });
-      cards.set(variant.sku, { card, product, variant });
+      found.set(variant.sku, { card, product, variant });
       renderLevel(card, product, variant, await api('GET', `/v1/inventory/${encodeURIComponent(variant.sku)}`));
       return card;
     }));
+    if (mine !== searches) return;
+    cards = found;
     results.replaceChildren(...(built.length ? built : [h('p', { class: 'muted' }, 'No products found.')]));
     live.subscribe(skus.map(({ variant }) => `stock:${variant.sku}`), async (event) => {
       const entry = cards.get(event.data?.sku);
@@ -225,7 +230,9 @@ function renderLevel(card, product, variant, level) {
   adjust.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
-      await api('POST', `/v1/inventory/${encodeURIComponent(variant.sku)}/adjustments`, { delta: Number(adjust.elements.delta.value), reason: adjust.elements.reason.value });
+      const level = await api('POST', `/v1/inventory/${encodeURIComponent(variant.sku)}/adjustments`,
+        { delta: Number(adjust.elements.delta.value), reason: adjust.elements.reason.value });
+      renderLevel(card, product, variant, level);
     } catch (error) { showError(error); }
   });
   card.replaceChildren(

@@ -15,6 +15,10 @@ export class Problem extends Error {
 let csrfToken = null;
 export function setCSRFToken(token) { csrfToken = token; }
 
+/** A signed-in shopper's `cst_…` token (the storefront's own credential), sent as a Bearer header. */
+let bearerToken = null;
+export function setBearerToken(token) { bearerToken = token; }
+
 export async function api(method, path, body, headers = {}) {
   const init = { method, headers: { Accept: 'application/json', ...headers }, credentials: 'same-origin' };
   if (body !== undefined) {
@@ -22,6 +26,7 @@ export async function api(method, path, body, headers = {}) {
     init.body = JSON.stringify(body);
   }
   if (csrfToken && method !== 'GET') init.headers['X-CSRF-Token'] = csrfToken;
+  if (bearerToken) init.headers.Authorization = `Bearer ${bearerToken}`;
   const response = await fetch(path, init);
   const text = await response.text();
   const parsed = text ? JSON.parse(text) : null;

@@ -2,10 +2,12 @@
 // basket that holds its stock for a while (the countdown), checkout with the test cards, the order's
 // tracking page, a replenishment proposal by its link, and what the shop sends a shopper live
 // (a message, an offer). Everything live comes over one WebSocket (shared/api.js `Live`).
-import { api, Problem, Live, h, money, idempotencyKey } from '../shared/api.js';
+import { api, Problem, Live, h, money, idempotencyKey, setBearerToken } from '../shared/api.js';
+import { qrSVG } from '../shared/qr.js';
 
 const CART_KEY = 'shopfloor.cart';
 const VISITOR_KEY = 'shopfloor.visitor';
+const TOKEN_KEY = 'shopfloor.customer';
 const TEST_CARDS = [
   ['4242424242424242', 'succeeds'],
   ['4000000000000002', 'is declined'],
@@ -24,10 +26,16 @@ const availability = new Map();
 
 // ---------------------------------------------------------------- visitor, activity
 
-live.onOpen = () => {
-  live.raw({ op: 'hello', ...(localStorage.getItem(VISITOR_KEY) ? { visitor: localStorage.getItem(VISITOR_KEY) } : {}),
-             ...(cart ? { cart: cart.id } : {}) });
-};
+// A signed-in shopper's token: their carts are theirs, and `hello` links this visitor to them.
+let customerToken = localStorage.getItem(TOKEN_KEY);
+setBearerToken(customerToken);
+
+function hello() {
+  const visitor = localStorage.getItem(VISITOR_KEY);
+  return { op: 'hello', ...(visitor ? { visitor } : {}), ...(cart ? { cart: cart.id } : {}), ...(customerToken ? { customer_token: customerToken } : {}) };
+}
+
+live.onOpen = () => live.raw(hello());
 live.on('welcome', (message) => localStorage.setItem(VISITOR_KEY, message.visitor));
 live.on('message', (message) => showMessage(message));
 live.on('offer', (message) => showOffer(message));
@@ -215,7 +223,7 @@ function setCart(next) {
   }
   if (fresh) {
     live.subscribe([`cart:${cart.id}`], () => loadCart(cart.id).catch(showError));
-    live.send({ op: 'hello', visitor: localStorage.getItem(VISITOR_KEY) || undefined, cart: cart.id });
+    live.send(hello());
   }
   renderCart();
 }
@@ -351,6 +359,147 @@ async function showCheckout() {
   view.replaceChildren(h('h2', {}, 'Checkout'), form);
 }
 
+// ---------------------------------------------------------------- account
+
+function signedIn(token) {
+  customerToken = token;
+  setBearerToken(token);
+  if (token) localStorage.setItem(TOKEN_KEY, token); else localStorage.removeItem(TOKEN_KEY);
+  document.getElementById('account-link').textContent = token ? 'Account' : 'Sign in';
+  if (token) live.send(hello());
+}
+
+/** Sign-in without a password: a code by email, then the code (API.md, Shopper accounts). */
+function showSignIn(message) {
+  track('page.viewed', { path: location.pathname, title: 'Sign in' });
+  const error = h('div', { 'aria-live': 'assertive' }, message ? h('p', { class: 'notice', role: 'status' }, message) : null);
+  const emailForm = h('form', {},
+    field('email', 'Email', { type: 'email', autocomplete: 'email' }),
+    h('button', { type: 'submit' }, 'Email me a code'));
+  emailForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const email = emailForm.elements.email.value.trim();
+    try {
+      await api('POST', '/v1/auth/code', { email });
+      showCodeForm(email);
+    } catch (problem) { error.replaceChildren(h('p', { class: 'notice error', role: 'alert' }, problem.message)); }
+  });
+  view.replaceChildren(h('h2', {}, 'Sign in'), h('p', {}, 'We email you a code: no password to remember.'), error, emailForm);
+}
+
+function showCodeForm(email) {
+  const error = h('div', { 'aria-live': 'assertive' });
+  const form = h('form', {},
+    field('code', 'The 6-digit code we emailed you', { inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: '6' }),
+    error,
+    h('button', { type: 'submit' }, 'Sign in'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      const session = await api('POST', '/v1/auth/session', { email, code: form.elements.code.value.trim() });
+      signedIn(session.token);
+      history.replaceState(null, '', '?account');
+      await showAccount();
+    } catch (problem) {
+      form.elements.code.value = '';
+      error.replaceChildren(h('p', { class: 'notice error', role: 'alert' },
+        problem instanceof Problem && problem.status < 500 ? 'That code is not right, or it expired: try again or ask for a new one.' : problem.message));
+    }
+  });
+  view.replaceChildren(h('h2', {}, 'Sign in'), h('p', {}, `We sent a code to ${email}. It works for 10 minutes.`), form,
+    h('button', { type: 'button', class: 'link', onclick: () => showSignIn() }, 'Use another email'));
+  form.elements.code.focus();
+}
+
+async function showAccount() {
+  if (!customerToken) return showSignIn();
+  let me;
+  try {
+    me = await api('GET', '/v1/me');
+  } catch (error) {
+    if (error instanceof Problem && error.status === 401) { signedIn(null); return showSignIn('Your sign-in has ended: sign in again.'); }
+    throw error;
+  }
+  track('page.viewed', { path: location.pathname, title: 'Account' });
+  const orders = await api('GET', '/v1/me/orders?limit=20');
+  const pass = h('figure', { class: 'qr', id: 'pass' });
+  const consent = (channel, label) => {
+    const box = h('input', { type: 'checkbox', id: `consent-${channel}`, checked: me.consent[channel].state === 'subscribed' });
+    box.addEventListener('change', async () => {
+      try {
+        await api('PUT', `/v1/me/consent/${channel}`, { state: box.checked ? 'subscribed' : 'unsubscribed' });
+      } catch (error) { box.checked = !box.checked; showError(error); }
+    });
+    return h('div', { class: 'row' }, box, h('label', { for: `consent-${channel}`, class: 'inline-label' }, label));
+  };
+  view.replaceChildren(h('section', { 'aria-labelledby': 'account-title' },
+    h('div', { class: 'spread' }, h('h2', { id: 'account-title' }, `Hello ${me.first_name || me.email}`),
+      h('button', { type: 'button', class: 'secondary', onclick: signOut }, 'Sign out')),
+    h('h3', {}, 'Your pass'),
+    h('p', { class: 'muted' }, 'Show it at the till so the shop knows it is you.'),
+    pass,
+    h('h3', {}, 'Your orders'),
+    orders.items.length ? h('ul', { id: 'my-orders' }, orders.items.map((order) => h('li', {},
+      h('a', { href: `?track=${encodeURIComponent(order.tracking_token)}` }, order.number), ` — ${order.status}, ${money(order.totals.total)}`)))
+      : h('p', { class: 'muted' }, 'No orders yet.'),
+    h('h3', {}, 'What we may send you'),
+    consent('email', 'News and offers by email'),
+    consent('sms', 'Offers by text message'),
+    consent('push', 'Notifications in this browser'),
+    pushControls()));
+  await renderPass(pass);
+}
+
+/** The pass is short-lived: it is drawn again a little before it expires, while the page is open. */
+async function renderPass(figure) {
+  if (!document.body.contains(figure)) return;
+  const { pass, expires_at: expiresAt } = await api('GET', '/v1/me/pass');
+  figure.replaceChildren(qrSVG(pass, 'Your pass as a QR code'), h('figcaption', { class: 'muted' }, `Valid until ${new Date(expiresAt).toLocaleTimeString()}`));
+  figure.dataset.pass = pass;
+  const renew = Math.max(5000, Date.parse(expiresAt) - Date.now() - 10000);
+  setTimeout(() => renderPass(figure).catch(showError), renew);
+}
+
+async function signOut() {
+  try { await api('DELETE', '/v1/auth/session'); } catch (error) { console.warn(error); }
+  signedIn(null);
+  showSignIn('You are signed out.');
+}
+
+// ---------------------------------------------------------------- Web Push
+
+/** `applicationServerKey` wants bytes; the server gives base64url. */
+function base64urlBytes(text) {
+  const base64 = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
+
+function pushControls() {
+  if (!('serviceWorker' in navigator) || !('PushManager' in window)) return h('p', { class: 'muted' }, 'This browser cannot take notifications.');
+  const status = h('p', { class: 'muted', 'data-push-status': '' });
+  return h('div', {}, h('button', { type: 'button', class: 'secondary', onclick: () => enablePush(status) }, 'Turn on notifications'), status);
+}
+
+/** Registers the service worker (`sw.js` shows what the shop pushes), subscribes with the shop's VAPID key and tells the shop. */
+async function enablePush(status) {
+  try {
+    const registration = await navigator.serviceWorker.register('sw.js');
+    status.textContent = 'Asking this browser…';
+    if (await Notification.requestPermission() !== 'granted') {
+      status.textContent = 'Notifications are blocked for this site in the browser\'s settings.';
+      return;
+    }
+    const { public_key: key } = await api('GET', '/v1/push/key');
+    const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64urlBytes(key) });
+    const visitor = localStorage.getItem(VISITOR_KEY);
+    await api('POST', '/v1/push/subscriptions', { ...subscription.toJSON(), ...(visitor ? { visitor } : {}) });
+    status.textContent = 'Notifications are on for this browser.';
+  } catch (error) {
+    console.warn(error);
+    status.textContent = `This browser could not turn notifications on (${error.message}).`;
+  }
+}
+
 // ---------------------------------------------------------------- paying for a sale at a till
 
 /**
@@ -415,12 +564,15 @@ function showError(error) {
 
 async function route() {
   const query = new URLSearchParams(location.search);
+  // A token that was signed out elsewhere or expired would make every call a 401: let it go.
+  if (customerToken) await api('GET', '/v1/me').catch((error) => { if (error instanceof Problem && error.status === 401) signedIn(null); });
   if (query.get('cart')) localStorage.setItem(CART_KEY, query.get('cart'));
   const stored = localStorage.getItem(CART_KEY);
   if (stored) await loadCart(stored);
   renderCart();
   if (query.get('placed')) notice(`Thank you! Order ${query.get('placed')} is placed.`);
   if (query.has('pay')) return showPay(query.get('pay'));
+  if (query.has('account')) return showAccount();
   if (query.has('product')) return showProduct(query.get('product'));
   if (query.has('track')) return showTracking(query.get('track'));
   if (query.has('proposal')) return showProposal(query.get('proposal'));
@@ -430,4 +582,5 @@ async function route() {
 }
 
 cartButton.addEventListener('click', () => openCart(cartPanel.hidden));
+document.getElementById('account-link').textContent = customerToken ? 'Account' : 'Sign in';
 route().catch(showError);
