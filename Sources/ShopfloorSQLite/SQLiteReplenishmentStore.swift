@@ -32,9 +32,10 @@ struct SQLiteReplenishmentStore: ReplenishmentStore {
         }
     }
 
-    /// Three reads, none joining per purchase: the customers of the batch, their purchases from the
-    /// covering index (customer, SKU, time, quantity), and what they put off; `skus` filters in memory.
-    func purchases(afterCustomer afterSeq: Int64, limit: Int, of skus: Set<String>) throws
+    /// Reads none joining per purchase: the customers of the batch, their purchases from the covering
+    /// index (customer, SKU, time, quantity), what they put off, and the recent runs' open proposals;
+    /// `skus` filters in memory.
+    func purchases(afterCustomer afterSeq: Int64, limit: Int, of skus: Set<String>, runsSince: String, now: String) throws
         -> (customers: [ReplenishmentCustomer], read: Int, last: Int64?) {
         try readers.read { connection in
             let batch = try connection.query("SELECT seq, id, erased_at FROM customers WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -54,6 +55,19 @@ struct SQLiteReplenishmentStore: ReplenishmentStore {
                 let row = StoredRow(values, table: "replenishment_items", keyColumn: "sku")
                 putOff[try row.int64("customer_seq"), default: [:]][try row.text("sku")] = try row.text("snoozed_until")
             }
+            // A range of each recent run's (run, customer seq) index: the runs table has a row a week.
+            var waiting: Set<Int64> = []
+            for run in try connection.query("SELECT key FROM replenishment_runs WHERE started_at > ?", [.text(runsSince)]) {
+                let key = try StoredRow(run, table: "replenishment_runs", keyColumn: "key").text("key")
+                for values in try connection.query(
+                    """
+                    SELECT customer_seq FROM proposals
+                    WHERE run_key = ? AND customer_seq BETWEEN ? AND ? AND status = 'open' AND expires_at > ?
+                    """,
+                    [.text(key), .integer(firstSeq), .integer(lastSeq), .text(now)]) {
+                    waiting.insert(try StoredRow(values, table: "proposals", keyColumn: "customer_seq").int64("customer_seq"))
+                }
+            }
             var customers: [ReplenishmentCustomer] = []
             for values in try connection.query(
                 """
@@ -68,7 +82,9 @@ struct SQLiteReplenishmentStore: ReplenishmentStore {
                 guard let id = ids[seq] else { continue }
                 guard let at = Timestamp.date(try row.text("at")) else { throw StoreError.badRow(table: "customer_purchases", key: sku, column: "at") }
                 let purchase = ReplenishmentPlan.Purchase(at: at, quantity: try row.int("quantity"))
-                if customers.last?.seq != seq { customers.append(ReplenishmentCustomer(seq: seq, id: id, items: [])) }
+                if customers.last?.seq != seq {
+                    customers.append(ReplenishmentCustomer(seq: seq, id: id, items: [], hasOpenProposal: waiting.contains(seq)))
+                }
                 let index = customers.count - 1
                 if customers[index].items.last?.sku == sku {
                     customers[index].items[customers[index].items.count - 1].purchases.append(purchase)

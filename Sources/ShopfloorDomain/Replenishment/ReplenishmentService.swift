@@ -123,13 +123,17 @@ public final class ReplenishmentService: Sendable {
 
     /// One batch: the next customers' due items, as proposals entering the flows, and the cursor moved.
     private func batch(_ run: ReplenishmentRun, catalogue: [String: ReplenishableSKU]) async throws -> ReplenishmentRun {
-        let (customers, read, last) = try store.purchases(afterCustomer: run.cursor, limit: batchSize, of: Set(catalogue.keys))
         let runAt = Timestamp.date(run.startedAt) ?? clock.now()
+        let (customers, read, last) = try store.purchases(
+            afterCustomer: run.cursor, limit: batchSize, of: Set(catalogue.keys),
+            runsSince: Timestamp.string(runAt.addingTimeInterval(-Self.proposalLife)), now: clock.timestamp)
         let horizon = runAt.addingTimeInterval(Self.horizon)
         let stamp = clock.timestamp
         let expires = Timestamp.string(clock.now().addingTimeInterval(Self.proposalLife))
         var proposals: [(proposal: Proposal, customerSeq: Int64)] = []
-        for customer in customers {
+        // A customer still answering last run's proposal is not sent a second one beside it (a run
+        // late after a restart, or a schedule moved, can come sooner than a week after the last).
+        for customer in customers where !customer.hasOpenProposal {
             let items = customer.items.compactMap { item -> ProposalItem? in
                 guard let facts = catalogue[item.sku], facts.active,
                       let plan = ReplenishmentPlan.plan(item.purchases, productIntervalDays: facts.intervalDays) else { return nil }

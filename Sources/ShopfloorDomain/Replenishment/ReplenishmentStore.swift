@@ -6,9 +6,9 @@ public protocol ReplenishmentStore: Sendable {
     /// Every SKU of a product with an interval, with what a proposal shows of it.
     func replenishable() throws -> [String: ReplenishableSKU]
     /// The next `limit` customers after `afterSeq` (erased ones aside), in order, with their purchases
-    /// of `skus` and what they put off; how many customers were read, and the last one (`nil` when
-    /// none was left).
-    func purchases(afterCustomer afterSeq: Int64, limit: Int, of skus: Set<String>) throws
+    /// of `skus`, what they put off, and whether a proposal of a run started after `runsSince` is still
+    /// open for them at `now`; how many customers were read, and the last one (`nil` when none was left).
+    func purchases(afterCustomer afterSeq: Int64, limit: Int, of skus: Set<String>, runsSince: String, now: String) throws
         -> (customers: [ReplenishmentCustomer], read: Int, last: Int64?)
 
     /// Inserts a weekly run's proposal for the customer at `customerSeq` (the order the run goes in);
@@ -43,11 +43,14 @@ public struct ReplenishmentCustomer: Sendable, Equatable {
     public var seq: Int64
     public var id: CustomerID
     public var items: [ReplenishmentSKU]
+    /// A proposal of an earlier run waits for their answer still.
+    public var hasOpenProposal: Bool
 
-    public init(seq: Int64, id: CustomerID, items: [ReplenishmentSKU]) {
+    public init(seq: Int64, id: CustomerID, items: [ReplenishmentSKU], hasOpenProposal: Bool = false) {
         self.seq = seq
         self.id = id
         self.items = items
+        self.hasOpenProposal = hasOpenProposal
     }
 }
 
