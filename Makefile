@@ -46,7 +46,7 @@ release: deps
 	$(SWIFT) build -c release
 
 run: release
-	.build/release/shopfloor serve --data-dir $(DATA)
+	.build/release/shopfloor serve --data-dir $(DATA) --demo
 
 # The venv comes first: the Swift SMTP and Web Push tests run Tests/support/smtp_sink.py (aiosmtpd) and
 # Tests/support/push_service.py (cryptography, http_ece) with it.

@@ -41,6 +41,8 @@ public final class Application: Sendable {
     /// The weekly replenishment run; runs as a service, and tests may call ``ReplenishmentService/runPending()``.
     public let replenishment: ReplenishmentService
     private let hub: EventHub
+    /// Stocks an empty shop at start when `--demo` is on.
+    private let demoShop: DemoShop?
     private let server: HTTPServer
     private let logger: Logger
     private let run = Mutex<RunState>(.notStarted)
@@ -125,6 +127,7 @@ public final class Application: Sendable {
         let campaigns = CampaignService(stores: stores, customers: customers, segments: segments, messages: messages, pricing: pricing,
                                         scheduler: scheduler, shopName: configuration.shopName, publicURL: publicURL, clock: clock)
         hub = EventHub(log: events)
+        demoShop = configuration.demo ? DemoShop(catalogue: catalogue, pricing: pricing, currency: configuration.currency) : nil
 
         var router = Router()
         SystemRoutes(lifecycle: lifecycle).register(on: &router)
@@ -219,6 +222,9 @@ public final class Application: Sendable {
         try await cover.start()
         try await replenishment.start()
         try await flows.installShipped()
+        if let demoShop, try await demoShop.stockIfEmpty() {
+            logger.notice("stocked the empty shop with demo products (--demo)")
+        }
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: makeServices(onReady: { readyContinuation.yield() }), logger: logger))

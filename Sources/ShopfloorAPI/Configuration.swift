@@ -19,6 +19,8 @@ public struct Configuration: Sendable {
     public var enableEcho = false
     /// Serves `/v1/test/clock`, whose offset every service's clock follows: for black-box tests only.
     public var enableTestClock = false
+    /// Stocks an empty shop with demo products, UK VAT and shipping at start (`make run` does).
+    public var demo = false
     /// The admin key to accept, from `SHOPFLOOR_ADMIN_KEY` only (never a flag: flags show in `ps`).
     public var adminKey: String?
     /// The secret a payment processor signs webhooks with, from `SHOPFLOOR_WEBHOOK_SECRET` only; the
@@ -93,7 +95,7 @@ public struct Configuration: Sendable {
         "max-connections", "header-timeout", "body-timeout", "idle-timeout", "drain-timeout", "enable-echo",
         "event-retention", "reservation-ttl", "currency", "ws-ping-interval", "ws-send-queue", "public-url", "shop-name",
         "smtp-url", "mail-from", "outbound-ca-file", "enable-test-clock", "allow-private-webhooks", "sms-url", "sms-secret", "sms-from",
-        "vapid-subject", "cover-window", "replenishment-schedule", "session-ttl",
+        "vapid-subject", "cover-window", "replenishment-schedule", "session-ttl", "demo",
     ]
 
     /// Sets one setting from its text form; `source` names it in errors.
@@ -179,6 +181,9 @@ public struct Configuration: Sendable {
         case "enable-test-clock":
             guard let flag = Self.flag(value) else { throw invalid }
             enableTestClock = flag
+        case "demo":
+            guard let flag = Self.flag(value) else { throw invalid }
+            demo = flag
         default: throw invalid
         }
     }

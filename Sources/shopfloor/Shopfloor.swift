@@ -51,6 +51,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Contact in Web Push VAPID claims, mailto:… or https://… (SHOPFLOOR_VAPID_SUBJECT). Default mailto:shop@localhost.") var vapidSubject: String?
     @Flag(help: "Serve the echo endpoints for conformance tests (SHOPFLOOR_ENABLE_ECHO).") var enableEcho = false
     @Flag(help: "Serve /v1/test/clock, which moves every service's clock on: black-box tests only (SHOPFLOOR_ENABLE_TEST_CLOCK).") var enableTestClock = false
+    @Flag(help: "Stock an empty shop with a few demo products, UK VAT and shipping, so the pages show something (SHOPFLOOR_DEMO).") var demo = false
 
     func run() async throws {
         var configuration = try Configuration(environment: ProcessInfo.processInfo.environment)
@@ -64,7 +65,7 @@ struct Serve: AsyncParsableCommand {
             ("public-url", publicUrl), ("shop-name", shopName), ("smtp-url", smtpUrl), ("mail-from", mailFrom), ("outbound-ca-file", outboundCaFile),
             ("allow-private-webhooks", allowPrivateWebhooks ? "true" : nil), ("sms-url", smsUrl), ("sms-secret", smsSecret), ("sms-from", smsFrom),
             ("vapid-subject", vapidSubject), ("cover-window", coverWindow), ("replenishment-schedule", replenishmentSchedule),
-            ("session-ttl", sessionTtl),
+            ("session-ttl", sessionTtl), ("demo", demo ? "true" : nil),
         ]
         for case let (key, value?) in flags { try configuration.set(key, to: value, source: "--\(key)") }
         guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {

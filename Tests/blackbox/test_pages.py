@@ -14,6 +14,7 @@ import random
 import re
 import shutil
 import subprocess
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -283,6 +284,12 @@ def test_an_admin_watches_a_shopper_sends_an_offer_and_dispatches_their_order_wi
     expect(shopper.page.locator("[data-status]")).to_have_text("dispatched")
     expect(shopper.page.locator("[data-tracking-number]")).to_have_text("TRK-7")
     shopper.shot("dispatched")
+    # The Live view's funnel is drawn from the live stats: this shopper viewed, carted and paid.
+    admin.page.get_by_role("link", name="Live").click()
+    funnel = admin.page.get_by_role("img", name="Funnel over the last hour")
+    expect(funnel.locator("title")).to_contain_text("Carted 1")
+    expect(funnel.locator("title")).to_contain_text("Paid 1")
+    assert funnel.locator("rect").count() == 4
     admin.close()
     shopper.close()
 
@@ -326,12 +333,13 @@ def test_the_back_office_switches_a_shipped_flow_on_lists_messages_and_fits_a_ph
     expect(cascade.locator("[data-flow-status]")).to_have_text("draft")
     cascade.get_by_role("button", name="Switch on").click()
     expect(cascade.locator("[data-flow-status]")).to_have_text("active")
+    expect(cascade.locator("svg.chart rect")).to_have_count(4)
     assert {f["name"]: f["status"] for f in shop.ok("GET", "/v1/flows")["items"]}["Abandoned cart"] == "active"
     admin.shot("automation")
 
     admin.page.get_by_role("link", name="Messages").click()
     expect(admin.page.locator("[data-message]").filter(has_text="order_confirmation")).to_have_count(1)
-    for view in ("#live", "#orders", "#stock", "#automation", "#messages", "#tasks"):
+    for view in ("#live", "#orders", "#stock", "#customers", "#conversations", "#automation", "#messages", "#tasks"):
         admin.page.goto(f"/admin/{view}")
         admin.page.wait_for_load_state("networkidle")
         width = admin.page.evaluate("document.documentElement.scrollWidth")
@@ -349,16 +357,29 @@ def test_the_stock_view_adjusts_a_level_and_follows_other_changes_live(shop, bro
     admin.page.get_by_role("link", name="Stock").click()
     admin.page.get_by_label("Search products").fill("Oak stool")
     admin.page.get_by_role("button", name="Search").click()
+    expect(admin.page.locator("#stock")).to_have_attribute("aria-busy", "false")
+    expect(admin.page.get_by_role("region", name="Running low")).to_contain_text("Nothing runs out within two weeks")
     card = admin.page.locator(f'[data-sku="{sku}"]')
     expect(card.locator("[data-available]")).to_have_text("1")
     card.get_by_label(f"Change {sku} by").fill("4")
     card.get_by_role("button", name="Adjust").click()
     expect(card.locator("[data-available]")).to_have_text("5")
     assert shop.inventory(sku)["on_hand"] == 5
-    # A shopper carting one elsewhere shows here without a reload.
+    # A shopper carting one elsewhere shows here without a reload, and without wiping what the admin
+    # is typing into the card.
+    card.get_by_label(f"Counted {sku} at main").fill("7")
     cart = shop.new_cart()
     assert shop.add(cart["id"], sku, 2).status_code == 200
     expect(card.locator("[data-available]")).to_have_text("3")
+    expect(card.locator('[data-location="main"] td').nth(2)).to_have_text("2")
+    expect(card.get_by_label(f"Counted {sku} at main")).to_have_value("7")
+    # A stocktake sets the shelf count; the difference is recorded as a movement.
+    card.get_by_label(f"Counted {sku} at main").press("Enter")
+    expect(card.locator("[data-available]")).to_have_text("5")
+    level = shop.inventory(sku)
+    assert level["on_hand"] == 7 and level["reserved"] == 2
+    movements = shop.ok("GET", f"/v1/inventory/{sku}/movements")["items"]
+    assert movements[0]["delta"] == 2 and movements[0]["reason"] == "stocktake", movements[0]
     admin.shot("stock")
     admin.close()
 
@@ -488,6 +509,25 @@ def test_the_back_office_finds_customers_counts_a_segment_as_it_is_built_and_cha
     admin.page.get_by_label("Segment", exact=True).select_option(label=f"Tagged {tag} (2)")
     expect(admin.page.locator("[data-customer]")).to_have_count(2)
 
+    # A campaign to the saved segment, scheduled from Automation.
+    admin.page.get_by_role("link", name="Automation").click()
+    admin.page.get_by_label("Name", exact=True).fill(f"Spring {tag}")
+    admin.page.get_by_label("To the segment").select_option(label=f"Tagged {tag} (2)")
+    admin.page.get_by_label("By").select_option("email")
+    send_at = (datetime.now() + timedelta(days=30)).replace(hour=9, minute=30, second=0, microsecond=0)
+    admin.page.get_by_label("Send at (empty: now)").fill(send_at.strftime("%Y-%m-%dT%H:%M"))
+    admin.page.get_by_role("button", name="Schedule").click()
+    campaign_card = admin.page.locator(f'[data-campaign="Spring {tag}"]')
+    expect(campaign_card).to_contain_text("scheduled")
+    campaign = next(c for c in shop.ok("GET", "/v1/campaigns")["items"] if c["name"] == f"Spring {tag}")
+    segment = next(s for s in shop.ok("GET", "/v1/segments")["items"] if s["name"] == f"Tagged {tag}")
+    assert campaign["segment"] == segment["id"] and campaign["channel"] == "email" and campaign["status"] == "scheduled"
+    assert datetime.fromisoformat(campaign["send_at"].replace("Z", "+00:00")) == send_at.astimezone(timezone.utc)
+    assert campaign["template"] == "campaign", "the template made for campaigns is the one offered first"
+    campaign_card.get_by_role("button", name="Cancel").click()
+    expect(campaign_card).to_contain_text("cancelled")
+    admin.page.get_by_role("link", name="Customers").click()
+
     # A profile: consent changed here is in the ledger and on the timeline.
     admin.page.locator(f'[data-customer="{people["Ada"]["id"]}"]').get_by_role("button").click()
     profile = admin.page.locator(f'[data-profile="{people["Ada"]["id"]}"]')
@@ -578,21 +618,69 @@ def test_a_shopper_signs_in_by_emailed_code_shows_their_pass_and_the_till_knows_
     expect(shopper.page.locator("[data-push-status]")).to_contain_text(re.compile("Notifications are on|could not turn notifications on"))
     assert shopper.page.evaluate("async () => (await navigator.serviceWorker.ready).scope") == f"{base}/shop/"
     cdp = shopper.context.new_cdp_session(shopper.page)
-    registrations = []
+    registrations, versions = [], []
     cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.on("ServiceWorker.workerVersionUpdated", lambda event: versions.extend(event["versions"]))
     cdp.send("ServiceWorker.enable")
-    # The sync API hands over CDP events while it waits on the browser, so the wait is the page's.
+    # The sync API hands over CDP events while it waits on the browser, so the wait is the page's. A
+    # push reaches a worker once its version is activated and running, as a push service's would.
     wait_for(lambda: shopper.page.wait_for_timeout(50) or registrations, timeout=5, what="the service worker's registration")
     registration = registrations[0]
     assert registration["scopeURL"] == f"{base}/shop/"
-    cdp.send("ServiceWorker.deliverPushMessage", {"origin": base, "registrationId": registration["registrationId"],
-                                                  "data": '{"title":"Back in stock","body":"The walnut bowl is back.","url":"/shop/"}'})
-    shown_notifications = wait_for(lambda: shopper.page.evaluate(
-        "async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => [n.title, n.body])"),
-        timeout=5, what="the pushed notification")
+    wait_for(lambda: shopper.page.wait_for_timeout(50) or any(
+        v["registrationId"] == registration["registrationId"] and v["status"] == "activated" and v["runningStatus"] == "running"
+        for v in versions), timeout=5, what="the service worker's activated version")
+    # Chromium's DevTools delivery now and then drops a push to a worker that is activated and
+    # running (seen about one run in four, and the next delivery always arrives): send it again, as a
+    # push service redelivers what it could not hand over. One delivery shows exactly one notification.
+    def delivered():
+        cdp.send("ServiceWorker.deliverPushMessage", {"origin": base, "registrationId": registration["registrationId"],
+                                                      "data": '{"title":"Back in stock","body":"The walnut bowl is back.","url":"/shop/"}'})
+        try:
+            return wait_for(lambda: shopper.page.evaluate(
+                "async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => [n.title, n.body])"),
+                timeout=2, what="the pushed notification")
+        except AssertionError:
+            return None
+    shown_notifications = wait_for(delivered, timeout=8, what="the pushed notification")
     assert shown_notifications == [["Back in stock", "The walnut bowl is back."]]
 
     shopper.page.get_by_role("button", name="Sign out").click()
     expect(shopper.page.locator("#account-link")).to_have_text("Sign in")
     assert shopper.page.evaluate("localStorage.getItem('shopfloor.customer')") is None
     shopper.close()
+
+
+DEMO_TITLES = ["Beeswax candle pair", "Hand-bound notebook", "Linen apron", "Oak chopping board", "Stoneware mug", "Walnut serving bowl"]
+
+
+def test_the_demo_stocks_an_empty_shop_once_and_a_second_shopper_sees_its_one_off_bowl_go(launch, tmp_path, browser):
+    expect = playwright_api.expect
+    data = tmp_path / "data"
+    server = launch({"data_dir": data, "demo": True}, env=ADMIN_ENV)
+    api = Api(server)
+    products = api.ok("GET", "/v1/products?limit=50")["items"]
+    assert sorted(product["title"] for product in products) == DEMO_TITLES
+    bowl = next(product for product in products if product["title"] == "Walnut serving bowl")
+    assert bowl["variants"][0]["available"] == 1 and bowl["variants"][0]["price"] == {"amount": 4800, "currency": "GBP"}
+    assert [method["name"] for method in api.ok("GET", "/v1/shipping-methods")["items"]] == ["Standard delivery"]
+    assert api.ok("GET", "/v1/settings")["prices_include_tax"] is True, "a UK shop shows prices with VAT in them"
+    api.ok("PATCH", f"/v1/products/{bowl['id']}", {"description": "Renamed by the shop"})
+    server.shutdown()
+    again = Api(launch({"data_dir": data, "demo": True}, env=ADMIN_ENV))
+    assert len(again.ok("GET", "/v1/products?limit=50")["items"]) == len(DEMO_TITLES), "a shop with products is left alone"
+    assert again.ok("GET", f"/v1/products/{bowl['id']}")["description"] == "Renamed by the shop"
+    assert Api(launch({}, env=ADMIN_ENV)).ok("GET", "/v1/products?limit=1")["items"] == [], "no demo without --demo"
+
+    base = again.server.url("")
+    first, second = Page(browser, base, "demo-first"), Page(browser, base, "demo-second", viewport=PHONE)
+    for page in (first, second):
+        page.page.goto("/shop/")
+        expect(page.page.locator('[data-availability="BOWL-WALNUT-1"]')).to_have_text("Last one")
+    first.page.locator('button[data-add="BOWL-WALNUT-1"]').click()
+    expect(first.page.locator("[data-total]")).to_have_text("£48.00")
+    expect(second.page.locator('[data-availability="BOWL-WALNUT-1"]')).to_have_text("Sold out")
+    expect(second.page.locator('button[data-add="BOWL-WALNUT-1"]')).to_be_disabled()
+    second.shot("demo-shop")
+    first.close()
+    second.close()

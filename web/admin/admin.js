@@ -4,6 +4,7 @@
 // in and change; tasks for staff. Nothing polls: each view reads a snapshot, then follows events.
 import { api, Problem, Live, h, money } from '../shared/api.js';
 import { notifier, staffSession } from '../shared/staff.js';
+import { barChart } from '../shared/chart.js';
 
 const view = document.getElementById('view');
 const nav = document.getElementById('nav');
@@ -84,7 +85,11 @@ function renderStats(element, stats) {
     cell('In checkout', stats.checkouts_in_progress),
     cell('Orders today', stats.orders_today),
     cell('Revenue today', money(stats.revenue_today)),
-    cell('Funnel', `${stats.funnel.viewed} → ${stats.funnel.carted} → ${stats.funnel.checkout} → ${stats.funnel.paid}`));
+    cell('Funnel', `${stats.funnel.viewed} → ${stats.funnel.carted} → ${stats.funnel.checkout} → ${stats.funnel.paid}`),
+    h('figure', { class: 'funnel' }, barChart([
+      { label: 'Viewed', value: stats.funnel.viewed }, { label: 'Carted', value: stats.funnel.carted },
+      { label: 'Checkout', value: stats.funnel.checkout }, { label: 'Paid', value: stats.funnel.paid }], 'Funnel over the last hour'),
+    h('figcaption', { class: 'muted' }, 'Shoppers over the last hour')));
 }
 
 function shopperCard(shopper) {
@@ -190,36 +195,66 @@ async function showStock() {
     h('label', { class: 'visually-hidden', for: 'stock-q' }, 'Search products'),
     h('input', { id: 'stock-q', name: 'q', type: 'search', placeholder: 'Title, SKU, tag…' }),
     h('button', { type: 'submit', class: 'secondary' }, 'Search'));
-  view.replaceChildren(h('h2', {}, 'Stock'), search, results);
+  const low = h('div', { id: 'low-stock' });
+  view.replaceChildren(h('h2', {}, 'Stock'), low, search, results);
+  showLowStock(low).catch(showError);
   let cards = new Map();
   let searches = 0;
   const load = async () => {
     // A search answered after a newer one is dropped, so the cards shown are the ones kept live.
     const mine = ++searches;
-    const q = search.elements.q.value.trim();
-    const page = await api('GET', `/v1/products?limit=24${q ? `&q=${encodeURIComponent(q)}` : ''}`);
-    const found = new Map();
-    const skus = page.items.flatMap((product) => product.variants.map((variant) => ({ product, variant })));
-    const built = await Promise.all(skus.map(async ({ product, variant }) => {
-      const card = h('article', { class: 'card', 'data-sku': variant.sku });
-      found.set(variant.sku, { card, product, variant });
-      renderLevel(card, product, variant, await api('GET', `/v1/inventory/${encodeURIComponent(variant.sku)}`));
-      return card;
-    }));
-    if (mine !== searches) return;
-    cards = found;
-    results.replaceChildren(...(built.length ? built : [h('p', { class: 'muted' }, 'No products found.')]));
-    live.subscribe(skus.map(({ variant }) => `stock:${variant.sku}`), async (event) => {
-      const entry = cards.get(event.data?.sku);
-      if (!entry || event.type !== 'stock.changed') return;
-      try { renderLevel(entry.card, entry.product, entry.variant, await api('GET', `/v1/inventory/${encodeURIComponent(event.data.sku)}`)); } catch (error) { showError(error); }
-    });
+    results.setAttribute('aria-busy', 'true');
+    try {
+      const q = search.elements.q.value.trim();
+      const page = await api('GET', `/v1/products?limit=24${q ? `&q=${encodeURIComponent(q)}` : ''}`);
+      const found = new Map();
+      const skus = page.items.flatMap((product) => product.variants.map((variant) => ({ product, variant })));
+      const built = await Promise.all(skus.map(async ({ product, variant }) => {
+        const card = h('article', { class: 'card', 'data-sku': variant.sku });
+        found.set(variant.sku, { card, product, variant });
+        renderLevel(card, product, variant, await api('GET', `/v1/inventory/${encodeURIComponent(variant.sku)}`));
+        return card;
+      }));
+      if (mine !== searches) return;
+      cards = found;
+      results.replaceChildren(...(built.length ? built : [h('p', { class: 'muted' }, 'No products found.')]));
+      live.subscribe(skus.map(({ variant }) => `stock:${variant.sku}`), async (event) => {
+        const entry = cards.get(event.data?.sku);
+        if (!entry || event.type !== 'stock.changed') return;
+        try { renderLevel(entry.card, entry.product, entry.variant, await api('GET', `/v1/inventory/${encodeURIComponent(event.data.sku)}`)); } catch (error) { showError(error); }
+      });
+    } finally {
+      if (mine === searches) results.setAttribute('aria-busy', 'false');
+    }
   };
   search.addEventListener('submit', (event) => { event.preventDefault(); load().catch(showError); });
   await load();
 }
 
+/**
+ * Shows a SKU's levels in its card. The card's forms are made once and its figures updated in place,
+ * so a live change (a shopper carting one) never wipes what the admin is typing.
+ */
 function renderLevel(card, product, variant, level) {
+  if (!card.levels) card.levels = buildLevelCard(card, product, variant);
+  const { summary, tbody, rows } = card.levels;
+  summary.replaceChildren('Available online: ', h('strong', { 'data-available': '' }, level.available),
+    ` (on hand ${level.on_hand}, reserved ${level.reserved})`);
+  const shown = level.locations.map((at) => {
+    let row = rows.get(at.location);
+    if (!row) {
+      row = { figures: [h('td'), h('td'), h('td')], count: stocktake(card, product, variant, at.location) };
+      row.tr = h('tr', { 'data-location': at.location }, h('td', {}, at.location), ...row.figures, h('td', {}, row.count));
+      rows.set(at.location, row);
+    }
+    [at.on_hand, at.reserved, at.available].forEach((figure, index) => { row.figures[index].textContent = String(figure); });
+    row.count.elements.on_hand.placeholder = String(at.on_hand);
+    return row.tr;
+  });
+  if (shown.some((tr, index) => tbody.children[index] !== tr) || tbody.children.length !== shown.length) tbody.replaceChildren(...shown);
+}
+
+function buildLevelCard(card, product, variant) {
   const adjust = h('form', { class: 'inline' },
     h('label', { class: 'visually-hidden', for: `adj-${variant.sku}` }, `Change ${variant.sku} by`),
     h('input', { id: `adj-${variant.sku}`, name: 'delta', type: 'number', step: '1', placeholder: '+5 or -2', required: true }),
@@ -232,22 +267,59 @@ function renderLevel(card, product, variant, level) {
     try {
       const level = await api('POST', `/v1/inventory/${encodeURIComponent(variant.sku)}/adjustments`,
         { delta: Number(adjust.elements.delta.value), reason: adjust.elements.reason.value });
+      adjust.reset();
       renderLevel(card, product, variant, level);
     } catch (error) { showError(error); }
   });
+  const summary = h('p');
+  const tbody = h('tbody');
   card.replaceChildren(
     h('div', { class: 'spread' }, h('strong', {}, product.title), h('span', { class: 'muted' }, variant.sku)),
-    h('p', {}, 'Available online: ', h('strong', { 'data-available': '' }, level.available), ` (on hand ${level.on_hand}, reserved ${level.reserved})`),
-    h('table', {}, h('thead', {}, h('tr', {}, ['Location', 'On hand', 'Reserved', 'Available'].map((name) => h('th', { scope: 'col' }, name)))),
-      h('tbody', {}, level.locations.map((at) => h('tr', {}, h('td', {}, at.location), h('td', {}, at.on_hand), h('td', {}, at.reserved), h('td', {}, at.available))))),
+    summary,
+    h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, ['Location', 'On hand', 'Reserved', 'Available', 'Counted'].map((name) => h('th', { scope: 'col' }, name)))), tbody)),
     adjust);
+  return { summary, tbody, rows: new Map() };
+}
+
+/** A stocktake: the count found on the shelf becomes the level (refused below what is reserved there). */
+function stocktake(card, product, variant, location) {
+  const id = `count-${variant.sku}-${location}`;
+  const form = h('form', { class: 'inline count' },
+    h('label', { class: 'visually-hidden', for: id }, `Counted ${variant.sku} at ${location}`),
+    h('input', { id, name: 'on_hand', type: 'number', min: '0', step: '1', required: true }),
+    h('button', { type: 'submit', class: 'secondary' }, 'Set'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      const level = await api('PUT', `/v1/inventory/${encodeURIComponent(variant.sku)}/levels/${encodeURIComponent(location)}`,
+        { on_hand: Number(form.elements.on_hand.value) });
+      form.reset();
+      renderLevel(card, product, variant, level);
+    } catch (error) { showError(error); }
+  });
+  return form;
+}
+
+/** What runs out before it can be reordered (`GET /v1/stock-cover`), at the top of the Stock view. */
+async function showLowStock(box) {
+  const cover = await api('GET', '/v1/stock-cover?below=14d');
+  box.replaceChildren(h('section', { class: 'card', 'aria-labelledby': 'low-title' },
+    h('h3', { id: 'low-title' }, 'Running low'),
+    cover.items.length ? h('div', { class: 'scroll' }, h('table', {},
+      h('thead', {}, h('tr', {}, ['SKU', 'Location', 'Available', 'Sold a day', 'Days left', 'Lead time'].map((name) => h('th', { scope: 'col' }, name)))),
+      h('tbody', {}, cover.items.map((item) => h('tr', { 'data-low': item.sku },
+        h('td', {}, item.sku), h('td', {}, item.location), h('td', {}, item.available), h('td', {}, item.sold_per_day.toFixed(1)),
+        h('td', {}, item.days_of_cover === null ? '—' : item.days_of_cover.toFixed(1)), h('td', {}, `${item.lead_time_days} d`))))))
+      : h('p', { class: 'muted' }, 'Nothing runs out within two weeks at the current rate of sale.')));
 }
 
 // ---------------------------------------------------------------- automation
 
 async function showAutomation() {
   const flows = h('div', { id: 'flows' });
-  view.replaceChildren(h('h2', {}, 'Automation'), flows);
+  const campaigns = h('div', { id: 'campaigns' });
+  view.replaceChildren(h('h2', {}, 'Automation'), flows, h('h2', {}, 'Campaigns'), campaigns);
+  await showCampaigns(campaigns);
   const render = async () => {
     const page = await api('GET', '/v1/flows');
     const cards = await Promise.all(page.items.map(async (flow) => flowCard(flow, await api('GET', `/v1/flows/${encodeURIComponent(flow.id)}/stats`), render)));
@@ -269,11 +341,53 @@ function flowCard(flow, stats, rerender) {
   return h('article', { class: 'card', 'data-flow': flow.name },
     h('div', { class: 'spread' }, h('h3', {}, flow.name), h('span', { class: 'stage', 'data-flow-status': '' }, flow.status)),
     h('p', { class: 'muted' }, `Trigger ${flow.trigger.type}, version ${flow.version}: ${stats.entered} entered, ${stats.exited} exited early`),
+    barChart(['sent', 'opened', 'clicked', 'converted'].map((key) => ({ label: key, value: stats.steps.reduce((sum, step) => sum + step[key], 0) })),
+      `${flow.name}: messages through to orders`),
     h('table', {}, h('thead', {}, h('tr', {}, ['Step', 'Kind', 'Variant', 'Entered', 'Sent', 'Opened', 'Clicked', 'Converted', 'Revenue'].map((name) => h('th', { scope: 'col' }, name)))),
       h('tbody', {}, stats.steps.map((step) => h('tr', {},
         h('td', {}, step.step), h('td', {}, step.type), h('td', {}, step.variant ?? ''), h('td', {}, step.entered), h('td', {}, step.sent),
         h('td', {}, step.opened), h('td', {}, step.clicked), h('td', {}, step.converted), h('td', {}, money(step.revenue)))))),
     toggle);
+}
+
+/** Campaigns: a template sent once to a segment, throttled, with its figures; cancel one not finished. */
+async function showCampaigns(box) {
+  const [segments, templates] = await Promise.all([api('GET', '/v1/segments?limit=100'), api('GET', '/v1/templates')]);
+  const list = h('div', { class: 'grid', id: 'campaign-list' });
+  const form = h('form', { class: 'card' },
+    h('label', { for: 'campaign-name' }, 'Name'), h('input', { id: 'campaign-name', name: 'name', required: true, maxlength: '200' }),
+    h('label', { for: 'campaign-segment' }, 'To the segment'),
+    h('select', { id: 'campaign-segment', name: 'segment', required: true },
+      segments.items.map((segment) => h('option', { value: segment.id }, `${segment.name} (${segment.count})`))),
+    h('label', { for: 'campaign-channel' }, 'By'),
+    h('select', { id: 'campaign-channel', name: 'channel' }, ['email', 'sms', 'push'].map((channel) => h('option', { value: channel }, channel))),
+    h('label', { for: 'campaign-template' }, 'Template'),
+    h('select', { id: 'campaign-template', name: 'template' }, [...new Set(templates.items.map((template) => template.name))].map((name) => h('option', { value: name, selected: name === 'campaign' }, name))),
+    h('label', { for: 'campaign-at' }, 'Send at (empty: now)'), h('input', { id: 'campaign-at', name: 'send_at', type: 'datetime-local' }),
+    h('button', { type: 'submit' }, 'Schedule'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const data = Object.fromEntries(new FormData(form));
+    const body = { name: data.name, segment: data.segment, channel: data.channel, template: data.template };
+    if (data.send_at) body.send_at = new Date(data.send_at).toISOString();
+    try {
+      await api('POST', '/v1/campaigns', body);
+      form.reset();
+      await render();
+    } catch (error) { showError(error); }
+  });
+  const render = async () => {
+    const page = await api('GET', '/v1/campaigns?limit=20');
+    list.replaceChildren(...page.items.map((campaign) => h('article', { class: 'card', 'data-campaign': campaign.name },
+      h('div', { class: 'spread' }, h('strong', {}, campaign.name), h('span', { class: 'stage' }, campaign.status)),
+      h('p', { class: 'muted' }, `${campaign.channel} ${campaign.template}, ${new Date(campaign.send_at).toLocaleString()}`),
+      h('p', {}, `${campaign.stats.sent} sent, ${campaign.stats.opened} opened, ${campaign.stats.clicked} clicked, ${campaign.stats.converted} orders, ${money(campaign.stats.revenue)}`),
+      ['scheduled', 'sending'].includes(campaign.status) ? h('button', { type: 'button', class: 'secondary', onclick: async () => {
+        try { await api('POST', `/v1/campaigns/${encodeURIComponent(campaign.id)}/cancel`); await render(); } catch (error) { showError(error); }
+      } }, 'Cancel') : null)));
+  };
+  box.replaceChildren(segments.items.length ? form : h('p', { class: 'muted' }, 'Save a segment under Customers to send a campaign to it.'), list);
+  await render();
 }
 
 // ---------------------------------------------------------------- messages

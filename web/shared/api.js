@@ -4,7 +4,9 @@
 /** An answer that was not 2xx: the problem+json body, when there is one. */
 export class Problem extends Error {
   constructor(status, body) {
-    super(body?.detail || body?.title || `HTTP ${status}`);
+    // A refused field is named, so the person at the form knows what to change.
+    const fields = Array.isArray(body?.errors) ? body.errors.map((error) => `${error.field}: ${error.detail}`).join('; ') : '';
+    super([body?.detail || body?.title || `HTTP ${status}`, fields].filter(Boolean).join(' '));
     this.status = status;
     this.body = body || {};
     this.code = this.body.code;
