@@ -7,7 +7,9 @@
 # Endpoints: health = GET /health, ready = GET /ready, echo = POST /v1/echo with a small JSON body
 # (bench/echo.lua), product = GET /v1/products/{id} over the paths in $BENCH_PRODUCT_PATHS, search =
 # GET /v1/products?q=… over the paths in $BENCH_SEARCH_PATHS (both through bench/paths.lua; write
-# them with bench/seed.py --out). Each runs `wrk --latency -t2 -c<conns> -d<duration>`. Loopback only.
+# them with bench/seed.py --out); page = GET /shop/ taking gzip, asset = the storefront's script as
+# the page stamps it (`/shop/shop.js?v=…`, cached a year) taking gzip, revalidate = GET /shop/ with
+# its ETag in If-None-Match (304). Each runs `wrk --latency -t2 -c<conns> -d<duration>`. Loopback only.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +26,7 @@ while [ $# -gt 0 ]; do
     --conns) conns=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --no-header) header=0; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     -*) echo "http.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -56,16 +58,26 @@ if [ "$header" = 1 ]; then
 fi
 
 for ep in $endpoints; do
+  headers=()
   case $ep in
     health) path=/health; name="GET /health"; script=() ;;
     ready) path=/ready; name="GET /ready"; script=() ;;
     echo) path=/v1/echo; name="POST /v1/echo"; script=(-s "$here/echo.lua") ;;
     product) path=/; name="GET /v1/products/{id}"; script=(-s "$here/paths.lua"); export WRK_PATHS=$BENCH_PRODUCT_PATHS ;;
     search) path=/; name="GET /v1/products?q="; script=(-s "$here/paths.lua"); export WRK_PATHS=$BENCH_SEARCH_PATHS ;;
+    page) path=/shop/; name="GET /shop/ (gzip)"; script=(); headers=(-H "Accept-Encoding: gzip") ;;
+    asset)
+      path=$(curl -fsS "$base/shop/" | grep -o 'shop\.js?v=[0-9a-f]*' | head -1)
+      [ -n "$path" ] || { echo "http.sh: /shop/ names no stamped shop.js" >&2; exit 1; }
+      path=/shop/$path; name="GET /shop/shop.js?v= (gzip)"; script=(); headers=(-H "Accept-Encoding: gzip") ;;
+    revalidate)
+      etag=$(curl -fsS -o /dev/null -D - "$base/shop/" | awk 'tolower($1) == "etag:" { sub(/\r$/, ""); print $2 }')
+      [ -n "$etag" ] || { echo "http.sh: /shop/ has no ETag" >&2; exit 1; }
+      path=/shop/; name="GET /shop/ If-None-Match (304)"; script=(); headers=(-H "If-None-Match: $etag") ;;
     *) echo "http.sh: unknown endpoint $ep" >&2; exit 2 ;;
   esac
   for c in $conns; do
-    out=$(timeout "$secs" wrk --latency -t2 -c"$c" -d"$duration" "${script[@]}" "$base$path" 2>&1) || {
+    out=$(timeout "$secs" wrk --latency -t2 -c"$c" -d"$duration" "${script[@]}" "${headers[@]}" "$base$path" 2>&1) || {
       echo "http.sh: wrk failed for $name -c$c:" >&2; echo "$out" >&2; exit 1; }
     rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
     p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
