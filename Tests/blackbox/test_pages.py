@@ -279,8 +279,17 @@ def test_an_admin_watches_a_shopper_sends_an_offer_and_dispatches_their_order_wi
     packed = admin.page.locator('[data-column="packed"] [data-order]')
     packed.get_by_label("Tracking number").fill("TRK-7")
     packed.get_by_role("button", name="Mark dispatched").click()
-    expect(admin.page.locator('[data-column="dispatched"] [data-order]')).to_have_count(1)
+    dispatched = admin.page.locator('[data-column="dispatched"] [data-order]')
+    expect(dispatched).to_have_count(1)
     admin.shot("orders")
+    # The card's receipt opens as a page, with the staff session's cookie.
+    with admin.page.expect_popup() as opened:
+        dispatched.get_by_role("link", name="Receipt").click()
+    receipt = opened.value
+    receipt.wait_for_load_state()
+    number = dispatched.locator("strong").first.inner_text()
+    assert f"Receipt {number}" in receipt.content() and "dispatched" in receipt.content(), receipt.content()[:500]
+    receipt.close()
     expect(shopper.page.locator("[data-status]")).to_have_text("dispatched")
     expect(shopper.page.locator("[data-tracking-number]")).to_have_text("TRK-7")
     shopper.shot("dispatched")
