@@ -30,6 +30,13 @@ public struct RequestContext: Sendable {
         return principal
     }
 
+    /// Whether a customer this request names on a cart is vouched for: by an admin or pos key, or by
+    /// the signed-in shopper naming themselves (routes refuse them naming anyone else). A storefront
+    /// key or no key is anyone who holds the cart's id.
+    public var vouchesForCustomer: Bool {
+        customer != nil || principal?.role == .admin || principal?.role == .pos
+    }
+
     /// The signed-in shopper: 401 without a customer token (an API key is not one).
     public func requireCustomer() throws(APIError) -> CustomerID {
         guard let customer else { throw .unauthorized }

@@ -88,10 +88,11 @@ struct SQLiteCartStore: CartStore {
     func insert(_ cart: Cart, location: LocationID?, expiresAtMilliseconds: Int64, in transaction: any WriteTransaction) throws {
         try transaction.connection.run(
             """
-            INSERT INTO carts (id, channel, location_id, customer_id, currency, status, expires_at, expires_at_ms, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO carts (id, channel, location_id, customer_id, customer_verified, currency, status, expires_at, expires_at_ms, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [.text(cart.id.rawValue), .text(cart.channel.rawValue), .optional(location?.rawValue), .optional(cart.customerID),
+             .integer(cart.customerVerified ? 1 : 0),
              .text(cart.currency.code), .text(cart.status.rawValue), .text(cart.expiresAt), .integer(expiresAtMilliseconds),
              .text(cart.createdAt), .text(cart.updatedAt)])
     }
@@ -141,10 +142,11 @@ struct SQLiteCartStore: CartStore {
     func saveDetails(of cart: Cart, updatedAt: String, in transaction: any WriteTransaction) throws {
         try transaction.connection.run(
             """
-            UPDATE carts SET email = ?, phone = ?, customer_id = ?, shipping_address = ?, billing_address = ?, shipping_method_id = ?,
-                discount_codes = ?, checkout_step = ?, updated_at = ? WHERE id = ?
+            UPDATE carts SET email = ?, phone = ?, customer_id = ?, customer_verified = ?, shipping_address = ?, billing_address = ?,
+                shipping_method_id = ?, discount_codes = ?, checkout_step = ?, updated_at = ? WHERE id = ?
             """,
-            [.optional(cart.email), .optional(cart.phone), .optional(cart.customerID), try .optionalJSON(encoding: cart.shippingAddress),
+            [.optional(cart.email), .optional(cart.phone), .optional(cart.customerID), .integer(cart.customerVerified ? 1 : 0),
+             try .optionalJSON(encoding: cart.shippingAddress),
              try .optionalJSON(encoding: cart.billingAddress), .optional(cart.shippingMethod), try .json(encoding: cart.discountCodes),
              .text(cart.checkoutStep), .text(updatedAt), .text(cart.id.rawValue)])
     }
@@ -228,7 +230,7 @@ struct SQLiteCartStore: CartStore {
             billingAddress: try row.optionalJSON("billing_address", as: Address.self),
             shippingMethod: try row.optionalText("shipping_method_id"), discountCodes: try row.json("discount_codes", as: [String].self),
             lines: lines, expiresAt: try row.text("expires_at"), createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"),
-            phone: try row.optionalText("phone"))
+            phone: try row.optionalText("phone"), customerVerified: try row.int("customer_verified") != 0)
     }
 
     /// By SKU, then location code, as checkout records an order line's allocations.

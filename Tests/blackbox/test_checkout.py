@@ -340,9 +340,13 @@ def test_automatic_discount_applies_without_a_code(shop):
     customer = a_customer(api)
     auto = discount(api, "percent", 10, customer_id=customer)  # code-less: applies to this customer's carts
     assert auto.get("code") is None
+    # Named by anyone holding the cart's id it does not apply; named by staff it does.
     mine = ready(shop, {stocked(api, 1, price=2000): 1}, customer_id=customer)
+    assert mine["totals"] == totals(2000, 0, 495, 499, 2994)
+    mine = api.ok("PATCH", f"/v1/carts/{mine['id']}", {"customer_id": customer})
     assert mine["totals"] == totals(2000, 200, 495, 459, 2754)
-    other = ready(shop, {stocked(api, 1, price=2000): 1}, customer_id=a_customer(api))
+    other = ready(shop, {stocked(api, 1, price=2000): 1})
+    other = api.ok("PATCH", f"/v1/carts/{other['id']}", {"customer_id": a_customer(api)})
     assert other["totals"] == totals(2000, 0, 495, 499, 2994)
     done = placed(api, mine["id"])
     assert done["totals"] == totals(2000, 200, 495, 459, 2754)
@@ -374,13 +378,63 @@ def test_discount_rejections_name_the_reason(shop):
     # Nothing was kept.
     after = api.cart(cart["id"])
     assert after["discount_codes"] == [] and after["totals"]["discount"] == gbp(0)
-    # The restricted code works for its customer, and the minimum once the cart reaches it.
-    vip = ready(shop, {stocked(api, 1, price=1000): 1}, customer_id=customer, discount_codes=[made["wrong_customer"]["code"]])
+    # The restricted code works for its customer once staff named them on the cart, and the minimum
+    # once the cart reaches it.
+    vip = ready(shop, {stocked(api, 1, price=1000): 1})
+    assert api.ok("PATCH", f"/v1/carts/{vip['id']}", {"customer_id": customer})["customer_verified"] is True
+    vip = patch(api, vip["id"], {"discount_codes": [made["wrong_customer"]["code"]]})
     assert vip["totals"]["discount"] == gbp(100)
     rich = ready(shop, {stocked(api, 10, price=1000): 10}, discount_codes=[made["min_subtotal"]["code"]])
     assert rich["totals"]["discount"] == gbp(1000)
     for d in made.values():
         assert discount_uses(api, d["id"]) == 0
+
+
+def test_a_code_bound_to_a_customer_is_not_claimed_by_naming_them_on_a_cart(shop):
+    """Anyone holding a cart's id may write its `customer_id`: a code bound to a customer applies
+    only where an admin or pos key (or the customer's own session, test_shopper_accounts.py) named
+    them, and naming someone else anonymously takes that back."""
+    api = shop.api
+    customer, other = a_customer(api), a_customer(api)
+    code = discount(api, "percent", 10, code=unique("VIP"), customer_id=customer)["code"]
+    sku = stocked(api, 5, price=1000)
+
+    guessed = ready(shop, {sku: 1}, customer_id=customer)
+    assert guessed["customer_id"] == customer and guessed["customer_verified"] is False
+    refused = assert_problem(api.public("PATCH", f"/v1/carts/{guessed['id']}", {"discount_codes": [code]}), 422, "invalid_request")
+    assert refused["reason"] == "wrong_customer", refused
+    assert api.cart(guessed["id"])["discount_codes"] == []
+    storefront = api.api_key("storefront")
+    made = cart_with(api, {sku: 1}, key=storefront, customer_id=customer)
+    assert made["customer_verified"] is False, "a storefront key is anyone's"
+    assert api.cart(made["id"])["customer_verified"] is False
+
+    # Staff vouch: the same cart, named by an admin, takes the code; naming them again anonymously
+    # keeps it; naming another customer anonymously ends it, and naming the first back does not
+    # bring it back.
+    vouched = api.ok("PATCH", f"/v1/carts/{guessed['id']}", {"customer_id": customer})
+    assert vouched["customer_verified"] is True
+    applied = patch(api, guessed["id"], {"discount_codes": [code]})
+    assert applied["totals"]["discount"] == gbp(100)
+    assert patch(api, guessed["id"], {"customer_id": customer})["customer_verified"] is True
+    moved = patch(api, guessed["id"], {"customer_id": other})
+    assert moved["customer_verified"] is False and moved["totals"]["discount"] == gbp(0)
+    back = patch(api, guessed["id"], {"customer_id": customer})
+    assert back["customer_verified"] is False and back["totals"]["discount"] == gbp(0)
+    problem = assert_problem(api.public("PATCH", f"/v1/carts/{guessed['id']}", {"discount_codes": [code]}), 422, "invalid_request")
+    assert problem["reason"] == "wrong_customer"
+
+    # A till names the customer with its pos key: the code applies and the order is theirs.
+    pos = api.api_key("pos", location="main")
+    till = cart_with(api, {sku: 1}, channel="pos", key=pos, customer_id=customer)
+    assert till["customer_verified"] is True
+    priced = api.ok("PATCH", f"/v1/carts/{till['id']}", {"discount_codes": [code]}, key=pos)
+    assert priced["totals"]["discount"]["amount"] > 0
+    assert discount_uses(api, discount_id_of(api, code)) == 0
+
+
+def discount_id_of(api: Api, code: str) -> str:
+    return next(d["id"] for d in api.ok("GET", "/v1/discounts?limit=100")["items"] if d.get("code") == code)
 
 
 def test_exhausted_code_and_usage_counted_only_when_an_order_is_placed(shop):

@@ -185,6 +185,15 @@ def test_me_routes_reach_only_the_signed_in_shoppers_own_data(launch, tls_files,
     assert (ada_open["customer_id"], bob_open["customer_id"]) == (ada["id"], bob["id"])
     fill_cart(api, ada_open, {sku: 1})
     fill_cart(api, bob_open, {sku: 1})
+    # A code bound to Ada applies to the cart her own session made, not to Bob's.
+    assert (ada_open["customer_verified"], bob_open["customer_verified"]) == (True, True)
+    code = unique("ADA")
+    api.ok("POST", "/v1/discounts", {"code": code, "kind": "percent", "value": 10, "customer_id": ada["id"]}, status=201)
+    mine = api.ok("PATCH", f"/v1/carts/{ada_open['id']}", {"discount_codes": [code]}, key=ada_token)
+    assert mine["totals"]["discount"] == {"amount": 150, "currency": "GBP"}
+    theirs = assert_problem(api.call("PATCH", f"/v1/carts/{bob_open['id']}", {"discount_codes": [code]}, key=bob_token), 422, "invalid_request")
+    assert theirs["reason"] == "wrong_customer"
+    api.ok("PATCH", f"/v1/carts/{ada_open['id']}", {"discount_codes": []}, key=ada_token)
 
     assert [o["id"] for o in pages(api, "/v1/me/orders", key=ada_token)] == [ada_order["id"]]
     assert [o["id"] for o in pages(api, "/v1/me/orders", key=bob_token)] == [bob_order["id"]]

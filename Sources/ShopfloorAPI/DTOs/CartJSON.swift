@@ -10,6 +10,7 @@ extension Cart: DirectJSONEncodable {
         object.string("status", status.rawValue)
         object.string("location", ifPresent: location)
         object.string("customer_id", ifPresent: customerID)
+        object.bool("customer_verified", customerVerified)
         object.string("email", ifPresent: email)
         object.string("phone", ifPresent: phone)
         object.string("currency", currency.code)

@@ -28,7 +28,7 @@ struct CartRoutes {
                 customerID = shopper.rawValue
             }
             let cart = try await carts.create(channel: input.channel, location: location, customerID: customerID,
-                                              currency: input.currency ?? currency)
+                                              currency: input.currency ?? currency, customerVerified: context.vouchesForCustomer)
             return try JSON.response(cart, status: .created)
         }
         router.on(.get, "/v1/carts") { request, context in

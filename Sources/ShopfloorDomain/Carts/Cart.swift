@@ -19,6 +19,7 @@ public struct Cart: Codable, Sendable, Equatable {
         var status: Status
         var location: String?
         var customerID: String?
+        var customerVerified: Bool
         var email: String?
         var phone: String?
         var currency: Currency
@@ -72,6 +73,12 @@ public struct Cart: Codable, Sendable, Equatable {
     public var customerID: String? {
         get { storage.fields.customerID }
         set { mutate { $0.customerID = newValue } }
+    }
+    /// The customer was named by an admin or pos key, or by their own signed-in session, rather than
+    /// by whoever holds the cart's id: only then does a discount bound to that customer apply.
+    public var customerVerified: Bool {
+        get { storage.fields.customerVerified }
+        set { mutate { $0.customerVerified = newValue } }
     }
     public var email: String? {
         get { storage.fields.email }
@@ -133,10 +140,12 @@ public struct Cart: Codable, Sendable, Equatable {
     public init(
         id: CartID, channel: Channel, status: Status, location: String?, customerID: String?, email: String?, currency: Currency,
         checkoutStep: String, shippingAddress: Address?, billingAddress: Address?, shippingMethod: String?,
-        discountCodes: [String], lines: [CartLine], expiresAt: String, createdAt: String, updatedAt: String, phone: String? = nil
+        discountCodes: [String], lines: [CartLine], expiresAt: String, createdAt: String, updatedAt: String, phone: String? = nil,
+        customerVerified: Bool = false
     ) {
         storage = Storage(Fields(
-            id: id, channel: channel, status: status, location: location, customerID: customerID, email: email, phone: phone, currency: currency,
+            id: id, channel: channel, status: status, location: location, customerID: customerID, customerVerified: customerVerified,
+            email: email, phone: phone, currency: currency,
             checkoutStep: checkoutStep, shippingAddress: shippingAddress, billingAddress: billingAddress,
             shippingMethod: shippingMethod, discountCodes: discountCodes, lines: lines,
             totals: Cart.unpricedTotals(of: lines, currency: currency), expiresAt: expiresAt, createdAt: createdAt, updatedAt: updatedAt))

@@ -74,7 +74,10 @@ public final class CartService: Sendable {
         }
     }
 
-    public func create(channel: Cart.Channel, location: Location?, customerID: String?, currency: Currency) async throws -> Cart {
+    /// A new active cart. `customerVerified`: the caller vouches for `customerID` (a staff key, the
+    /// customer's own session, or the server itself), so discounts bound to that customer apply to it.
+    public func create(channel: Cart.Channel, location: Location?, customerID: String?, currency: Currency,
+                       customerVerified: Bool = false) async throws -> Cart {
         var validator = Validator()
         validator.check(channel == .online || location != nil, "location", "is required for a pos cart")
         validator.check(channel == .pos || location == nil, "location", "applies to pos carts only")
@@ -87,7 +90,7 @@ public final class CartService: Sendable {
         let cart = Cart(
             id: id, channel: channel, status: .active, location: till?.code, customerID: customerID, email: nil, currency: currency,
             checkoutStep: "cart", shippingAddress: nil, billingAddress: nil, shippingMethod: nil, discountCodes: [], lines: [],
-            expiresAt: expiresAt, createdAt: now, updatedAt: now)
+            expiresAt: expiresAt, createdAt: now, updatedAt: now, customerVerified: customerID != nil && customerVerified)
         try await writer.write { transaction in
             try self.store.insert(cart, location: till?.id, expiresAtMilliseconds: expiresMs, in: transaction)
             try self.events.append(type: "cart.created", topic: "cart:\(id)", data: cart, in: transaction)

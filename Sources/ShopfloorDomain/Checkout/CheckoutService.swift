@@ -36,9 +36,11 @@ public final class CheckoutService: Sendable {
         public var shippingMethod: String?
         public var discountCodes: [String]?
         public var checkoutStep: String?
+        /// The caller vouches for `customerID` (a staff key, or the customer's own session).
+        public var customerVerified: Bool
 
         public init(email: String? = nil, phone: String? = nil, customerID: String? = nil, shippingAddress: Address? = nil, billingAddress: Address? = nil,
-                    shippingMethod: String? = nil, discountCodes: [String]? = nil, checkoutStep: String? = nil) {
+                    shippingMethod: String? = nil, discountCodes: [String]? = nil, checkoutStep: String? = nil, customerVerified: Bool = false) {
             self.email = email
             self.phone = phone
             self.customerID = customerID
@@ -47,6 +49,7 @@ public final class CheckoutService: Sendable {
             self.shippingMethod = shippingMethod
             self.discountCodes = discountCodes
             self.checkoutStep = checkoutStep
+            self.customerVerified = customerVerified
         }
     }
 
@@ -74,7 +77,12 @@ public final class CheckoutService: Sendable {
             let previousStep = cart.checkoutStep
             if let email = details.email { cart.email = email }
             if let phone = details.phone { cart.phone = ContactAddress.phone(phone) }
-            if let customer = details.customerID { cart.customerID = customer }
+            if let customer = details.customerID {
+                // Naming the same customer again keeps a vouched one vouched; a new one is vouched
+                // only by whoever may vouch.
+                cart.customerVerified = details.customerVerified || (customer == cart.customerID && cart.customerVerified)
+                cart.customerID = customer
+            }
             if let address = details.shippingAddress { cart.shippingAddress = address }
             if let address = details.billingAddress { cart.billingAddress = address }
             if let method = details.shippingMethod { cart.shippingMethod = method }

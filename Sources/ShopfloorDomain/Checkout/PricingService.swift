@@ -220,7 +220,8 @@ public final class PricingService: Sendable {
         if let starts = discount.startsAt, now < starts { return .notStarted }
         if let ends = discount.endsAt, now >= ends { return .ended }
         if let maxUses = discount.maxUses, discount.uses >= maxUses { return .exhausted }
-        if let customer = discount.customerID, customer != cart.customerID { return .wrongCustomer }
+        // Bound to a customer: only a cart that customer was vouched for on (by staff, or their own session).
+        if let customer = discount.customerID, customer != cart.customerID || !cart.customerVerified { return .wrongCustomer }
         if let bound = discount.cartID, bound != cart.id.rawValue { return .wrongCart }
         if discount.kind == .fixed, discount.currency != cart.currency { return .currencyMismatch }
         if let minimum = discount.minSubtotal {

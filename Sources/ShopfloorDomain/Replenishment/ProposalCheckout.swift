@@ -75,7 +75,8 @@ public final class ProposalCheckout: Sendable {
         if let id = proposal.cartID, let existing = try carts.cart(id), existing.status == .active || existing.status == .expired {
             cart = existing
         } else {
-            cart = try await carts.create(channel: .online, location: nil, customerID: customer.id.rawValue, currency: currency)
+            cart = try await carts.create(channel: .online, location: nil, customerID: customer.id.rawValue, currency: currency,
+                                          customerVerified: true)
             proposal.cartID = cart.id
             let (store, saved) = (store, proposal)
             try await writer.write { transaction in try store.update(saved, in: transaction) }

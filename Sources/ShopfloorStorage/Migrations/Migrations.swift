@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers, liveShoppers, visitorsLive, automation, engagement, stockCover, replenishment, replenishmentIndex, wishlist, proposalOrder, staffSessions]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers, liveShoppers, visitorsLive, automation, engagement, stockCover, replenishment, replenishmentIndex, wishlist, proposalOrder, staffSessions, vouchedCustomers]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -907,5 +907,11 @@ public enum Migrations {
             expires_at_ms INTEGER NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX staff_sessions_expiry ON staff_sessions(expires_at_ms);
+        """)
+
+    /// Whether a cart's customer was set by a staff key or by that customer's own session: a discount
+    /// bound to a customer applies only then, not to a cart anyone named them on.
+    static let vouchedCustomers = Migration(version: 26, name: "vouched customers", sql: """
+        ALTER TABLE carts ADD COLUMN customer_verified INTEGER NOT NULL DEFAULT 0;
         """)
 }
