@@ -615,9 +615,10 @@ async def test_resume_gets_exactly_the_missed_events_then_live_ones(api):
         assert {e["topic"] for e in replayed} == {f"stock:{sku}", f"stock:{other}"}
 
 
-@async_test(timeout=50)
+@async_test(timeout=120)
 async def test_resume_while_events_are_appended_has_no_gap_and_no_duplicate(api):
-    """A writer keeps adjusting stock while clients subscribe with `since`, several replay pages behind."""
+    """A writer keeps adjusting stock while clients subscribe with `since`, several replay pages behind
+    or none, twelve times: every event once, in order, with no gap."""
     start = last_seq(api, "stock")
     # Several pages of history first: one import, one stock.changed per product.
     products = [{"title": unique("Bulk"), "status": "active",
@@ -626,8 +627,10 @@ async def test_resume_while_events_are_appended_has_no_gap_and_no_duplicate(api)
     api.ok("POST", "/v1/products/import", {"products": products}, status=201)
     sku = stocked(api, 1)
 
-    for subscribe_after in (5, 40):
-        since = last_seq(api, "stock") if subscribe_after == 40 else start
+    # Many times over, from the start of the history (several pages) or from now, at points
+    # through the writer's run.
+    for round_, subscribe_after in enumerate((5, 40, 10, 25, 60, 80, 15, 35, 50, 70, 90, 100)):
+        since = last_seq(api, "stock") if round_ % 2 else start
         writer_api = api.fork()
         done = threading.Event()
         written = []
@@ -957,7 +960,8 @@ async def test_a_consumer_that_never_reads_is_cut_off_and_others_keep_up(launch)
             if time.monotonic() - started > 20:
                 break
 
-    # Now read what the slow one was sent: it ends early, with 1008 or just the end of the stream.
+    # Now read what the slow one was sent, twenty seconds on: it ends early, with the 1008 close frame
+    # that waited for it behind what it had not read.
     received, close_code = 0, None
     deadline = time.monotonic() + 12
     while time.monotonic() < deadline:
@@ -975,9 +979,62 @@ async def test_a_consumer_that_never_reads_is_cut_off_and_others_keep_up(launch)
         raise AssertionError("the slow consumer was never closed")
     slow.close()
     print(f"slow consumer: {received} of {produced} events, close code {close_code}, {slow.received_bytes} bytes")
-    assert close_code in (1008, None), close_code
+    assert close_code == 1008, close_code
     assert received < produced, f"the slow consumer got all {produced} events: it was never cut off"
     assert received > 0
+
+
+def rss_anon_kib(pid: int) -> int:
+    """The process's anonymous resident memory: its heap, not the database file it maps."""
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("RssAnon:"))
+
+
+@async_test(timeout=90)
+async def test_replays_that_are_never_read_hold_bounded_memory_and_end_with_1008(launch):
+    """Sixteen connections ask for a long log from its start and read nothing: each replay waits once
+    256 KiB are queued for its connection, so the server's heap grows by a few MiB, not the log, and each is
+    closed with 1008 once its output has been stuck two ping intervals; a reader that comes back
+    seconds later still finds the close frame after what it had been sent."""
+    server = launch({"ws_ping_interval": "3s"}, env=ADMIN_ENV)
+    api = Api(server)
+    description = "r" * 9000
+    for _ in range(10):
+        batch = [{"title": unique("Long"), "status": "active", "description": description,
+                  "variants": [{"sku": unique("LONG"), "price": {"amount": 100, "currency": "GBP"}}]} for _ in range(100)]
+        await http(api.ok, "POST", "/v1/products/import", {"products": batch}, status=201)
+    before = rss_anon_kib(server.proc.pid)
+    stalled = [await asyncio.to_thread(RawWebSocket, server, EVENTS_PATH, 4096) for _ in range(16)]
+    for socket_ in stalled:
+        socket_.send_json({"op": "subscribe", "topics": ["products"], "since": 0})
+    asked = time.monotonic()
+    # The log is about 10 MB of events; the sixteen replays together would hold 160 MB unbounded.
+    peak = before
+    for _ in range(20):
+        await asyncio.sleep(0.25)
+        peak = max(peak, rss_anon_kib(server.proc.pid))
+    grown = (peak - before) / 1024
+    print(f"RssAnon {before / 1024:.1f} MiB before, grew {grown:.1f} MiB with 16 stalled replays")
+    assert grown < 32, f"anonymous memory grew {grown:.1f} MiB for replays nobody reads"
+
+    # The channel still serves others meanwhile.
+    async with await Channel.open(server) as fresh:
+        await fresh.subscribe(["products"])
+
+    # Output stuck past two ping intervals (6 s) is cut off with 1008; the close frame waits two more
+    # for its reader, who comes back in between.
+    await asyncio.sleep(max(0.0, asked + 9 - time.monotonic()))
+    for socket_ in stalled:
+        received, close_code = 0, None
+        while (frame := await asyncio.to_thread(socket_.frame, 10)) is not None:
+            opcode, payload = frame
+            if opcode == 0x8:
+                close_code = struct.unpack("!H", payload[:2])[0]
+                break
+            received += 1
+        socket_.close()
+        assert close_code == 1008, (close_code, received)
+        assert 0 < received < 1000, received
 
 
 # Keep-alive pings ------------------------------------------------------------------------------

@@ -8,10 +8,15 @@ import Synchronization
 /// encoded once and handed to every subscriber of its topic or its topic's family with one hop per
 /// event loop; the topic index is a dictionary, so publishing never scans connections.
 ///
-/// Resume without gap or duplicate: a subscription with `since` is indexed first and buffers live
-/// events while the log is read from `since`; then the buffered events newer than the last replayed
-/// one follow. Anything committed before the subscription was indexed is in the read; anything after
-/// it is buffered; the `seq` comparison drops what is in both.
+/// Resume without gap or duplicate: a subscription with `since` first reads the log from `since` up
+/// to what the hub has had, at the pace the connection takes it (``WebSocket/sendWhenReady(_:)``),
+/// holding nothing. Once a read comes back short it is indexed, buffering live events, at a mark
+/// (the last `seq` published); the log up to the mark is read and sent, then the buffered events
+/// after the mark. Anything published by the mark is in the reads; anything after it is buffered.
+/// So a replay of any length holds only what arrives during its last short read, and a connection
+/// that cannot keep up is closed with 1008 rather than buffered for. (A connection that follows
+/// other topics already is indexed at once, holding their live events through the whole replay up
+/// to ``maxHeld``, so its events keep their order.)
 final class EventHub: Sendable {
     private struct Subscriber {
         let socket: WebSocket
@@ -30,8 +35,9 @@ final class EventHub: Sendable {
 
     /// Live events one subscriber may have held back during its replay before it counts as too far behind.
     static let maxHeld = 10_000
-    /// Events read from the log per query while replaying.
-    static let replayPage = 256
+    /// Events read from the log per query while replaying: a page is held while it is sent, so a
+    /// replay waiting on its connection holds at most this many events (a product's can be 10 KB).
+    static let replayPage = 64
 
     private let log: EventLog
     private let state: Mutex<State>
@@ -58,27 +64,31 @@ final class EventHub: Sendable {
         // A `since` beyond the log (a client from before a reset) counts from the log's end, so the
         // seq it hears back is one the log has.
         let start = min(since, log.publishedSeq)
-        let before = state.withLock { add(socket, topics: topics, from: start, holding: true, in: &$0) }
         // Events of topics the connection already follows went out live: replaying them would repeat them.
+        let before = state.withLock { $0.subscribers[socket.id]?.topics ?? [:] }
         let replayed = { (event: Event) in
             topics.contains(where: event.matches) && !before.contains { event.matches($0.key) && event.seq > $0.value }
         }
         var cursor = start
         do {
-            while true {
-                // Only what this hub has had: anything later comes to it and is held meanwhile, so an
-                // event committed but not yet published is not replayed now and sent again live.
-                let heard = state.withLock { $0.lastSeq }
-                let page = try log.read(since: cursor, through: heard, topics: topics, limit: Self.replayPage)
-                for event in page where replayed(event) {
-                    try await socket.sendWhenReady(OutboundWebSocketMessage(.text(EventDTO.encode(event))))
-                    cursor = event.seq
-                }
-                cursor = page.last?.seq ?? cursor
-                if page.count < Self.replayPage { break }
+            // Catching up, holding nothing, when nothing else goes to the connection meanwhile: the
+            // connection's pace sets the reads'. (One that follows topics already holds their live
+            // events from the start, so what it gets stays in `seq` order.)
+            if before.isEmpty {
+                cursor = try await replay(topics, to: socket, from: cursor, through: { state.withLock { $0.lastSeq } }, replayed)
             }
+            // Caught up to within a short read: indexed from here on, the rest up to the mark read.
+            let mark = state.withLock { state in
+                _ = add(socket, topics: topics, from: start, holding: true, in: &state)
+                return state.lastSeq
+            }
+            cursor = try await replay(topics, to: socket, from: cursor, through: { mark }, replayed)
         } catch {
-            state.withLock { $0.subscribers[socket.id]?.held = nil }
+            state.withLock { state in
+                state.subscribers[socket.id]?.held = nil
+                // What this subscribe added goes again, so a retry replays it rather than miss it.
+                for topic in topics where before[topic] == nil { remove(topic, of: socket.id, in: &state) }
+            }
             throw .unavailable
         }
         state.withLock { state in
@@ -91,14 +101,33 @@ final class EventHub: Sendable {
         }
     }
 
+    /// Sends the logged events after `cursor` up to `through()` (read again for each page) that
+    /// `replayed` keeps, waiting for the connection's room; the last `seq` read.
+    private func replay(_ topics: [String], to socket: WebSocket, from start: Int64, through: () -> Int64,
+                        _ replayed: (Event) -> Bool) async throws -> Int64 {
+        var cursor = start
+        while true {
+            // Only what this hub has had: anything later comes to it live, so an event committed but
+            // not yet published is not replayed now and sent again live.
+            let page = try log.read(since: cursor, through: through(), topics: topics, limit: Self.replayPage)
+            for event in page where replayed(event) {
+                try await socket.sendWhenReady(OutboundWebSocketMessage(.text(EventDTO.encode(event))))
+            }
+            cursor = page.last?.seq ?? cursor
+            if page.count < Self.replayPage { return cursor }
+        }
+    }
+
     func unsubscribe(_ socket: WebSocket, topics: [String]) {
         state.withLock { state in
-            for topic in topics {
-                state.subscribers[socket.id]?.topics[topic] = nil
-                state.index[topic]?.remove(socket.id)
-                if state.index[topic]?.isEmpty == true { state.index[topic] = nil }
-            }
+            for topic in topics { remove(topic, of: socket.id, in: &state) }
         }
+    }
+
+    private func remove(_ topic: String, of id: UInt64, in state: inout State) {
+        state.subscribers[id]?.topics[topic] = nil
+        state.index[topic]?.remove(id)
+        if state.index[topic]?.isEmpty == true { state.index[topic] = nil }
     }
 
     /// Sends `message` to every subscriber of `topic` now, outside the log (the `stats` topic's
@@ -150,8 +179,13 @@ final class EventHub: Sendable {
                 if let heldCount = state.subscribers[id]?.held?.count {
                     if heldCount < Self.maxHeld {
                         state.subscribers[id]?.held?.append(event)
-                    } else {
-                        state.subscribers[id]?.socket.close(code: .policyViolation, reason: "too far behind")
+                    } else if let subscriber = state.subscribers.removeValue(forKey: id) {
+                        // Forgotten at once, so the close is asked for once and the hold let go.
+                        for topic in subscriber.topics.keys {
+                            state.index[topic]?.remove(id)
+                            if state.index[topic]?.isEmpty == true { state.index[topic] = nil }
+                        }
+                        subscriber.socket.closeTooFarBehind()
                     }
                 } else if let socket = state.subscribers[id]?.socket {
                     targets.append(socket)

@@ -29,8 +29,8 @@ public final class WebSocket: Sendable, Hashable {
         withConnection { $0.enqueue(message) }
     }
 
-    /// Queues `message` once the connection has room, waiting while its queue is above half its
-    /// limit. Throws once the connection is closed.
+    /// Queues `message` once the connection has room, waiting while its queue holds more than
+    /// 256 KiB (or half its limits). Throws once the connection is closed.
     public func sendWhenReady(_ message: OutboundWebSocketMessage) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             withConnection(orElse: { continuation.resume(throwing: ResponseBodyWriter.ConnectionClosed()) }) {
@@ -43,6 +43,12 @@ public final class WebSocket: Sendable, Hashable {
     /// short grace period passes.
     public func close(code: WebSocketCloseCode = .normal, reason: String = "") {
         withConnection { $0.close(code: code, reason: reason) }
+    }
+
+    /// Closes with 1008 "too far behind" at once: what is queued and not begun is dropped, so the
+    /// close frame goes next, and senders waiting in ``sendWhenReady(_:)`` are stopped.
+    public func closeTooFarBehind() {
+        withConnection { $0.tooFarBehind() }
     }
 
     /// Sends one message to many connections with one hop to each event loop involved.

@@ -12,8 +12,9 @@ import Glibc
 final class WebSocketConnection: EventLoopHandler {
     private enum Phase {
         case open
-        /// Our close frame is queued; waiting for the peer's until the deadline.
-        case closing(deadline: UInt64)
+        /// Our close frame is queued since `since`; waiting for the peer's until the deadline, or
+        /// longer while the frame itself is still unsent (``tick(now:)``).
+        case closing(since: UInt64, deadline: UInt64)
         /// The connection failed or both closes are exchanged: our side is shut once the output is
         /// flushed, and input is read and dropped until end of stream or the deadline.
         case lingering(deadline: UInt64)
@@ -54,6 +55,7 @@ final class WebSocketConnection: EventLoopHandler {
     private var lastWriteProgress: UInt64
 
     private static let closeGrace: UInt64 = 2000
+    private static let waiterBytes = 256 * 1024
 
     init(id: UInt64, stream: ConnectionStream, loop: EventLoop, context: ServerContext, upgrade: WebSocketUpgrade,
          inbound: InboundBuffer, outbound: [UInt8]) {
@@ -100,15 +102,21 @@ final class WebSocketConnection: EventLoopHandler {
         switch phase {
         case .closed:
             return
-        case .closing(let deadline), .lingering(let deadline):
+        case .closing(let since, let deadline):
+            // A close frame still queued behind a peer that stopped reading waits for it to come
+            // back, up to two ping intervals: the frame tells it why (1008) instead of a bare end.
+            if now >= deadline && (unsentCount == 0 || now &- since > 2 * pingInterval) { terminate() }
+            return
+        case .lingering(let deadline):
             if now >= deadline { terminate() }
             return
         case .open:
             break
         }
-        if unsentCount > 0 && now &- lastWriteProgress > 2 * pingInterval { return terminate() }
+        // Output stuck for two ping intervals, or a ping unanswered behind it: the peer is not reading.
+        if unsentCount > 0 && now &- lastWriteProgress > 2 * pingInterval { return tooFarBehind() }
         if let sent = pingSentAt {
-            if now &- sent > pingInterval { terminate() }
+            if now &- sent > pingInterval { unsentCount > 0 ? tooFarBehind() : terminate() }
         } else if now &- lastHeard > pingInterval {
             pingSentAt = now
             enqueueControl(WebSocketFrameEncoder.encode(.ping, payload: EmptyCollection()))
@@ -278,13 +286,18 @@ final class WebSocketConnection: EventLoopHandler {
     }
 
     /// Close code 1008 for a peer that does not keep up: drop what it has not started to receive,
-    /// so the close frame is next on the wire.
-    private func tooFarBehind() {
+    /// so the close frame is next on the wire, and stop the senders waiting for room.
+    func tooFarBehind() {
+        guard case .open = phase else { return }
         if messageEndsHead < messageEnds.count {
+            // The first message not wholly written stays (it may have begun), so the frames stay whole.
             outbound.removeSubrange(messageEnds[messageEndsHead]...)
             messageEnds.removeAll()
             messageEndsHead = 0
         }
+        let stopped = waiters
+        waiters.removeAll()
+        for waiter in stopped { waiter.resume(throwing: ResponseBodyWriter.ConnectionClosed()) }
         close(code: .policyViolation, reason: "too far behind")
     }
 
@@ -303,7 +316,7 @@ final class WebSocketConnection: EventLoopHandler {
     func close(code: WebSocketCloseCode, reason: String) {
         guard case .open = phase else { return }
         appendFrame(WebSocketFrameEncoder.close(code, reason: reason))
-        phase = .closing(deadline: loop.now + Self.closeGrace)
+        phase = .closing(since: loop.now, deadline: loop.now + Self.closeGrace)
         flush()
         updateInterest()
     }
@@ -356,8 +369,12 @@ final class WebSocketConnection: EventLoopHandler {
         }
     }
 
+    /// Senders that wait (a replay) go on once the queue is down to ``waiterBytes`` or half the
+    /// limits: enough in flight to keep the peer's pipe full, and a connection that stops reading
+    /// holds that much of its replay, not the whole queue's worth.
     private func resumeWaiters() {
-        guard !waiters.isEmpty, unsentCount <= options.maxQueuedBytes / 2, queuedMessages <= options.maxQueuedMessages / 2 else { return }
+        guard !waiters.isEmpty, unsentCount <= min(options.maxQueuedBytes / 2, Self.waiterBytes),
+              queuedMessages <= options.maxQueuedMessages / 2 else { return }
         let ready = waiters
         waiters.removeAll()
         for waiter in ready { waiter.resume() }
