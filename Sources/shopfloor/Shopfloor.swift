@@ -25,7 +25,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (SHOPFLOOR_LOG_LEVEL). Default info.") var logLevel: String?
     @Option(help: "Largest request body in bytes (SHOPFLOOR_MAX_BODY_SIZE). Default 1048576.") var maxBodySize: String?
     @Option(help: "Most open connections (SHOPFLOOR_MAX_CONNECTIONS). Default 10000.") var maxConnections: String?
-    @Option(help: "Time allowed for a request's headers (SHOPFLOOR_HEADER_TIMEOUT). Default 10s.") var headerTimeout: String?
+    @Option(help: "Time allowed for a request's headers, and for a new connection's first byte (SHOPFLOOR_HEADER_TIMEOUT). Default 10s.") var headerTimeout: String?
     @Option(help: "Time allowed for a request's body (SHOPFLOOR_BODY_TIMEOUT). Default 30s.") var bodyTimeout: String?
     @Option(help: "Idle keep-alive timeout (SHOPFLOOR_IDLE_TIMEOUT). Default 60s.") var idleTimeout: String?
     @Option(help: "Longest wait for in-flight requests on stop (SHOPFLOOR_DRAIN_TIMEOUT). Default 10s.") var drainTimeout: String?

@@ -169,6 +169,18 @@ def test_silent_connection_is_closed(impatient_server):
     assert elapsed <= 3.0
 
 
+def test_a_connection_that_never_speaks_gets_the_header_timeout_not_the_idle_one(session_launch):
+    """A few thousand silent sockets must not hold `--max-connections` for the idle timeout: a new
+    connection has the header timeout to send its first byte; one that has spoken idles as usual."""
+    server = session_launch.shared("silent-vs-idle", {"header_timeout": "1s", "idle_timeout": "30s"})
+    with server.connect() as silent, server.connect() as spoken:
+        assert spoken.request("GET", "/health").status == 200
+        elapsed = silent.wait_closed(6.0)
+        assert elapsed <= 3.0, f"a silent connection was held {elapsed:.1f} s"
+        assert spoken.is_open_after(1.0), "a connection that has spoken keeps the idle timeout"
+        assert spoken.request("GET", "/health").status == 200
+
+
 def test_activity_keeps_a_connection_alive(impatient_server):
     """Each request restarts the idle clock: 6 requests 0.4 s apart outlive one idle timeout."""
     with impatient_server.connect() as conn:

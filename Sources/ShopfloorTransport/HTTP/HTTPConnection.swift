@@ -49,6 +49,9 @@ final class HTTPConnection: EventLoopHandler {
     /// response says whether the connection switched.
     private var upgradeSlot: UInt64?
     private var peerClosed = false
+    /// Nothing read yet: a connection that says nothing gets the header timeout, not the idle one,
+    /// so silent sockets cannot hold the server's connection slots for long.
+    private var silent = true
     private var closeWhenFlushed = false
     private var interest: UInt32 = 0
     private var phaseStart: UInt64
@@ -118,6 +121,11 @@ final class HTTPConnection: EventLoopHandler {
             if now &- phaseStart > limits.bodyTimeout.milliseconds { fail(with: .requestTimeout) }
         } else if !inbound.isEmpty || decoder.isMidRequest {
             if now &- phaseStart > limits.headerTimeout.milliseconds { fail(with: .requestTimeout) }
+        } else if silent {
+            guard now &- phaseStart > limits.headerTimeout.milliseconds else { return }
+            // A starved loop can tick before reading what came: look before deciding.
+            readAvailable()
+            if silent, case .open = phase { close() }
         } else if now &- phaseStart > limits.idleTimeout.milliseconds {
             close()
         }
@@ -172,6 +180,7 @@ final class HTTPConnection: EventLoopHandler {
                 return close()
             }
             if case .lingering = phase { continue }
+            silent = false
             if inbound.isEmpty && !decoder.isMidRequest && slots.isEmpty { phaseStart = loop.now }
             inbound.append(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         } while stream.hasBufferedInput
