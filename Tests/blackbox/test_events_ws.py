@@ -453,6 +453,42 @@ async def test_subscribed_reply_ping_and_bad_ops_keep_the_connection(api):
 
 
 @async_test()
+async def test_drafts_are_announced_to_admins_and_only_publishing_or_unpublishing_to_everyone(api):
+    """A draft's or archived product's changes go to `draft:<id>` (admins); the public `products`
+    topic hears a product only while it is in the shop, and the change that takes it out."""
+    pos_key = api.api_key("pos", location="main")
+    def product(status: str) -> dict:
+        return api.ok("POST", "/v1/products", {"title": unique("Secret"), "status": status,
+                                                "variants": [{"sku": unique("SEC"), "price": {"amount": 900, "currency": "GBP"}}]}, status=201)
+    async with await Channel.open(api.server) as public, await Channel.open(api.server) as admin, \
+            await Channel.open(api.server) as till:
+        await public.subscribe(["products"])
+        await admin.send({"op": "auth", "key": api.key})
+        await admin.reply("authenticated")
+        await admin.subscribe(["drafts", "products"])
+        await till.send({"op": "auth", "key": pos_key})
+        await till.reply("authenticated")
+        await till.send({"op": "subscribe", "topics": ["drafts"]})
+        assert (await till.error("forbidden"))["topics"] == ["drafts"]
+
+        draft = await http(product, "draft")
+        await http(api.ok, "PATCH", f"/v1/products/{draft['id']}", {"title": "Still secret"})
+        published = await http(api.ok, "PATCH", f"/v1/products/{draft['id']}", {"status": "active"})
+        await http(api.ok, "PATCH", f"/v1/products/{draft['id']}", {"status": "archived"})
+        await http(api.ok, "PATCH", f"/v1/products/{draft['id']}", {"title": "Archived quietly"})
+        await http(api.call, "DELETE", f"/v1/products/{draft['id']}")
+
+        heard = [(e["type"], e["topic"], e["data"].get("status")) for e in await admin.collect(quiet=0.5)]
+        draft_topic, shop_topic = f"draft:{draft['id']}", f"product:{draft['id']}"
+        assert heard == [("product.created", draft_topic, "draft"), ("product.updated", draft_topic, "draft"),
+                         ("product.updated", shop_topic, "active"), ("product.updated", shop_topic, "archived"),
+                         ("product.updated", draft_topic, "archived"), ("product.deleted", draft_topic, None)], heard
+        seen = [(e["type"], e["data"].get("status"), e["data"].get("title")) for e in await public.collect(quiet=0.3)]
+        assert seen == [("product.updated", "active", published["title"]), ("product.updated", "archived", published["title"])], seen
+        await till.silent(0.2, "a pos key heard drafts")
+
+
+@async_test()
 async def test_restricted_topics_need_an_admin_or_pos_key(api):
     storefront_key = api.api_key("storefront")
     pos_key = api.api_key("pos", location="main")

@@ -50,7 +50,7 @@ export function money(value) {
 }
 
 // As the server's Event.family: a family topic covers its members' specific topics.
-const FAMILIES = { stock: 'stock', product: 'products', cart: 'carts', order: 'orders', conversation: 'conversations' };
+const FAMILIES = { stock: 'stock', product: 'products', draft: 'drafts', cart: 'carts', order: 'orders', conversation: 'conversations' };
 
 /**
  * The live connection: `subscribe(topics, handler)` delivers each event of those topics; `send(op)`

@@ -231,7 +231,7 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
         guard unknown.isEmpty else {
             throw .invalidRequest("Unknown topics: \(unknown.prefix(5).map { String($0.prefix(100)) }.joined(separator: ", ")). "
                 + "Topics are stock, stock:<sku>, products, product:<id>, cart:<id>, track:<token>, carts, orders, order:<id>, locations, messages, customers, "
-                + "shoppers, stats, conversations, conversation:<id>.")
+                + "shoppers, stats, conversations, conversation:<id>, drafts, draft:<id>.")
         }
         var seen: Set<String> = []
         return topics.filter { seen.insert($0).inserted }
@@ -243,9 +243,9 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
     private static let restrictedFamilies: Set<String> = ["carts", "orders", "locations", "tasks"]
     private static let restrictedKinds: Set<Substring> = ["order"]
     /// Topics for admin keys alone: the outbox's (its events name customers and orders), customers,
-    /// live shoppers, the live stats and conversations.
-    private static let adminTopics: Set<String> = ["messages", "customers", "shoppers", "stats", "conversations"]
-    private static let adminKinds: Set<Substring> = ["conversation"]
+    /// live shoppers, the live stats, conversations, and products not in the shop.
+    private static let adminTopics: Set<String> = ["messages", "customers", "shoppers", "stats", "conversations", "drafts"]
+    private static let adminKinds: Set<Substring> = ["conversation", "draft"]
 
     private static func isAdminOnly(_ topic: String) -> Bool {
         if adminTopics.contains(topic) { return true }

@@ -54,6 +54,8 @@ final class ProductCache: Sendable {
         let topic = event.topic
         if topic.hasPrefix("product:") {
             mark(String(topic.dropFirst("product:".count)), at: event.seq)
+        } else if topic.hasPrefix("draft:") {
+            mark(String(topic.dropFirst("draft:".count)), at: event.seq)
         } else if topic.hasPrefix("stock:") {
             let sku = String(topic.dropFirst("stock:".count))
             if let id = state.withLock({ $0.productBySKU[sku] }) { mark(id, at: event.seq) }

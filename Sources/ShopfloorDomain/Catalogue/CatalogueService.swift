@@ -56,7 +56,8 @@ public struct CatalogueService: Sendable {
                 _ = try self.store.insert(product, in: transaction)
                 let created = try self.reload(product.id, in: transaction)
                 // The product is announced before the stock it arrives with.
-                try self.events.append(type: "product.created", topic: "product:\(product.id)", data: created, in: transaction)
+                try self.events.append(type: "product.created", topic: Self.topic(of: product.id, shown: created.status == .active),
+                                       data: created, in: transaction)
                 for variant in input.variants { try self.receiveInitialStock(variant, actor: actor, in: transaction) }
                 stored.append(try self.reload(product.id, in: transaction))
             }
@@ -81,6 +82,7 @@ public struct CatalogueService: Sendable {
             guard let found = try self.store.product(id, in: transaction) else { throw CatalogueError.productNotFound(id.rawValue) }
             let seq = found.seq
             var current = found.product
+            let wasShown = current.status == .active
             if let title = patch.title { current.title = title }
             if let description = patch.description { current.description = description }
             if let category = patch.category { current.category = category }
@@ -112,7 +114,10 @@ public struct CatalogueService: Sendable {
                 new.append(created)
             }
             try self.store.update(current, seq: seq, in: transaction)
-            try self.events.append(type: "product.updated", topic: "product:\(id)", data: try self.reload(id, in: transaction), in: transaction)
+            let updated = try self.reload(id, in: transaction)
+            // Leaving the shop is said where shoppers listen, so storefronts drop it.
+            try self.events.append(type: "product.updated", topic: Self.topic(of: id, shown: wasShown || updated.status == .active),
+                                   data: updated, in: transaction)
             for variant in new { try self.receiveInitialStock(variant, actor: actor, in: transaction) }
             return try self.reload(id, in: transaction)
         }
@@ -121,12 +126,20 @@ public struct CatalogueService: Sendable {
     /// Deletes a product and its variants; refused while any of its units are reserved.
     public func delete(_ id: ProductID) async throws {
         try await writer.write { transaction in
-            guard let seq = try self.store.product(id, in: transaction)?.seq else { throw CatalogueError.productNotFound(id.rawValue) }
+            guard let found = try self.store.product(id, in: transaction) else { throw CatalogueError.productNotFound(id.rawValue) }
+            let seq = found.seq
             guard try self.store.reservedUnits(ofProduct: seq, in: transaction) == 0 else { throw CatalogueError.productInUse(id.rawValue) }
             // The SKUs are free for reuse: their stock goes with them (movements stay as history).
             let skus = try self.store.delete(productSeq: seq, in: transaction)
-            try self.events.append(type: "product.deleted", topic: "product:\(id)", data: ProductDeleted(id: id.rawValue, skus: skus), in: transaction)
+            try self.events.append(type: "product.deleted", topic: Self.topic(of: id, shown: found.product.status == .active),
+                                   data: ProductDeleted(id: id.rawValue, skus: skus), in: transaction)
         }
+    }
+
+    /// A product's events go to `product:<id>` (public) while it is in the shop, and to `draft:<id>`
+    /// (admins) while it is a draft or archived: a shop's unpublished work is not for everyone.
+    static func topic(of id: ProductID, shown: Bool) -> String {
+        shown ? "product:\(id)" : "draft:\(id)"
     }
 
     private func reload(_ id: ProductID, in transaction: any WriteTransaction) throws -> Product {

@@ -36,6 +36,7 @@ public struct Event: Sendable, Equatable {
         switch kind {
         case "stock": "stock"
         case "product": "products"
+        case "draft": "drafts"
         case "cart": "carts"
         case "order": "orders"
         case "conversation": "conversations"
