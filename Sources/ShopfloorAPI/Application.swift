@@ -142,7 +142,8 @@ public final class Application: Sendable {
         EventRoutes(events: events).register(on: &router)
         EventStreamRoutes(
             hub: hub, keys: keys, sessions: sessions, shoppers: ShopperServices(live: live, conversations: conversations, auth: shopperAuth),
-            options: WebSocketOptions(pingInterval: configuration.webSocketPingInterval, maxQueuedMessages: configuration.webSocketSendQueue)
+            options: WebSocketOptions(pingInterval: configuration.webSocketPingInterval, maxQueuedMessages: configuration.webSocketSendQueue),
+            channels: EventChannels(keys: keys)
         ).register(on: &router)
         CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
         CheckoutRoutes(checkout: checkout).register(on: &router)

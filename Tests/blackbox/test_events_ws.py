@@ -489,6 +489,31 @@ async def test_drafts_are_announced_to_admins_and_only_publishing_or_unpublishin
 
 
 @async_test()
+async def test_revoking_a_key_closes_its_connections_that_hold_restricted_topics(api):
+    """A revoked key's connection holding a restricted topic ends with 1008 within a second; one on
+    public topics only is left as it is (anyone may hold those)."""
+    sku = stocked(api, 3)
+    def issued(role: str, **extra) -> dict:
+        return api.ok("POST", "/v1/api-keys", {"role": role, "name": unique(role), **extra}, status=201)
+    till, storefront = issued("pos", location="main"), issued("storefront")
+    async with await Channel.open(api.server) as staff, await Channel.open(api.server) as shop:
+        for channel, key in ((staff, till), (shop, storefront)):
+            await channel.send({"op": "auth", "key": key["key"]})
+            await channel.reply("authenticated")
+        await staff.subscribe(["orders", f"stock:{sku}"])
+        await shop.subscribe([f"stock:{sku}"])
+        for key in (till, storefront):
+            await http(api.ok, "DELETE", f"/v1/api-keys/{key['id']}", status=204)
+        started = time.monotonic()
+        assert await staff.closed_with(timeout=3) == 1008
+        assert time.monotonic() - started < 1.5, "the revoked key's connection lingered"
+        await http(api.adjust, sku, 1)
+        assert (await shop.event())["topic"] == f"stock:{sku}"
+        await shop.send({"op": "subscribe", "topics": ["carts"]})
+        await shop.error("forbidden")
+
+
+@async_test()
 async def test_restricted_topics_need_an_admin_or_pos_key(api):
     storefront_key = api.api_key("storefront")
     pos_key = api.api_key("pos", location="main")

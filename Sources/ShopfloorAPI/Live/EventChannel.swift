@@ -54,10 +54,12 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
     private let keys: APIKeyService
     private let sessions: StaffSessionService
     private let shoppers: ShopperServices
+    private let registry: EventChannels?
     private let state = Mutex(State())
 
     init(socket: WebSocket, hub: EventHub, keys: APIKeyService, sessions: StaffSessionService, shoppers: ShopperServices,
-         session: String? = nil) {
+         session: String? = nil, registry: EventChannels? = nil) {
+        self.registry = registry
         self.socket = socket
         self.hub = hub
         self.keys = keys
@@ -118,7 +120,18 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
         }
     }
 
+    /// After a key was revoked: a connection whose key or staff session no longer authenticates, and
+    /// which holds topics only a key may hold, is closed with 1008, so it hears nothing more of them.
+    func credentialRevoked() {
+        guard state.withLock({ $0.credential }) != nil, role() == nil else { return }
+        state.withLock { $0.credential = nil }
+        if hub.topics(of: socket).contains(where: { !Self.isPublic($0) }) {
+            socket.close(code: .policyViolation, reason: "credential revoked")
+        }
+    }
+
     func webSocketDidClose(_ socket: WebSocket) {
+        registry?.remove(self)
         state.withLock { state in
             state.closed = true
             state.tail?.cancel()
@@ -126,6 +139,15 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
         }
         hub.remove(socket)
         shoppers.live.disconnect(socket.id)
+    }
+
+    /// The role the connection's key or staff session has now; `nil` without one, or once revoked.
+    private func role() -> Role? {
+        switch state.withLock({ $0.credential }) {
+        case .key(let key)?: keys.authenticate(key)?.role
+        case .session(let token)?: sessions.authenticate(token)?.principal.role
+        case nil: nil
+        }
     }
 
     private func perform(_ op: Op, data: JSONValue?) async throws(EventChannelError) {
@@ -143,11 +165,7 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
                 throw .invalidRequest("A connection may hold at most \(Self.maxTopics) topics.")
             }
             if let since = op.since, since < 0 { throw .invalidRequest("since must be a seq of 0 or more.") }
-            let role: Role? = switch state.withLock({ $0.credential }) {
-            case .key(let key)?: keys.authenticate(key)?.role
-            case .session(let token)?: sessions.authenticate(token)?.principal.role
-            case nil: nil
-            }
+            let role = role()
             let refused = topics.filter { topic in
                 Self.isAdminOnly(topic) ? role != .admin : !Self.isPublic(topic) && role != .admin && role != .pos
             }

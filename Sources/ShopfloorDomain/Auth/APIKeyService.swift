@@ -16,6 +16,8 @@ public final class APIKeyService: Sendable {
     private let writer: any StoreWriter
     private let clock: any WallClock
     private let active: Mutex<[String: Entry]>
+    /// Told of each revoked key once it is out of `active`: live connections it opened end.
+    private let revocationObservers = Mutex<[@Sendable (APIKeyID) -> Void]>([])
 
     public init(stores: Stores, clock: any WallClock = SystemClock()) throws {
         store = stores.apiKeys
@@ -64,6 +66,12 @@ public final class APIKeyService: Sendable {
         let revoked = try await writer.write { [store] transaction in try store.revoke(id, at: now, in: transaction) }
         guard revoked else { throw AuthError.keyNotFound(id.rawValue) }
         active.withLock { entries in entries = entries.filter { $0.value.principal.keyID != id } }
+        for observer in revocationObservers.withLock({ $0 }) { observer(id) }
+    }
+
+    /// Calls `observer` after each revocation, once the key no longer authenticates.
+    public func observeRevocations(_ observer: @escaping @Sendable (APIKeyID) -> Void) {
+        revocationObservers.withLock { $0.append(observer) }
     }
 
     /// Makes sure an admin can get in: the key in `SHOPFLOOR_ADMIN_KEY` if given, else a new key written
