@@ -91,7 +91,7 @@ public struct Configuration: Sendable {
 
     /// The names of the settings, as flags without their dashes.
     public static let settings: Set<String> = [
-        "host", "port", "data-dir", "threads", "tls-cert", "tls-key", "log-level", "max-body-size",
+        "host", "port", "data-dir", "threads", "tls-cert", "tls-key", "log-level", "max-body-size", "max-header-size",
         "max-connections", "header-timeout", "body-timeout", "idle-timeout", "drain-timeout", "enable-echo",
         "event-retention", "reservation-ttl", "currency", "ws-ping-interval", "ws-send-queue", "public-url", "shop-name",
         "smtp-url", "mail-from", "outbound-ca-file", "enable-test-clock", "allow-private-webhooks", "sms-url", "sms-secret", "sms-from",
@@ -118,6 +118,9 @@ public struct Configuration: Sendable {
         case "max-body-size":
             guard let size = Int(value), size > 0 else { throw invalid }
             limits.maxBodySize = size
+        case "max-header-size":
+            guard let size = Int(value), (1024...1_048_576).contains(size) else { throw invalid }
+            limits.maxHeaderBytes = size
         case "max-connections":
             guard let count = Int(value), count > 0 else { throw invalid }
             maxConnections = count

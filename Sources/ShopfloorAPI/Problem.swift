@@ -391,6 +391,8 @@ public struct Problem: Error, Sendable, Encodable {
                 self = Problem(status: .badRequest, code: "invalid_request", detail: "Malformed chunked body.")
             case .unsupportedVersion:
                 self = Problem(status: .httpVersionNotSupported, code: "invalid_request", detail: "Only HTTP/1.0 and HTTP/1.1 are supported.")
+            case .unsupportedExpectation:
+                self = Problem(status: .expectationFailed, code: "invalid_request", detail: "Only Expect: 100-continue is supported.")
             }
         }
     }

@@ -24,6 +24,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM private key (SHOPFLOOR_TLS_KEY).") var tlsKey: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SHOPFLOOR_LOG_LEVEL). Default info.") var logLevel: String?
     @Option(help: "Largest request body in bytes (SHOPFLOOR_MAX_BODY_SIZE). Default 1048576.") var maxBodySize: String?
+    @Option(help: "Largest request header section in bytes, 1024 to 1048576; larger gets 431 (SHOPFLOOR_MAX_HEADER_SIZE). Default 65536.")
+    var maxHeaderSize: String?
     @Option(help: "Most open connections (SHOPFLOOR_MAX_CONNECTIONS). Default 10000.") var maxConnections: String?
     @Option(help: "Time allowed for a request's headers, and for a new connection's first byte (SHOPFLOOR_HEADER_TIMEOUT). Default 10s.") var headerTimeout: String?
     @Option(help: "Time allowed for a request's body (SHOPFLOOR_BODY_TIMEOUT). Default 30s.") var bodyTimeout: String?
@@ -57,7 +59,8 @@ struct Serve: AsyncParsableCommand {
         var configuration = try Configuration(environment: ProcessInfo.processInfo.environment)
         let flags: [(String, String?)] = [
             ("host", host), ("port", port), ("data-dir", dataDir), ("threads", threads), ("tls-cert", tlsCert),
-            ("tls-key", tlsKey), ("log-level", logLevel), ("max-body-size", maxBodySize), ("max-connections", maxConnections),
+            ("tls-key", tlsKey), ("log-level", logLevel), ("max-body-size", maxBodySize), ("max-header-size", maxHeaderSize),
+            ("max-connections", maxConnections),
             ("header-timeout", headerTimeout), ("body-timeout", bodyTimeout), ("idle-timeout", idleTimeout),
             ("drain-timeout", drainTimeout), ("enable-echo", enableEcho ? "true" : nil),
             ("enable-test-clock", enableTestClock ? "true" : nil), ("event-retention", eventRetention),

@@ -33,7 +33,7 @@ private func body(of response: HTTPServerResponse) -> [UInt8] {
 /// RFC 9110 §15 reason phrases of the statuses parse errors map to.
 private let titles = [
     400: "Bad Request", 413: "Content Too Large", 414: "URI Too Long", 431: "Request Header Fields Too Large",
-    501: "Not Implemented", 505: "HTTP Version Not Supported",
+    501: "Not Implemented", 505: "HTTP Version Not Supported", 417: "Expectation Failed",
 ]
 
 @Suite struct ProblemTests {
@@ -50,6 +50,7 @@ private let titles = [
         (.unsupportedTransferEncoding, 501, "invalid_request"),
         (.invalidChunk, 400, "invalid_request"),
         (.unsupportedVersion, 505, "invalid_request"),
+        (.unsupportedExpectation, 417, "invalid_request"),
     ])
     func parseErrorMapsToItsStatusAndCode(_ error: HTTPParseError, _ status: Int, _ code: String) throws {
         let problem = Problem(HTTPTransportError.parse(error))

@@ -295,6 +295,31 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(decodeEveryWay("GET / HTTP/1.1\r\nHost: x\r\n\(line)\r\n\r\n").error == .malformedHeader)
     }
 
+    /// RFC 9112 §2.2: a head of bare LFs never has the CRLF CRLF it would be waited for; it is refused
+    /// as soon as the LF is seen, however it is split.
+    @Test func bareLineFeedsAreRefusedAtOnce() {
+        #expect(decodeEveryWay("GET / HTTP/1.1\nHost: x\n\n").error == .malformedRequestLine)
+        #expect(decodeEveryWay("GET / HTTP/1.1\r\nHost: x\n\n").error == .malformedHeader)
+        #expect(decodeEveryWay("GET / HTTP/1.1\r\nHost: x\r\n\n").error == .malformedHeader)
+    }
+
+    @Test func anExpectationOtherThanContinueIsRefused() {
+        #expect(decodeEveryWay("POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\nhi").error == .unsupportedExpectation)
+        #expect(decodeEveryWay("GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue, x\r\n\r\n").error == .unsupportedExpectation)
+    }
+
+    @Test func theAbsoluteFormNamesTheAuthority() throws {
+        let outcome = decodeEveryWay("GET http://Shop.Example:8080/v1/products?q=mug HTTP/1.1\r\nHost: other\r\n\r\n")
+        let request = try #require(outcome.requests.first)
+        #expect(request.head.authority == "Shop.Example:8080")
+        #expect(request.head.path == "/v1/products?q=mug")
+        #expect(HTTPRequestDecoder.absoluteForm("https://x")?.authority == "x")
+        #expect(HTTPRequestDecoder.absoluteForm("https://x")?.path == "/")
+        #expect(HTTPRequestDecoder.absoluteForm("https://x?a=1")?.path == "/?a=1")
+        #expect(HTTPRequestDecoder.absoluteForm("/plain") == nil)
+        #expect(HTTPRequestDecoder.absoluteForm("http://user@x/") == nil)
+    }
+
     @Test func missingHostOnHTTP11IsRefused() {
         #expect(decodeEveryWay("GET / HTTP/1.1\r\nAccept: */*\r\n\r\n").error == .invalidHost)
     }

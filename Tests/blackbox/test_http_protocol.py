@@ -1,9 +1,11 @@
 """HTTP/1.1 framing over raw sockets (RFC 9112): persistence, pipelining, chunked bodies,
-100-continue, size limits and malformed input."""
+100-continue and other expectations, the absolute form, bare line feeds, size limits and malformed
+input."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -156,6 +158,43 @@ def test_expect_100_continue(server):
         final = conn.read_response()
         assert final.status == 200
         assert final.body == body
+
+
+def test_an_expectation_other_than_100_continue_is_417(server):
+    with server.connect() as conn:
+        conn.send(build_request("POST", "/v1/echo", [("Expect", "202-accepted"), ("Content-Length", "2")], b"hi"))
+        response = conn.read_response(timeout=3)
+        assert_problem(response, 417, "invalid_request")
+
+
+def test_the_absolute_form_is_routed_like_the_origin_form(server):
+    """RFC 9112 §3.2.2: a server must accept the absolute form; its authority stands for Host."""
+    with server.connect() as conn:
+        conn.send(f"GET http://{server.host}:{server.port}/health?x=1 HTTP/1.1\r\nHost: elsewhere\r\n\r\n".encode())
+        response = conn.read_response(timeout=3)
+        assert response.status == 200, response.body
+
+
+@pytest.mark.parametrize("head", [b"GET /health HTTP/1.1\nHost: x\n\n", b"GET /health HTTP/1.1\r\nHost: x\n\n"])
+def test_bare_line_feeds_are_refused_at_once_not_waited_on(session_launch, head):
+    """The header timeout is long here: an answer within a second shows nothing was waited for."""
+    server = session_launch.shared("patient-head", {"header_timeout": "30s"})
+    with server.connect() as conn:
+        conn.send(head)
+        started = time.monotonic()
+        response = conn.read_response(timeout=3)
+        assert time.monotonic() - started < 1.0
+        assert_problem(response, 400, "invalid_request")
+
+
+def test_the_header_size_limit_is_a_setting(session_launch):
+    server = session_launch.shared("small-head", {"max_header_size": 4096})
+    with server.connect() as conn:
+        assert conn.request("GET", "/health", [("X-Fits", "v" * 3000)]).status == 200
+        conn.send(build_request("GET", "/health", [("X-Too-Big", "v" * 5000)]))
+        response = conn.read_response(timeout=3)
+        assert_problem(response, 431)
+        assert "4096" in response.json()["detail"]
 
 
 def test_expect_100_continue_over_limit_gets_413_without_100(small_server):

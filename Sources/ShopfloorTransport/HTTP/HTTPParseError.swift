@@ -9,9 +9,10 @@ public enum HTTPParseError: Error, Equatable, Sendable {
     case tooManyHeaders(limit: Int)
     /// The body exceeded the limit (413).
     case bodyTooLarge(limit: Int)
-    /// Not `method SP request-target SP HTTP-version` (400).
+    /// Not `method SP request-target SP HTTP-version` (400), a bare LF in it among others.
     case malformedRequestLine
-    /// A header line that is not `field-name ":" OWS field-value OWS`, or obs-fold (400).
+    /// A header line that is not `field-name ":" OWS field-value OWS`, or obs-fold, or ended by a bare
+    /// LF (400).
     case malformedHeader
     /// HTTP/1.1 without exactly one `Host` field (RFC 9112 §3.2, 400).
     case invalidHost
@@ -25,6 +26,8 @@ public enum HTTPParseError: Error, Equatable, Sendable {
     case invalidChunk
     /// A version other than HTTP/1.0 or HTTP/1.1 (505).
     case unsupportedVersion
+    /// An `Expect` other than `100-continue` (RFC 9110 §10.1.1, 417).
+    case unsupportedExpectation
 }
 
 /// Transport-level failures that the responder turns into a response body.

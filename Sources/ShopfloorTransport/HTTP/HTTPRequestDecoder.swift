@@ -145,6 +145,8 @@ struct HTTPRequestDecoder {
         }
         let start = buffer.readerIndex
         guard let lineEnd = findCRLF(buffer, from: start) else {
+            // RFC 9112 §2.2: a bare LF is refused at once, as it would be in a whole head, not waited on.
+            if Self.hasBareLF(buffer.bytes, from: start) { throw .malformedRequestLine }
             // A line at the limit may be here with its CR but not yet its LF.
             if buffer.readableCount > limits.maxRequestLineLength + 1 { throw .requestLineTooLong(limit: limits.maxRequestLineLength) }
             return nil
@@ -153,6 +155,7 @@ struct HTTPRequestDecoder {
         // The header section (fields with their CRLFs) is [lineEnd + 2, headEnd + 2): headEnd - lineEnd
         // bytes. Until its final empty line is complete, up to 2 + limit + 1 bytes may follow lineEnd.
         guard let headEnd = findHeadEnd(buffer, from: lineEnd) else {
+            if Self.hasBareLF(buffer.bytes, from: lineEnd + 2) { throw .malformedHeader }
             if buffer.bytes.count - lineEnd > limits.maxHeaderBytes + 3 { throw .headersTooLarge(limit: limits.maxHeaderBytes) }
             return nil
         }
@@ -173,6 +176,17 @@ struct HTTPRequestDecoder {
             state = .chunkSize
         }
         return request.request.expectsContinue ? .expectsContinue : try next(&buffer)
+    }
+
+    /// Whether an LF in `bytes[start...]` has no CR before it. Looked for only while a head waits for
+    /// its end, so a complete head arriving at once costs nothing more.
+    private static func hasBareLF(_ bytes: [UInt8], from start: Int) -> Bool {
+        var index = start
+        while index < bytes.count, let lf = bytes[index...].firstIndex(of: .lf) {
+            if lf == start || bytes[lf - 1] != .cr { return true }
+            index = lf + 1
+        }
+        return false
     }
 
     /// Finds the CRLF CRLF ending the header section, remembering how far it looked so that a head
@@ -259,7 +273,8 @@ struct HTTPRequestDecoder {
                     if token.equalsLowercased("keep-alive") { connectionKeepAlive = true }
                 }
             case 6 where name.equalsLowercased("expect"):
-                expectsContinue = value.equalsLowercased("100-continue")
+                guard value.trimmingOWS().equalsLowercased("100-continue") else { throw .unsupportedExpectation }
+                expectsContinue = true
             default:
                 break
             }
@@ -283,15 +298,33 @@ struct HTTPRequestDecoder {
         } else {
             framing = .none
         }
-        let head = HTTPRequest(
-            method: method, scheme: nil, authority: host,
-            path: String(decoding: target, as: UTF8.self), headerFields: headerFields)
+        var path = String(decoding: target, as: UTF8.self)
+        // RFC 9112 §3.2.2: the absolute form (a proxy's, which any server must accept) names the
+        // authority, which then stands in place of Host.
+        if let (authority, rest) = Self.absoluteForm(path) {
+            host = authority
+            path = rest
+        }
+        let head = HTTPRequest(method: method, scheme: nil, authority: host, path: path, headerFields: headerFields)
         let keepAlive = isHTTP11 ? !connectionClose : (connectionKeepAlive && !connectionClose)
         var request = HTTPServerRequest(
             head: head, keepAlive: keepAlive,
             expectsContinue: expectsContinue && !(framing.isNone), isSecure: isSecure)
         request.isHTTP10 = !isHTTP11
         return (request, framing)
+    }
+
+    /// `http://authority/path?query` as (authority, `/path?query`), or `nil` for any other form.
+    static func absoluteForm(_ target: String) -> (authority: String, path: String)? {
+        let lowered = target.prefix(8).lowercased()
+        let schemeLength = lowered.hasPrefix("http://") ? 7 : lowered.hasPrefix("https://") ? 8 : 0
+        guard schemeLength > 0 else { return nil }
+        let rest = target.dropFirst(schemeLength)
+        let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        let authority = rest[..<end]
+        guard !authority.isEmpty, !authority.contains("@") else { return nil }
+        let tail = rest[end...]
+        return (String(authority), tail.hasPrefix("/") ? String(tail) : "/" + tail)
     }
 
     /// Reads `chunk-size [ chunk-ext ] CRLF`, returning the line length (without CRLF) and the size.
