@@ -1178,6 +1178,8 @@ def test_receipt_as_json_and_as_a_printable_page(shop):
     assert receipt["totals"] == done["totals"]
     assert [p["amount"]["amount"] for p in receipt["payments"]] == [done["totals"]["total"]["amount"]]
     page = api.call("GET", f"/v1/orders/{done['id']}/receipt", headers={"Accept": "text/html"})
+    assert "accept" in [v.strip().lower() for v in page.headers["Vary"].split(",")], "negotiated by Accept"
+    assert page.headers["Cache-Control"] == "no-store"
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
     assert done["number"] in page.text and "25.00 GBP" in page.text
     assert "<script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; mug" in page.text

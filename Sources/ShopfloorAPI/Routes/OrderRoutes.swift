@@ -53,10 +53,14 @@ struct OrderRoutes {
             let receipt = ReceiptDTO(order, pricesIncludeTax: pricing.rules.settings.pricesIncludeTax)
             let wantsHTML = request.queryParameters["format"] == "html"
                 || (request.queryParameters["format"] == nil && (request.head.headerFields[.accept] ?? "").contains("text/html"))
+            // Negotiated by Accept: a cache must keep the two apart.
             if wantsHTML {
-                return HTTPServerResponse(status: .ok, headerFields: [.contentType: "text/html; charset=utf-8"], body: .bytes(Array(receipt.html.utf8)))
+                return HTTPServerResponse(status: .ok, headerFields: [.contentType: "text/html; charset=utf-8", .vary: "Accept"],
+                                          body: .bytes(Array(receipt.html.utf8)))
             }
-            return try JSON.response(receipt)
+            var response = try JSON.response(receipt)
+            response.headerFields[.vary] = "Accept"
+            return response
         }
         router.on(.post, "/v1/orders/{id}/transitions") { request, context in
             let principal = try context.require(.admin, .pos)

@@ -58,13 +58,15 @@ struct HTTPResponseEncoder {
         var body = body
         let code = response.status.code
         let bodiless = code < 200 || code == 204 || code == 304
-        if var bytes = body, !bodiless, context.acceptsGzip, bytes.count > compressionThreshold,
-           fields[.contentEncoding] == nil, isCompressible(fields[.contentType]),
-           let compressed = try? Deflater.gzip(bytes), compressed.count < bytes.count {
-            bytes = compressed
-            body = bytes
-            fields[.contentEncoding] = "gzip"
+        if let bytes = body, !bodiless, bytes.count > compressionThreshold, fields[.contentEncoding] == nil,
+           isCompressible(fields[.contentType]) {
+            // Whether or not this client takes gzip, the answer depends on Accept-Encoding: a cache
+            // must know that from either kind of answer.
             fields.append(HTTPField(name: .vary, value: "Accept-Encoding"))
+            if context.acceptsGzip, let compressed = try? Deflater.gzip(bytes), compressed.count < bytes.count {
+                body = compressed
+                fields[.contentEncoding] = "gzip"
+            }
         }
         // Written piece by piece: an interpolated line is a String allocated only to be copied here.
         var out: [UInt8] = []
