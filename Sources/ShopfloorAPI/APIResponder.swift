@@ -27,13 +27,16 @@ struct APIResponder: HTTPResponder {
         do {
             return try await handler(request, RequestContext(logger: logger))
         } catch {
-            return Problem(error).response()
+            var response = Problem(error).response()
+            response.headerFields[.cacheControl] = "no-store"
+            return response
         }
     }
 
     func errorResponse(for error: HTTPTransportError) -> HTTPServerResponse {
         var response = Problem(error).response()
         response.headerFields[RequestIDMiddleware.field] = RequestIDMiddleware.make()
+        response.headerFields[.cacheControl] = "no-store"
         return response
     }
 }

@@ -2,11 +2,12 @@ import HTTPTypes
 import Logging
 import ShopfloorTransport
 
-/// One log line per request: method, path, status, body bytes, duration and request id.
+/// One log line per request: method, path, status, body bytes, duration and request id; the answer
+/// logged is the one that goes out, after ``CachePolicy`` (a 304 for a copy still current).
 struct AccessLogMiddleware: Middleware {
     func handle(_ request: HTTPServerRequest, context: RequestContext, next: RequestHandler) async throws -> HTTPServerResponse {
         let start = ContinuousClock.now
-        let response = try await next(request, context)
+        let response = CachePolicy.apply(to: try await next(request, context), for: request)
         Self.log(request, response, ContinuousClock.now - start, logger: context.logger)
         return response
     }
