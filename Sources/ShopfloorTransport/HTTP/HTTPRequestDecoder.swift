@@ -34,6 +34,9 @@ struct HTTPRequestDecoder {
     private let isSecure: Bool
     private var state = State.head
     private var scanned = 0
+    /// How many bytes of the head waiting for its end were looked at for a bare LF, so a head that
+    /// trickles in a byte at a time is looked at once, not once per byte.
+    private var checkedForLF = 0
     private var pending: HTTPServerRequest?
 
     init(limits: HTTPLimits, isSecure: Bool = false) {
@@ -142,11 +145,12 @@ struct HTTPRequestDecoder {
         // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request line.
         while buffer.readableCount >= 2 && buffer.bytes[buffer.readerIndex] == .cr && buffer.bytes[buffer.readerIndex + 1] == .lf {
             buffer.moveReaderIndex(by: 2)
+            checkedForLF = max(0, checkedForLF - 2)
         }
         let start = buffer.readerIndex
         guard let lineEnd = findCRLF(buffer, from: start) else {
             // RFC 9112 §2.2: a bare LF is refused at once, as it would be in a whole head, not waited on.
-            if Self.hasBareLF(buffer.bytes, from: start) { throw .malformedRequestLine }
+            if hasBareLF(buffer, from: start) { throw .malformedRequestLine }
             // A line at the limit may be here with its CR but not yet its LF.
             if buffer.readableCount > limits.maxRequestLineLength + 1 { throw .requestLineTooLong(limit: limits.maxRequestLineLength) }
             return nil
@@ -155,12 +159,13 @@ struct HTTPRequestDecoder {
         // The header section (fields with their CRLFs) is [lineEnd + 2, headEnd + 2): headEnd - lineEnd
         // bytes. Until its final empty line is complete, up to 2 + limit + 1 bytes may follow lineEnd.
         guard let headEnd = findHeadEnd(buffer, from: lineEnd) else {
-            if Self.hasBareLF(buffer.bytes, from: lineEnd + 2) { throw .malformedHeader }
+            if hasBareLF(buffer, from: lineEnd + 2) { throw .malformedHeader }
             if buffer.bytes.count - lineEnd > limits.maxHeaderBytes + 3 { throw .headersTooLarge(limit: limits.maxHeaderBytes) }
             return nil
         }
         guard headEnd - lineEnd <= limits.maxHeaderBytes else { throw .headersTooLarge(limit: limits.maxHeaderBytes) }
         scanned = 0
+        checkedForLF = 0
         var request = try parseHead(buffer.bytes, requestLine: start..<lineEnd, fields: lineEnd + 2..<headEnd + 2)
         buffer.moveReaderIndex(by: headEnd + 4 - start)
         switch request.framing {
@@ -178,12 +183,14 @@ struct HTTPRequestDecoder {
         return request.request.expectsContinue ? .expectsContinue : try next(&buffer)
     }
 
-    /// Whether an LF in `bytes[start...]` has no CR before it. Looked for only while a head waits for
-    /// its end, so a complete head arriving at once costs nothing more.
-    private static func hasBareLF(_ bytes: [UInt8], from start: Int) -> Bool {
-        var index = start
+    /// Whether an LF from `start` on, not yet looked at, has no CR before it. Looked for only while a
+    /// head waits for its end, so a complete head arriving at once costs nothing more.
+    private mutating func hasBareLF(_ buffer: InboundBuffer, from start: Int) -> Bool {
+        let bytes = buffer.bytes
+        var index = max(start, buffer.readerIndex + checkedForLF)
+        checkedForLF = bytes.count - buffer.readerIndex
         while index < bytes.count, let lf = bytes[index...].firstIndex(of: .lf) {
-            if lf == start || bytes[lf - 1] != .cr { return true }
+            if lf == buffer.readerIndex || bytes[lf - 1] != .cr { return true }
             index = lf + 1
         }
         return false
