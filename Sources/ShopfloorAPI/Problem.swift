@@ -324,6 +324,10 @@ public struct Problem: Error, Sendable, Encodable {
         switch error {
         case .refused:
             self = Problem(status: .conflict, code: "conflict", detail: "The PIN is wrong, used or expired.")
+        case .tooManyWrongPINs(let seconds):
+            self = Problem(status: .tooManyRequests, code: "rate_limited",
+                           detail: "Too many wrong PINs from this till: try again in \(seconds) s.")
+            headers = [(.retryAfter, String(seconds))]
         }
     }
 

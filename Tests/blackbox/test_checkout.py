@@ -1144,9 +1144,28 @@ def test_pin_is_refused_after_five_wrong_tries(shop):
     wrong = other_pin(pin)
     for _ in range(5):
         assert_problem(api.call("POST", "/v1/pos/handover", {"pin": wrong, "cart_id": cart["id"]}, key=pos), 409, "conflict")
-    assert_problem(api.call("POST", "/v1/pos/handover", {"pin": pin, "cart_id": cart["id"]}, key=pos), 409, "conflict")
-    assert_problem(api.call("POST", "/v1/pos/handover", {"pin": pin}, key=pos), 409, "conflict")
+    # That till now waits; the hand-over it aimed at is locked for every till.
+    throttled = api.call("POST", "/v1/pos/handover", {"pin": pin, "cart_id": cart["id"]}, key=pos)
+    assert_problem(throttled, 429, "rate_limited")
+    assert 0 < int(throttled.headers["Retry-After"]) <= 600
+    other_till = api.api_key("pos", location="main")
+    assert_problem(api.call("POST", "/v1/pos/handover", {"pin": pin, "cart_id": cart["id"]}, key=other_till), 409, "conflict")
+    assert_problem(api.call("POST", "/v1/pos/handover", {"pin": pin}, key=other_till), 409, "conflict")
     assert order(api, done["id"])["status"] == "paid"
+
+
+def test_wrong_pins_without_a_cart_slow_their_till_and_lock_no_one_elses_hand_over(shop):
+    api = shop.api
+    guesser, till = api.api_key("pos", location="main"), api.api_key("pos", location="main")
+    cart = cart_with(api, {stocked(api, 1): 1}, channel="pos", key=till)
+    done = placed(api, cart["id"])
+    pin = done["handover_pin"]
+    for _ in range(5):
+        assert_problem(api.call("POST", "/v1/pos/handover", {"pin": other_pin(pin)}, key=guesser), 409, "conflict")
+    assert_problem(api.call("POST", "/v1/pos/handover", {"pin": pin}, key=guesser), 429, "rate_limited")
+    handed = api.call("POST", "/v1/pos/handover", {"pin": pin}, key=till)
+    assert handed.status_code == 200, handed.text
+    assert handed.json()["id"] == done["id"] and handed.json()["status"] == "delivered"
 
 
 def test_till_sale_is_delivered_at_once_without_a_pin(shop):

@@ -74,7 +74,8 @@ struct OrderRoutes {
             let principal = try context.require(.pos)
             guard let location = principal.locationID else { throw APIError.forbidden(required: [.pos]) }
             let input = try request.decode(HandoverDTO.self)
-            let order = try await handover.handOver(pin: input.pin, cart: input.cartID.map(CartID.init(rawValue:)), location: location, actor: principal.actor)
+            let order = try await handover.handOver(pin: input.pin, cart: input.cartID.map(CartID.init(rawValue:)), location: location,
+                                                    actor: principal.actor, caller: principal.keyID.rawValue)
             return try JSON.response(order)
         }
         router.on(.post, "/v1/payments/webhook") { request, _ in
