@@ -290,13 +290,15 @@ struct RunExecutor: Sendable {
 
     // MARK: Offer, task, split
 
-    /// Makes the `offer` step's single-use code, bound to the run's customer, else its cart.
+    /// Makes the `offer` step's single-use code, bound to the run's cart when it has one (the cart the
+    /// message leads back to: its id is the capability), else to its customer (then used on a cart
+    /// their own session or staff named them on).
     private func issue(_ offer: OfferStep, at path: [Int], _ run: inout FlowRun, now: Date, in transaction: any WriteTransaction) throws {
         let expiresAt = Timestamp.string(now.addingTimeInterval(Double(offer.expiresIn)))
         let discount = Discount(
             id: .make(), code: "FLOW-" + SecureRandom.base32(8).uppercased(), kind: offer.kind, value: offer.value, currency: offer.currency,
-            customerID: run.customerID?.rawValue, minSubtotal: nil, maxUses: 1, maxUsesPerCustomer: nil, startsAt: nil, endsAt: expiresAt,
-            disabled: false, uses: 0, createdAt: Timestamp.string(now), cartID: run.customerID == nil ? run.cartID?.rawValue : nil)
+            customerID: run.cartID == nil ? run.customerID?.rawValue : nil, minSubtotal: nil, maxUses: 1, maxUsesPerCustomer: nil, startsAt: nil,
+            endsAt: expiresAt, disabled: false, uses: 0, createdAt: Timestamp.string(now), cartID: run.cartID?.rawValue)
         try pricingStore.insertIssued(discount, for: "run:\(run.id.rawValue)", in: transaction)
         run.state.offer = IssuedOffer(code: discount.code!, text: OrderMessages.words(discount), expiresAt: expiresAt)
         run.state.record(Timestamp.string(now), step: path, "offer", discount.code)
