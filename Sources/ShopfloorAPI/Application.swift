@@ -162,7 +162,9 @@ public final class Application: Sendable {
         OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(stores: stores, orders: orders), webhook: webhook).register(on: &router)
         let responder = APIResponder(
             router: router,
-            middleware: [RequestIDMiddleware(), AccessLogMiddleware(), ProblemMiddleware(), AuthMiddleware(keys: keys, shoppers: shopperAuth, sessions: sessions)],
+            middleware: [RequestIDMiddleware(), AccessLogMiddleware()]
+                + (configuration.corsOrigins.isEmpty ? [] : [CORSMiddleware(origins: configuration.corsOrigins)])
+                + [ProblemMiddleware(), AuthMiddleware(keys: keys, shoppers: shopperAuth, sessions: sessions)],
             logger: logger)
         var tls: TLSContext?
         if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {

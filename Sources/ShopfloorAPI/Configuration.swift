@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 public import ShopfloorDomain
 public import ShopfloorTransport
@@ -21,6 +22,9 @@ public struct Configuration: Sendable {
     public var enableTestClock = false
     /// Stocks an empty shop with demo products, UK VAT and shipping at start (`make run` does).
     public var demo = false
+    /// Origins whose browser pages may call the API (`--cors-origins`): exact `scheme://host[:port]`,
+    /// or `*` for the public reads from anywhere. Empty: no CORS at all.
+    public var corsOrigins: Set<String> = []
     /// The admin key to accept, from `SHOPFLOOR_ADMIN_KEY` only (never a flag: flags show in `ps`).
     public var adminKey: String?
     /// The secret a payment processor signs webhooks with, from `SHOPFLOOR_WEBHOOK_SECRET` only; the
@@ -95,7 +99,7 @@ public struct Configuration: Sendable {
         "max-connections", "header-timeout", "body-timeout", "idle-timeout", "drain-timeout", "enable-echo",
         "event-retention", "reservation-ttl", "currency", "ws-ping-interval", "ws-send-queue", "public-url", "shop-name",
         "smtp-url", "mail-from", "outbound-ca-file", "enable-test-clock", "allow-private-webhooks", "sms-url", "sms-secret", "sms-from",
-        "vapid-subject", "cover-window", "replenishment-schedule", "session-ttl", "demo",
+        "vapid-subject", "cover-window", "replenishment-schedule", "session-ttl", "demo", "cors-origins",
     ]
 
     /// Sets one setting from its text form; `source` names it in errors.
@@ -187,6 +191,12 @@ public struct Configuration: Sendable {
         case "demo":
             guard let flag = Self.flag(value) else { throw invalid }
             demo = flag
+        case "cors-origins":
+            let origins = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            // An origin is a scheme and an authority, nothing more (RFC 6454): no path, no slash.
+            guard !origins.isEmpty, origins.allSatisfy({ $0 == "*" || $0.range(of: #"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$"#, options: .regularExpression) != nil })
+            else { throw invalid }
+            corsOrigins = Set(origins)
         default: throw invalid
         }
     }

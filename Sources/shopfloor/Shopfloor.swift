@@ -54,6 +54,8 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Serve the echo endpoints for conformance tests (SHOPFLOOR_ENABLE_ECHO).") var enableEcho = false
     @Flag(help: "Serve /v1/test/clock, which moves every service's clock on: black-box tests only (SHOPFLOOR_ENABLE_TEST_CLOCK).") var enableTestClock = false
     @Flag(help: "Stock an empty shop with a few demo products, UK VAT and shipping, so the pages show something (SHOPFLOOR_DEMO).") var demo = false
+    @Option(help: "Origins whose browser pages may call the API, comma-separated (https://shop.example), or * for public reads from anywhere (SHOPFLOOR_CORS_ORIGINS). Default none.")
+    var corsOrigins: String?
 
     func run() async throws {
         var configuration = try Configuration(environment: ProcessInfo.processInfo.environment)
@@ -68,7 +70,7 @@ struct Serve: AsyncParsableCommand {
             ("public-url", publicUrl), ("shop-name", shopName), ("smtp-url", smtpUrl), ("mail-from", mailFrom), ("outbound-ca-file", outboundCaFile),
             ("allow-private-webhooks", allowPrivateWebhooks ? "true" : nil), ("sms-url", smsUrl), ("sms-secret", smsSecret), ("sms-from", smsFrom),
             ("vapid-subject", vapidSubject), ("cover-window", coverWindow), ("replenishment-schedule", replenishmentSchedule),
-            ("session-ttl", sessionTtl), ("demo", demo ? "true" : nil),
+            ("session-ttl", sessionTtl), ("demo", demo ? "true" : nil), ("cors-origins", corsOrigins),
         ]
         for case let (key, value?) in flags { try configuration.set(key, to: value, source: "--\(key)") }
         guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {
