@@ -25,8 +25,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+import yaml
 
 from cart_api import ADMIN_ENV, Api, a_customer, assert_problem, money, unique, wait_for
 
@@ -1166,6 +1168,20 @@ def test_wrong_pins_without_a_cart_slow_their_till_and_lock_no_one_elses_hand_ov
     handed = api.call("POST", "/v1/pos/handover", {"pin": pin}, key=till)
     assert handed.status_code == 200, handed.text
     assert handed.json()["id"] == done["id"] and handed.json()["status"] == "delivered"
+
+
+def test_a_sale_and_a_cancellation_are_movements_the_spec_names(shop):
+    """Every stock movement reason and actor the server writes is one openapi.yaml documents."""
+    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
+    reasons = set(spec["components"]["schemas"]["StockMovement"]["properties"]["reason"]["enum"])
+    api = shop.api
+    sku = stocked(api, 3, price=1000)
+    done = placed(api, ready(shop, {sku: 2})["id"])
+    api.ok("POST", f"/v1/orders/{done['id']}/transitions", {"to": "cancelled"})
+    movements = api.ok("GET", f"/v1/inventory/{sku}/movements")["items"]
+    assert [(m["reason"], m["delta"], m["actor"]) for m in movements[:2]] == [
+        ("returned", 2, f"order:{done['id']}"), ("sold", -2, f"order:{done['id']}")]
+    assert {m["reason"] for m in movements} <= reasons, reasons
 
 
 def test_till_sale_is_delivered_at_once_without_a_pin(shop):
