@@ -326,6 +326,7 @@ INVALID = [
     ("empty-tag", _set("tags", [""]), "tags[0]"),
     ("control-in-description", _set("description", "a\u0000b"), "description"),
     ("empty-attribute-name", _set("variants.0.attributes", {"": "x"}), "variants[0].attributes"),
+    ("control-in-attribute-name", _set("variants.0.attributes", {"co\u0001lour": "x"}), "variants[0].attributes"),
     ("blank-attribute-value", _set("variants.0.attributes", {"size": " "}), "variants[0].attributes.size"),
     ("attribute-not-string", _set("variants.0.attributes", {"size": 5}), "variants[0].attributes.size"),
     ("variant-title-201", _set("variants.0.title", "v" * 201), "variants[0].title"),

@@ -164,7 +164,7 @@ def test_a_till_works_with_customers_but_never_sees_the_staff_note(crm):
 # Validation and conflicts ---------------------------------------------------------------------------
 
 BAD_EMAILS = ["not-an-email", "alice@", "@example.com", "alice@@example.com", "alice smith@example.com", "alice@exa mple.com",
-              "alice@example..com", ""]
+              "alice@example..com", "", "ali\u0001ce@example.com", "alice\u007f@example.com", "ali\u0085ce@example.com"]
 BAD_PHONES = ["07700 900123", "+44", "+1234567", "+1234567890123456", "+44 7700 9OO123", "+44 7700 900123 ext 5", "++447700900123"]
 
 

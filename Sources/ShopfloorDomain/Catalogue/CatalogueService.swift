@@ -262,6 +262,8 @@ public struct CatalogueService: Sendable {
             validator.check(attributes.count <= 20, "\(path).attributes", "must hold at most 20 attributes")
             for (key, value) in attributes {
                 validator.check((1...50).contains(key.unicodeScalars.count), "\(path).attributes", "names must be 1 to 50 characters")
+                validator.check(!key.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }, "\(path).attributes",
+                                "names must not contain control characters")
                 validator.text(value, "\(path).attributes.\(key)", max: 200)
             }
         }

@@ -5,7 +5,9 @@ public enum ContactAddress {
     /// dotted domain, no spaces, at most 254 bytes (RFC 5321's path limit).
     public static func email(_ text: String) -> String? {
         let trimmed = text.trimmingWhitespace().lowercased()
-        guard trimmed.utf8.count <= 254, !trimmed.contains(where: { $0.isWhitespace || $0.isNewline }) else { return nil }
+        // No white space and no control character (C0, DEL, C1): an address goes into mail headers.
+        guard trimmed.utf8.count <= 254, !trimmed.contains(where: { $0.isWhitespace || $0.isNewline }),
+              !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else { return nil }
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64 else { return nil }
         let domain = parts[1]
