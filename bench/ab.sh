@@ -23,6 +23,7 @@
 # A ratio above 1 means B does more work per CPU tick. Ratios within about 3 % of 1 are noise here.
 # Loopback only; stops by itself.
 set -euo pipefail
+. "$(dirname "$0")/limits.env"
 
 [ $# -ge 2 ] || { sed -n '2,24p' "$0" >&2; exit 2; }
 customers=1000

@@ -23,4 +23,8 @@ public enum APIError: Error, Sendable {
     case unsupportedMediaType
     /// A thing the request names does not exist (404), such as an unknown location in a body.
     case missing(detail: String)
+    /// The caller sent more than `limit` allows (429): try again in `retryAfter` seconds.
+    case rateLimited(policy: String, limit: RateLimit, retryAfter: Int)
+    /// The client's address holds `max` open carts already (429).
+    case tooManyOpenCarts(max: Int)
 }

@@ -76,7 +76,8 @@ public final class Application: Sendable {
         let idempotency = Idempotency(stores: stores, clock: clock)
         let inventory = InventoryService(stores: stores, stock: stock, idempotency: idempotency)
         let pricing = try PricingService(stores: stores, clock: clock)
-        carts = CartService(stores: stores, events: events, stock: stock, pricing: pricing, reservationTTL: configuration.reservationTTL, clock: clock)
+        carts = CartService(stores: stores, events: events, stock: stock, pricing: pricing, reservationTTL: configuration.reservationTTL,
+                            maxHold: configuration.maxCartHold, maxUnitsPerSKU: configuration.maxUnitsPerSKU, clock: clock)
         let trust = try configuration.outboundCAFile.map { try TLSClientContext(additionalTrustedCertificatesPath: $0) } ?? TLSClientContext()
         outbound = try HTTPClient(configuration: Self.outboundConfiguration(configuration, trust: trust))
         let push = PushService(stores: stores, clock: clock)
@@ -145,7 +146,9 @@ public final class Application: Sendable {
             options: WebSocketOptions(pingInterval: configuration.webSocketPingInterval, maxQueuedMessages: configuration.webSocketSendQueue),
             channels: EventChannels(keys: keys)
         ).register(on: &router)
-        CartRoutes(carts: carts, locations: locations, currency: configuration.currency).register(on: &router)
+        CartRoutes(carts: carts, locations: locations, currency: configuration.currency,
+                   openCarts: OpenCartLimiter(max: configuration.maxOpenCartsPerAddress, maxHold: configuration.maxCartHold, clock: clock))
+            .register(on: &router)
         CheckoutRoutes(checkout: checkout).register(on: &router)
         PricingRoutes(pricing: pricing, locations: locations).register(on: &router)
         MessageRoutes(messages: messages, delivery: delivery, unsubscribe: unsubscribe, customers: customers).register(on: &router)
@@ -164,7 +167,7 @@ public final class Application: Sendable {
             router: router,
             middleware: [RequestIDMiddleware(), AccessLogMiddleware()]
                 + (configuration.corsOrigins.isEmpty ? [] : [CORSMiddleware(origins: configuration.corsOrigins)])
-                + [ProblemMiddleware(), AuthMiddleware(keys: keys, shoppers: shopperAuth, sessions: sessions)],
+                + [ProblemMiddleware(), AuthMiddleware(keys: keys, shoppers: shopperAuth, sessions: sessions), Self.rateLimits(configuration, clock: clock)],
             logger: logger)
         var tls: TLSContext?
         if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
@@ -173,8 +176,18 @@ public final class Application: Sendable {
         server = try HTTPServer(
             configuration: .init(
                 host: configuration.host, port: configuration.port, threads: configuration.threads,
-                limits: configuration.limits, maxConnections: configuration.maxConnections, tls: tls),
+                limits: configuration.limits, maxConnections: configuration.maxConnections,
+                maxConnectionsPerAddress: configuration.maxConnectionsPerAddress, tls: tls),
             responder: responder, logger: logger)
+    }
+
+    /// The rate limits of `--rate-limit`, `--key-rate-limit` and `--sensitive-rate-limit`, each left out when off.
+    private static func rateLimits(_ configuration: Configuration, clock: any WallClock) -> RateLimitMiddleware {
+        RateLimitMiddleware(
+            resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
+            addresses: configuration.rateLimit.map { RateLimiter(name: "address", limit: $0, clock: clock) },
+            keys: configuration.keyRateLimit.map { RateLimiter(name: "key", limit: $0, clock: clock) },
+            sensitive: configuration.sensitiveRateLimit.map { RateLimiter(name: "sensitive", limit: $0, clock: clock) })
     }
 
     /// The outbound HTTP client's settings: the system's roots and `--outbound-ca-file`, public

@@ -14,6 +14,23 @@ public struct Configuration: Sendable {
     public var logLevel = Logger.Level.info
     public var limits = HTTPLimits()
     public var maxConnections = 10_000
+    /// Open connections one client address may hold (`--max-connections-per-address`; 0: no cap).
+    public var maxConnectionsPerAddress = 256
+    /// Requests per client address: anonymous callers, storefront keys and shoppers (`--rate-limit`; `nil`: off).
+    public var rateLimit: RateLimit? = RateLimit(count: 50, per: "s", burst: 200)
+    /// Requests per staff key, admin or pos (`--key-rate-limit`).
+    public var keyRateLimit: RateLimit? = RateLimit(count: 500, per: "s", burst: 1000)
+    /// Requests per client address to sign-in, handover PIN and payment webhook routes (`--sensitive-rate-limit`).
+    public var sensitiveRateLimit: RateLimit? = RateLimit(count: 30, per: "min", burst: 10)
+    /// Proxies whose `Forwarded`/`X-Forwarded-For` name the client (`--trusted-proxies`): loopback by
+    /// default, a balancer on the same machine.
+    public var trustedProxies: [IPNetwork] = IPNetwork.loopback
+    /// Open carts one client address may hold at once, unless staff made them (`--max-open-carts-per-address`).
+    public var maxOpenCartsPerAddress = 20
+    /// Units of one SKU an online cart may hold (`--max-units-per-sku`); till carts are not capped.
+    public var maxUnitsPerSKU = 100
+    /// The longest a cart may hold stock, however often it is written (`--max-cart-hold`).
+    public var maxCartHold: Duration = .seconds(3 * 3600)
     /// How long a graceful stop waits for in-flight requests before closing what remains.
     public var drainTimeout: Duration = .seconds(10)
     /// Serves the echo endpoints used by conformance and lifecycle tests.
@@ -100,6 +117,8 @@ public struct Configuration: Sendable {
         "event-retention", "reservation-ttl", "currency", "ws-ping-interval", "ws-send-queue", "public-url", "shop-name",
         "smtp-url", "mail-from", "outbound-ca-file", "enable-test-clock", "allow-private-webhooks", "sms-url", "sms-secret", "sms-from",
         "vapid-subject", "cover-window", "replenishment-schedule", "session-ttl", "demo", "cors-origins",
+        "max-connections-per-address", "rate-limit", "key-rate-limit", "sensitive-rate-limit", "trusted-proxies",
+        "max-open-carts-per-address", "max-units-per-sku", "max-cart-hold",
     ]
 
     /// Sets one setting from its text form; `source` names it in errors.
@@ -128,6 +147,31 @@ public struct Configuration: Sendable {
         case "max-connections":
             guard let count = Int(value), count > 0 else { throw invalid }
             maxConnections = count
+        case "max-connections-per-address":
+            guard let count = Int(value), count >= 0 else { throw invalid }
+            maxConnectionsPerAddress = count
+        case "rate-limit": rateLimit = try Self.rateLimit(value, invalid)
+        case "key-rate-limit": keyRateLimit = try Self.rateLimit(value, invalid)
+        case "sensitive-rate-limit": sensitiveRateLimit = try Self.rateLimit(value, invalid)
+        case "trusted-proxies":
+            let networks = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if networks == ["none"] {
+                trustedProxies = []
+            } else {
+                let parsed = networks.compactMap(IPNetwork.init)
+                guard !networks.isEmpty, parsed.count == networks.count else { throw invalid }
+                trustedProxies = parsed
+            }
+        case "max-open-carts-per-address":
+            guard let count = Int(value), (1...100_000).contains(count) else { throw invalid }
+            maxOpenCartsPerAddress = count
+        case "max-units-per-sku":
+            guard let count = Int(value), (1...CartService.maxQuantity).contains(count) else { throw invalid }
+            maxUnitsPerSKU = count
+        case "max-cart-hold":
+            let hold = try Self.duration(value, invalid)
+            guard hold >= .seconds(60) else { throw invalid }
+            maxCartHold = hold
         case "header-timeout": limits.headerTimeout = try Self.duration(value, invalid)
         case "body-timeout": limits.bodyTimeout = try Self.duration(value, invalid)
         case "idle-timeout": limits.idleTimeout = try Self.duration(value, invalid)
@@ -203,6 +247,13 @@ public struct Configuration: Sendable {
 
     private static func flag(_ text: String) -> Bool? {
         ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][text.lowercased()]
+    }
+
+    /// `off` (or `0`) for none, else a ``RateLimit``.
+    private static func rateLimit(_ text: String, _ invalid: Invalid) throws(Invalid) -> RateLimit? {
+        if text == "off" || text == "0" { return nil }
+        guard let limit = RateLimit(text) else { throw invalid }
+        return limit
     }
 
     private static func duration(_ text: String, _ invalid: Invalid) throws(Invalid) -> Duration {

@@ -27,10 +27,17 @@ public struct Problem: Error, Sendable, Encodable {
     public var customerID: String?
     /// `false` when a shopper the shop wants to reach has no socket open.
     public var live: Bool?
+    /// Which limit a 409 or 429 is for (`address`, `key`, `sensitive`, `open_carts_per_address`,
+    /// `units_per_sku`, `cart_hold`), with its value in `max` where it is a count.
+    public var limit: String?
+    public var max: Int?
     /// Extra response fields, such as `Allow` or `Retry-After`.
     var headers: [(HTTPField.Name, String)] = []
 
-    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, errors, available, reason, missing, orderID = "order_id", customerID = "customer_id", live }
+    static let rateLimitPolicy = HTTPField.Name("RateLimit-Policy")!
+    static let rateLimit = HTTPField.Name("RateLimit")!
+
+    enum CodingKeys: String, CodingKey { case type, title, status, detail, code, errors, available, reason, missing, orderID = "order_id", customerID = "customer_id", live, limit, max }
 
     init(status: HTTPResponse.Status, code: String, detail: String, errors: [FieldError]? = nil) {
         title = status.reasonPhrase
@@ -98,6 +105,19 @@ public struct Problem: Error, Sendable, Encodable {
             self = Problem(status: .unsupportedMediaType, code: "invalid_request", detail: "The body must be application/json.")
         case .missing(let detail):
             self = Problem(status: .notFound, code: "not_found", detail: detail)
+        case .rateLimited(let policy, let rate, let seconds):
+            self = Problem(status: .tooManyRequests, code: "rate_limited",
+                           detail: "Too many requests (\(policy) limit \(rate)): try again in \(seconds) s.")
+            limit = policy
+            // RateLimit header fields as the IETF httpapi draft has them: the policy, and what is left.
+            headers = [(.retryAfter, String(seconds)), (Self.rateLimitPolicy, "\"\(policy)\";q=\(rate.burst);w=\(rate.window)"),
+                       (Self.rateLimit, "\"\(policy)\";r=0;t=\(seconds)")]
+        case .tooManyOpenCarts(let max):
+            self = Problem(status: .tooManyRequests, code: "rate_limited",
+                           detail: "This address holds \(max) open carts already: complete or delete one, or let one expire.")
+            headers = [(.retryAfter, "60")]
+            limit = "open_carts_per_address"
+            self.max = max
         }
     }
 
@@ -259,6 +279,14 @@ public struct Problem: Error, Sendable, Encodable {
         case .notForSale(let sku):
             self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The request is not valid.",
                            errors: [FieldError(field: "sku", detail: "\(sku) is not for sale")])
+        case .tooManyUnits(let sku, let max):
+            self = Problem(status: .conflict, code: "conflict", detail: "An online cart holds at most \(max) units of one SKU (\(sku)).")
+            limit = "units_per_sku"
+            self.max = max
+        case .holdEnded(let id, let maxHold):
+            self = Problem(status: .conflict, code: "conflict",
+                           detail: "Cart \(id) has held stock for the longest a cart may (\(maxHold.components.seconds / 60) min): start a new cart.")
+            limit = "cart_hold"
         }
     }
 
@@ -366,6 +394,10 @@ public struct Problem: Error, Sendable, Encodable {
         switch error {
         case .tooManyConnections:
             self = Problem(status: .serviceUnavailable, code: "unavailable", detail: "The server is at its connection limit.")
+            headers = [(.retryAfter, "1")]
+        case .tooManyConnectionsFromAddress:
+            self = Problem(status: .tooManyRequests, code: "rate_limited", detail: "Too many open connections from this address.")
+            limit = "connections_per_address"
             headers = [(.retryAfter, "1")]
         case .requestTimeout:
             self = Problem(status: .requestTimeout, code: "invalid_request", detail: "The request was not received in time.")

@@ -1,5 +1,6 @@
 public import Logging
 public import ShopfloorDomain
+public import ShopfloorTransport
 
 /// What travels with a request through middleware to its handler.
 public struct RequestContext: Sendable {
@@ -15,6 +16,8 @@ public struct RequestContext: Sendable {
     public var customer: CustomerID?
     /// The staff session's cookie token, when the principal came from one rather than a key.
     public var sessionToken: String?
+    /// The client's address: the peer, or what a trusted proxy says (``ClientAddressResolver``).
+    public var clientAddress: IPAddress?
 
     public init(requestID: String = "", parameters: [String: String] = [:], logger: Logger) {
         self.requestID = requestID

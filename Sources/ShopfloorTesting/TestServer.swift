@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import ShopfloorAPI
+import ShopfloorDomain
 import ShopfloorTransport
 public import TransportTesting
 
@@ -28,6 +29,13 @@ public final class TestServer: Sendable {
         configuration.threads = 2
         configuration.enableEcho = true
         configuration.drainTimeout = .seconds(3)
+        // The abuse limits are off unless a test sets them: every test client is one loopback address.
+        configuration.rateLimit = nil
+        configuration.keyRateLimit = nil
+        configuration.sensitiveRateLimit = nil
+        configuration.maxConnectionsPerAddress = 0
+        configuration.maxOpenCartsPerAddress = 100_000
+        configuration.maxUnitsPerSKU = CartService.maxQuantity
         configure(&configuration)
         configuration.dataDirectory = directory
         dataDirectory = directory

@@ -18,17 +18,20 @@ public final class HTTPServer: Sendable {
         public var limits: HTTPLimits
         /// Open connections beyond this are answered 503 and closed.
         public var maxConnections: Int
+        /// Open connections from one peer address beyond this (0: no cap) are answered 429 and closed.
+        public var maxConnectionsPerAddress: Int
         /// Serve TLS only when set.
         public var tls: TLSContext?
         public var backlog: Int32
 
         public init(host: String = "0.0.0.0", port: Int = 8080, threads: Int = System.coreCount, limits: HTTPLimits = HTTPLimits(),
-                    maxConnections: Int = 10_000, tls: TLSContext? = nil, backlog: Int32 = 4096) {
+                    maxConnections: Int = 10_000, maxConnectionsPerAddress: Int = 0, tls: TLSContext? = nil, backlog: Int32 = 4096) {
             self.host = host
             self.port = port
             self.threads = threads
             self.limits = limits
             self.maxConnections = maxConnections
+            self.maxConnectionsPerAddress = maxConnectionsPerAddress
             self.tls = tls
             self.backlog = backlog
         }
@@ -49,7 +52,7 @@ public final class HTTPServer: Sendable {
         self.configuration = configuration
         context = ServerContext(
             responder: responder, limits: configuration.limits, tls: configuration.tls,
-            maxConnections: configuration.maxConnections, logger: logger)
+            maxConnections: configuration.maxConnections, maxConnectionsPerAddress: configuration.maxConnectionsPerAddress, logger: logger)
         loops = try (0..<max(1, configuration.threads)).map { _ in try EventLoop() }
         let address = try SocketAddress.resolve(host: configuration.host, port: configuration.port)
         let socket = try Socket.makeListening(address: address, reusePort: false, backlog: configuration.backlog)

@@ -56,6 +56,21 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Stock an empty shop with a few demo products, UK VAT and shipping, so the pages show something (SHOPFLOOR_DEMO).") var demo = false
     @Option(help: "Origins whose browser pages may call the API, comma-separated (https://shop.example), or * for public reads from anywhere (SHOPFLOOR_CORS_ORIGINS). Default none.")
     var corsOrigins: String?
+    @Option(help: "Most open connections from one client address, 0 for no cap; more get 429 (SHOPFLOOR_MAX_CONNECTIONS_PER_ADDRESS). Default 256.")
+    var maxConnectionsPerAddress: String?
+    @Option(help: "Requests per client address (anonymous, storefront keys, shoppers) as RATE/s|min|h[:BURST], or off (SHOPFLOOR_RATE_LIMIT). Default 50/s:200.")
+    var rateLimit: String?
+    @Option(help: "Requests per staff key, admin or pos, as RATE/s|min|h[:BURST], or off (SHOPFLOOR_KEY_RATE_LIMIT). Default 500/s:1000.")
+    var keyRateLimit: String?
+    @Option(help: "Requests per client address to sign-in, handover PIN and payment webhook routes, or off (SHOPFLOOR_SENSITIVE_RATE_LIMIT). Default 30/min:10.")
+    var sensitiveRateLimit: String?
+    @Option(help: "Proxies whose Forwarded/X-Forwarded-For name the client, CIDRs comma-separated, or none (SHOPFLOOR_TRUSTED_PROXIES). Default 127.0.0.0/8,::1.")
+    var trustedProxies: String?
+    @Option(help: "Open carts one client address may hold at once, staff's carts aside (SHOPFLOOR_MAX_OPEN_CARTS_PER_ADDRESS). Default 20.")
+    var maxOpenCartsPerAddress: String?
+    @Option(help: "Units of one SKU an online cart may hold (SHOPFLOOR_MAX_UNITS_PER_SKU). Default 100.") var maxUnitsPerSku: String?
+    @Option(help: "Longest a cart holds stock from its creation, however often it is written (SHOPFLOOR_MAX_CART_HOLD). Default 3h.")
+    var maxCartHold: String?
 
     func run() async throws {
         var configuration = try Configuration(environment: ProcessInfo.processInfo.environment)
@@ -71,6 +86,9 @@ struct Serve: AsyncParsableCommand {
             ("allow-private-webhooks", allowPrivateWebhooks ? "true" : nil), ("sms-url", smsUrl), ("sms-secret", smsSecret), ("sms-from", smsFrom),
             ("vapid-subject", vapidSubject), ("cover-window", coverWindow), ("replenishment-schedule", replenishmentSchedule),
             ("session-ttl", sessionTtl), ("demo", demo ? "true" : nil), ("cors-origins", corsOrigins),
+            ("max-connections-per-address", maxConnectionsPerAddress), ("rate-limit", rateLimit), ("key-rate-limit", keyRateLimit),
+            ("sensitive-rate-limit", sensitiveRateLimit), ("trusted-proxies", trustedProxies),
+            ("max-open-carts-per-address", maxOpenCartsPerAddress), ("max-units-per-sku", maxUnitsPerSku), ("max-cart-hold", maxCartHold),
         ]
         for case let (key, value?) in flags { try configuration.set(key, to: value, source: "--\(key)") }
         guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {

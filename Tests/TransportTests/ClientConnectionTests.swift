@@ -23,7 +23,7 @@ private func exchange(
         let connection = try ClientConnection.connect(host: host, port: try listener.localAddress().port, timeout: .seconds(5))
         defer { connection.close() }
         _ = try listener.waitUntil(Int16(POLLIN), deadline: .now + .seconds(5))
-        guard let accepted = try listener.accept() else { throw TestSetupFailure(description: "nothing to accept") }
+        guard let accepted = try listener.accept()?.socket else { throw TestSetupFailure(description: "nothing to accept") }
         server(accepted)
         var outcome = Outcome(peerHost: connection.peer.host)
         do {
@@ -161,7 +161,7 @@ private func send(_ text: String, on socket: Socket) {
             let connection = try ClientConnection.connect(host: "127.0.0.1", port: try listener.localAddress().port, timeout: .seconds(5))
             defer { connection.close() }
             _ = try listener.waitUntil(Int16(POLLIN), deadline: .now + .seconds(5))
-            guard let accepted = try listener.accept() else { throw TestSetupFailure(description: "nothing to accept") }
+            guard let accepted = try listener.accept()?.socket else { throw TestSetupFailure(description: "nothing to accept") }
             defer { accepted.close() }
             send("head\r\nbody", on: accepted)
             let line = String(decoding: try connection.readLine(maxLength: 100, timeout: .seconds(5)), as: UTF8.self)

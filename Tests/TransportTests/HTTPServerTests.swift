@@ -75,6 +75,7 @@ private struct TestResponder: HTTPResponder {
     func errorResponse(for error: HTTPTransportError) -> HTTPServerResponse {
         let status: HTTPResponse.Status = switch error {
         case .tooManyConnections: .serviceUnavailable
+        case .tooManyConnectionsFromAddress: .tooManyRequests
         case .requestTimeout: .requestTimeout
         case .parse(.bodyTooLarge): .contentTooLarge
         case .parse: .badRequest

@@ -48,7 +48,7 @@ final class ScriptedPeer: Sendable {
     }
 
     private func acceptQueued(_ script: @escaping @Sendable (PeerConnection, Int) -> Void) {
-        while let socket = try? listener.accept() {
+        while let socket = (try? listener.accept())?.socket {
             let number = acceptedCount.add(1, ordering: .acquiringAndReleasing).newValue
             let thread = Thread {
                 let connection = PeerConnection(socket: socket)

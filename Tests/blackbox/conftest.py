@@ -30,6 +30,11 @@ START_TIMEOUT = 20.0
 LISTENING = re.compile(r"listening on (https?)://(\S+):(\d+)")
 
 
+# The abuse limits' settings that let one loopback client do anything (see ServerLauncher.__call__).
+UNLIMITED = {"rate_limit": "off", "key_rate_limit": "off", "sensitive_rate_limit": "off", "max_connections_per_address": "0",
+             "max_open_carts_per_address": "100000", "max_units_per_sku": "10000"}
+
+
 def _find_binary() -> Path | None:
     override = os.environ.get("SHOPFLOOR_BIN")
     if override:
@@ -192,8 +197,10 @@ class Launcher:
     def __call__(self, options: dict | None = None, env: dict | None = None, raw_args: list[str] | None = None,
                  tls: tuple[Path, Path] | None = None, wait: bool = True) -> ServerProcess:
         """options: flag name (underscores for dashes) -> value; True for a bare flag. A 3 s drain
-        timeout is the default so teardown is quick. raw_args replaces the whole argument list."""
-        merged = {"drain_timeout": "3s", **(options or {})}
+        timeout is the default so teardown is quick. The abuse limits are off unless a test sets them
+        (test_limits.py does): the suite makes many carts and requests from one loopback address.
+        raw_args replaces the whole argument list."""
+        merged = {"drain_timeout": "3s", **UNLIMITED, **(options or {})}
         workdir = self.tmp_factory.mktemp("shopfloor")
         server = ServerProcess(workdir, merged, env, raw_args, tls)
         self.servers.append(server)

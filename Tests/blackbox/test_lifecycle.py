@@ -286,7 +286,10 @@ def test_serve_is_the_default_subcommand(launch, tmp_path):
 @pytest.mark.parametrize("bad", [["--header-timeout", "banana"], ["--log-level", "loud"], ["--max-body-size", "-5"],
                                  ["--port", "70000"], ["--max-header-size", "10"], ["--cors-origins", "https://shop.example/"],
                                  ["--cors-origins", "shop.example"], ["--cors-origins", "https://shop.example/path"],
-                                 ["--cors-origins", "ftp://x"]])
+                                 ["--cors-origins", "ftp://x"], ["--rate-limit", "fast"], ["--key-rate-limit", "10/d"],
+                                 ["--sensitive-rate-limit", "5/min:0"], ["--trusted-proxies", "10.0.0.0/40"],
+                                 ["--trusted-proxies", "proxy.local"], ["--max-cart-hold", "10s"], ["--max-units-per-sku", "0"],
+                                 ["--max-open-carts-per-address", "x"], ["--max-connections-per-address", "-1"]])
 def test_invalid_configuration_exits_non_zero(tmp_path, bad):
     result = subprocess.run(
         [str(BINARY), "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(tmp_path / "d"), *bad],

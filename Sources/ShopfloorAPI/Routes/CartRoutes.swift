@@ -10,6 +10,8 @@ struct CartRoutes {
     let carts: CartService
     let locations: LocationService
     let currency: Currency
+    /// Caps the open carts of one client address; staff carts go around it.
+    let openCarts: OpenCartLimiter
 
     func register(on router: inout Router) {
         router.on(.post, "/v1/carts") { request, context in
@@ -27,8 +29,13 @@ struct CartRoutes {
                 guard customerID == nil || customerID == shopper.rawValue else { throw CustomerError.notYours }
                 customerID = shopper.rawValue
             }
-            let cart = try await carts.create(channel: input.channel, location: location, customerID: customerID,
-                                              currency: input.currency ?? currency, customerVerified: context.vouchesForCustomer)
+            let create = {
+                try await carts.create(channel: input.channel, location: location, customerID: customerID,
+                                       currency: input.currency ?? currency, customerVerified: context.vouchesForCustomer)
+            }
+            let isStaff = context.principal.map { $0.role == .admin || $0.role == .pos } ?? false
+            guard !isStaff, let address = context.clientAddress else { return try JSON.response(try await create(), status: .created) }
+            let cart = try await openCarts.create(from: address, isActive: { try carts.cart($0)?.status == .active }, create)
             return try JSON.response(cart, status: .created)
         }
         router.on(.get, "/v1/carts") { request, context in

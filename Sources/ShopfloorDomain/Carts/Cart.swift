@@ -237,4 +237,8 @@ public enum CartError: Error, Equatable {
     case currencyMismatch(sku: String, cart: String, price: String)
     /// The SKU is not for sale (its product is a draft or archived).
     case notForSale(String)
+    /// An online cart may hold at most `max` units of one SKU (`--max-units-per-sku`).
+    case tooManyUnits(sku: String, max: Int)
+    /// The cart has held stock for as long as any cart may (`--max-cart-hold`): a new cart may hold it again.
+    case holdEnded(id: String, maxHold: Duration)
 }

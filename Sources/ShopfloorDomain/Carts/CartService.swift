@@ -18,6 +18,10 @@ public final class CartService: Sendable {
     let pricing: PricingService
     let events: EventLog
     private let ttl: Duration
+    /// The longest a cart holds stock from its creation, however often it is written.
+    let maxHold: Duration
+    /// Most units of one SKU in an online cart; till carts go up to ``maxQuantity``.
+    let maxUnitsPerSKU: Int
     /// One operation at a time per cart; checkout takes the same lock.
     let locks = KeyedLock()
     /// The heap and the carts that have an entry in it: one entry per cart, so memory follows the
@@ -32,7 +36,9 @@ public final class CartService: Sendable {
     public static let maxCustomisationBytes = 16 * 1024
 
     public init(stores: Stores, events: EventLog, stock: StockRegistry, pricing: PricingService, reservationTTL: Duration,
-                clock: any WallClock = SystemClock()) {
+                maxHold: Duration = .seconds(3 * 3600), maxUnitsPerSKU: Int = CartService.maxQuantity, clock: any WallClock = SystemClock()) {
+        self.maxHold = maxHold
+        self.maxUnitsPerSKU = maxUnitsPerSKU
         store = stores.carts
         customers = stores.customers
         writer = stores.writer
@@ -115,8 +121,9 @@ public final class CartService: Sendable {
             guard (existing?.quantity ?? 0) + quantity <= Self.maxQuantity else {
                 throw ValidationError(field: "quantity", detail: "a line holds at most \(Self.maxQuantity) units")
             }
+            try self.checkLimits(cart, sku: sku, quantity: (existing?.quantity ?? 0) + quantity)
             let reactivated = try await self.reactivateIfExpired(cart, from: locations)
-            let (now, expiresAt, expiresMs) = self.stamps()
+            let (now, expiresAt, expiresMs) = self.stamps(for: cart)
             let lineID = existing?.id ?? CartLineID.make()
             let activating = cart.status != .active
             let taken: [Allocation]
@@ -168,11 +175,18 @@ public final class CartService: Sendable {
             let context = try self.context(id, variant: nil)
             let (cart, locations) = (context.cart, context.locations)
             guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
+            let newQuantity = quantity ?? line.quantity
+            // A write that changes nothing is no write: it does not renew the cart's hold either.
+            if newQuantity == line.quantity, customisation.map(Self.stored) == line.customisation, cart.status == .active {
+                return try self.committed(cart, lines: cart.lines, held: context.held, touched: nil, generation: context.generation)
+            }
+            if newQuantity > line.quantity || cart.status != .active {
+                try self.checkLimits(cart, sku: line.sku, quantity: max(newQuantity, line.quantity))
+            }
             let reactivated = try await self.reactivateIfExpired(cart, from: locations)
             // An expired cart held nothing when it was read; it holds its lines again now.
             var held = reactivated ?? context.held
-            let (now, expiresAt, expiresMs) = self.stamps()
-            let newQuantity = quantity ?? line.quantity
+            let (now, expiresAt, expiresMs) = self.stamps(for: cart)
             let delta = newQuantity - line.quantity
             let activating = cart.status != .active
             let record: @Sendable (any WriteTransaction) throws -> Void = { transaction in
@@ -223,7 +237,7 @@ public final class CartService: Sendable {
             let cart = context.cart
             guard let line = cart.lines.first(where: { $0.id == lineID }) else { throw CartError.lineNotFound(lineID.rawValue) }
             let allocations = (context.held[line.sku] ?? []).taking(nil)
-            let (now, expiresAt, expiresMs) = self.stamps()
+            let (now, expiresAt, expiresMs) = self.stamps(for: cart)
             let active = cart.status == .active
             let record: @Sendable (any WriteTransaction) throws -> Void = { transaction in
                 try self.store.deleteReservations(cart: id, sku: line.sku, held: allocations, in: transaction)
@@ -496,9 +510,32 @@ public final class CartService: Sendable {
     /// Now as stored, and the deadline a time-to-live from now, as stored and in milliseconds: from one
     /// reading of the clock, so a write's stamp and its deadline agree.
     func stamps() -> (now: String, expiresAt: String, expiresMilliseconds: Int64) {
+        stamps(cappedAt: nil)
+    }
+
+    /// ``stamps()`` for a write to `cart`: its deadline is never later than ``maxHold`` after the
+    /// cart was made, so writing to a cart over and over does not keep its units from everyone else.
+    func stamps(for cart: Cart) -> (now: String, expiresAt: String, expiresMilliseconds: Int64) {
+        stamps(cappedAt: holdEnd(of: cart))
+    }
+
+    private func stamps(cappedAt cap: Date?) -> (now: String, expiresAt: String, expiresMilliseconds: Int64) {
         let now = clock.now()
-        let deadline = now.addingTimeInterval(ttl.seconds)
+        var deadline = now.addingTimeInterval(ttl.seconds)
+        if let cap, cap < deadline { deadline = max(cap, now) }
         return (Timestamp.string(now), Timestamp.string(deadline), Int64((deadline.timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    /// When `cart` must stop holding stock.
+    private func holdEnd(of cart: Cart) -> Date? {
+        Timestamp.date(cart.createdAt).map { $0.addingTimeInterval(maxHold.seconds) }
+    }
+
+    /// Refuses a write that would take a line of an online cart past ``maxUnitsPerSKU``, or reserve
+    /// for a cart whose hold has ended (`quantity` is what the line would hold).
+    func checkLimits(_ cart: Cart, sku: String, quantity: Int) throws {
+        if cart.channel == .online, quantity > maxUnitsPerSKU { throw CartError.tooManyUnits(sku: sku, max: maxUnitsPerSKU) }
+        if let end = holdEnd(of: cart), clock.now() >= end { throw CartError.holdEnded(id: cart.id.rawValue, maxHold: maxHold) }
     }
 
     /// Makes sure the cart is checked at or before `milliseconds`. A cart already in the heap keeps its

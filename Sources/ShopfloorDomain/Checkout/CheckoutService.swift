@@ -53,7 +53,8 @@ public final class CheckoutService: Sendable {
         }
     }
 
-    /// Sets checkout details. A write to an active cart keeps its reservations alive like any other;
+    /// Sets checkout details. A write to an active cart keeps its reservations alive like any other
+    /// (up to the cart's longest hold), and one that changes nothing is not written at all;
     /// a step change emits `checkout.step_changed` so the back office sees progress.
     public func update(_ id: CartID, with details: Details) async throws -> Cart {
         var validator = Validator()
@@ -73,7 +74,8 @@ public final class CheckoutService: Sendable {
         try carts.checkCustomer(details.customerID)
         return try await carts.locks.withLock(id.rawValue) {
             self.carts.forget(id)
-            var cart = try self.carts.open(id)
+            let original = try self.carts.open(id)
+            var cart = original
             let previousStep = cart.checkoutStep
             if let email = details.email { cart.email = email }
             if let phone = details.phone { cart.phone = ContactAddress.phone(phone) }
@@ -95,7 +97,9 @@ public final class CheckoutService: Sendable {
             if details.discountCodes != nil {
                 _ = try self.pricing.discounts(for: cart, strict: true) { try self.pricing.uses(of: $0, by: cart.customerKey) }
             }
-            let (now, expiresAt, expiresMs) = self.carts.stamps()
+            // A write that changes nothing is no write: it does not renew the cart's hold either.
+            if cart == original { return try self.pricing.price(cart) }
+            let (now, expiresAt, expiresMs) = self.carts.stamps(for: cart)
             let updated = cart
             try await self.writer.write { transaction in
                 try self.carts.store.saveDetails(of: updated, updatedAt: now, in: transaction)

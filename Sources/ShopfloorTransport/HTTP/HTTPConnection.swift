@@ -38,6 +38,8 @@ final class HTTPConnection: EventLoopHandler {
     private let loop: EventLoop
     private let context: ServerContext
     private var phase: Phase
+    /// The client's address, which its requests carry and whose connection count this one holds.
+    private let peer: IPAddress?
     private var inbound = InboundBuffer()
     private var decoder: HTTPRequestDecoder
     private var slots: [Slot] = []
@@ -57,11 +59,12 @@ final class HTTPConnection: EventLoopHandler {
     private var phaseStart: UInt64
     private var lastWriteProgress: UInt64
 
-    init(id: UInt64, socket: Socket, loop: EventLoop, context: ServerContext) throws {
+    init(id: UInt64, socket: Socket, peer: IPAddress?, loop: EventLoop, context: ServerContext) throws {
         self.id = id
+        self.peer = peer
         self.loop = loop
         self.context = context
-        decoder = HTTPRequestDecoder(limits: context.limits, isSecure: context.tls != nil)
+        decoder = HTTPRequestDecoder(limits: context.limits, isSecure: context.tls != nil, peer: peer)
         if let tlsContext = context.tls {
             stream = ConnectionStream(socket: socket, tls: try TLSConnection(context: tlsContext, fd: socket.fd))
             phase = .handshaking
@@ -359,7 +362,7 @@ final class HTTPConnection: EventLoopHandler {
     private func switchToWebSocket(_ upgrade: WebSocketUpgrade) {
         phase = .closed
         let webSocket = WebSocketConnection(
-            id: id, stream: stream, loop: loop, context: context, upgrade: upgrade,
+            id: id, stream: stream, peer: peer, loop: loop, context: context, upgrade: upgrade,
             inbound: inbound, outbound: Array(outbound[outboundIndex...]))
         inbound.removeAll()
         outbound.removeAll()
@@ -383,7 +386,7 @@ final class HTTPConnection: EventLoopHandler {
         loop.deregister(fd: stream.socket.fd)
         stream.tls = nil
         stream.socket.close()
-        context.connectionClosed()
+        context.connectionClosed(from: peer)
     }
 }
 

@@ -13,15 +13,20 @@ final class HTTPListener: EventLoopHandler {
     private var nextLoop = 0
     private var isOpen = true
     private let refusal: [UInt8]
+    private let addressRefusal: [UInt8]
 
     init(socket: Socket, loop: EventLoop, loops: [EventLoop], context: ServerContext) {
         self.socket = socket
         self.loop = loop
         self.loops = loops
         self.context = context
-        let response = context.responder.errorResponse(for: .tooManyConnections)
+        refusal = Self.encoded(context.responder.errorResponse(for: .tooManyConnections))
+        addressRefusal = Self.encoded(context.responder.errorResponse(for: .tooManyConnectionsFromAddress))
+    }
+
+    private static func encoded(_ response: HTTPServerResponse) -> [UInt8] {
         let body: [UInt8] = if case .bytes(let bytes) = response.body { bytes } else { [] }
-        refusal = HTTPResponseEncoder.encode(response, body: body, context: .init(keepAlive: false), closing: true)
+        return HTTPResponseEncoder.encode(response, body: body, context: .init(keepAlive: false), closing: true)
     }
 
     func register() throws(SystemError) {
@@ -30,18 +35,24 @@ final class HTTPListener: EventLoopHandler {
 
     func handle(events: UInt32) {
         for _ in 0..<128 {
-            let client: Socket?
+            let accepted: (socket: Socket, peer: IPAddress?)?
             do {
-                client = try socket.accept()
+                accepted = try socket.accept()
             } catch {
                 // EMFILE and friends: leave the rest queued and try again on the next wake-up.
                 context.logger.warning("accept failed: \(error)")
                 return
             }
-            guard let client else { return }
-            guard let id = context.connectionOpened() else {
-                refusal.withUnsafeBytes { _ = try? client.write($0) }
-                client.close()
+            guard let (client, peer) = accepted else { return }
+            let id: UInt64
+            switch context.connectionOpened(from: peer) {
+            case .admitted(let admitted):
+                id = admitted
+            case .serverFull:
+                refuse(client, with: refusal)
+                continue
+            case .addressFull:
+                refuse(client, with: addressRefusal)
                 continue
             }
             let target = loops[nextLoop]
@@ -49,15 +60,21 @@ final class HTTPListener: EventLoopHandler {
             let context = context
             target.execute {
                 do {
-                    let connection = try HTTPConnection(id: id, socket: client, loop: target, context: context)
+                    let connection = try HTTPConnection(id: id, socket: client, peer: peer, loop: target, context: context)
                     try connection.register()
                 } catch {
                     context.logger.warning("could not set up connection: \(error)")
                     client.close()
-                    context.connectionClosed()
+                    context.connectionClosed(from: peer)
                 }
             }
         }
+    }
+
+    /// Answers a connection there is no place for and closes it, without reading its request.
+    private func refuse(_ client: Socket, with answer: [UInt8]) {
+        answer.withUnsafeBytes { _ = try? client.write($0) }
+        client.close()
     }
 
     func tick(now: UInt64) {}

@@ -35,6 +35,8 @@ public enum HTTPTransportError: Error, Equatable, Sendable {
     case parse(HTTPParseError)
     /// The server is at its connection limit (503).
     case tooManyConnections
+    /// The client's address holds as many connections as one address may (429).
+    case tooManyConnectionsFromAddress
     /// The request was not received in time (408).
     case requestTimeout
 }

@@ -32,6 +32,7 @@ struct HTTPRequestDecoder {
 
     private let limits: HTTPLimits
     private let isSecure: Bool
+    private let peer: IPAddress?
     private var state = State.head
     private var scanned = 0
     /// How many bytes of the head waiting for its end were looked at for a bare LF, so a head that
@@ -39,7 +40,8 @@ struct HTTPRequestDecoder {
     private var checkedForLF = 0
     private var pending: HTTPServerRequest?
 
-    init(limits: HTTPLimits, isSecure: Bool = false) {
+    init(limits: HTTPLimits, isSecure: Bool = false, peer: IPAddress? = nil) {
+        self.peer = peer
         self.limits = limits
         self.isSecure = isSecure
     }
@@ -318,6 +320,7 @@ struct HTTPRequestDecoder {
             head: head, keepAlive: keepAlive,
             expectsContinue: expectsContinue && !(framing.isNone), isSecure: isSecure)
         request.isHTTP10 = !isHTTP11
+        request.peer = peer
         return (request, framing)
     }
 

@@ -14,6 +14,8 @@ public struct HTTPServerRequest: Sendable {
     public var expectsContinue: Bool
     /// Whether the connection is TLS.
     public var isSecure: Bool
+    /// The address of the socket's peer: the client, or a proxy in front of it.
+    public var peer: IPAddress?
     /// HTTP/1.0, whose persistent connections must be confirmed with `Connection: keep-alive`.
     var isHTTP10 = false
 

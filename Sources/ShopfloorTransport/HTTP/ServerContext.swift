@@ -8,17 +8,34 @@ final class ServerContext: Sendable {
     let tls: TLSContext?
     let logger: Logger
     let maxConnections: Int
+    /// Most open connections from one client address (0: no cap), so one client cannot take every
+    /// place of ``maxConnections``.
+    let maxConnectionsPerAddress: Int
     /// The tasks that run requests.
     let workers = RequestWorkers()
     private let openConnections = Atomic<Int>(0)
     private let nextConnectionID = Atomic<UInt64>(1)
     private let draining = Atomic<Bool>(false)
+    /// Open connections by client address, kept only while a per-address cap is set; an address
+    /// leaves the table with its last connection.
+    private let perAddress = Mutex<[IPAddress: Int]>([:])
 
-    init(responder: any HTTPResponder, limits: HTTPLimits, tls: TLSContext?, maxConnections: Int, logger: Logger) {
+    /// Whether a new connection may stay.
+    enum Admission {
+        case admitted(id: UInt64)
+        /// At ``maxConnections``.
+        case serverFull
+        /// Its address is at ``maxConnectionsPerAddress``.
+        case addressFull
+    }
+
+    init(responder: any HTTPResponder, limits: HTTPLimits, tls: TLSContext?, maxConnections: Int, maxConnectionsPerAddress: Int = 0,
+         logger: Logger) {
         self.responder = responder
         self.limits = limits
         self.tls = tls
         self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
         self.logger = logger
     }
 
@@ -27,17 +44,36 @@ final class ServerContext: Sendable {
 
     func beginDraining() { draining.store(true, ordering: .relaxed) }
 
-    /// Reserves a place for a new connection, or `nil` at the limit.
-    func connectionOpened() -> UInt64? {
+    /// Reserves a place for a new connection from `peer`, unless the server or that address is at its limit.
+    func connectionOpened(from peer: IPAddress?) -> Admission {
         let (_, count) = openConnections.add(1, ordering: .relaxed)
         guard count <= maxConnections else {
             openConnections.subtract(1, ordering: .relaxed)
-            return nil
+            return .serverFull
         }
-        return nextConnectionID.add(1, ordering: .relaxed).oldValue
+        if maxConnectionsPerAddress > 0, let peer {
+            let admitted = perAddress.withLock { counts in
+                let open = counts[peer, default: 0]
+                guard open < maxConnectionsPerAddress else { return false }
+                counts[peer] = open + 1
+                return true
+            }
+            guard admitted else {
+                openConnections.subtract(1, ordering: .relaxed)
+                return .addressFull
+            }
+        }
+        return .admitted(id: nextConnectionID.add(1, ordering: .relaxed).oldValue)
     }
 
-    func connectionClosed() {
+    /// Gives back the place ``connectionOpened(from:)`` reserved for a connection from `peer`.
+    func connectionClosed(from peer: IPAddress?) {
+        if maxConnectionsPerAddress > 0, let peer {
+            perAddress.withLock { counts in
+                let open = counts[peer, default: 1] - 1
+                counts[peer] = open > 0 ? open : nil
+            }
+        }
         openConnections.subtract(1, ordering: .relaxed)
     }
 

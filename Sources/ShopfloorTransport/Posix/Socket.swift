@@ -36,10 +36,17 @@ struct Socket: Sendable, Hashable {
         try syscallChecked("setsockopt") { setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) }
     }
 
-    /// Accepts one pending connection, already non-blocking, or `nil` when none is waiting.
-    func accept() throws(SystemError) -> Socket? {
-        switch try syscall("accept4", { shopfloor_accept4(fd, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)) }) {
-        case .processed(let client): return Socket(fd: client)
+    /// Accepts one pending connection, already non-blocking, with the peer's address (`nil` for a
+    /// family other than IPv4 and IPv6), or `nil` when none is waiting.
+    func accept() throws(SystemError) -> (socket: Socket, peer: IPAddress?)? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let result = try withUnsafeMutableBytes(of: &storage) { raw throws(SystemError) in
+            try syscall("accept4") { accept4(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length, flags) }
+        }
+        switch result {
+        case .processed(let client): return (Socket(fd: client), IPAddress(storage: storage))
         case .wouldBlock: return nil
         }
     }

@@ -23,6 +23,8 @@ final class WebSocketConnection: EventLoopHandler {
 
     let id: UInt64
     private var stream: ConnectionStream
+    /// The client's address, whose connection count this connection holds until it closes.
+    private let peer: IPAddress?
     private let loop: EventLoop
     private let context: ServerContext
     private let options: WebSocketOptions
@@ -57,9 +59,10 @@ final class WebSocketConnection: EventLoopHandler {
     private static let closeGrace: UInt64 = 2000
     private static let waiterBytes = 256 * 1024
 
-    init(id: UInt64, stream: ConnectionStream, loop: EventLoop, context: ServerContext, upgrade: WebSocketUpgrade,
+    init(id: UInt64, stream: ConnectionStream, peer: IPAddress?, loop: EventLoop, context: ServerContext, upgrade: WebSocketUpgrade,
          inbound: InboundBuffer, outbound: [UInt8]) {
         self.id = id
+        self.peer = peer
         self.stream = stream
         self.loop = loop
         self.context = context
@@ -399,7 +402,7 @@ final class WebSocketConnection: EventLoopHandler {
         loop.deregister(fd: stream.socket.fd)
         stream.tls = nil
         stream.socket.close()
-        context.connectionClosed()
+        context.connectionClosed(from: peer)
         let handler = handler
         self.handler = nil
         handler?.webSocketDidClose(handle)
