@@ -130,6 +130,7 @@ public final class Application: Sendable {
         hub = EventHub(log: events)
         demoShop = configuration.demo ? DemoShop(catalogue: catalogue, pricing: pricing, currency: configuration.currency) : nil
 
+        let orderAccess = OrderAccess(locations: locations, pricing: pricing)
         var router = Router()
         SystemRoutes(lifecycle: lifecycle).register(on: &router)
         StaticPages(files: webPages).register(on: &router)
@@ -144,7 +145,7 @@ public final class Application: Sendable {
         EventStreamRoutes(
             hub: hub, keys: keys, sessions: sessions, shoppers: ShopperServices(live: live, conversations: conversations, auth: shopperAuth),
             options: WebSocketOptions(pingInterval: configuration.webSocketPingInterval, maxQueuedMessages: configuration.webSocketSendQueue),
-            channels: EventChannels(keys: keys)
+            channels: EventChannels(keys: keys), access: orderAccess
         ).register(on: &router)
         CartRoutes(carts: carts, locations: locations, currency: configuration.currency,
                    openCarts: OpenCartLimiter(max: configuration.maxOpenCartsPerAddress, maxHold: configuration.maxCartHold, clock: clock))
@@ -162,7 +163,7 @@ public final class Application: Sendable {
         StockCoverRoutes(cover: cover).register(on: &router)
         ReplenishmentRoutes(replenishment: replenishment, checkout: proposalCheckout, flows: flows, currency: configuration.currency).register(on: &router)
         PushRoutes(push: push, publicKey: vapidKey.publicKey).register(on: &router)
-        OrderRoutes(orders: orders, pricing: pricing, handover: POSHandover(stores: stores, orders: orders), webhook: webhook).register(on: &router)
+        OrderRoutes(orders: orders, pricing: pricing, access: orderAccess, handover: POSHandover(stores: stores, orders: orders), webhook: webhook).register(on: &router)
         let responder = APIResponder(
             router: router,
             middleware: [RequestIDMiddleware(), AccessLogMiddleware()]

@@ -64,6 +64,10 @@ struct SQLiteOrderStore: OrderStore {
             add("l.code = ?", filter.location)
             add("o.created_at >= ?", filter.createdAfter)
             add("o.created_at < ?", filter.createdBefore)
+            if case .till(let code, let online) = filter.visibility {
+                sql += online ? " AND ((o.channel = 'pos' AND l.code = ?) OR o.channel = 'online')" : " AND o.channel = 'pos' AND l.code = ?"
+                bindings.append(.text(code))
+            }
             return try connection.query(sql + " ORDER BY o.seq DESC LIMIT ?", bindings + [.integer(Int64(limit))]).compactMap { values in
                 let row = StoredRow(values, table: "orders", keyColumn: "id")
                 return try Self.load(try row.id("id", as: OrderID.self), connection).map { (try row.int64("seq"), $0) }

@@ -105,6 +105,7 @@ struct SettingsDTO: Decodable {
     var pushCapHours: Int?
     /// `null` turns quiet hours off; absent leaves them as they are.
     var quietHours: QuietHours?
+    var posServesOnline: Bool?
 }
 
 /// `POST /v1/pos/handover` body: the PIN from the customer's phone, and optionally the cart it is for.

@@ -55,11 +55,14 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
     private let sessions: StaffSessionService
     private let shoppers: ShopperServices
     private let registry: EventChannels?
+    /// Narrows a till's order topics to the orders it may see.
+    private let access: OrderAccess
     private let state = Mutex(State())
 
     init(socket: WebSocket, hub: EventHub, keys: APIKeyService, sessions: StaffSessionService, shoppers: ShopperServices,
-         session: String? = nil, registry: EventChannels? = nil) {
+         access: OrderAccess, session: String? = nil, registry: EventChannels? = nil) {
         self.registry = registry
+        self.access = access
         self.socket = socket
         self.hub = hub
         self.keys = keys
@@ -143,9 +146,13 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
 
     /// The role the connection's key or staff session has now; `nil` without one, or once revoked.
     private func role() -> Role? {
+        principal()?.role
+    }
+
+    private func principal() -> Principal? {
         switch state.withLock({ $0.credential }) {
-        case .key(let key)?: keys.authenticate(key)?.role
-        case .session(let token)?: sessions.authenticate(token)?.principal.role
+        case .key(let key)?: keys.authenticate(key)
+        case .session(let token)?: sessions.authenticate(token)?.principal
         case nil: nil
         }
     }
@@ -165,12 +172,15 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
                 throw .invalidRequest("A connection may hold at most \(Self.maxTopics) topics.")
             }
             if let since = op.since, since < 0 { throw .invalidRequest("since must be a seq of 0 or more.") }
-            let role = role()
+            let principal = principal()
+            let role = principal?.role
             let refused = topics.filter { topic in
                 Self.isAdminOnly(topic) ? role != .admin : !Self.isPublic(topic) && role != .admin && role != .pos
             }
             guard refused.isEmpty else { throw .forbidden(topics: refused) }
-            try await hub.subscribe(socket, topics: topics, since: op.since)
+            let visibility: OrderVisibility
+            do { visibility = try principal.map(access.visibility) ?? .all } catch { throw .unavailable }
+            try await hub.subscribe(socket, topics: topics, since: op.since, visibility: visibility)
             // The stats are a current value, not a history: a subscriber gets them at once.
             if topics.contains("stats") { socket.send(EventChannelReply.stats(shoppers.live.statsNow(), at: shoppers.live.timestamp)) }
         case "unsubscribe":

@@ -1,4 +1,5 @@
 import ShopfloorDomain
+import ShopfloorJSON
 import ShopfloorTransport
 import Synchronization
 
@@ -24,6 +25,8 @@ final class EventHub: Sendable {
         var topics: [String: Int64] = [:]
         /// Live events held back while a replay runs, or `nil` when delivering directly.
         var held: [Event]?
+        /// Which orders' events it hears: a till's connection, only those of the orders it may see.
+        var visibility: OrderVisibility = .all
     }
 
     private struct State {
@@ -50,10 +53,13 @@ final class EventHub: Sendable {
 
     /// Subscribes `socket` to `topics`. Without `since`, live events follow the `subscribed` reply;
     /// with it, every logged event after `since` on those topics comes first, then the reply.
-    func subscribe(_ socket: WebSocket, topics: [String], since: Int64?) async throws(EventChannelError) {
+    ///
+    /// `visibility` narrows the order events the connection hears (``OrderVisibility``): a till
+    /// following `orders` hears its own location's.
+    func subscribe(_ socket: WebSocket, topics: [String], since: Int64?, visibility: OrderVisibility = .all) async throws(EventChannelError) {
         guard let since else {
             state.withLock { state in
-                _ = add(socket, topics: topics, from: state.lastSeq, holding: false, in: &state)
+                _ = add(socket, topics: topics, from: state.lastSeq, holding: false, visibility: visibility, in: &state)
                 socket.send(EventChannelReply.subscribed(topics: topics, seq: state.lastSeq))
             }
             return
@@ -68,6 +74,7 @@ final class EventHub: Sendable {
         let before = state.withLock { $0.subscribers[socket.id]?.topics ?? [:] }
         let replayed = { (event: Event) in
             topics.contains(where: event.matches) && !before.contains { event.matches($0.key) && event.seq > $0.value }
+                && Self.isVisible(event, to: visibility)
         }
         var cursor = start
         do {
@@ -79,7 +86,7 @@ final class EventHub: Sendable {
             }
             // Caught up to within a short read: indexed from here on, the rest up to the mark read.
             let mark = state.withLock { state in
-                _ = add(socket, topics: topics, from: start, holding: true, in: &state)
+                _ = add(socket, topics: topics, from: start, holding: true, visibility: visibility, in: &state)
                 return state.lastSeq
             }
             cursor = try await replay(topics, to: socket, from: cursor, through: { mark }, replayed)
@@ -156,8 +163,10 @@ final class EventHub: Sendable {
     }
 
     /// Adds `topics` (covered from `seq` on) and returns the topics the connection had before.
-    private func add(_ socket: WebSocket, topics: [String], from seq: Int64, holding: Bool, in state: inout State) -> [String: Int64] {
+    private func add(_ socket: WebSocket, topics: [String], from seq: Int64, holding: Bool, visibility: OrderVisibility,
+                     in state: inout State) -> [String: Int64] {
         var subscriber = state.subscribers[socket.id] ?? Subscriber(socket: socket)
+        subscriber.visibility = visibility
         let before = subscriber.topics
         for topic in topics where subscriber.topics[topic] == nil { subscriber.topics[topic] = seq }
         if holding { subscriber.held = subscriber.held ?? [] }
@@ -174,7 +183,13 @@ final class EventHub: Sendable {
             guard !ids.isEmpty else { return }
             var targets: [WebSocket] = []
             targets.reserveCapacity(ids.count)
+            // Read once, and only when a till follows this order event.
+            var scope: (channel: Cart.Channel, location: String?)??
             for id in ids {
+                if let visibility = state.subscribers[id]?.visibility, visibility != .all, event.topic.hasPrefix("order:") {
+                    if scope == nil { scope = .some(Self.orderScope(of: event)) }
+                    guard let known = scope!, visibility.allows(channel: known.channel, location: known.location) else { continue }
+                }
                 // Through the dictionary, not a copy, so the held array grows in place.
                 if let heldCount = state.subscribers[id]?.held?.count {
                     if heldCount < Self.maxHeld {
@@ -195,5 +210,21 @@ final class EventHub: Sendable {
                 WebSocket.broadcast(OutboundWebSocketMessage(.text(EventDTO.encode(event))), to: targets)
             }
         }
+    }
+
+    /// Whether a connection of `visibility` hears `event`: everything but the order events of
+    /// orders it may not see.
+    private static func isVisible(_ event: Event, to visibility: OrderVisibility) -> Bool {
+        guard visibility != .all, event.topic.hasPrefix("order:") else { return true }
+        guard let scope = orderScope(of: event) else { return false }
+        return visibility.allows(channel: scope.channel, location: scope.location)
+    }
+
+    /// The channel and till location an order event names (`order.placed`, `order.status_changed`).
+    private static func orderScope(of event: Event) -> (channel: Cart.Channel, location: String?)? {
+        guard case .object(let members, _)? = try? JSONParser.parse(Array(event.data.utf8)),
+              case .string(let raw)? = members["channel"], let channel = Cart.Channel(rawValue: raw) else { return nil }
+        if case .string(let location)? = members["location"] { return (channel, location) }
+        return (channel, nil)
     }
 }

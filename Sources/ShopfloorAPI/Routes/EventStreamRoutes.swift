@@ -14,12 +14,13 @@ struct EventStreamRoutes {
     let shoppers: ShopperServices
     let options: WebSocketOptions
     let channels: EventChannels
+    let access: OrderAccess
 
     func register(on router: inout Router) {
-        router.on(.get, "/v1/events/ws") { [hub, keys, sessions, shoppers, options, channels] request, context in
+        router.on(.get, "/v1/events/ws") { [hub, keys, sessions, shoppers, options, channels, access] request, context in
             let session = context.sessionToken.flatMap { Self.isSameOrigin(request) ? $0 : nil }
             return try WebSocketHandshake.upgrade(request, options: options) { socket in
-                let channel = EventChannel(socket: socket, hub: hub, keys: keys, sessions: sessions, shoppers: shoppers, session: session,
+                let channel = EventChannel(socket: socket, hub: hub, keys: keys, sessions: sessions, shoppers: shoppers, access: access, session: session,
                                            registry: channels)
                 channels.add(channel)
                 return channel

@@ -3,18 +3,21 @@ import ShopfloorDomain
 import ShopfloorTransport
 
 /// Orders for admins and tills, the public tracking view by token, the till's PIN hand-over and
-/// the payment processor's webhook.
+/// the payment processor's webhook. A till sees and acts on the orders ``OrderVisibility`` gives it;
+/// any other order is 404 to it.
 struct OrderRoutes {
     let orders: OrderService
     let pricing: PricingService
+    let access: OrderAccess
     let handover: POSHandover
     let webhook: PaymentWebhook?
 
     func register(on router: inout Router) {
         router.on(.get, "/v1/orders") { request, context in
-            try context.require(.admin, .pos)
+            let principal = try context.require(.admin, .pos)
             let query = request.queryParameters
             var filter = OrderService.Filter()
+            filter.visibility = try access.visibility(for: principal)
             if let raw = query["status"] {
                 guard let status = OrderStatus(rawValue: raw) else {
                     throw APIError.invalidRequest(detail: "status must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -41,15 +44,10 @@ struct OrderRoutes {
             return try JSON.response(try orders.orders(filter, limit: try request.limit(), before: before))
         }
         router.on(.get, "/v1/orders/{id}") { _, context in
-            try context.require(.admin, .pos)
-            let id = OrderID(rawValue: try context.parameter("id"))
-            guard let order = try orders.order(id) else { throw CheckoutError.notFound("order \(id)") }
-            return try JSON.response(order)
+            return try JSON.response(try visibleOrder(context))
         }
         router.on(.get, "/v1/orders/{id}/receipt") { request, context in
-            try context.require(.admin, .pos)
-            let id = OrderID(rawValue: try context.parameter("id"))
-            guard let order = try orders.order(id) else { throw CheckoutError.notFound("order \(id)") }
+            let order = try visibleOrder(context)
             let receipt = ReceiptDTO(order, pricesIncludeTax: pricing.rules.settings.pricesIncludeTax)
             let wantsHTML = request.queryParameters["format"] == "html"
                 || (request.queryParameters["format"] == nil && (request.head.headerFields[.accept] ?? "").contains("text/html"))
@@ -66,7 +64,7 @@ struct OrderRoutes {
             let principal = try context.require(.admin, .pos)
             let input = try request.decode(TransitionDTO.self)
             let order = try await orders.transition(
-                OrderID(rawValue: try context.parameter("id")), to: input.to, actor: principal.actor, note: input.note,
+                try visibleOrder(context).id, to: input.to, actor: principal.actor, note: input.note,
                 trackingNumber: input.trackingNumber)
             return try JSON.response(order)
         }
@@ -88,5 +86,13 @@ struct OrderRoutes {
             guard let tracking = try orders.tracking(token) else { throw CheckoutError.notFound("order with that tracking token") }
             return try JSON.response(tracking)
         }
+    }
+
+    /// The order of the path's `id`, for an admin or a till that may see it; 404 otherwise.
+    private func visibleOrder(_ context: RequestContext) throws -> Order {
+        let principal = try context.require(.admin, .pos)
+        let id = OrderID(rawValue: try context.parameter("id"))
+        guard let order = try orders.order(id), try access.visibility(for: principal).allows(order) else { throw CheckoutError.notFound("order \(id)") }
+        return order
     }
 }

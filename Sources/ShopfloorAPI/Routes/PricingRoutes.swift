@@ -71,6 +71,7 @@ struct PricingRoutes {
                 if let value = input.pushCapHours { settings.pushCapHours = value }
                 if let value = input.quietHours { settings.quietHours = value }
                 if clearsQuietHours { settings.quietHours = nil }
+                if let value = input.posServesOnline { settings.posServesOnline = value }
             }
             return try JSON.response(settings)
         }

@@ -160,6 +160,10 @@ public final class CheckoutService: Sendable {
         if loaded.status == .completed, let order = try orders.order(forCart: id) { throw CheckoutError.alreadyCompleted(orderID: order.id.rawValue) }
         guard loaded.status == .active || loaded.status == .expired else { throw CartError.closed(id: id.rawValue, status: loaded.status) }
         try checkComplete(loaded)
+        // A till takes cash for a web order only where the shop lets its tills serve online orders.
+        if payer?.role == .pos, loaded.channel == .online, provider.method == "manual", !pricing.rules.settings.posServesOnline {
+            throw CheckoutError.paymentNotAllowed("a till records manual payments for online carts only when the shop's pos_serves_online setting is on")
+        }
         let discounts = try pricing.discounts(for: loaded, strict: true) { try pricing.uses(of: $0, by: loaded.customerKey) }
         if loaded.status == .expired {
             // Reserve again and make the cart active with a fresh deadline, as adding to it would:

@@ -126,6 +126,9 @@ public struct ShopSettings: Codable, Sendable, Equatable {
     public var pushCapHours = 24
     /// When no marketing SMS or push goes out, in the customer's time zone; `nil`: any time.
     public var quietHours: QuietHours? = .standard
+    /// Whether tills (`pos` keys) serve online orders too: see, refund and take cash for them at the
+    /// counter. Off, a till sees only its own location's sales (``OrderVisibility``).
+    public var posServesOnline = false
 
     public init() {}
 
@@ -155,6 +158,7 @@ public struct ShopSettings: Codable, Sendable, Equatable {
         smsCapHours = try container.decodeIfPresent(Int.self, forKey: .smsCapHours) ?? 24
         pushCapHours = try container.decodeIfPresent(Int.self, forKey: .pushCapHours) ?? 24
         quietHours = container.contains(.quietHours) ? try container.decodeIfPresent(QuietHours.self, forKey: .quietHours) : .standard
+        posServesOnline = try container.decodeIfPresent(Bool.self, forKey: .posServesOnline) ?? false
     }
 
     /// Every member, `receipt_discount` as null when off.
@@ -173,11 +177,12 @@ public struct ShopSettings: Codable, Sendable, Equatable {
         try container.encode(smsCapHours, forKey: .smsCapHours)
         try container.encode(pushCapHours, forKey: .pushCapHours)
         try container.encode(quietHours, forKey: .quietHours)
+        try container.encode(posServesOnline, forKey: .posServesOnline)
     }
 
     private enum CodingKeys: String, CodingKey {
         case pricesIncludeTax, shippingTaxable, shopCountry, shopRegion, receiptDiscount, timezone, activityTracking, hesitatingAfter,
-             hiddenHesitatingAfter, emailCapHours, smsCapHours, pushCapHours, quietHours
+             hiddenHesitatingAfter, emailCapHours, smsCapHours, pushCapHours, quietHours, posServesOnline
     }
 }
 

@@ -48,6 +48,8 @@ public final class OrderService: Sendable {
         public var location: String?
         public var createdAfter: String?
         public var createdBefore: String?
+        /// Whose orders: a till's list holds only what ``OrderVisibility`` lets it see.
+        public var visibility: OrderVisibility = .all
 
         public init(status: OrderStatus? = nil, customerID: String? = nil, email: String? = nil, channel: Cart.Channel? = nil,
                     location: String? = nil, createdAfter: String? = nil, createdBefore: String? = nil) {
@@ -176,8 +178,8 @@ public final class OrderService: Sendable {
                                 in: transaction)
         guard let order = try store.order(id, in: transaction) else { throw CheckoutError.notFound("order \(id)") }
         try events.append(type: event, topic: "order:\(id)",
-                          data: StatusChanged(orderID: id.rawValue, number: order.number, status: status, actor: actor, note: note,
-                                              trackingNumber: order.trackingNumber), in: transaction)
+                          data: StatusChanged(orderID: id.rawValue, number: order.number, channel: order.channel, location: order.location,
+                                              status: status, actor: actor, note: note, trackingNumber: order.trackingNumber), in: transaction)
         try events.append(type: event, topic: "track:\(order.trackingToken)", data: Self.tracking(order), in: transaction)
         if notify, event == "order.status_changed" { try notices?.statusChanged(order, in: transaction) }
         return order
@@ -200,6 +202,9 @@ public final class OrderService: Sendable {
 struct StatusChanged: Encodable {
     var orderID: String
     var number: String
+    /// Channel and till location, so a till's subscription hears only the orders it may see.
+    var channel: Cart.Channel
+    var location: String?
     var status: OrderStatus
     var actor: String
     var note: String?
