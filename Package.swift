@@ -31,6 +31,11 @@ let package = Package(
         // dependencies at all (`swift package show-dependencies` lists none under it). Pinned to 2.1.x
         // so a later release cannot bring one in unchecked.
         .package(url: "https://github.com/hummingbird-project/swift-mustache", .upToNextMinor(from: "2.1.1")),
+        // Metrics: the swift-metrics API and its Prometheus exposition. NIO-free: at 2.13.0
+        // swift-metrics has no dependencies, and at 2.4.1 swift-prometheus depends only on swift-atomics
+        // and swift-metrics. Pinned to their minor versions so a later release cannot bring NIO in unchecked.
+        .package(url: "https://github.com/apple/swift-metrics", .upToNextMinor(from: "2.13.0")),
+        .package(url: "https://github.com/swift-server/swift-prometheus", .upToNextMinor(from: "2.4.1")),
     ],
     targets: [
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
@@ -75,6 +80,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: settings,
             plugins: ["EmbedResources"]),
@@ -83,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "shopfloor",
             dependencies: [
-                "ShopfloorAPI",
+                "ShopfloorAPI", "ShopfloorStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

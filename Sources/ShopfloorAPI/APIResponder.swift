@@ -7,25 +7,34 @@ struct APIResponder: HTTPResponder {
     private let handler: RequestHandler
     private let logger: Logger
 
+    private let router: Router
+
     init(router: Router, middleware: [any Middleware], logger: Logger) {
         self.logger = logger
+        self.router = router
         handler = middleware.chain { request, context in
-            switch router.match(request.head.method, path: request.path) {
-            case .handler(let handler, let parameters):
-                var context = context
-                context.parameters = parameters
+            switch context.match {
+            case .handler(let handler, _, _)?:
                 return try await handler(request, context)
-            case .methodNotAllowed(let allowed):
+            case .methodNotAllowed(let allowed)?:
                 throw APIError.methodNotAllowed(allowed: allowed)
-            case .notFound:
+            case .notFound?, nil:
                 throw APIError.notFound(path: String(request.path))
             }
         }
     }
 
+    /// The route is found before the middleware runs, so they know it (metrics count by its pattern).
     func respond(to request: HTTPServerRequest) async -> HTTPServerResponse {
+        var context = RequestContext(logger: logger)
+        let match = router.match(request.head.method, path: request.path)
+        if case .handler(_, let parameters, let pattern) = match {
+            context.parameters = parameters
+            context.routePattern = pattern
+        }
+        context.match = match
         do {
-            return try await handler(request, RequestContext(logger: logger))
+            return try await handler(request, context)
         } catch {
             var response = Problem(error).response()
             response.headerFields[.cacheControl] = "no-store"

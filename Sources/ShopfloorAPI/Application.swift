@@ -44,6 +44,8 @@ public final class Application: Sendable {
     /// Stocks an empty shop at start when `--demo` is on.
     private let demoShop: DemoShop?
     private let server: HTTPServer
+    /// The `--metrics-listen` server, when set.
+    private let metricsServer: HTTPServer?
     private let logger: Logger
     private let run = Mutex<RunState>(.notStarted)
 
@@ -131,7 +133,10 @@ public final class Application: Sendable {
         demoShop = configuration.demo ? DemoShop(catalogue: catalogue, pricing: pricing, currency: configuration.currency) : nil
 
         let orderAccess = OrderAccess(locations: locations, pricing: pricing)
+        let metrics = ServerMetrics()
+        database.writer.observeBatches { jobs, latency in metrics.writerBatch(jobs: jobs, latency: latency) }
         var router = Router()
+        MetricsRoutes(metrics: metrics, requiresAdmin: true).register(on: &router)
         SystemRoutes(lifecycle: lifecycle).register(on: &router)
         StaticPages(files: webPages).register(on: &router)
         if configuration.enableEcho { EchoRoutes(pingInterval: configuration.webSocketPingInterval).register(on: &router) }
@@ -166,29 +171,48 @@ public final class Application: Sendable {
         OrderRoutes(orders: orders, pricing: pricing, access: orderAccess, handover: POSHandover(stores: stores, orders: orders), webhook: webhook).register(on: &router)
         let responder = APIResponder(
             router: router,
-            middleware: [RequestIDMiddleware(), AccessLogMiddleware()]
+            middleware: [RequestIDMiddleware(), AccessLogMiddleware(metrics: metrics)]
                 + (configuration.corsOrigins.isEmpty ? [] : [CORSMiddleware(origins: configuration.corsOrigins)])
-                + [ProblemMiddleware(), AuthMiddleware(keys: keys, shoppers: shopperAuth, sessions: sessions), Self.rateLimits(configuration, clock: clock)],
+                + [ProblemMiddleware(), AuthMiddleware(keys: keys, shoppers: shopperAuth, sessions: sessions), Self.rateLimits(configuration, metrics: metrics, clock: clock)],
             logger: logger)
         var tls: TLSContext?
         if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
             tls = try TLSContext(certificatePath: certificate, keyPath: key)
         }
-        server = try HTTPServer(
+        let server = try HTTPServer(
             configuration: .init(
                 host: configuration.host, port: configuration.port, threads: configuration.threads,
                 limits: configuration.limits, maxConnections: configuration.maxConnections,
                 maxConnectionsPerAddress: configuration.maxConnectionsPerAddress, tls: tls),
             responder: responder, logger: logger)
+        self.server = server
+        let carts = carts
+        let walPath = database.path + "-wal"
+        metrics.sample {
+            var sample = ServerMetrics.Sample()
+            sample.connections = server.connectionCount
+            sample.webSockets = server.webSocketCount
+            sample.slowConsumerCloses = server.slowConsumerCloseCount
+            sample.walBytes = ((try? FileManager.default.attributesOfItem(atPath: walPath))?[.size] as? NSNumber)?.int64Value ?? 0
+            if let totals = try? carts.reservationTotals() { (sample.reservingCarts, sample.reservedUnits) = totals }
+            return sample
+        }
+        metricsServer = try configuration.metricsListen.map { listen in
+            var routes = Router()
+            MetricsRoutes(metrics: metrics, requiresAdmin: false).register(on: &routes)
+            let responder = APIResponder(router: routes, middleware: [RequestIDMiddleware(), ProblemMiddleware()], logger: logger)
+            return try HTTPServer(configuration: .init(host: listen.host, port: listen.port, threads: 1, maxConnections: 64),
+                                  responder: responder, logger: logger)
+        }
     }
 
     /// The rate limits of `--rate-limit`, `--key-rate-limit` and `--sensitive-rate-limit`, each left out when off.
-    private static func rateLimits(_ configuration: Configuration, clock: any WallClock) -> RateLimitMiddleware {
+    private static func rateLimits(_ configuration: Configuration, metrics: ServerMetrics, clock: any WallClock) -> RateLimitMiddleware {
         RateLimitMiddleware(
             resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
             addresses: configuration.rateLimit.map { RateLimiter(name: "address", limit: $0, clock: clock) },
             keys: configuration.keyRateLimit.map { RateLimiter(name: "key", limit: $0, clock: clock) },
-            sensitive: configuration.sensitiveRateLimit.map { RateLimiter(name: "sensitive", limit: $0, clock: clock) })
+            sensitive: configuration.sensitiveRateLimit.map { RateLimiter(name: "sensitive", limit: $0, clock: clock) }, metrics: metrics)
     }
 
     /// The outbound HTTP client's settings: the system's roots and `--outbound-ca-file`, public
@@ -274,6 +298,8 @@ public final class Application: Sendable {
         let stock = stock
         let live = live
         let hub = hub
+        let metricsService = metricsServer.map { [ServiceGroupConfiguration.ServiceConfiguration(
+            service: MetricsServerService(server: $0, logger: logger), serviceName: "metrics server")] } ?? []
         return [
             .init(service: DatabaseService(database: database, logger: logger), serviceName: "database"),
             .init(service: OutboundHTTPService(client: outbound, logger: logger), serviceName: "outbound http"),
@@ -303,6 +329,7 @@ public final class Application: Sendable {
                     if deliveries > 0 { logger.info("pruned \(deliveries) webhook deliveries older than \(retention)") }
                 },
                 serviceName: "event pruning"),
+        ] + metricsService + [
             .init(
                 service: HTTPServerService(
                     server: server, lifecycle: lifecycle, drainTimeout: configuration.drainTimeout,

@@ -12,6 +12,8 @@ public struct Configuration: Sendable {
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
     public var logLevel = Logger.Level.info
+    /// `--log-format json`: one JSON object per line (``JSONLogHandler``) instead of text.
+    public var logJSON = false
     public var limits = HTTPLimits()
     public var maxConnections = 10_000
     /// Open connections one client address may hold (`--max-connections-per-address`; 0: no cap).
@@ -31,6 +33,9 @@ public struct Configuration: Sendable {
     public var maxUnitsPerSKU = 100
     /// The longest a cart may hold stock, however often it is written (`--max-cart-hold`).
     public var maxCartHold: Duration = .seconds(3 * 3600)
+    /// Where `GET /metrics` is also served without a key (`--metrics-listen HOST:PORT`); on the API's
+    /// own address it needs an admin key.
+    public var metricsListen: (host: String, port: Int)?
     /// How long a graceful stop waits for in-flight requests before closing what remains.
     public var drainTimeout: Duration = .seconds(10)
     /// Serves the echo endpoints used by conformance and lifecycle tests.
@@ -112,13 +117,13 @@ public struct Configuration: Sendable {
 
     /// The names of the settings, as flags without their dashes.
     public static let settings: Set<String> = [
-        "host", "port", "data-dir", "threads", "tls-cert", "tls-key", "log-level", "max-body-size", "max-header-size",
+        "host", "port", "data-dir", "threads", "tls-cert", "tls-key", "log-level", "log-format", "max-body-size", "max-header-size",
         "max-connections", "header-timeout", "body-timeout", "idle-timeout", "drain-timeout", "enable-echo",
         "event-retention", "reservation-ttl", "currency", "ws-ping-interval", "ws-send-queue", "public-url", "shop-name",
         "smtp-url", "mail-from", "outbound-ca-file", "enable-test-clock", "allow-private-webhooks", "sms-url", "sms-secret", "sms-from",
         "vapid-subject", "cover-window", "replenishment-schedule", "session-ttl", "demo", "cors-origins",
         "max-connections-per-address", "rate-limit", "key-rate-limit", "sensitive-rate-limit", "trusted-proxies",
-        "max-open-carts-per-address", "max-units-per-sku", "max-cart-hold",
+        "max-open-carts-per-address", "max-units-per-sku", "max-cart-hold", "metrics-listen",
     ]
 
     /// Sets one setting from its text form; `source` names it in errors.
@@ -138,6 +143,9 @@ public struct Configuration: Sendable {
         case "log-level":
             guard let level = Logger.Level(rawValue: value.lowercased()) else { throw invalid }
             logLevel = level
+        case "log-format":
+            guard ["text", "json"].contains(value) else { throw invalid }
+            logJSON = value == "json"
         case "max-body-size":
             guard let size = Int(value), size > 0 else { throw invalid }
             limits.maxBodySize = size
@@ -172,6 +180,14 @@ public struct Configuration: Sendable {
             let hold = try Self.duration(value, invalid)
             guard hold >= .seconds(60) else { throw invalid }
             maxCartHold = hold
+        case "metrics-listen":
+            guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]), (0...65535).contains(port) else {
+                throw invalid
+            }
+            var host = String(value[..<colon])
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            guard !host.isEmpty, IPAddress(host) != nil || host == "localhost" else { throw invalid }
+            metricsListen = (host, port)
         case "header-timeout": limits.headerTimeout = try Self.duration(value, invalid)
         case "body-timeout": limits.bodyTimeout = try Self.duration(value, invalid)
         case "idle-timeout": limits.idleTimeout = try Self.duration(value, invalid)

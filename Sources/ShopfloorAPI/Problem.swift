@@ -27,8 +27,9 @@ public struct Problem: Error, Sendable, Encodable {
     public var customerID: String?
     /// `false` when a shopper the shop wants to reach has no socket open.
     public var live: Bool?
-    /// Which limit a 409 or 429 is for (`address`, `key`, `sensitive`, `open_carts_per_address`,
-    /// `units_per_sku`, `cart_hold`), with its value in `max` where it is a count.
+    /// Which limit a 409, 413 or 429 is for (`address`, `key`, `sensitive`, `connections_per_address`,
+    /// `open_carts_per_address`, `units_per_sku`, `cart_hold`, `json_depth`, `json_string_bytes`,
+    /// `json_members`, `json_number_length`, `json_number_range`), with its value in `max` where it is a count.
     public var limit: String?
     public var max: Int?
     /// Extra response fields, such as `Allow` or `Retry-After`.
@@ -55,8 +56,7 @@ public struct Problem: Error, Sendable, Encodable {
         case let error as HTTPTransportError: self = Problem(error)
         case let error as ValidationError:
             self = Problem(status: .unprocessableContent, code: "invalid_request", detail: "The request is not valid.", errors: error.errors)
-        case let error as JSONParser.Failure:
-            self = Problem(status: .badRequest, code: "invalid_request", detail: "The body is not valid JSON: \(error).")
+        case let error as JSONParser.Failure: self = Problem(error)
         case let error as DecodingError:
             self = Problem(error)
         case let error as CatalogueError: self = Problem(error)
@@ -119,6 +119,32 @@ public struct Problem: Error, Sendable, Encodable {
             limit = "open_carts_per_address"
             self.max = max
         }
+    }
+
+    /// A body the JSON parser refused: past one of its limits (a number no double holds among them),
+    /// 413 naming the limit in `limit` and its value in `max`; otherwise not JSON at all, 400.
+    init(_ failure: JSONParser.Failure) {
+        let limits = JSONParser.Limits()
+        let (name, max, what): (String, Int, String)
+        switch failure.reason {
+        case .tooDeep: (name, max, what) = ("json_depth", limits.maxDepth, "nests deeper than \(limits.maxDepth) levels")
+        case .stringTooLong: (name, max, what) = ("json_string_bytes", limits.maxStringBytes, "has a string longer than \(limits.maxStringBytes) bytes")
+        case .tooManyMembers: (name, max, what) = ("json_members", limits.maxMembers, "has more than \(limits.maxMembers) values")
+        case .numberTooLong:
+            (name, max, what) = ("json_number_length", JSONParser.Limits.maxNumberLength,
+                                 "has a number longer than \(JSONParser.Limits.maxNumberLength) characters")
+        case .numberOutOfRange:
+            self = Problem(status: .contentTooLarge, code: "payload_too_large",
+                           detail: "The body has a number beyond the range of a double (at byte \(failure.offset)).")
+            limit = "json_number_range"
+            return
+        case .unexpectedEnd, .unexpectedCharacter, .invalidUTF8, .invalidEscape, .invalidNumber, .duplicateKey, .trailingData:
+            self = Problem(status: .badRequest, code: "invalid_request", detail: "The body is not valid JSON: \(failure).")
+            return
+        }
+        self = Problem(status: .contentTooLarge, code: "payload_too_large", detail: "The body \(what) (at byte \(failure.offset)).")
+        limit = name
+        self.max = max
     }
 
     /// A body that parsed as JSON but does not fit the expected shape: the failing field by its path.

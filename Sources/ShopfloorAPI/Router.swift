@@ -14,12 +14,13 @@ public struct Router: Sendable {
         var literals: [Substring: Node] = [:]
         var parameterName: String?
         var parameter: [Node] = []
-        var handlers: [HTTPRequest.Method: RequestHandler] = [:]
+        var handlers: [HTTPRequest.Method: (handler: RequestHandler, pattern: String)] = [:]
     }
 
     /// What a lookup found.
     public enum Match: Sendable {
-        case handler(RequestHandler, parameters: [String: String])
+        /// The handler, the path's parameters, and the route's pattern (`/v1/products/{id}`: metrics' label).
+        case handler(RequestHandler, parameters: [String: String], pattern: String)
         case methodNotAllowed(allowed: [HTTPRequest.Method])
         case notFound
     }
@@ -31,13 +32,14 @@ public struct Router: Sendable {
     /// Adds `handler` for `method` on `pattern`, such as `/v1/products/{id}`.
     public mutating func on(_ method: HTTPRequest.Method, _ pattern: String, handler: @escaping RequestHandler) {
         let segments = pattern.split(separator: "/")
-        Router.insert(into: &root, segments: segments[...], method: method, handler: handler)
+        Router.insert(into: &root, segments: segments[...], method: method, route: (handler, pattern))
     }
 
-    private static func insert(into node: inout Node, segments: ArraySlice<Substring>, method: HTTPRequest.Method, handler: @escaping RequestHandler) {
+    private static func insert(into node: inout Node, segments: ArraySlice<Substring>, method: HTTPRequest.Method,
+                               route: (handler: RequestHandler, pattern: String)) {
         guard let segment = segments.first else {
             precondition(node.handlers[method] == nil, "route registered twice")
-            node.handlers[method] = handler
+            node.handlers[method] = route
             return
         }
         if segment.hasPrefix("{") && segment.hasSuffix("}") {
@@ -45,10 +47,10 @@ public struct Router: Sendable {
             precondition(node.parameterName == nil || node.parameterName == name, "conflicting parameter names")
             node.parameterName = name
             if node.parameter.isEmpty { node.parameter = [Node()] }
-            insert(into: &node.parameter[0], segments: segments.dropFirst(), method: method, handler: handler)
+            insert(into: &node.parameter[0], segments: segments.dropFirst(), method: method, route: route)
         } else {
             var child = node.literals[segment] ?? Node()
-            insert(into: &child, segments: segments.dropFirst(), method: method, handler: handler)
+            insert(into: &child, segments: segments.dropFirst(), method: method, route: route)
             node.literals[segment] = child
         }
     }
@@ -77,8 +79,8 @@ public struct Router: Sendable {
                 return .notFound
             }
         }
-        if let handler = node.handlers[method] ?? (method == .head ? node.handlers[.get] : nil) {
-            return .handler(handler, parameters: parameters)
+        if let route = node.handlers[method] ?? (method == .head ? node.handlers[.get] : nil) {
+            return .handler(route.handler, parameters: parameters, pattern: route.pattern)
         }
         guard !node.handlers.isEmpty else { return .notFound }
         var allowed = Array(node.handlers.keys)

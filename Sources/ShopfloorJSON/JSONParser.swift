@@ -10,6 +10,8 @@ public struct JSONParser {
         public var maxDepth = 32
         public var maxStringBytes = 64 * 1024
         public var maxMembers = 200_000
+        /// Characters in one number, sign and exponent included.
+        public static let maxNumberLength = 64
 
         public init() {}
     }
@@ -26,6 +28,8 @@ public struct JSONParser {
             case tooDeep = "nesting too deep"
             case stringTooLong = "string too long"
             case tooManyMembers = "too many members"
+            case numberTooLong = "number longer than 64 characters"
+            case numberOutOfRange = "number beyond the range of a double"
             case trailingData = "data after the JSON value"
         }
 
@@ -177,10 +181,10 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index].isASCIIDigit else { throw fail(.invalidNumber) }
             while index < bytes.count, bytes[index].isASCIIDigit { index += 1 }
         }
-        guard index - start <= 64 else { throw Failure(reason: .invalidNumber, offset: start) }
+        guard index - start <= Limits.maxNumberLength else { throw Failure(reason: .numberTooLong, offset: start) }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .integer(integer) }
-        guard let double = Double(text), double.isFinite else { throw Failure(reason: .invalidNumber, offset: start) }
+        guard let double = Double(text), double.isFinite else { throw Failure(reason: .numberOutOfRange, offset: start) }
         return .double(double)
     }
 

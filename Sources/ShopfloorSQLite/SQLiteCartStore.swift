@@ -57,6 +57,14 @@ struct SQLiteCartStore: CartStore {
         try readers.read { connection in try Self.held(by: id, connection) }
     }
 
+    func reservationTotals() throws -> (carts: Int, units: Int) {
+        try readers.read { connection in
+            let values = try connection.query("SELECT COUNT(DISTINCT cart_id) AS carts, COALESCE(SUM(quantity), 0) AS units FROM reservations").first ?? [:]
+            let row = StoredRow(values, table: "reservations", keyColumn: "carts")
+            return (try row.int("carts"), try row.int("units"))
+        }
+    }
+
     func reservationLocations(channel: Cart.Channel, location code: String?) throws -> [Location] {
         try readers.read { connection in try Self.reservationLocations(channel: channel, location: code, connection) }
     }

@@ -36,6 +36,8 @@ public final class Writer: @unchecked Sendable {
     private let flusher: WALFlusher
     private let commitObservers = Mutex<[@Sendable (SQLiteConnection) -> (@Sendable () -> Void)?]>([])
     private let queue = Mutex<(jobs: [Job], stopping: Bool)>(([], false))
+    /// Told of each committed batch: its jobs, and the time from its start to its being on disk.
+    private let batchObserver = Mutex<(@Sendable (_ jobs: Int, _ latency: Duration) -> Void)?>(nil)
     private let thread = WakeableThread(name: "sf-writer")
     /// Most closures in one transaction: bounds the latency a batch adds to its first member.
     private let maxBatch = 512
@@ -124,6 +126,11 @@ public final class Writer: @unchecked Sendable {
         flusher.close()
     }
 
+    /// Sets what is told of each committed batch (metrics): called on the flusher's thread, keep it short.
+    public func observeBatches(_ observer: @escaping @Sendable (_ jobs: Int, _ latency: Duration) -> Void) {
+        batchObserver.withLock { $0 = observer }
+    }
+
     /// Commits up to ``maxBatch`` queued jobs as one batch; `false` once stopping and all are done.
     private func pass() -> Bool {
         let (batch, stopping) = queue.withLock { state in
@@ -142,6 +149,7 @@ public final class Writer: @unchecked Sendable {
     /// may therefore run twice: write closures change nothing but the database (and the transaction's
     /// notes, which go with a rollback) before they return.
     private func commit(_ batch: [Job]) {
+        let started = ContinuousClock.now
         var outcomes: [(any Error)?] = []
         outcomes.reserveCapacity(batch.count)
         do {
@@ -158,9 +166,11 @@ public final class Writer: @unchecked Sendable {
             let durable = commitObservers.withLock({ $0 }).compactMap { observer in observer(connection) }
             connection.transactionNotes.removeAll(keepingCapacity: true)
             let finished = outcomes
+            let observer = batchObserver.withLock { $0 }
             flusher.afterFlush {
                 for step in durable { step() }
                 for (job, error) in zip(batch, finished) { job.finish(error) }
+                observer?(batch.count, ContinuousClock.now - started)
             }
         } catch {
             connection.forgetMemo()

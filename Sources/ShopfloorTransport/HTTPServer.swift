@@ -62,6 +62,10 @@ public final class HTTPServer: Sendable {
 
     /// The number of open client connections.
     public var connectionCount: Int { context.connectionCount }
+    /// Open connections that are WebSockets now.
+    public var webSocketCount: Int { context.webSocketCount }
+    /// WebSockets closed with 1008 for not keeping up with what was sent to them, since start.
+    public var slowConsumerCloseCount: Int { context.slowConsumerCloseCount }
 
     /// Starts the loop threads and begins accepting.
     public func start() {

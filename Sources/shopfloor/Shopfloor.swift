@@ -8,7 +8,7 @@ import UnixSignals
 struct Shopfloor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Shopfloor: one live truth about stock, carts, orders and customers.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Backup.self, Restore.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -23,6 +23,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM certificate chain; with --tls-key serves HTTPS only (SHOPFLOOR_TLS_CERT).") var tlsCert: String?
     @Option(help: "PEM private key (SHOPFLOOR_TLS_KEY).") var tlsKey: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SHOPFLOOR_LOG_LEVEL). Default info.") var logLevel: String?
+    @Option(help: "text, or json for one JSON object per line with the request id (SHOPFLOOR_LOG_FORMAT). Default text.") var logFormat: String?
     @Option(help: "Largest request body in bytes (SHOPFLOOR_MAX_BODY_SIZE). Default 1048576.") var maxBodySize: String?
     @Option(help: "Largest request header section in bytes, 1024 to 1048576; larger gets 431 (SHOPFLOOR_MAX_HEADER_SIZE). Default 65536.")
     var maxHeaderSize: String?
@@ -71,12 +72,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Units of one SKU an online cart may hold (SHOPFLOOR_MAX_UNITS_PER_SKU). Default 100.") var maxUnitsPerSku: String?
     @Option(help: "Longest a cart holds stock from its creation, however often it is written (SHOPFLOOR_MAX_CART_HOLD). Default 3h.")
     var maxCartHold: String?
+    @Option(help: "Also serve GET /metrics without a key on this HOST:PORT, for the operator's network only (SHOPFLOOR_METRICS_LISTEN). On the API's address it needs an admin key.")
+    var metricsListen: String?
 
     func run() async throws {
         var configuration = try Configuration(environment: ProcessInfo.processInfo.environment)
         let flags: [(String, String?)] = [
             ("host", host), ("port", port), ("data-dir", dataDir), ("threads", threads), ("tls-cert", tlsCert),
-            ("tls-key", tlsKey), ("log-level", logLevel), ("max-body-size", maxBodySize), ("max-header-size", maxHeaderSize),
+            ("tls-key", tlsKey), ("log-level", logLevel), ("log-format", logFormat), ("max-body-size", maxBodySize), ("max-header-size", maxHeaderSize),
             ("max-connections", maxConnections),
             ("header-timeout", headerTimeout), ("body-timeout", bodyTimeout), ("idle-timeout", idleTimeout),
             ("drain-timeout", drainTimeout), ("enable-echo", enableEcho ? "true" : nil),
@@ -89,6 +92,7 @@ struct Serve: AsyncParsableCommand {
             ("max-connections-per-address", maxConnectionsPerAddress), ("rate-limit", rateLimit), ("key-rate-limit", keyRateLimit),
             ("sensitive-rate-limit", sensitiveRateLimit), ("trusted-proxies", trustedProxies),
             ("max-open-carts-per-address", maxOpenCartsPerAddress), ("max-units-per-sku", maxUnitsPerSku), ("max-cart-hold", maxCartHold),
+            ("metrics-listen", metricsListen),
         ]
         for case let (key, value?) in flags { try configuration.set(key, to: value, source: "--\(key)") }
         guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {
@@ -96,7 +100,13 @@ struct Serve: AsyncParsableCommand {
         }
 
         let level = configuration.logLevel
+        let json = configuration.logJSON
         LoggingSystem.bootstrap({ label, metadataProvider in
+            if json {
+                var handler = JSONLogHandler(label: label, metadataProvider: metadataProvider)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label, metadataProvider: metadataProvider)
             handler.logLevel = level
             return handler

@@ -26,7 +26,7 @@ private func makeRouter() -> Router {
 
 /// The name of the handler `match` found and its parameters, or `nil` when it found none.
 private func route(_ method: HTTPRequest.Method, _ path: Substring) async throws -> (name: String, parameters: [String: String])? {
-    guard case .handler(let handler, let parameters) = makeRouter().match(method, path: path) else { return nil }
+    guard case .handler(let handler, let parameters, _) = makeRouter().match(method, path: path) else { return nil }
     let request = HTTPServerRequest(head: HTTPRequest(method: method, scheme: nil, authority: "x", path: String(path)))
     let response = try await handler(request, RequestContext(logger: Logger(label: "test")))
     return (response.headerFields[routeField] ?? "?", parameters)

@@ -22,12 +22,13 @@ from pathlib import Path
 
 import pytest
 
+import openapi_check
 from shopfloor_http import RawConnection, make_client_context
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = REPO_ROOT / "openapi.yaml"
 START_TIMEOUT = 20.0
-LISTENING = re.compile(r"listening on (https?)://(\S+):(\d+)")
+LISTENING = re.compile(r"listening on (https?)://([^\s\"]+):(\d+)")  # in a text or a JSON log line
 
 
 # The abuse limits' settings that let one loopback client do anything (see ServerLauncher.__call__).

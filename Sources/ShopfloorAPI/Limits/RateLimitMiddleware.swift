@@ -18,6 +18,7 @@ struct RateLimitMiddleware: Middleware {
     let addresses: RateLimiter?
     let keys: RateLimiter?
     let sensitive: RateLimiter?
+    let metrics: ServerMetrics?
 
     /// POST routes that also draw on the sensitive bucket.
     static let sensitivePaths: Set<Substring> = ["/v1/auth/code", "/v1/auth/session", "/v1/sessions", "/v1/pos/handover", "/v1/payments/webhook"]
@@ -28,7 +29,14 @@ struct RateLimitMiddleware: Middleware {
     func handle(_ request: HTTPServerRequest, context: RequestContext, next: RequestHandler) async throws -> HTTPServerResponse {
         var context = context
         context.clientAddress = resolver.client(of: request)
-        if !Self.probes.contains(request.path) { try admit(request, context) }
+        if !Self.probes.contains(request.path) {
+            do {
+                try admit(request, context)
+            } catch {
+                if case .rateLimited(let policy, _, _) = error { metrics?.rateLimited(policy) }
+                throw error
+            }
+        }
         return try await next(request, context)
     }
 

@@ -3,18 +3,24 @@ import Logging
 import ShopfloorTransport
 
 /// One log line per request: method, path, status, body bytes, duration and request id; the answer
-/// logged is the one that goes out, after ``CachePolicy`` (a 304 for a copy still current).
+/// logged is the one that goes out, after ``CachePolicy`` (a 304 for a copy still current). The same
+/// answer is counted in the metrics, by the route's pattern.
 struct AccessLogMiddleware: Middleware {
+    let metrics: ServerMetrics?
+
     func handle(_ request: HTTPServerRequest, context: RequestContext, next: RequestHandler) async throws -> HTTPServerResponse {
         let start = ContinuousClock.now
         let response = CachePolicy.apply(to: try await next(request, context), for: request)
-        Self.log(request, response, ContinuousClock.now - start, logger: context.logger)
+        Self.log(request, response, ContinuousClock.now - start, context: context, metrics: metrics)
         return response
     }
 
     /// Out of line to keep `handle`'s frame small (``Middleware``).
     @inline(never)
-    private static func log(_ request: HTTPServerRequest, _ response: HTTPServerResponse, _ elapsed: Duration, logger: Logger) {
+    private static func log(_ request: HTTPServerRequest, _ response: HTTPServerResponse, _ elapsed: Duration, context: RequestContext,
+                            metrics: ServerMetrics?) {
+        metrics?.request(method: request.head.method.rawValue, route: context.routePattern, status: response.status.code, duration: elapsed)
+        let logger = context.logger
         // Everything else inside the message, which is only built when `info` is logged.
         logger.info("\(line(request, response, elapsed))")
     }

@@ -62,6 +62,11 @@ public final class CartService: Sendable {
         try store.cart(id).map { try pricing.price($0) }
     }
 
+    /// Carts holding units now and the units they hold, for metrics.
+    public func reservationTotals() throws -> (carts: Int, units: Int) {
+        try store.reservationTotals()
+    }
+
     /// Carts by status (all when `nil`), oldest first, for the back office.
     public func carts(status: Cart.Status?, limit: Int, after: Int64?) throws -> Page<Cart> {
         let limit = max(1, min(limit, 200))

@@ -19,6 +19,8 @@ public protocol CartStore: Sendable {
     func lineWriteReading(_ id: CartID, known: Cart?, variant sku: String?, locations: Bool) throws -> CartReading
     /// The units a cart holds, by SKU, each SKU's by location code.
     func held(by id: CartID) throws -> [String: [Allocation]]
+    /// Units held by every cart now, and the carts holding them (for metrics).
+    func reservationTotals() throws -> (carts: Int, units: Int)
     /// The locations a cart of `channel` reserves from: the till's (by code) or every one that fulfils online.
     func reservationLocations(channel: Cart.Channel, location code: String?) throws -> [Location]
     /// The cart's status and deadline in milliseconds, for the expiry check.

@@ -16,6 +16,8 @@ final class ServerContext: Sendable {
     private let openConnections = Atomic<Int>(0)
     private let nextConnectionID = Atomic<UInt64>(1)
     private let draining = Atomic<Bool>(false)
+    private let openWebSockets = Atomic<Int>(0)
+    private let slowConsumerCloses = Atomic<Int>(0)
     /// Open connections by client address, kept only while a per-address cap is set; an address
     /// leaves the table with its last connection.
     private let perAddress = Mutex<[IPAddress: Int]>([:])
@@ -40,6 +42,12 @@ final class ServerContext: Sendable {
     }
 
     var connectionCount: Int { openConnections.load(ordering: .relaxed) }
+    var webSocketCount: Int { openWebSockets.load(ordering: .relaxed) }
+    var slowConsumerCloseCount: Int { slowConsumerCloses.load(ordering: .relaxed) }
+
+    func webSocketOpened() { openWebSockets.add(1, ordering: .relaxed) }
+    func webSocketClosed() { openWebSockets.subtract(1, ordering: .relaxed) }
+    func closedSlowConsumer() { slowConsumerCloses.add(1, ordering: .relaxed) }
     var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     func beginDraining() { draining.store(true, ordering: .relaxed) }

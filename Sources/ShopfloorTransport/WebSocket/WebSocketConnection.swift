@@ -84,6 +84,7 @@ final class WebSocketConnection: EventLoopHandler {
     /// Takes over the descriptor from the HTTP connection that upgraded, then flushes the 101
     /// response and reads whatever the client sent after it.
     func start() {
+        context.webSocketOpened()
         loop.replace(fd: stream.socket.fd, with: self)
         handler = upgrade.makeHandler(handle)
         flush()
@@ -301,6 +302,7 @@ final class WebSocketConnection: EventLoopHandler {
         let stopped = waiters
         waiters.removeAll()
         for waiter in stopped { waiter.resume(throwing: ResponseBodyWriter.ConnectionClosed()) }
+        context.closedSlowConsumer()
         close(code: .policyViolation, reason: "too far behind")
     }
 
@@ -402,6 +404,7 @@ final class WebSocketConnection: EventLoopHandler {
         loop.deregister(fd: stream.socket.fd)
         stream.tls = nil
         stream.socket.close()
+        context.webSocketClosed()
         context.connectionClosed(from: peer)
         let handler = handler
         self.handler = nil

@@ -1,0 +1,96 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+import Synchronization
+
+/// The server's metrics, through the swift-metrics API into a Prometheus registry of its own (no
+/// global bootstrap, so every server in a process, a test's included, counts apart).
+///
+/// Counted as they happen: requests by method, route pattern and status, with their latency; the
+/// rate limits' refusals; the writer's batches (jobs and time to disk). Read when scraped
+/// (``Sample``): open connections and WebSockets, slow WebSockets closed, the WAL's size, and the
+/// carts holding stock with their units.
+final class ServerMetrics: Sendable {
+    /// What is read at each scrape.
+    struct Sample: Sendable {
+        var connections = 0
+        var webSockets = 0
+        var slowConsumerCloses = 0
+        var walBytes: Int64 = 0
+        var reservingCarts = 0
+        var reservedUnits = 0
+    }
+
+    private let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    /// Reads the sampled values; set once the HTTP server exists (``sample(with:)``).
+    private let sampler = Mutex<(@Sendable () -> Sample)?>(nil)
+    /// The slow-consumer closes already counted, so the counter moves by what happened since.
+    private let slowClosesCounted = Mutex(0)
+
+    /// Methods kept as a label; any other token counts as `other`, so a client cannot make labels up.
+    private static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+    init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets["shopfloor_writer_batch_jobs"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+        factory.durationHistogramBuckets["shopfloor_writer_commit_seconds"] = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(1000),
+        ]
+        self.factory = factory
+    }
+
+    /// Sets how the values read at each scrape are read.
+    func sample(with sampler: @escaping @Sendable () -> Sample) {
+        self.sampler.withLock { $0 = sampler }
+    }
+
+    /// One answered request: `route` is its pattern, or `nil` when no route matched (counted as `unmatched`).
+    func request(method: String, route: String?, status: Int, duration: Duration) {
+        let method = Self.methods.contains(method) ? method : "other"
+        let route = route ?? "unmatched"
+        Counter(label: "shopfloor_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))],
+                factory: factory).increment()
+        CoreMetrics.Timer(label: "shopfloor_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory)
+            .recordInterval(duration)
+    }
+
+    /// A request refused by a rate limit (`address`, `key`, `sensitive`, …).
+    func rateLimited(_ limit: String) {
+        Counter(label: "shopfloor_rate_limited_total", dimensions: [("limit", limit)], factory: factory).increment()
+    }
+
+    /// One committed write batch.
+    func writerBatch(jobs: Int, latency: Duration) {
+        Recorder(label: "shopfloor_writer_batch_jobs", factory: factory).record(jobs)
+        CoreMetrics.Timer(label: "shopfloor_writer_commit_seconds", factory: factory).recordInterval(latency)
+    }
+
+    /// The Prometheus text exposition (format 0.0.4), with the sampled values brought up to date.
+    func exposition() -> [UInt8] {
+        let sample = sampler.withLock { $0 }?() ?? Sample()
+        Gauge(label: "shopfloor_open_connections", factory: factory).record(sample.connections)
+        Gauge(label: "shopfloor_open_websockets", factory: factory).record(sample.webSockets)
+        Gauge(label: "shopfloor_wal_bytes", factory: factory).record(sample.walBytes)
+        Gauge(label: "shopfloor_reserving_carts", factory: factory).record(sample.reservingCarts)
+        Gauge(label: "shopfloor_reserved_units", factory: factory).record(sample.reservedUnits)
+        let newCloses = slowClosesCounted.withLock { counted in
+            defer { counted = max(counted, sample.slowConsumerCloses) }
+            return max(0, sample.slowConsumerCloses - counted)
+        }
+        Counter(label: "shopfloor_websocket_slow_closes_total", factory: factory).increment(by: newCloses)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(16 * 1024)
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}
+
+extension CoreMetrics.Timer {
+    /// Records a `Duration` in whole nanoseconds.
+    fileprivate func recordInterval(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
