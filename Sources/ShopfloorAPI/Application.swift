@@ -134,7 +134,7 @@ public final class Application: Sendable {
 
         let orderAccess = OrderAccess(locations: locations, pricing: pricing)
         let metrics = ServerMetrics()
-        database.writer.observeBatches { jobs, latency in metrics.writerBatch(jobs: jobs, latency: latency) }
+        database.writer.observeBatches(metrics)
         var router = Router()
         MetricsRoutes(metrics: metrics, requiresAdmin: true).register(on: &router)
         SystemRoutes(lifecycle: lifecycle).register(on: &router)

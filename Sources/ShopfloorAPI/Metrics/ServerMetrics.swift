@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Prometheus
+import ShopfloorStorage
 import Synchronization
 
 /// The server's metrics, through the swift-metrics API into a Prometheus registry of its own (no
@@ -10,7 +11,7 @@ import Synchronization
 /// rate limits' refusals; the writer's batches (jobs and time to disk). Read when scraped
 /// (``Sample``): open connections and WebSockets, slow WebSockets closed, the WAL's size, and the
 /// carts holding stock with their units.
-final class ServerMetrics: Sendable {
+final class ServerMetrics: WriterObserver {
     /// What is read at each scrape.
     struct Sample: Sendable {
         var connections = 0
@@ -84,7 +85,7 @@ final class ServerMetrics: Sendable {
     }
 
     /// One committed write batch.
-    func writerBatch(jobs: Int, latency: Duration) {
+    func batchCommitted(jobs: Int, latency: Duration) {
         batchJobs.record(jobs)
         commitLatency.record(Self.seconds(latency))
     }
