@@ -28,9 +28,9 @@ struct APIResponder: HTTPResponder {
     func respond(to request: HTTPServerRequest) async -> HTTPServerResponse {
         var context = RequestContext(logger: logger)
         let match = router.match(request.head.method, path: request.path)
-        if case .handler(_, let parameters, let pattern) = match {
+        if case .handler(_, let parameters, let route) = match {
             context.parameters = parameters
-            context.routePattern = pattern
+            context.route = route
         }
         context.match = match
         do {

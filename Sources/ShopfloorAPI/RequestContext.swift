@@ -18,8 +18,8 @@ public struct RequestContext: Sendable {
     public var sessionToken: String?
     /// The client's address: the peer, or what a trusted proxy says (``ClientAddressResolver``).
     public var clientAddress: IPAddress?
-    /// The pattern of the route the request matched (`/v1/carts/{id}`), `nil` for none.
-    public var routePattern: String?
+    /// The route the request matched (its pattern, such as `/v1/carts/{id}`), `nil` for none.
+    public var route: Router.Route?
     /// What the router found, for the end of the middleware chain.
     var match: Router.Match?
 

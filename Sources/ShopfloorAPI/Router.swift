@@ -14,29 +14,38 @@ public struct Router: Sendable {
         var literals: [Substring: Node] = [:]
         var parameterName: String?
         var parameter: [Node] = []
-        var handlers: [HTTPRequest.Method: (handler: RequestHandler, pattern: String)] = [:]
+        var handlers: [HTTPRequest.Method: Route] = [:]
     }
 
     /// What a lookup found.
     public enum Match: Sendable {
-        /// The handler, the path's parameters, and the route's pattern (`/v1/products/{id}`: metrics' label).
-        case handler(RequestHandler, parameters: [String: String], pattern: String)
+        /// The handler, the path's parameters, and the route (its pattern is metrics' label).
+        case handler(RequestHandler, parameters: [String: String], route: Route)
         case methodNotAllowed(allowed: [HTTPRequest.Method])
         case notFound
     }
 
+    /// A registered route: its pattern (`/v1/products/{id}`) and its number, a cheap key for metrics.
+    public struct Route: Sendable {
+        let handler: RequestHandler
+        public let pattern: String
+        public let number: Int
+    }
+
     private var root = Node()
+    private var count = 0
 
     public init() {}
 
     /// Adds `handler` for `method` on `pattern`, such as `/v1/products/{id}`.
     public mutating func on(_ method: HTTPRequest.Method, _ pattern: String, handler: @escaping RequestHandler) {
         let segments = pattern.split(separator: "/")
-        Router.insert(into: &root, segments: segments[...], method: method, route: (handler, pattern))
+        Router.insert(into: &root, segments: segments[...], method: method, route: Route(handler: handler, pattern: pattern, number: count))
+        count += 1
     }
 
     private static func insert(into node: inout Node, segments: ArraySlice<Substring>, method: HTTPRequest.Method,
-                               route: (handler: RequestHandler, pattern: String)) {
+                               route: Route) {
         guard let segment = segments.first else {
             precondition(node.handlers[method] == nil, "route registered twice")
             node.handlers[method] = route
@@ -80,7 +89,7 @@ public struct Router: Sendable {
             }
         }
         if let route = node.handlers[method] ?? (method == .head ? node.handlers[.get] : nil) {
-            return .handler(route.handler, parameters: parameters, pattern: route.pattern)
+            return .handler(route.handler, parameters: parameters, route: route)
         }
         guard !node.handlers.isEmpty else { return .notFound }
         var allowed = Array(node.handlers.keys)

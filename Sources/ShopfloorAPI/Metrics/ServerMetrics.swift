@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import HTTPTypes
 import Prometheus
 import ShopfloorStorage
 import Synchronization
@@ -30,18 +31,14 @@ final class ServerMetrics: WriterObserver {
     private let slowClosesCounted = Mutex(0)
     /// Each request's instruments, made once per method, route and status: making one looks it up in
     /// the registry under its lock and cleans its name, several microseconds a request (`bench/ab.sh`).
-    private let requestInstruments = Mutex<[RequestKey: (count: CoreMetrics.Counter, latency: Recorder)]>([:])
+    /// Keyed by route number, method and status packed in one integer, cheap to hash.
+    private let requestInstruments = Mutex<[Int: (count: CoreMetrics.Counter, latency: Recorder)]>([:])
     private let batchJobs: Recorder
     private let commitLatency: Recorder
 
-    private struct RequestKey: Hashable {
-        let method: String
-        let route: String
-        let status: Int
-    }
-
-    /// Methods kept as a label; any other token counts as `other`, so a client cannot make labels up.
-    private static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    /// Methods kept as a label, by their place in the key; any other token counts as `other`, so a
+    /// client cannot make labels up.
+    private static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -62,15 +59,18 @@ final class ServerMetrics: WriterObserver {
         self.sampler.withLock { $0 = sampler }
     }
 
-    /// One answered request: `route` is its pattern, or `nil` when no route matched (counted as `unmatched`).
-    func request(method: String, route: String?, status: Int, duration: Duration) {
-        let key = RequestKey(method: Self.methods.contains(method) ? method : "other", route: route ?? "unmatched", status: status)
+    /// One answered request: `route` is the route it matched, `nil` for none (counted as `unmatched`).
+    func request(method: HTTPRequest.Method, route: Router.Route?, status: Int, duration: Duration) {
+        let methodIndex = Self.methods.firstIndex(of: method) ?? Self.methods.count
+        let key = ((route?.number ?? -1) + 1) << 24 | methodIndex << 16 | (status & 0xFFFF)
         let instruments = requestInstruments.withLock { made in
             if let instruments = made[key] { return instruments }
+            let methodLabel = methodIndex < Self.methods.count ? method.rawValue : "other"
+            let routeLabel = route?.pattern ?? "unmatched"
             let instruments = (
                 CoreMetrics.Counter(label: "shopfloor_http_requests_total",
-                        dimensions: [("method", key.method), ("route", key.route), ("status", String(status))], factory: factory),
-                Recorder(label: "shopfloor_http_request_duration_seconds", dimensions: [("method", key.method), ("route", key.route)],
+                                    dimensions: [("method", methodLabel), ("route", routeLabel), ("status", String(status))], factory: factory),
+                Recorder(label: "shopfloor_http_request_duration_seconds", dimensions: [("method", methodLabel), ("route", routeLabel)],
                          factory: factory))
             made[key] = instruments
             return instruments

@@ -19,7 +19,7 @@ struct AccessLogMiddleware: Middleware {
     @inline(never)
     private static func log(_ request: HTTPServerRequest, _ response: HTTPServerResponse, _ elapsed: Duration, context: RequestContext,
                             metrics: ServerMetrics?) {
-        metrics?.request(method: request.head.method.rawValue, route: context.routePattern, status: response.status.code, duration: elapsed)
+        metrics?.request(method: request.head.method, route: context.route, status: response.status.code, duration: elapsed)
         let logger = context.logger
         // Everything else inside the message, which is only built when `info` is logged.
         logger.info("\(line(request, response, elapsed))")
