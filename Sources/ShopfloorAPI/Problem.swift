@@ -363,8 +363,11 @@ public struct Problem: Error, Sendable, Encodable {
         switch error {
         case .missingSignature:
             self = Problem(status: .unauthorized, code: "unauthorized", detail: "Shopfloor-Signature (t=<unix time>,v1=<hex HMAC-SHA256>) is required.")
+            // RFC 9110 §15.5.2: a 401 names its scheme; here the body's signature, not a key.
+            headers = [(.wwwAuthenticate, "Shopfloor-Signature")]
         case .badSignature:
             self = Problem(status: .unauthorized, code: "unauthorized", detail: "The signature does not match the body.")
+            headers = [(.wwwAuthenticate, "Shopfloor-Signature")]
         case .stale:
             self = Problem(status: .badRequest, code: "invalid_request", detail: "The signature's timestamp is too old or in the future (replays are refused).")
         case .malformed(let detail):

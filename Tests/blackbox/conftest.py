@@ -236,6 +236,41 @@ class Launcher:
 LIVE_SERVERS: list[ServerProcess] = []
 
 
+# Every response a test gets through `requests` from one of its servers is checked against
+# openapi.yaml (openapi_check.py); a mismatch fails the test that saw it. With
+# OPENAPI_CHECK_LOG=<file> the mismatches are written there instead, and fail nothing.
+def _is_ours(host: str | None, port: int | None) -> bool:
+    return host in ("127.0.0.1", "localhost") and any(s.port == port for s in LIVE_SERVERS)
+
+
+SPEC_CHECK = openapi_check.install(_is_ours)
+_SPEC_CHECK_LOG = os.environ.get("OPENAPI_CHECK_LOG")
+_spec_reported = 0
+
+
+@pytest.fixture(autouse=True)
+def _responses_match_spec(request):
+    """Fails a test whose responses do not match openapi.yaml (also those its module or session
+    fixtures got since the previous test ended)."""
+    global _spec_reported
+    yield
+    with SPEC_CHECK.lock:
+        found = SPEC_CHECK.mismatches[_spec_reported:]
+        _spec_reported = len(SPEC_CHECK.mismatches)
+    if not found:
+        return
+    if _SPEC_CHECK_LOG:
+        with open(_SPEC_CHECK_LOG, "a") as log:
+            log.writelines(f"[{request.node.nodeid}] {line}\n" for line in found)
+        return
+    pytest.fail(f"{len(found)} response(s) do not match openapi.yaml:\n" + "\n".join(found[:10]), pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"openapi.yaml: {SPEC_CHECK.checked} responses checked, "
+                                f"{len(SPEC_CHECK.mismatches)} mismatched")
+
+
 @pytest.fixture(autouse=True)
 def _no_server_died():
     """Fails the test during which a server crashed (bad input must never crash it)."""

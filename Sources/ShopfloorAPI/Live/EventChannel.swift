@@ -177,7 +177,7 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
             let refused = topics.filter { topic in
                 Self.isAdminOnly(topic) ? role != .admin : !Self.isPublic(topic) && role != .admin && role != .pos
             }
-            guard refused.isEmpty else { throw .forbidden(topics: refused) }
+            guard refused.isEmpty else { throw .forbidden(topics: refused, adminOnly: refused.allSatisfy(Self.isAdminOnly)) }
             let visibility: OrderVisibility
             do { visibility = try principal.map(access.visibility) ?? .all } catch { throw .unavailable }
             try await hub.subscribe(socket, topics: topics, since: op.since, visibility: visibility)
@@ -258,8 +258,8 @@ final class EventChannel: WebSocketHandler, ShopperConnection, Sendable {
         let unknown = topics.filter { !Self.isKnown($0) }
         guard unknown.isEmpty else {
             throw .invalidRequest("Unknown topics: \(unknown.prefix(5).map { String($0.prefix(100)) }.joined(separator: ", ")). "
-                + "Topics are stock, stock:<sku>, products, product:<id>, cart:<id>, track:<token>, carts, orders, order:<id>, locations, messages, customers, "
-                + "shoppers, stats, conversations, conversation:<id>, drafts, draft:<id>.")
+                + "Topics are stock, stock:<sku>, products, product:<id>, cart:<id>, track:<token>, carts, orders, order:<id>, locations, tasks, "
+                + "messages, customers, shoppers, stats, conversations, conversation:<id>, drafts, draft:<id>.")
         }
         var seen: Set<String> = []
         return topics.filter { seen.insert($0).inserted }

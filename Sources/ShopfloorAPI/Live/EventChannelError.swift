@@ -4,8 +4,8 @@ enum EventChannelError: Error, Equatable {
     case invalidRequest(String)
     /// `auth` with a key that is unknown or revoked.
     case unauthorized
-    /// Topics that need an admin or pos key, before a successful `auth`.
-    case forbidden(topics: [String])
+    /// Topics the connection's key (or lack of one) may not follow; `adminOnly` when only an admin key may.
+    case forbidden(topics: [String], adminOnly: Bool)
     /// `since` is older than the oldest event still kept: reload, then subscribe without it.
     case resumeTooOld(oldest: Int64?)
     /// The log could not be read.
@@ -37,7 +37,8 @@ enum EventChannelError: Error, Equatable {
         switch self {
         case .invalidRequest(let detail): detail
         case .unauthorized: "The key is not valid."
-        case .forbidden(let topics): "These topics need an admin or pos key (send auth first): \(topics.joined(separator: ", "))."
+        case .forbidden(let topics, let adminOnly):
+            "These topics need \(adminOnly ? "an admin key" : "an admin or pos key") (send auth first): \(topics.joined(separator: ", "))."
         case .resumeTooOld(let oldest):
             "Events after that seq are no longer kept\(oldest.map { " (the oldest is \($0))" } ?? ""): reload, then subscribe without since."
         case .unavailable: "The event log could not be read; try again."

@@ -63,7 +63,7 @@ struct EventChannelReply: Encodable {
 
     static func error(_ error: EventChannelError) -> OutboundWebSocketMessage {
         var reply = EventChannelReply(op: "error", code: error.code, detail: error.detail)
-        if case .forbidden(let topics) = error { reply.topics = topics }
+        if case .forbidden(let topics, _) = error { reply.topics = topics }
         return reply.message
     }
 
