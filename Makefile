@@ -14,7 +14,7 @@ VENV_STAMP   := $(VENV)/.requirements-installed
 # Steps run in order: SwiftPM parallelises inside a build, and the suites must not overlap.
 .NOTPARALLEL:
 
-.PHONY: help deps build release run test test-swift test-blackbox venv bench autobahn clean
+.PHONY: help deps build release run test test-swift test-blackbox test-fuzz venv bench autobahn fuzz clean
 
 help:
 	@echo "make deps           install missing system packages (root), or print the apt-get command"
@@ -22,6 +22,7 @@ help:
 	@echo "make run            release build, then serve on :8080 with data in $(DATA)"
 	@echo "make test           the test venv, swift test, then the Python black-box suite against the debug binary"
 	@echo "make bench          bench/run (release build, wrk on loopback)"
+	@echo "make fuzz           libFuzzer on the HTTP, WebSocket and JSON parsers, FUZZ_SECONDS each (default 60)"
 	@echo "make autobahn       the whole Autobahn|Testsuite (kosoku) against a release build; reports in .build/autobahn"
 	@echo "make clean          remove build products and the test venv (keeps $(DATA) and package checkouts)"
 
@@ -50,7 +51,7 @@ run: release
 
 # The venv comes first: the Swift SMTP and Web Push tests run Tests/support/smtp_sink.py (aiosmtpd) and
 # Tests/support/push_service.py (cryptography, http_ece) with it.
-test: deps venv test-swift test-blackbox
+test: deps venv test-swift test-blackbox test-fuzz
 
 test-swift:
 	$(SWIFT) build --build-tests
@@ -68,6 +69,13 @@ venv: $(VENV_STAMP)
 # Runs against .build/debug/shopfloor (what `swift build` produced); SHOPFLOOR_BIN picks another binary.
 test-blackbox: $(VENV_STAMP)
 	$(VENV)/bin/python -m pytest -q Tests/blackbox
+
+# A short run of each fuzz target, so CI notices a parser that a few thousand random inputs break.
+test-fuzz:
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-15} bash Fuzz/run
+
+fuzz:
+	bash Fuzz/run
 
 bench:
 	bash bench/run

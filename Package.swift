@@ -134,3 +134,13 @@ let package = Package(
             swiftSettings: settings),
     ]
 )
+
+// libFuzzer targets, in the package only for `make fuzz` (SHOPFLOOR_FUZZ=1, its own build path,
+// `-sanitize=fuzzer,address`, Fuzz/run): each hands its input function to libFuzzer's driver from its
+// own top level, and an ordinary build never sees them.
+if Context.environment["SHOPFLOOR_FUZZ"] != nil {
+    package.targets += ["FuzzHTTPRequest", "FuzzWebSocketFrames", "FuzzJSON"].map { name in
+        .executableTarget(name: name, dependencies: [name == "FuzzJSON" ? "ShopfloorJSON" : "ShopfloorTransport"], path: "Fuzz/\(name)",
+                          swiftSettings: settings)
+    }
+}
