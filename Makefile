@@ -53,9 +53,13 @@ run: release
 # Tests/support/push_service.py (cryptography, http_ece) with it.
 test: deps venv test-swift test-blackbox test-fuzz
 
+# One test at a time: run all at once on two cores, the suite stalled now and then for ~20 s with every
+# test waiting, after which the transport tests' servers had dropped their clients and two tests waited
+# for ever (seen 2 runs in 3 on 2026-12-07, also on the code before that day's work; cause not found).
+# Serial, the suite takes 40 s instead of 22 s and has not stalled.
 test-swift:
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) test --no-parallel
 
 # The venv is rebuilt only when the requirements change (or it is missing).
 $(VENV_STAMP): $(REQUIREMENTS)

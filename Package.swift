@@ -139,8 +139,9 @@ let package = Package(
 // `-sanitize=fuzzer,address`, Fuzz/run): each hands its input function to libFuzzer's driver from its
 // own top level, and an ordinary build never sees them.
 if Context.environment["SHOPFLOOR_FUZZ"] != nil {
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport", swiftSettings: settings))
     package.targets += ["FuzzHTTPRequest", "FuzzWebSocketFrames", "FuzzJSON"].map { name in
-        .executableTarget(name: name, dependencies: [name == "FuzzJSON" ? "ShopfloorJSON" : "ShopfloorTransport"], path: "Fuzz/\(name)",
-                          swiftSettings: settings)
+        .executableTarget(name: name, dependencies: ["FuzzSupport", name == "FuzzJSON" ? "ShopfloorJSON" : "ShopfloorTransport"],
+                          path: "Fuzz/\(name)", swiftSettings: settings)
     }
 }

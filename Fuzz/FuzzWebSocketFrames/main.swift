@@ -1,4 +1,4 @@
-import Foundation
+import FuzzSupport
 @testable import ShopfloorTransport
 
 /// One input: the bytes as a client's frames on a connection that negotiated
@@ -46,13 +46,4 @@ public func fuzzWebSocketFrames(_ data: UnsafePointer<UInt8>?, _ size: Int) -> C
     }
 }
 
-/// libFuzzer's driver, which runs the fuzzing loop with `-max_total_time` and the other flags. SwiftPM
-/// links an executable's `main` to its module's top level, so that runs it; libFuzzer's own `main`,
-/// where the linker takes it, finds the input function as `LLVMFuzzerTestOneInput` all the same.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzer(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-               _ body: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-
-var arguments = CommandLine.argc
-var vector: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(runFuzzer(&arguments, &vector) { data, size in fuzzWebSocketFrames(data, size) })
+fuzz { data, size in fuzzWebSocketFrames(data, size) }
