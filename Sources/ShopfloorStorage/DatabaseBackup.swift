@@ -81,7 +81,7 @@ public enum DatabaseBackup {
     }
 
     /// The newest event's `seq` in a database, 0 for none.
-    public static func newestSeq(_ connection: SQLiteConnection) throws -> Int64 {
+    private static func newestSeq(_ connection: SQLiteConnection) throws -> Int64 {
         guard case .integer(let seq)? = try connection.query("SELECT COALESCE(MAX(seq), 0) AS seq FROM events").first?["seq"] else { return 0 }
         return seq
     }
