@@ -8,7 +8,8 @@ Creates two more locations (a second store and a warehouse, both fulfilling onli
 with 1..--variants variants (sizes, colours), prices, barcodes, tags and initial stock spread over
 the three locations. Titles and descriptions come from a fixed vocabulary of made-up words, seeded,
 so runs are repeatable and searches match a realistic few dozen products rather than thousands.
-Prints a JSON summary and, with --out, writes product ids and search queries for bench/http.sh.
+Prints a JSON summary and, with --out, writes product ids and search queries for bench/http.sh
+(queries.txt, 200 to repeat) and bench/once (typed-queries.txt, 10,000 distinct).
 Loopback targets only; stops by itself.
 """
 import argparse
@@ -33,6 +34,26 @@ def ean13(number):
     digits = [int(d) for d in f"{number:012d}"]
     check = (10 - sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits)) % 10) % 10
     return "".join(map(str, digits)) + str(check)
+
+
+def typed_queries(titles, count, exclude, rng):
+    """`count` distinct queries as shoppers type them into a search box: the prefixes (from two
+    letters) of a title's first word, then that word and each prefix (from one letter) of the second,
+    for titles taken at random, shuffled; none of `exclude` (the repeated queries of the other row)."""
+    seen = set(exclude)
+    queries = []
+    for title in rng.sample(titles, len(titles)):
+        words = title.lower().split()
+        typed = [words[0][:n] for n in range(2, len(words[0]) + 1)]
+        typed += [f"{words[0]} {words[1][:n]}" for n in range(1, len(words[1]) + 1)] if len(words) > 1 else []
+        for query in typed:
+            if query not in seen:
+                seen.add(query)
+                queries.append(query)
+                if len(queries) == count:
+                    rng.shuffle(queries)
+                    return queries
+    sys.exit(f"seed.py: only {len(queries)} distinct typed queries")
 
 
 def request(url, key, method="GET", body=None):
@@ -97,9 +118,11 @@ def main():
 
     batches = []
     titles = []
+    all_titles = []
     for start in range(0, args.products, args.batch):
         items = [product(i) for i in range(start, min(start + args.batch, args.products))]
         titles += [p["title"] for p in items[:5]]
+        all_titles += [p["title"] for p in items]
         batches.append(items)
     variant_count = sum(len(p["variants"]) for batch in batches for p in batch)
 
@@ -121,6 +144,8 @@ def main():
             f.write("\n".join(rng.sample(ids, min(1000, len(ids)))) + "\n")
         with open(os.path.join(args.out, "queries.txt"), "w") as f:
             f.write("\n".join(queries) + "\n")
+        with open(os.path.join(args.out, "typed-queries.txt"), "w") as f:
+            f.write("\n".join(typed_queries(all_titles, 10_000, set(queries), random.Random(args.seed + 1))) + "\n")
     print(json.dumps({"products": len(ids), "variants": variant_count, "locations": len(locations),
                       "seconds": round(elapsed, 1), "products_per_second": round(len(ids) / elapsed)}))
 

@@ -72,7 +72,7 @@ public final class Application: Sendable {
         events = try EventLog(stores: stores, clock: clock)
         keys = try APIKeyService(stores: stores, clock: clock)
         let sessions = StaffSessionService(stores: stores, keys: keys, ttl: configuration.sessionTTL, clock: clock)
-        let catalogue = CatalogueService(stores: stores, events: events, clock: clock)
+        let catalogue = try CatalogueService(stores: stores, events: events, clock: clock)
         let locations = LocationService(stores: stores, events: events, clock: clock)
         stock = StockRegistry(stores: stores, events: events, clock: clock)
         let idempotency = Idempotency(stores: stores, clock: clock)

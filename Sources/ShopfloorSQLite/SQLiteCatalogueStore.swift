@@ -1,8 +1,8 @@
 import ShopfloorDomain
 import ShopfloorStorage
 
-/// Products in tables `products` (position `seq`, the rowid), `variants` (SKU and barcode unique) and
-/// the FTS5 table `product_search`, whose rowid is the product's `seq`.
+/// Products in tables `products` (position `seq`, the rowid) and `variants` (SKU and barcode unique).
+/// Text search is the domain's in-memory index, loaded from ``searchDocuments(after:limit:)``.
 struct SQLiteCatalogueStore: CatalogueStore {
     let readers: ReaderPool
 
@@ -19,7 +19,7 @@ struct SQLiteCatalogueStore: CatalogueStore {
         try readers.read { connection in try Self.load(seqs: positions, connection) }
     }
 
-    func search(_ query: ProductQuery, limit: Int) throws -> (hits: [ProductHit], more: Bool) {
+    func list(_ query: ProductQuery, limit: Int) throws -> (hits: [ProductHit], more: Bool) {
         try readers.read { connection in
             var conditions: [String] = []
             var bindings: [SQLiteValue] = []
@@ -40,28 +40,59 @@ struct SQLiteCatalogueStore: CatalogueStore {
                     WHERE v.product_seq = p.seq AND s.on_hand > s.reserved)
                     """)
             }
-            let rows: [SQLiteConnection.Row]
-            if let words = query.searchWords {
-                let offset = if case .offset(let offset) = query.cursor { offset } else { 0 }
-                let filter = conditions.isEmpty ? "" : " AND " + conditions.joined(separator: " AND ")
-                rows = try connection.query(
-                    """
-                    SELECT p.seq, p.id FROM product_search JOIN products p ON p.seq = product_search.rowid
-                    WHERE product_search MATCH ?\(filter)
-                    ORDER BY bm25(product_search, 10.0, 1.0, 5.0, 8.0), p.seq LIMIT ? OFFSET ?
-                    """,
-                    [.text(FullTextQuery.allPrefixes(words))] + bindings + [.integer(Int64(limit + 1)), .integer(Int64(offset))])
-            } else {
-                if case .after(let seq) = query.cursor { conditions.append("p.seq > ?"); bindings.append(.integer(seq)) }
-                let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-                rows = try connection.query(
-                    "SELECT p.seq, p.id FROM products p \(filter) ORDER BY p.seq LIMIT ?", bindings + [.integer(Int64(limit + 1))])
-            }
+            if case .after(let seq) = query.cursor { conditions.append("p.seq > ?"); bindings.append(.integer(seq)) }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let rows = try connection.query(
+                "SELECT p.seq, p.id FROM products p \(filter) ORDER BY p.seq LIMIT ?", bindings + [.integer(Int64(limit + 1))])
             let hits = try rows.map { values in
                 let row = StoredRow(values, table: "products", keyColumn: "id")
                 return ProductHit(seq: try row.int64("seq"), id: try row.text("id"))
             }
             return (Array(hits.prefix(limit)), hits.count > limit)
+        }
+    }
+
+    func searchDocuments(after seq: Int64, limit: Int) throws -> [ProductSearchDocument] {
+        try readers.read { connection in
+            try connection.query(
+                """
+                SELECT p.seq, p.id, p.title, p.description, p.category, p.tags, p.status,
+                    (SELECT json_group_array(v.sku) FROM variants v WHERE v.product_seq = p.seq) AS skus
+                FROM products p WHERE p.seq > ? ORDER BY p.seq LIMIT ?
+                """, [.integer(seq), .integer(Int64(limit))]
+            ).map { values in
+                let row = StoredRow(values, table: "products", keyColumn: "id")
+                return ProductSearchDocument(
+                    seq: try row.int64("seq"), id: try row.text("id"), title: try row.text("title"), description: try row.optionalText("description"),
+                    category: try row.optionalText("category"), tags: try row.strings("tags"),
+                    status: try row.value("status", as: Product.Status.self), skus: try row.strings("skus"))
+            }
+        }
+    }
+
+    func productUsing(barcode: String) throws -> Int64? {
+        try readers.read { connection in
+            try connection.query("SELECT sku, product_seq FROM variants WHERE barcode = ?", [.text(barcode)]).first.map { values in
+                try StoredRow(values, table: "variants", keyColumn: "sku").int64("product_seq")
+            }
+        }
+    }
+
+    func inStock(_ seqs: [Int64]) throws -> Set<Int64> {
+        try readers.read { connection in
+            var found = Set<Int64>()
+            // In slices, well under SQLite's limit on bound values.
+            for start in stride(from: 0, to: seqs.count, by: 500) {
+                let slice = seqs[start..<min(start + 500, seqs.count)]
+                let rows = try connection.query(
+                    """
+                    SELECT DISTINCT v.product_seq FROM variants v JOIN stock_levels s ON s.sku = v.sku
+                    JOIN locations l ON l.id = s.location_id AND l.fulfils_online = 1
+                    WHERE v.product_seq IN (\(Array(repeating: "?", count: slice.count).joined(separator: ","))) AND s.on_hand > s.reserved
+                    """, slice.map { .integer($0) })
+                for values in rows { found.insert(try StoredRow(values, table: "variants", keyColumn: "product_seq").int64("product_seq")) }
+            }
+            return found
         }
     }
 
@@ -101,7 +132,6 @@ struct SQLiteCatalogueStore: CatalogueStore {
         for (position, variant) in product.variants.enumerated() {
             try insert(variant, productSeq: seq, position: position, in: transaction)
         }
-        try Self.index(product, seq: seq, connection)
         return seq
     }
 
@@ -111,7 +141,6 @@ struct SQLiteCatalogueStore: CatalogueStore {
             "UPDATE products SET title = ?, description = ?, category = ?, tags = ?, images = ?, status = ?, updated_at = ? WHERE seq = ?",
             [.text(product.title), .optional(product.description), .optional(product.category), try .json(encoding: product.tags),
              try .json(encoding: product.images), .text(product.status.rawValue), .text(product.updatedAt), .integer(seq)])
-        try Self.index(product, seq: seq, connection)
     }
 
     func update(_ variant: VariantID, with patch: VariantPatch, in transaction: any WriteTransaction) throws {
@@ -156,7 +185,6 @@ struct SQLiteCatalogueStore: CatalogueStore {
             try StoredRow(values, table: "variants", keyColumn: "sku").text("sku")
         }
         for sku in skus { try connection.run("DELETE FROM stock_levels WHERE sku = ?", [.text(sku)]) }
-        try connection.run("DELETE FROM product_search WHERE rowid = ?", [.integer(seq)])
         try connection.run("DELETE FROM products WHERE seq = ?", [.integer(seq)])
         return skus
     }
@@ -196,7 +224,7 @@ struct SQLiteCatalogueStore: CatalogueStore {
             variants[try row.int64("product_seq"), default: []].append(Variant(
                 id: try row.id("id", as: VariantID.self), sku: try row.text("sku"), title: try row.optionalText("title"),
                 price: Money(amount: try row.int64("price_amount"), currency: try row.currency("price_currency")),
-                attributes: try row.json("attributes", as: [String: String].self), barcode: try row.optionalText("barcode"),
+                attributes: try row.stringMap("attributes"), barcode: try row.optionalText("barcode"),
                 lowStockThreshold: try row.optionalInt("low_stock_threshold"), available: try row.int("available")))
         }
         var products: [Int64: Product] = [:]
@@ -205,18 +233,10 @@ struct SQLiteCatalogueStore: CatalogueStore {
             let seq = try row.int64("seq")
             products[seq] = Product(
                 id: try row.id("id", as: ProductID.self), title: try row.text("title"), description: try row.optionalText("description"),
-                category: try row.optionalText("category"), tags: try row.json("tags", as: [String].self),
-                images: try row.json("images", as: [String].self), status: try row.value("status", as: Product.Status.self),
+                category: try row.optionalText("category"), tags: try row.strings("tags"),
+                images: try row.strings("images"), status: try row.value("status", as: Product.Status.self),
                 variants: variants[seq] ?? [], createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"))
         }
         return seqs.compactMap { products[$0] }
-    }
-
-    private static func index(_ product: Product, seq: Int64, _ connection: SQLiteConnection) throws {
-        try connection.run("DELETE FROM product_search WHERE rowid = ?", [.integer(seq)])
-        try connection.run(
-            "INSERT INTO product_search (rowid, title, description, tags, skus) VALUES (?, ?, ?, ?, ?)",
-            [.integer(seq), .text(product.title), .text(product.description ?? ""), .text(product.tags.joined(separator: " ")),
-             .text(product.variants.map(\.sku).joined(separator: " "))])
     }
 }

@@ -17,7 +17,7 @@ struct ProductResponsesTests {
         }
         let stores = Stores.sqlite(database)
         let events = try EventLog(stores: stores)
-        let catalogue = CatalogueService(stores: stores, events: events)
+        let catalogue = try CatalogueService(stores: stores, events: events)
         let responses = ProductResponses(catalogue: catalogue, events: events)
         let inventory = InventoryService(stores: stores, stock: StockRegistry(stores: stores, events: events), idempotency: Idempotency(stores: stores))
         let main = try #require(try LocationService(stores: stores, events: events).find("main"))

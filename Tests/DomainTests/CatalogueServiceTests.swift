@@ -6,7 +6,7 @@ import Testing
 struct CatalogueServiceTests {
     @Test func createdProductIsReadBackWithItsEvent() async throws {
         let store = try TestDatabase()
-        let catalogue = CatalogueService(stores: store.stores, events: try EventLog(stores: store.stores))
+        let catalogue = try CatalogueService(stores: store.stores, events: try EventLog(stores: store.stores))
         let created = try await catalogue.create(.make(), actor: "test")
         #expect(try catalogue.product(created.id) == created)
         let events = try EventLog(stores: store.stores).read(since: 0, topics: ["products"], limit: 10)
@@ -16,7 +16,7 @@ struct CatalogueServiceTests {
 
     @Test func duplicateSKUIsAConflictAndStoresNothing() async throws {
         let store = try TestDatabase()
-        let catalogue = CatalogueService(stores: store.stores, events: try EventLog(stores: store.stores))
+        let catalogue = try CatalogueService(stores: store.stores, events: try EventLog(stores: store.stores))
         _ = try await catalogue.create(.make(skus: ["DUP-1"]), actor: "test")
         await #expect(throws: CatalogueError.self) {
             try await catalogue.create(.make(title: "Other", skus: ["NEW-1", "DUP-1"]), actor: "test")
@@ -27,7 +27,7 @@ struct CatalogueServiceTests {
 
     @Test func invalidInputListsEveryFailingField() async throws {
         let store = try TestDatabase()
-        let catalogue = CatalogueService(stores: store.stores, events: try EventLog(stores: store.stores))
+        let catalogue = try CatalogueService(stores: store.stores, events: try EventLog(stores: store.stores))
         let input = NewProduct.make(title: String(repeating: "x", count: 201), skus: ["bad sku"], amount: -1)
         do {
             _ = try await catalogue.create(input, actor: "test")
@@ -39,7 +39,7 @@ struct CatalogueServiceTests {
 
     @Test func searchRanksTitleMatchesFirstAndMatchesPrefixes() async throws {
         let store = try TestDatabase()
-        let catalogue = CatalogueService(stores: store.stores, events: try EventLog(stores: store.stores))
+        let catalogue = try CatalogueService(stores: store.stores, events: try EventLog(stores: store.stores))
         let inDescription = try await catalogue.create(.make(title: "Plate", description: "goes with the teapot", skus: ["P-1"]), actor: "t")
         let inTitle = try await catalogue.create(.make(title: "Teapot", skus: ["T-1"]), actor: "t")
         _ = try await catalogue.create(.make(title: "Spoon", skus: ["S-1"]), actor: "t")
@@ -52,7 +52,7 @@ struct CatalogueServiceTests {
 
     @Test func repeatedSearchFollowsCatalogueChanges() async throws {
         let store = try TestDatabase()
-        let catalogue = CatalogueService(stores: store.stores, events: try EventLog(stores: store.stores))
+        let catalogue = try CatalogueService(stores: store.stores, events: try EventLog(stores: store.stores))
         let teapot = try await catalogue.create(.make(title: "Teapot", skus: ["T-1"]), actor: "t")
         var query = ProductQuery()
         query.text = "kettle"
@@ -67,7 +67,7 @@ struct CatalogueServiceTests {
 
     @Test func pagesCoverEveryProductExactlyOnce() async throws {
         let store = try TestDatabase()
-        let catalogue = CatalogueService(stores: store.stores, events: try EventLog(stores: store.stores))
+        let catalogue = try CatalogueService(stores: store.stores, events: try EventLog(stores: store.stores))
         let inputs = (0..<120).map { NewProduct.make(title: "Item \($0)", skus: ["SKU-\($0)"]) }
         let created = try await catalogue.create(inputs, actor: "t")
         var query = ProductQuery()

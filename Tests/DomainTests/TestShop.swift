@@ -31,7 +31,7 @@ final class TestShop: Sendable {
     init() async throws {
         let stores = store.stores
         events = try EventLog(stores: stores, clock: clock)
-        catalogue = CatalogueService(stores: stores, events: events, clock: clock)
+        catalogue = try CatalogueService(stores: stores, events: events, clock: clock)
         locations = LocationService(stores: stores, events: events, clock: clock)
         stock = StockRegistry(stores: stores, events: events, clock: clock)
         idempotency = Idempotency(stores: stores, clock: clock)

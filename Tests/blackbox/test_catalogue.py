@@ -13,7 +13,7 @@ import re
 import pytest
 
 from catalogue_api import (  # srv and admin are module fixtures
-    Api, admin, srv, assert_field_errors, assert_problem, gs1, money, product_body, random_ean13, unique, variant,
+    Api, admin, admin_key_of, srv, assert_field_errors, assert_problem, gs1, money, product_body, random_ean13, unique, variant,
     word,
 )
 
@@ -668,6 +668,69 @@ def test_search_for_fts_keyword_finds_the_word(admin, anon):
     product = admin.create_product(product_body(title=f"Salt and pepper {w}"))
     assert ids(anon.ok(anon.get("/v1/products", params={"q": f"{w} and"}))["items"]) == [product["id"]]
     assert ids(anon.ok(anon.get("/v1/products", params={"q": f'"{w}" AND "pepper"'}))["items"]) == [product["id"]]
+
+
+def test_search_ignores_case_and_accents(admin, anon):
+    w = word()
+    product = admin.create_product(product_body(title=f"Crème Brûlée dish {w}"))
+    for q in (f"creme brulee {w}", f"CRÈME {w}", f"{w} brûl", f"{w.upper()} CREM"):
+        assert ids(anon.ok(anon.get("/v1/products", params={"q": q}))["items"]) == [product["id"]], q
+
+
+def test_search_with_in_stock_and_barcode(admin, anon):
+    w, barcode = word(), random_ean13()
+    stocked = admin.create_product(product_body(title=f"Stocked {w}", variants=[variant(initial_stock={"main": 1})]))
+    empty = admin.create_product(product_body(title=f"Empty {w}", variants=[variant(barcode=barcode)]))
+    assert ids(anon.ok(anon.get("/v1/products", params={"q": w, "in_stock": "true"}))["items"]) == [stocked["id"]]
+    assert ids(anon.ok(anon.get("/v1/products", params={"q": w, "barcode": barcode}))["items"]) == [empty["id"]]
+    assert anon.ok(anon.get("/v1/products", params={"q": f"{w} stocked", "barcode": barcode}))["items"] == []
+    assert anon.ok(anon.get("/v1/products", params={"q": w, "barcode": random_ean13()}))["items"] == []
+    # Sold out, it leaves the in-stock search at once.
+    admin.adjust(stocked["variants"][0]["sku"], -1, "sold_in_store")
+    assert anon.ok(anon.get("/v1/products", params={"q": w, "in_stock": "true"}))["items"] == []
+
+
+def test_in_stock_search_pages_past_products_without_stock(admin, anon):
+    """The index ranks, the store says which have stock: a page fills though most hits have none."""
+    w = word()
+    made = [admin.create_product(product_body(title=f"Lamp {w}", variants=[variant(initial_stock={"main": 1})] if n % 5 == 0 else None))
+            for n in range(30)]
+    stocked = [p["id"] for n, p in enumerate(made) if n % 5 == 0]
+    pages = _pages(anon, q=w, in_stock="true", limit=4)
+    assert [len(p["items"]) for p in pages] == [4, 2]
+    assert [i for p in pages for i in ids(p["items"])] == stocked
+
+
+def test_a_rolled_back_import_leaves_search_unchanged(admin, anon):
+    w = word()
+    taken = admin.create_product(product_body(title=f"First {w}"))["variants"][0]["sku"]
+    body = {"products": [product_body(title=f"Second {w}"), product_body(title=f"Third {w}", variants=[variant(taken)])]}
+    assert_problem(admin.post("/v1/products/import", body), 409, None)
+    assert [p["title"] for p in anon.ok(anon.get("/v1/products", params={"q": w}))["items"]] == [f"First {w}"]
+
+
+def test_search_survives_a_restart(launch):
+    """The index lives in memory and is loaded from the database at start."""
+    first = launch()
+    admin = Api(first, admin_key_of(first))
+    w = word()
+    kept = admin.create_product(product_body(title=f"Kept {w}", tags=["tagged"], description="Bowl of crème"))
+    gone = admin.create_product(product_body(title=f"Gone {w}"))
+    renamed = admin.create_product(product_body(title=f"Old {w}"))
+    draft = admin.create_product(product_body(title=f"Draft {w}", status="draft"))
+    admin.ok(admin.patch(f"/v1/products/{renamed['id']}", {"title": f"New {w}"}))
+    assert admin.delete(f"/v1/products/{gone['id']}").status_code == 204
+    data_dir = first.data_dir
+    first.shutdown()
+
+    again = launch({"data_dir": str(data_dir)})
+    anon = Api(again)
+    assert ids(anon.ok(anon.get("/v1/products", params={"q": w}))["items"]) == [kept["id"], renamed["id"]]
+    assert ids(anon.ok(anon.get("/v1/products", params={"q": f"{w} creme"}))["items"]) == [kept["id"]]
+    assert anon.ok(anon.get("/v1/products", params={"q": f"old {w}"}))["items"] == []
+    assert ids(anon.ok(anon.get("/v1/products", params={"q": w, "tag": "tagged"}))["items"]) == [kept["id"]]
+    admin = Api(again, admin_key_of(again))
+    assert ids(admin.ok(admin.get("/v1/products", params={"q": f"draft {w}"}))["items"]) == [draft["id"]]
 
 
 # Locations ---------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import Foundation
 import ShopfloorJSON
 
 /// Products and variants: create, read, search, update, delete. Every change is committed with its
-/// `product.*` event and its search-index row.
+/// `product.*` event, and reaches the in-memory search index once that commit is on disk.
 public struct CatalogueService: Sendable {
     private let store: any CatalogueStore
     private let locations: any LocationStore
@@ -10,16 +10,30 @@ public struct CatalogueService: Sendable {
     private let events: EventLog
     private let ledger: StockLedger
     private let clock: any WallClock
+    private let index = ProductSearchIndex()
     private let searches = SearchCache()
 
-    public init(stores: Stores, events: EventLog, clock: any WallClock = SystemClock()) {
+    /// Loads the search index from the store (every product, a page at a time), having first asked
+    /// the writer for each commit's index changes, so none made meanwhile is missed.
+    public init(stores: Stores, events: EventLog, clock: any WallClock = SystemClock()) throws {
         store = stores.catalogue
         locations = stores.locations
         writer = stores.writer
         self.events = events
         self.clock = clock
         ledger = StockLedger(store: stores.stock, events: events, clock: clock)
-        _ = events.subscribe { [searches] event in searches.invalidate(by: event) }
+        stores.writer.observeCommits { [index] transaction -> (@Sendable () -> Void)? in
+            let changes = transaction.transactionNotes.compactMap { $0 as? ProductSearchIndex.Change }
+            guard !changes.isEmpty else { return nil }
+            return { index.apply(changes) }
+        }
+        var after: Int64 = 0
+        while true {
+            let documents = try store.searchDocuments(after: after, limit: 1000)
+            index.apply(documents.map { .put($0) })
+            guard documents.count == 1000, let last = documents.last else { break }
+            after = last.seq
+        }
     }
 
     // MARK: Writes
@@ -53,8 +67,9 @@ public struct CatalogueService: Sendable {
                                    exceptProduct: nil, in: transaction)
             var stored: [Product] = []
             for (product, input) in zip(products, inputs) {
-                _ = try self.store.insert(product, in: transaction)
+                let seq = try self.store.insert(product, in: transaction)
                 let created = try self.reload(product.id, in: transaction)
+                transaction.transactionNotes.append(ProductSearchIndex.Change.put(ProductSearchDocument(seq: seq, product: created)))
                 // The product is announced before the stock it arrives with.
                 try self.events.append(type: "product.created", topic: Self.topic(of: product.id, shown: created.status == .active),
                                        data: created, in: transaction)
@@ -115,6 +130,7 @@ public struct CatalogueService: Sendable {
             }
             try self.store.update(current, seq: seq, in: transaction)
             let updated = try self.reload(id, in: transaction)
+            transaction.transactionNotes.append(ProductSearchIndex.Change.put(ProductSearchDocument(seq: seq, product: updated)))
             // Leaving the shop is said where shoppers listen, so storefronts drop it.
             try self.events.append(type: "product.updated", topic: Self.topic(of: id, shown: wasShown || updated.status == .active),
                                    data: updated, in: transaction)
@@ -131,6 +147,7 @@ public struct CatalogueService: Sendable {
             guard try self.store.reservedUnits(ofProduct: seq, in: transaction) == 0 else { throw CatalogueError.productInUse(id.rawValue) }
             // The SKUs are free for reuse: their stock goes with them (movements stay as history).
             let skus = try self.store.delete(productSeq: seq, in: transaction)
+            transaction.transactionNotes.append(ProductSearchIndex.Change.remove(seq: seq))
             try self.events.append(type: "product.deleted", topic: Self.topic(of: id, shown: found.product.status == .active),
                                    data: ProductDeleted(id: id.rawValue, skus: skus), in: transaction)
         }
@@ -169,23 +186,51 @@ public struct CatalogueService: Sendable {
     public func search(_ query: ProductQuery) throws -> (page: [ProductHit], next: String?) {
         guard !query.inStock else { return try match(query) }
         let key = query.cacheKey
-        if let cached = searches.page(for: key) { return (cached.hits, cached.next) }
-        let generation = searches.generation
+        let version = index.version
+        if let cached = searches.page(for: key, version: version) { return (cached.hits, cached.next) }
         let (hits, next) = try match(query)
-        searches.store(SearchCache.Page(hits: hits, next: next), for: key, generation: generation)
+        searches.store(SearchCache.Page(hits: hits, next: next), for: key, version: version)
         return (hits, next)
     }
 
-    /// The products on the requested page, in order, and the cursor of the next page.
+    /// The deepest offset a search pages to: further is past anything a person reads.
+    static let maxSearchOffset = 10_000
+
+    /// The products on the requested page, in order, and the cursor of the next page: ranked by the
+    /// search index when the query has words, else listed by the store in the order created.
     private func match(_ query: ProductQuery) throws -> (page: [ProductHit], next: String?) {
         let limit = max(1, min(query.limit, 200))
-        let (hits, more) = try store.search(query, limit: limit)
-        guard more, let last = hits.last else { return (hits, nil) }
-        if query.searchWords != nil {
-            let offset = if case .offset(let offset) = query.cursor { offset } else { 0 }
-            return (hits, ProductQuery.Cursor.offset(offset + limit).token)
+        guard let words = query.searchWords else {
+            let (hits, more) = try store.list(query, limit: limit)
+            guard more, let last = hits.last else { return (hits, nil) }
+            return (hits, ProductQuery.Cursor.after(seq: last.seq).token)
         }
-        return (hits, ProductQuery.Cursor.after(seq: last.seq).token)
+        let offset = if case .offset(let offset) = query.cursor { offset } else { 0 }
+        guard offset <= Self.maxSearchOffset else { return ([], nil) }
+        var filter = ProductSearchIndex.Filter(status: query.status, category: query.category, tag: query.tag)
+        if let barcode = query.barcode {
+            guard let seq = try store.productUsing(barcode: barcode) else { return ([], nil) }
+            filter.seq = seq
+        }
+        let (hits, more) = query.inStock
+            ? try inStock(words, filter: filter, offset: offset, limit: limit)
+            : { let found = index.search(words, filter: filter, offset: offset, limit: limit); return (found.hits, found.more) }()
+        return (hits, more && offset + limit <= Self.maxSearchOffset ? ProductQuery.Cursor.offset(offset + limit).token : nil)
+    }
+
+    /// The ranked hits that have stock online: the index ranks, the store says which are in stock,
+    /// and the index is asked for more (four times as many each time) until the page fills.
+    private func inStock(_ words: [String], filter: ProductSearchIndex.Filter, offset: Int, limit: Int) throws -> (hits: [ProductHit], more: Bool) {
+        var wanted = 2 * (offset + limit + 1)
+        while true {
+            let ranked = index.search(words, filter: filter, offset: 0, limit: wanted)
+            let stocked = try store.inStock(ranked.hits.map(\.seq))
+            let kept = ranked.hits.filter { stocked.contains($0.seq) }
+            if kept.count > offset + limit || !ranked.more {
+                return (Array(kept.dropFirst(offset).prefix(limit)), kept.count > offset + limit)
+            }
+            wanted *= 4
+        }
     }
 
     // MARK: Storage

@@ -48,12 +48,13 @@ public struct ProductQuery: Sendable {
             .map { $0.replacingOccurrences(of: "\u{1F}", with: "") }.joined(separator: "\u{1F}")
     }
 
-    /// The words of `text` to search for, lowercased, at most 16: a product matches when each is the
-    /// start of a word of its text (`lin sh` finds "Linen shirt"). `nil` when the text has no words.
+    /// The words of `text` to search for, cut and folded as product text is (``SearchText``), at most
+    /// 16: a product matches when each is the start of a word of its text (`lin sh` finds "Linen
+    /// shirt"). `nil` when the text has no words.
     public var searchWords: [String]? {
         guard let text else { return nil }
-        let words = text.split { !$0.isLetter && !$0.isNumber }.prefix(16).map { $0.lowercased() }
-        return words.isEmpty ? nil : words
+        let words = SearchText.terms(text).prefix(16)
+        return words.isEmpty ? nil : Array(words)
     }
 }
 

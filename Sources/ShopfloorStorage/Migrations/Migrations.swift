@@ -1,6 +1,6 @@
 /// The schema, in order. Each feature appends its migrations here; released ones never change.
 public enum Migrations {
-    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers, liveShoppers, visitorsLive, automation, engagement, stockCover, replenishment, replenishmentIndex, wishlist, proposalOrder, staffSessions, vouchedCustomers]
+    public static let all: [Migration] = [catalogue, carts, checkout, hotPath, reservationPages, cartLinePages, cartEventPages, locationOrder, idempotencyFingerprints, outbox, webhooks, issuedDiscounts, shortMessages, suppressions, customers, liveShoppers, visitorsLive, automation, engagement, stockCover, replenishment, replenishmentIndex, wishlist, proposalOrder, staffSessions, vouchedCustomers, productSearchInMemory]
 
     /// Keys, locations, products and variants with full-text search, stock levels and their
     /// movements, and the event log.
@@ -913,5 +913,11 @@ public enum Migrations {
     /// bound to a customer applies only then, not to a cart anyone named them on.
     static let vouchedCustomers = Migration(version: 26, name: "vouched customers", sql: """
         ALTER TABLE carts ADD COLUMN customer_verified INTEGER NOT NULL DEFAULT 0;
+        """)
+
+    /// Catalogue search moved to an index in memory, loaded at start from `products` and `variants`
+    /// (a storefront's every-keystroke queries were 2–10 ms each in FTS5); its FTS5 table goes.
+    static let productSearchInMemory = Migration(version: 27, name: "product search in memory", sql: """
+        DROP TABLE product_search;
         """)
 }
