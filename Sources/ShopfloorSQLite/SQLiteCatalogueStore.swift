@@ -208,34 +208,49 @@ struct SQLiteCatalogueStore: CatalogueStore {
     }
 
     /// Products with their variants and online availability in two queries, whatever the count.
+    ///
+    /// Columns are read by position (no dictionary per row) and the JSON columns by the in-house
+    /// parser: a search page reads up to 200 products, most of them not cached on a storefront's
+    /// distinct queries.
     private static func load(seqs: [Int64], _ connection: SQLiteConnection) throws -> [Product] {
         guard !seqs.isEmpty else { return [] }
         let placeholders = Array(repeating: "?", count: seqs.count).joined(separator: ",")
         let bindings = seqs.map { SQLiteValue.integer($0) }
-        let variantRows = try connection.query(
-            """
-            SELECT v.*, COALESCE((SELECT SUM(s.on_hand - s.reserved) FROM stock_levels s
-                JOIN locations l ON l.id = s.location_id AND l.fulfils_online = 1 WHERE s.sku = v.sku), 0) AS available
-            FROM variants v WHERE v.product_seq IN (\(placeholders)) ORDER BY v.product_seq, v.position
-            """, bindings)
         var variants: [Int64: [Variant]] = [:]
-        for values in variantRows {
-            let row = StoredRow(values, table: "variants", keyColumn: "sku")
-            variants[try row.int64("product_seq"), default: []].append(Variant(
-                id: try row.id("id", as: VariantID.self), sku: try row.text("sku"), title: try row.optionalText("title"),
-                price: Money(amount: try row.int64("price_amount"), currency: try row.currency("price_currency")),
-                attributes: try row.stringMap("attributes"), barcode: try row.optionalText("barcode"),
-                lowStockThreshold: try row.optionalInt("low_stock_threshold"), available: try row.int("available")))
+        try connection.forEachRow(
+            """
+            SELECT v.product_seq, v.id, v.sku, v.title, v.price_amount, v.price_currency, v.attributes, v.barcode,
+                v.low_stock_threshold, COALESCE((SELECT SUM(s.on_hand - s.reserved) FROM stock_levels s
+                JOIN locations l ON l.id = s.location_id AND l.fulfils_online = 1 WHERE s.sku = v.sku), 0)
+            FROM variants v WHERE v.product_seq IN (\(placeholders)) ORDER BY v.product_seq, v.position
+            """, bindings
+        ) { row in
+            let sku = row.text(2)
+            func bad(_ column: String) -> StoreError { .badRow(table: "variants", key: sku, column: column) }
+            guard let currency = Currency(row.text(5)) else { throw bad("price_currency") }
+            guard let attributes = StoredRow.stringMap(from: row.text(6)) else { throw bad("attributes") }
+            variants[Int64(row.int(0)), default: []].append(Variant(
+                id: VariantID(rawValue: row.text(1)), sku: sku, title: row.isNull(3) ? nil : row.text(3),
+                price: Money(amount: Int64(row.int(4)), currency: currency), attributes: attributes,
+                barcode: row.isNull(7) ? nil : row.text(7), lowStockThreshold: row.isNull(8) ? nil : row.int(8), available: row.int(9)))
         }
         var products: [Int64: Product] = [:]
-        for values in try connection.query("SELECT * FROM products WHERE seq IN (\(placeholders))", bindings) {
-            let row = StoredRow(values, table: "products", keyColumn: "id")
-            let seq = try row.int64("seq")
+        try connection.forEachRow(
+            """
+            SELECT seq, id, title, description, category, tags, images, status, created_at, updated_at
+            FROM products WHERE seq IN (\(placeholders))
+            """, bindings
+        ) { row in
+            let seq = Int64(row.int(0))
+            let id = row.text(1)
+            func bad(_ column: String) -> StoreError { .badRow(table: "products", key: id, column: column) }
+            guard let tags = StoredRow.strings(from: row.text(5)) else { throw bad("tags") }
+            guard let images = StoredRow.strings(from: row.text(6)) else { throw bad("images") }
+            guard let status = Product.Status(rawValue: row.text(7)) else { throw bad("status") }
             products[seq] = Product(
-                id: try row.id("id", as: ProductID.self), title: try row.text("title"), description: try row.optionalText("description"),
-                category: try row.optionalText("category"), tags: try row.strings("tags"),
-                images: try row.strings("images"), status: try row.value("status", as: Product.Status.self),
-                variants: variants[seq] ?? [], createdAt: try row.text("created_at"), updatedAt: try row.text("updated_at"))
+                id: ProductID(rawValue: id), title: row.text(2), description: row.isNull(3) ? nil : row.text(3),
+                category: row.isNull(4) ? nil : row.text(4), tags: tags, images: images, status: status,
+                variants: variants[seq] ?? [], createdAt: row.text(8), updatedAt: row.text(9))
         }
         return seqs.compactMap { products[$0] }
     }

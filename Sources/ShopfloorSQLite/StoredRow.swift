@@ -21,7 +21,7 @@ struct StoredRow {
         }
     }
 
-    fileprivate func bad(_ column: String) -> StoreError { .badRow(table: table, key: key, column: column) }
+    private func bad(_ column: String) -> StoreError { .badRow(table: table, key: key, column: column) }
 
     func text(_ column: String) throws(StoreError) -> String {
         guard case .text(let value)? = values[column] else { throw bad(column) }
@@ -115,23 +115,35 @@ extension StoredRow {
     /// A JSON array of strings stored as text (tags, images), read by the in-house parser: a page of
     /// products reads three such columns a product, and `JSONDecoder` was a tenth of a cold page.
     func strings(_ column: String) throws(StoreError) -> [String] {
-        guard case .array(let items)? = try? JSONParser.parse(Array(try text(column).utf8)) else { throw bad(column) }
-        var strings: [String] = []
-        strings.reserveCapacity(items.count)
-        for item in items {
-            guard case .string(let string) = item else { throw bad(column) }
-            strings.append(string)
-        }
+        guard let strings = Self.strings(from: try text(column)) else { throw bad(column) }
         return strings
     }
 
     /// A JSON object of strings stored as text (a variant's attributes), as ``strings(_:)`` reads.
     func stringMap(_ column: String) throws(StoreError) -> [String: String] {
-        guard case .object(let members, _)? = try? JSONParser.parse(Array(try text(column).utf8)) else { throw bad(column) }
+        guard let map = Self.stringMap(from: try text(column)) else { throw bad(column) }
+        return map
+    }
+
+    /// `text` as a JSON array of strings, or `nil` when it is not one.
+    static func strings(from text: String) -> [String]? {
+        guard case .array(let items)? = try? JSONParser.parse(Array(text.utf8)) else { return nil }
+        var strings: [String] = []
+        strings.reserveCapacity(items.count)
+        for item in items {
+            guard case .string(let string) = item else { return nil }
+            strings.append(string)
+        }
+        return strings
+    }
+
+    /// `text` as a JSON object of strings, or `nil` when it is not one.
+    static func stringMap(from text: String) -> [String: String]? {
+        guard case .object(let members, _)? = try? JSONParser.parse(Array(text.utf8)) else { return nil }
         var map: [String: String] = [:]
         map.reserveCapacity(members.count)
         for (key, value) in members {
-            guard case .string(let string) = value else { throw bad(column) }
+            guard case .string(let string) = value else { return nil }
             map[key] = string
         }
         return map

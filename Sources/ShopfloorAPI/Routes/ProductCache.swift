@@ -7,6 +7,11 @@ import Synchronization
 /// product's entry once the commit is on disk, before the writer's callers resume, so nothing acknowledged
 /// is ever served stale. A load that raced with such an event is not stored: each entry remembers the
 /// log position its load started from, and a newer invalidation (kept as a tombstone) wins.
+///
+/// Bounded by the bytes of JSON held: past the budget the oldest entries go first, one by one (a
+/// storefront's distinct searches touch most of a large catalogue, and emptying the whole cache at
+/// once made every page after it cold). A tombstone that goes raises the bar every load must clear
+/// (`clearedAt`), so forgetting it cannot let a stale load in.
 final class ProductCache: Sendable {
     private enum Entry {
         case product(json: [UInt8], status: Product.Status, skus: [String])
@@ -14,23 +19,51 @@ final class ProductCache: Sendable {
         case changed(at: Int64)
     }
 
+    /// An entry and its place in the eviction queue.
+    private struct Slot {
+        var entry: Entry
+        var stamp: Int
+    }
+
     private struct State {
-        var entries: [String: Entry] = [:]
+        var entries: [String: Slot] = [:]
         var productBySKU: [String: String] = [:]
-        /// Everything loaded before this position is suspect (the cache was emptied then).
+        /// Everything loaded before this position is suspect (a tombstone newer than it was dropped).
         var clearedAt: Int64 = 0
+        /// Ids in the order stored, oldest from `head`, each with the stamp it was given: an id stored
+        /// again appears twice, and its older place, whose stamp no longer matches, is skipped.
+        var order: [(id: String, stamp: Int)] = []
+        var head = 0
+        var nextStamp = 0
+        var bytes = 0
+
+        mutating func put(_ entry: Entry, for id: String) {
+            entries[id] = Slot(entry: entry, stamp: nextStamp)
+            order.append((id, nextStamp))
+            nextStamp += 1
+        }
     }
 
     private let state = Mutex(State())
-    private let capacity: Int
+    private let budget: Int
 
-    init(capacity: Int = 20_000) {
-        self.capacity = capacity
+    /// `budget`: bytes of JSON to hold, 48 MiB by default (about 40,000 products of three variants).
+    ///
+    /// The maps are made at the size the budget implies (products of about a kilobyte, three SKUs
+    /// each): growing a map of a hundred thousand keys rehashes them all under the lock, and every
+    /// search waited about a tenth of a second each time.
+    init(budget: Int = 48 << 20) {
+        self.budget = budget
+        let products = budget / 1024
+        state.withLock { state in
+            state.entries.reserveCapacity(products)
+            state.productBySKU.reserveCapacity(3 * products)
+        }
     }
 
     func json(for id: String) -> (json: [UInt8], status: Product.Status)? {
         state.withLock { state in
-            if case .product(let json, let status, _)? = state.entries[id] { return (json, status) }
+            if case .product(let json, let status, _)? = state.entries[id]?.entry { return (json, status) }
             return nil
         }
     }
@@ -38,14 +71,21 @@ final class ProductCache: Sendable {
     /// Stores a response whose load began when the log stood at `loadedAt`, unless the product has
     /// changed since.
     func store(_ json: [UInt8], status: Product.Status, for id: String, skus: [String], loadedAt: Int64) {
+        // Kept at its size: an encoder's buffer grows by doubling, a third of it unused on average.
+        let json = json.capacity > json.count + 64 ? Array(unsafeUninitializedCapacity: json.count) { buffer, count in
+            count = json.withUnsafeBufferPointer { buffer.initialize(fromContentsOf: $0) }
+        } : json
         state.withLock { state in
             guard loadedAt >= state.clearedAt else { return }
-            if case .changed(let at)? = state.entries[id], at > loadedAt { return }
-            if state.entries.count >= capacity {
-                state = State(clearedAt: loadedAt)
+            switch state.entries[id]?.entry {
+            case .changed(let at)? where at > loadedAt: return
+            case .product(let old, _, _)?: state.bytes -= old.count
+            default: break
             }
-            state.entries[id] = .product(json: json, status: status, skus: skus)
+            state.put(.product(json: json, status: status, skus: skus), for: id)
             for sku in skus { state.productBySKU[sku] = id }
+            state.bytes += json.count
+            trim(&state)
         }
     }
 
@@ -64,10 +104,42 @@ final class ProductCache: Sendable {
 
     private func mark(_ id: String, at seq: Int64) {
         state.withLock { state in
-            if case .product(_, _, let skus)? = state.entries[id] {
+            if case .product(let json, _, let skus)? = state.entries[id]?.entry {
                 for sku in skus { state.productBySKU.removeValue(forKey: sku) }
+                state.bytes -= json.count
             }
-            state.entries[id] = .changed(at: seq)
+            state.put(.changed(at: seq), for: id)
+            trim(&state)
+        }
+    }
+
+    /// Evicts the oldest entries while the JSON held is over budget, or the queue (tombstones and the
+    /// places of entries stored again) is long beside the entries.
+    private func trim(_ state: inout State) {
+        while state.head < state.order.count,
+              state.bytes > budget || state.order.count - state.head > 4 * max(1024, state.entries.count) {
+            Self.evictOldest(&state)
+        }
+    }
+
+    /// Forgets the entry at the head of the queue, unless it was stored again later (then a later
+    /// place in the queue stands for it).
+    private static func evictOldest(_ state: inout State) {
+        let (id, stamp) = state.order[state.head]
+        state.head += 1
+        if let slot = state.entries[id], slot.stamp == stamp {
+            state.entries.removeValue(forKey: id)
+            switch slot.entry {
+            case .product(let json, _, let skus):
+                state.bytes -= json.count
+                for sku in skus where state.productBySKU[sku] == id { state.productBySKU.removeValue(forKey: sku) }
+            case .changed(let at):
+                state.clearedAt = max(state.clearedAt, at)
+            }
+        }
+        if state.head > 4096, state.head * 2 > state.order.count {
+            state.order.removeFirst(state.head)
+            state.head = 0
         }
     }
 }

@@ -47,6 +47,11 @@ final class ProductSearchIndex: Sendable {
     /// Products indexed (removed ones aside).
     var count: Int { state.read { $0.live } }
 
+    /// Packs the index tight (after loading it).
+    func compact() {
+        state.write { $0.compact() }
+    }
+
     func apply(_ changes: [Change]) {
         guard !changes.isEmpty else { return }
         state.write { state in
@@ -88,13 +93,11 @@ extension ProductSearchIndex {
         var weight: Float
     }
 
+    /// What a hit shows (its id) and what the rarer filters read. Its terms are in `State.forward`.
     struct Document {
         var id: String
-        var status: Product.Status
         var category: String?
         var tags: [String]
-        /// Sorted by term.
-        var terms: [TermWeight]
     }
 
     /// Per-search working memory, reused: a score and a bit per matched word for every document, and
@@ -156,6 +159,9 @@ extension ProductSearchIndex {
         var termLength: [UInt16] = []
         /// By term: the documents holding it, in ordinal order.
         var postings: [[Posting]] = []
+        /// By term: how many documents hold it (its postings' count, apart: a search reads it for
+        /// every matched term, and this array stays in cache where the lists' headers do not).
+        var frequencies: [Int32] = []
         /// Term ids in byte order of their text, so a prefix is a range.
         var sorted: [Int32] = []
         var recent: [Int32] = []
@@ -173,6 +179,13 @@ extension ProductSearchIndex {
         var ordinals: [Int64: Int32] = [:]
         var live = 0
         var postingCount = 0
+        /// Every document's terms, sorted by term, back to back: a document's are `forwardCount` from
+        /// `forwardStart`. A changed document's new terms go at the end; `forwardGarbage` counts the
+        /// entries no document points at any more, packed away by ``compact()``.
+        var forward: [TermWeight] = []
+        var forwardStart: [UInt32] = []
+        var forwardCount: [UInt16] = []
+        var forwardGarbage = 0
 
         // MARK: Changes
 
@@ -184,9 +197,11 @@ extension ProductSearchIndex {
             } else {
                 ordinal = Int32(documents.count)
                 ordinals[document.seq] = ordinal
-                documents.append(Document(id: "", status: .active, category: nil, tags: [], terms: []))
+                documents.append(Document(id: "", category: nil, tags: []))
                 seqs.append(0)
                 statuses.append(Self.removed)
+                forwardStart.append(0)
+                forwardCount.append(0)
             }
             var fields: [[String]] = [[], [], [], []]
             SearchText.appendTerms(of: document.title, to: &fields[0])
@@ -214,8 +229,10 @@ extension ProductSearchIndex {
                 weights.append(TermWeight(term: term, weight: Self.weight(frequencies, lengths: lengths)))
             }
             for entry in weights { post(ordinal, entry) }
-            documents[Int(ordinal)] = Document(
-                id: document.id, status: document.status, category: document.category, tags: document.tags, terms: weights)
+            documents[Int(ordinal)] = Document(id: document.id, category: document.category, tags: document.tags)
+            forwardStart[Int(ordinal)] = UInt32(forward.count)
+            forwardCount[Int(ordinal)] = UInt16(weights.count)
+            forward.append(contentsOf: weights)
             seqs[Int(ordinal)] = document.seq
             statuses[Int(ordinal)] = Self.code(document.status)
         }
@@ -223,7 +240,32 @@ extension ProductSearchIndex {
         mutating func remove(seq: Int64) {
             guard let ordinal = ordinals.removeValue(forKey: seq) else { return }
             unpost(ordinal)
-            documents[Int(ordinal)] = Document(id: "", status: .archived, category: nil, tags: [], terms: [])
+            documents[Int(ordinal)] = Document(id: "", category: nil, tags: [])
+        }
+
+        /// Packs every list tight: the forward list in ordinal order without the slices of changed
+        /// or removed documents, each posting list at its exact size. Loading grows them by
+        /// doubling, which left a third of the index's memory unused.
+        mutating func compact() {
+            var packed: [TermWeight] = []
+            packed.reserveCapacity(forward.count - forwardGarbage)
+            forward.withUnsafeBufferPointer { forward in
+                for ordinal in documents.indices {
+                    let start = Int(forwardStart[ordinal]), count = Int(forwardCount[ordinal])
+                    forwardStart[ordinal] = UInt32(packed.count)
+                    packed.append(contentsOf: forward[start..<start + count])
+                }
+            }
+            forward = packed
+            forwardGarbage = 0
+            // Reallocated in the terms' byte order, one after another, so the lists of the terms a
+            // prefix covers lie close together and a broad prefix's walk reads memory mostly in order.
+            mergeRecent()
+            for term in sorted.map(Int.init) {
+                postings[term] = Array(unsafeUninitializedCapacity: postings[term].count) { buffer, count in
+                    count = postings[term].withUnsafeBufferPointer { list in buffer.initialize(fromContentsOf: list) }
+                }
+            }
         }
 
         /// BM25's term-frequency part, per field, weighted by field and summed.
@@ -239,17 +281,21 @@ extension ProductSearchIndex {
         /// Takes a live document's postings out and forgets its lengths.
         private mutating func unpost(_ ordinal: Int32) {
             guard seqs[Int(ordinal)] != 0 else { return }
-            let document = documents[Int(ordinal)]
-            for entry in document.terms {
+            let start = Int(forwardStart[Int(ordinal)]), count = Int(forwardCount[Int(ordinal)])
+            for entry in forward[start..<start + count] {
                 let list = Int(entry.term)
                 if let at = Self.position(of: ordinal, in: postings[list]), postings[list][at].document == ordinal {
                     postings[list].remove(at: at)
+                    frequencies[list] -= 1
                     postingCount -= 1
                 }
             }
             live -= 1
             seqs[Int(ordinal)] = 0
             statuses[Int(ordinal)] = Self.removed
+            forwardCount[Int(ordinal)] = 0
+            forwardGarbage += count
+            if forwardGarbage > 1 << 20, forwardGarbage * 2 > forward.count { compact() }
         }
 
         private mutating func post(_ ordinal: Int32, _ entry: TermWeight) {
@@ -261,6 +307,7 @@ extension ProductSearchIndex {
             } else {
                 postings[list].append(posting)
             }
+            frequencies[list] += 1
             postingCount += 1
         }
 
@@ -282,6 +329,7 @@ extension ProductSearchIndex {
             termBytes.append(contentsOf: term.utf8)
             termLength.append(UInt16(term.utf8.count))
             postings.append([])
+            frequencies.append(0)
             recent.append(id)
             if recent.count >= Self.recentLimit { mergeRecent() }
             return id
@@ -289,6 +337,7 @@ extension ProductSearchIndex {
 
         /// Sorts the recent terms into `sorted`.
         private mutating func mergeRecent() {
+            guard !recent.isEmpty else { return }
             let merged = termBytes.withUnsafeBufferPointer { bytes in
                 let added = recent.sorted { compare($0, $1, bytes) < 0 }
                 var merged: [Int32] = []
@@ -350,7 +399,7 @@ extension ProductSearchIndex {
         }
 
         private func inverseDocumentFrequency(_ term: Int32) -> Float {
-            let frequency = Float(postings[Int(term)].count)
+            let frequency = Float(frequencies[Int(term)])
             return logf(1 + (Float(live) - frequency + 0.5) / (frequency + 0.5))
         }
 
@@ -372,7 +421,7 @@ extension ProductSearchIndex {
                 if terms.isEmpty { return [] }
                 matched.append(terms)
                 // Counting a broad prefix's postings would itself cost a miss a term: estimated instead.
-                sizes.append(terms.count > 512 ? terms.count * postingsPerTerm : terms.reduce(0) { $0 + postings[Int($1)].count })
+                sizes.append(terms.count > 512 ? terms.count * postingsPerTerm : terms.reduce(0) { $0 + Int(frequencies[Int($1)]) })
             }
             let order = sizes.indices.sorted { sizes[$0] < sizes[$1] }
             scratch.prepare(documents: documents.count, terms: termStart.count)
@@ -381,8 +430,10 @@ extension ProductSearchIndex {
             // The rarest word's documents are the candidates.
             accumulate(matched[order[0]], bit: 1, requiring: 0, scratch: scratch, first: true)
             if words.count > 1 {
-                let checkEach = sizes[order[0]] * 4 * (words.count - 1)
-                let walkAll = order.dropFirst().reduce(0) { $0 + sizes[$1] }
+                // A candidate checked costs a few cache misses (its terms); a posting walked costs a
+                // fraction of one (lists are read in order, the masks stay in cache), a term one.
+                let checkEach = sizes[order[0]] * 40 * (words.count - 1)
+                let walkAll = order.dropFirst().reduce(0) { $0 + 4 * sizes[$1] + 40 * matched[$1].count }
                 if checkEach < walkAll {
                     for (step, word) in order.enumerated().dropFirst() {
                         check(matched[word], bit: UInt16(1) << step, scratch: scratch)
@@ -421,26 +472,38 @@ extension ProductSearchIndex {
         }
 
         /// Sets `bit` on each candidate that holds one of `terms`, adding their scores; the
-        /// candidate's own terms are tested against a bit per term.
+        /// candidate's own terms are tested against a bit per term. Many candidates are taken in
+        /// ordinal order (a sweep of the masks), so their terms are read front to back.
         private func check(_ terms: [Int32], bit: UInt16, scratch: Scratch) {
+            let requiring = bit - 1
             scratch.termBits.withUnsafeMutableBufferPointer { bits in
                 for term in terms { bits[Int(term) >> 6] |= 1 << (UInt64(term) & 63) }
                 scratch.scores.withUnsafeMutableBufferPointer { scores in
                     scratch.masks.withUnsafeMutableBufferPointer { masks in
-                        for ordinal in scratch.touched {
-                            let at = Int(ordinal)
-                            guard masks[at] & (bit - 1) == bit - 1 else { continue }
-                            var added: Float = 0
-                            var found = false
-                            documents[at].terms.withUnsafeBufferPointer { own in
-                                for entry in own where bits[Int(entry.term) >> 6] & (1 << (UInt64(entry.term) & 63)) != 0 {
-                                    added += inverseDocumentFrequency(entry.term) * entry.weight
-                                    found = true
+                        forward.withUnsafeBufferPointer { forward in
+                            forwardStart.withUnsafeBufferPointer { starts in
+                                forwardCount.withUnsafeBufferPointer { counts in
+                                    func visit(_ at: Int) {
+                                        guard masks[at] & requiring == requiring else { return }
+                                        var added: Float = 0
+                                        var found = false
+                                        let start = Int(starts[at])
+                                        for entry in forward[start..<start + Int(counts[at])]
+                                        where bits[Int(entry.term) >> 6] & (1 << (UInt64(entry.term) & 63)) != 0 {
+                                            added += inverseDocumentFrequency(entry.term) * entry.weight
+                                            found = true
+                                        }
+                                        if found {
+                                            masks[at] |= bit
+                                            scores[at] += added
+                                        }
+                                    }
+                                    if scratch.touched.count > documents.count / 32 {
+                                        for at in 0..<documents.count where masks[at] != 0 { visit(at) }
+                                    } else {
+                                        for ordinal in scratch.touched { visit(Int(ordinal)) }
+                                    }
                                 }
-                            }
-                            if found {
-                                masks[at] |= bit
-                                scores[at] += added
                             }
                         }
                     }
