@@ -46,4 +46,34 @@ struct ProductCacheTests {
         cache.store(Self.body(10), status: .active, for: "p1", skus: ["S1"], loadedAt: 1)
         #expect(cache.json(for: "p1") == nil)
     }
+
+    @Test func aLoadOlderThanTheEntryItWouldReplaceIsRefused() {
+        let cache = ProductCache(budget: 1000)
+        cache.store(Self.body(10), status: .active, for: "p1", skus: ["S1"], loadedAt: 5)
+        cache.invalidate(by: Self.stockEvent("S1", at: 10))
+        cache.store(Array("fresh".utf8), status: .active, for: "p1", skus: ["S1"], loadedAt: 10)
+        // A slower load that read the row before the change ends last: the fresh body stays.
+        cache.store(Array("stale".utf8), status: .active, for: "p1", skus: ["S1"], loadedAt: 9)
+        #expect(cache.json(for: "p1")?.json == Array("fresh".utf8))
+    }
+
+    @Test func aStockChangeToAnUncachedProductRefusesOlderLoads() {
+        let cache = ProductCache(budget: 1000)
+        cache.invalidate(by: Self.stockEvent("S9", at: 20))
+        cache.store(Self.body(10), status: .active, for: "p9", skus: ["S8", "S9"], loadedAt: 19)
+        #expect(cache.json(for: "p9") == nil)
+        cache.store(Self.body(10), status: .active, for: "p9", skus: ["S8", "S9"], loadedAt: 20)
+        #expect(cache.json(for: "p9") != nil)
+    }
+
+    @Test func aBusyProductDoesNotPushOutTheOthers() {
+        let cache = ProductCache(budget: 100_000)
+        for n in 0..<10 { cache.store(Self.body(10), status: .active, for: "c\(n)", skus: ["C\(n)"], loadedAt: 1) }
+        for n in 0..<20_000 {
+            cache.invalidate(by: Self.stockEvent("HOT", at: Int64(2 + n)))
+            cache.store(Self.body(10), status: .active, for: "hot", skus: ["HOT"], loadedAt: Int64(2 + n))
+        }
+        #expect((0..<10).allSatisfy { cache.json(for: "c\($0)") != nil })
+        #expect(cache.json(for: "hot") != nil)
+    }
 }

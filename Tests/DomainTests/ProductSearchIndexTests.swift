@@ -57,6 +57,7 @@ struct ProductSearchIndexTests {
         }
         index.apply(documents)
         #expect(Self.seqs(index, "rarity com") == [100, 200, 300, 400])
+        #expect(Self.seqs(index, "rarity300 comm") == [300])
         #expect(Self.seqs(index, "rar even") == [100, 200, 300, 400])
         #expect(Self.seqs(index, "rarity odd") == [])
         #expect(Self.seqs(index, "common thing3", limit: 200) == (1...400).filter { $0 % 7 == 3 }.map(Int64.init))

@@ -26,19 +26,27 @@ final class ProductResponses: Sendable {
     }
 
     /// The page of products matching `query`, as a list body.
+    ///
+    /// A product whose status no longer matches the query's is left out: the search index learns of
+    /// a change a moment after the database shows it, and a product just taken out of the shop must
+    /// not be shown to the public from a search that ran in between.
     func page(_ query: ProductQuery) throws -> [UInt8] {
         let loadedAt = events.publishedSeq
         let (page, next) = try catalogue.search(query)
         var parts = [String: [UInt8]]()
         var missing: [Int64] = []
         for hit in page {
-            if let cached = cache.json(for: hit.id) { parts[hit.id] = cached.json } else { missing.append(hit.seq) }
+            if let cached = cache.json(for: hit.id) {
+                if query.status.map({ $0 == cached.status }) ?? true { parts[hit.id] = cached.json }
+            } else {
+                missing.append(hit.seq)
+            }
         }
         if !missing.isEmpty {
             for product in try catalogue.products(at: missing) {
                 let json = try JSONCoding.encode(product)
                 cache.store(json, status: product.status, for: product.id.rawValue, skus: product.variants.map(\.sku), loadedAt: loadedAt)
-                parts[product.id.rawValue] = json
+                if query.status.map({ $0 == product.status }) ?? true { parts[product.id.rawValue] = json }
             }
         }
         var out = Array(#"{"items":["#.utf8)

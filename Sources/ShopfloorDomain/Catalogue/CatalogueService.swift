@@ -14,7 +14,8 @@ public struct CatalogueService: Sendable {
     private let searches = SearchCache()
 
     /// Loads the search index from the store (every product, a page at a time), having first asked
-    /// the writer for each commit's index changes, so none made meanwhile is missed.
+    /// the writer for each commit's index changes. Only this service writes products, and it does
+    /// not exist until the load is done, so no change can fall between the two.
     public init(stores: Stores, events: EventLog, clock: any WallClock = SystemClock()) throws {
         store = stores.catalogue
         locations = stores.locations
@@ -220,17 +221,20 @@ public struct CatalogueService: Sendable {
     }
 
     /// The ranked hits that have stock online: the index ranks, the store says which are in stock,
-    /// and the index is asked for more (four times as many each time) until the page fills.
+    /// and the index is asked for more (four times as many each time) until the page fills, or the
+    /// hits asked for pass ``maxSearchOffset`` (in-stock hits further down are not paged to: a
+    /// search of one letter over a sold-out catalogue would otherwise check every product).
     private func inStock(_ words: [String], filter: ProductSearchIndex.Filter, offset: Int, limit: Int) throws -> (hits: [ProductHit], more: Bool) {
-        var wanted = 2 * (offset + limit + 1)
+        let ceiling = Self.maxSearchOffset + limit + 1
+        var wanted = min(2 * (offset + limit + 1), ceiling)
         while true {
             let ranked = index.search(words, filter: filter, offset: 0, limit: wanted)
             let stocked = try store.inStock(ranked.hits.map(\.seq))
             let kept = ranked.hits.filter { stocked.contains($0.seq) }
-            if kept.count > offset + limit || !ranked.more {
+            if kept.count > offset + limit || !ranked.more || wanted == ceiling {
                 return (Array(kept.dropFirst(offset).prefix(limit)), kept.count > offset + limit)
             }
-            wanted *= 4
+            wanted = min(wanted * 4, ceiling)
         }
     }
 

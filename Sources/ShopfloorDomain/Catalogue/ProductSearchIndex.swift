@@ -93,7 +93,7 @@ extension ProductSearchIndex {
         var weight: Float
     }
 
-    /// What a hit shows (its id) and what the rarer filters read. Its terms are in `State.forward`.
+    /// What a hit shows (its id) and what the rarer filters read. Its terms are in `State.forwardTerms`.
     struct Document {
         var id: String
         var category: String?
@@ -179,10 +179,13 @@ extension ProductSearchIndex {
         var ordinals: [Int64: Int32] = [:]
         var live = 0
         var postingCount = 0
-        /// Every document's terms, sorted by term, back to back: a document's are `forwardCount` from
+        /// Every document's terms, sorted by term, back to back, with their weights: a document's are `forwardCount` from
         /// `forwardStart`. A changed document's new terms go at the end; `forwardGarbage` counts the
         /// entries no document points at any more, packed away by ``compact()``.
-        var forward: [TermWeight] = []
+        var forwardTerms: [Int32] = []
+        /// Beside `forwardTerms`, entry for entry: a check scans a candidate's terms and reads a
+        /// weight only where one matches, so the scan reads half the memory.
+        var forwardWeights: [Float] = []
         var forwardStart: [UInt32] = []
         var forwardCount: [UInt16] = []
         var forwardGarbage = 0
@@ -230,9 +233,10 @@ extension ProductSearchIndex {
             }
             for entry in weights { post(ordinal, entry) }
             documents[Int(ordinal)] = Document(id: document.id, category: document.category, tags: document.tags)
-            forwardStart[Int(ordinal)] = UInt32(forward.count)
+            forwardStart[Int(ordinal)] = UInt32(forwardTerms.count)
             forwardCount[Int(ordinal)] = UInt16(weights.count)
-            forward.append(contentsOf: weights)
+            forwardTerms.append(contentsOf: weights.lazy.map(\.term))
+            forwardWeights.append(contentsOf: weights.lazy.map(\.weight))
             seqs[Int(ordinal)] = document.seq
             statuses[Int(ordinal)] = Self.code(document.status)
         }
@@ -243,20 +247,21 @@ extension ProductSearchIndex {
             documents[Int(ordinal)] = Document(id: "", category: nil, tags: [])
         }
 
-        /// Packs every list tight: the forward list in ordinal order without the slices of changed
+        /// Packs every list tight: the forward lists in ordinal order without the slices of changed
         /// or removed documents, each posting list at its exact size. Loading grows them by
         /// doubling, which left a third of the index's memory unused.
         mutating func compact() {
-            var packed: [TermWeight] = []
-            packed.reserveCapacity(forward.count - forwardGarbage)
-            forward.withUnsafeBufferPointer { forward in
-                for ordinal in documents.indices {
-                    let start = Int(forwardStart[ordinal]), count = Int(forwardCount[ordinal])
-                    forwardStart[ordinal] = UInt32(packed.count)
-                    packed.append(contentsOf: forward[start..<start + count])
-                }
+            var terms: [Int32] = [], weights: [Float] = []
+            terms.reserveCapacity(forwardTerms.count - forwardGarbage)
+            weights.reserveCapacity(forwardTerms.count - forwardGarbage)
+            for ordinal in documents.indices {
+                let start = Int(forwardStart[ordinal]), count = Int(forwardCount[ordinal])
+                forwardStart[ordinal] = UInt32(terms.count)
+                terms.append(contentsOf: forwardTerms[start..<start + count])
+                weights.append(contentsOf: forwardWeights[start..<start + count])
             }
-            forward = packed
+            forwardTerms = terms
+            forwardWeights = weights
             forwardGarbage = 0
             // Reallocated in the terms' byte order, one after another, so the lists of the terms a
             // prefix covers lie close together and a broad prefix's walk reads memory mostly in order.
@@ -282,8 +287,8 @@ extension ProductSearchIndex {
         private mutating func unpost(_ ordinal: Int32) {
             guard seqs[Int(ordinal)] != 0 else { return }
             let start = Int(forwardStart[Int(ordinal)]), count = Int(forwardCount[Int(ordinal)])
-            for entry in forward[start..<start + count] {
-                let list = Int(entry.term)
+            for term in forwardTerms[start..<start + count] {
+                let list = Int(term)
                 if let at = Self.position(of: ordinal, in: postings[list]), postings[list][at].document == ordinal {
                     postings[list].remove(at: at)
                     frequencies[list] -= 1
@@ -295,7 +300,7 @@ extension ProductSearchIndex {
             statuses[Int(ordinal)] = Self.removed
             forwardCount[Int(ordinal)] = 0
             forwardGarbage += count
-            if forwardGarbage > 1 << 20, forwardGarbage * 2 > forward.count { compact() }
+            if forwardGarbage > 1 << 20, forwardGarbage * 2 > forwardTerms.count { compact() }
         }
 
         private mutating func post(_ ordinal: Int32, _ entry: TermWeight) {
@@ -430,10 +435,11 @@ extension ProductSearchIndex {
             // The rarest word's documents are the candidates.
             accumulate(matched[order[0]], bit: 1, requiring: 0, scratch: scratch, first: true)
             if words.count > 1 {
-                // A candidate checked costs a few cache misses (its terms); a posting walked costs a
-                // fraction of one (lists are read in order, the masks stay in cache), a term one.
-                let checkEach = sizes[order[0]] * 40 * (words.count - 1)
-                let walkAll = order.dropFirst().reduce(0) { $0 + 4 * sizes[$1] + 40 * matched[$1].count }
+                // A candidate checked costs a cache miss or two (its own terms, somewhere in memory);
+                // a posting walked, a small part of one (a prefix's lists lie together, read in order,
+                // and the masks stay in cache), a term a few times that.
+                let checkEach = sizes[order[0]] * 100 * (words.count - 1)
+                let walkAll = order.dropFirst().reduce(0) { $0 + sizes[$1] + 5 * matched[$1].count }
                 if checkEach < walkAll {
                     for (step, word) in order.enumerated().dropFirst() {
                         check(matched[word], bit: UInt16(1) << step, scratch: scratch)
@@ -480,7 +486,7 @@ extension ProductSearchIndex {
                 for term in terms { bits[Int(term) >> 6] |= 1 << (UInt64(term) & 63) }
                 scratch.scores.withUnsafeMutableBufferPointer { scores in
                     scratch.masks.withUnsafeMutableBufferPointer { masks in
-                        forward.withUnsafeBufferPointer { forward in
+                        forwardTerms.withUnsafeBufferPointer { forward in
                             forwardStart.withUnsafeBufferPointer { starts in
                                 forwardCount.withUnsafeBufferPointer { counts in
                                     func visit(_ at: Int) {
@@ -488,9 +494,9 @@ extension ProductSearchIndex {
                                         var added: Float = 0
                                         var found = false
                                         let start = Int(starts[at])
-                                        for entry in forward[start..<start + Int(counts[at])]
-                                        where bits[Int(entry.term) >> 6] & (1 << (UInt64(entry.term) & 63)) != 0 {
-                                            added += inverseDocumentFrequency(entry.term) * entry.weight
+                                        for index in start..<start + Int(counts[at])
+                                        where bits[Int(forward[index]) >> 6] & (1 << (UInt64(forward[index]) & 63)) != 0 {
+                                            added += inverseDocumentFrequency(forward[index]) * forwardWeights[index]
                                             found = true
                                         }
                                         if found {

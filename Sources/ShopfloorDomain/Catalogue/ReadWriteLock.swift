@@ -10,7 +10,7 @@ import Glibc
 ///
 /// `@unchecked Sendable`: `value` is only reached inside ``read(_:)`` and ``write(_:)``, which hold the
 /// pthread lock shared or exclusive; readers get it as a borrow and cannot change it.
-final class ReadWriteLock<Value: ~Copyable>: @unchecked Sendable {
+final class ReadWriteLock<Value: ~Copyable & Sendable>: @unchecked Sendable {
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>
     private var value: Value
 
