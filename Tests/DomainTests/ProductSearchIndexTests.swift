@@ -124,4 +124,23 @@ struct ProductSearchIndexTests {
         }
         #expect(Self.seqs(index, "w", limit: 2000).count == 1000)
     }
+
+    @Test func compactionForgetsRemovedProductsAndTheirTermsAndKeepsTheRest() {
+        let index = ProductSearchIndex()
+        index.apply((1...10_000).map { .put(Self.document(Int64($0), "Lamp w\($0)x", skus: ["L-\($0)"])) })
+        #expect(index.termCount > 20_000)
+        // Removing most of them crosses the threshold: the index is rebuilt without them.
+        index.apply((1...9_000).map { .remove(seq: Int64($0)) })
+        #expect(index.count == 1_000)
+        #expect(index.termCount < 3_000)
+        #expect(Self.seqs(index, "w9500x") == [9_500])
+        #expect(Self.seqs(index, "w500x") == [])
+        #expect(Self.seqs(index, "lamp", limit: 2_000) == (9_001...10_000).map(Int64.init))
+        // Changes after it still land where they should.
+        index.apply([.put(Self.document(9_500, "Shade")), .remove(seq: 9_999), .put(Self.document(20_000, "Lamp new"))])
+        #expect(Self.seqs(index, "w9500x") == [])
+        #expect(Self.seqs(index, "shade") == [9_500])
+        #expect(Self.seqs(index, "lamp n") == [20_000])
+        #expect(Self.seqs(index, "lamp", limit: 2_000).count == 999)
+    }
 }

@@ -35,7 +35,7 @@ public struct CatalogueService: Sendable {
             guard documents.count == 1000, let last = documents.last else { break }
             after = last.seq
         }
-        index.compact()
+        index.relayout()
     }
 
     // MARK: Writes

@@ -47,7 +47,15 @@ final class ProductSearchIndex: Sendable {
     /// Products indexed (removed ones aside).
     var count: Int { state.read { $0.live } }
 
-    /// Packs the index tight (after loading it).
+    /// Terms known, including any no product holds since the last ``compact()``.
+    var termCount: Int { state.read { $0.termIDs.count } }
+
+    /// Packs the index tight after loading it.
+    func relayout() {
+        state.write { $0.relayout() }
+    }
+
+    /// Rebuilds the index without what was removed (``apply(_:)`` does so itself when that is much).
     func compact() {
         state.write { $0.compact() }
     }
@@ -62,6 +70,7 @@ final class ProductSearchIndex: Sendable {
                 }
             }
             state.version += 1
+            if state.wantsCompaction { state.compact() }
         }
     }
 
@@ -162,6 +171,8 @@ extension ProductSearchIndex {
         /// By term: how many documents hold it (its postings' count, apart: a search reads it for
         /// every matched term, and this array stays in cache where the lists' headers do not).
         var frequencies: [Int32] = []
+        /// Terms no document holds any more (kept until ``compact()``, and used again if they return).
+        var unusedTerms = 0
         /// Term ids in byte order of their text, so a prefix is a range.
         var sorted: [Int32] = []
         var recent: [Int32] = []
@@ -179,7 +190,7 @@ extension ProductSearchIndex {
         var ordinals: [Int64: Int32] = [:]
         var live = 0
         var postingCount = 0
-        /// Every document's terms, sorted by term, back to back, with their weights: a document's are `forwardCount` from
+        /// Every document's terms, back to back, with their weights: a document's are `forwardCount` from
         /// `forwardStart`. A changed document's new terms go at the end; `forwardGarbage` counts the
         /// entries no document points at any more, packed away by ``compact()``.
         var forwardTerms: [Int32] = []
@@ -247,30 +258,88 @@ extension ProductSearchIndex {
             documents[Int(ordinal)] = Document(id: "", category: nil, tags: [])
         }
 
-        /// Packs every list tight: the forward lists in ordinal order without the slices of changed
-        /// or removed documents, each posting list at its exact size. Loading grows them by
-        /// doubling, which left a third of the index's memory unused.
+        /// Rebuilds every list tight, from the documents' own terms: removed documents and terms no
+        /// document holds any more go, the rest are numbered again in the same order (documents by
+        /// position, terms by their text, so `sorted` is simply every id), and each posting list is
+        /// allocated at its size, one after another in the terms' order, so the lists a prefix covers
+        /// lie together in memory and a broad prefix's walk reads it mostly in order.
         mutating func compact() {
-            var terms: [Int32] = [], weights: [Float] = []
-            terms.reserveCapacity(forwardTerms.count - forwardGarbage)
-            weights.reserveCapacity(forwardTerms.count - forwardGarbage)
-            for ordinal in documents.indices {
-                let start = Int(forwardStart[ordinal]), count = Int(forwardCount[ordinal])
-                forwardStart[ordinal] = UInt32(terms.count)
-                terms.append(contentsOf: forwardTerms[start..<start + count])
-                weights.append(contentsOf: forwardWeights[start..<start + count])
-            }
-            forwardTerms = terms
-            forwardWeights = weights
-            forwardGarbage = 0
-            // Reallocated in the terms' byte order, one after another, so the lists of the terms a
-            // prefix covers lie close together and a broad prefix's walk reads memory mostly in order.
             mergeRecent()
-            for term in sorted.map(Int.init) {
-                postings[term] = Array(unsafeUninitializedCapacity: postings[term].count) { buffer, count in
-                    count = postings[term].withUnsafeBufferPointer { list in buffer.initialize(fromContentsOf: list) }
+            var newTerm = [Int32](repeating: -1, count: termStart.count)
+            var bytes: [UInt8] = [], starts: [Int32] = [], lengths: [UInt16] = [], counts: [Int32] = []
+            var ids: [String: Int32] = [:]
+            ids.reserveCapacity(sorted.count)
+            termBytes.withUnsafeBufferPointer { arena in
+                for old in sorted where frequencies[Int(old)] > 0 {
+                    let id = Int32(starts.count)
+                    newTerm[Int(old)] = id
+                    let text = arena[Int(termStart[Int(old)])..<Int(termStart[Int(old)]) + Int(termLength[Int(old)])]
+                    starts.append(Int32(bytes.count))
+                    lengths.append(termLength[Int(old)])
+                    counts.append(frequencies[Int(old)])
+                    bytes.append(contentsOf: text)
+                    ids[String(decoding: text, as: UTF8.self)] = id
                 }
             }
+            var lists = counts.map { count -> [Posting] in
+                var list: [Posting] = []
+                list.reserveCapacity(Int(count))
+                return list
+            }
+            var kept = State()
+            kept.version = version
+            for old in documents.indices where seqs[old] != 0 {
+                let ordinal = Int32(kept.documents.count)
+                let start = Int(forwardStart[old]), count = Int(forwardCount[old])
+                kept.documents.append(documents[old])
+                kept.seqs.append(seqs[old])
+                kept.statuses.append(statuses[old])
+                kept.ordinals[seqs[old]] = ordinal
+                kept.forwardStart.append(UInt32(kept.forwardTerms.count))
+                kept.forwardCount.append(UInt16(count))
+                for index in start..<start + count {
+                    let term = newTerm[Int(forwardTerms[index])]
+                    kept.forwardTerms.append(term)
+                    kept.forwardWeights.append(forwardWeights[index])
+                    lists[Int(term)].append(Posting(document: ordinal, weight: forwardWeights[index]))
+                }
+            }
+            kept.live = kept.documents.count
+            kept.postingCount = kept.forwardTerms.count
+            kept.termIDs = ids
+            kept.termBytes = bytes
+            kept.termStart = starts
+            kept.termLength = lengths
+            kept.frequencies = counts
+            kept.postings = lists
+            kept.sorted = Array(0..<Int32(starts.count))
+            self = kept
+        }
+
+        /// Packs a freshly loaded index in place: the forward lists and each posting list reallocated
+        /// at their size, the posting lists one after another in the terms' order (so the lists a prefix covers lie together and a broad prefix's
+        /// walk reads memory mostly in order). Lighter than ``compact()``, which holds a second copy
+        /// of everything while it runs: a load has nothing to forget.
+        mutating func relayout() {
+            mergeRecent()
+            for term in sorted.map(Int.init) { postings[term] = Self.exactly(postings[term]) }
+            forwardTerms = Self.exactly(forwardTerms)
+            forwardWeights = Self.exactly(forwardWeights)
+        }
+
+        /// A copy of `array` without the room it grew for.
+        private static func exactly<Element>(_ array: [Element]) -> [Element] {
+            Array(unsafeUninitializedCapacity: array.count) { buffer, count in
+                count = array.withUnsafeBufferPointer { buffer.initialize(fromContentsOf: $0) }
+            }
+        }
+
+        /// Whether removed documents, dead terms or stale forward entries make up enough of the index
+        /// that ``compact()`` (which holds every search back while it runs) is worth its time.
+        var wantsCompaction: Bool {
+            let dead = documents.count - live
+            return (dead > 4096 && dead > live / 2) || (forwardGarbage > 1 << 20 && forwardGarbage * 2 > forwardTerms.count)
+                || (unusedTerms > 65_536 && unusedTerms > termIDs.count / 2)
         }
 
         /// BM25's term-frequency part, per field, weighted by field and summed.
@@ -292,6 +361,7 @@ extension ProductSearchIndex {
                 if let at = Self.position(of: ordinal, in: postings[list]), postings[list][at].document == ordinal {
                     postings[list].remove(at: at)
                     frequencies[list] -= 1
+                    if frequencies[list] == 0 { unusedTerms += 1 }
                     postingCount -= 1
                 }
             }
@@ -300,7 +370,7 @@ extension ProductSearchIndex {
             statuses[Int(ordinal)] = Self.removed
             forwardCount[Int(ordinal)] = 0
             forwardGarbage += count
-            if forwardGarbage > 1 << 20, forwardGarbage * 2 > forwardTerms.count { compact() }
+
         }
 
         private mutating func post(_ ordinal: Int32, _ entry: TermWeight) {
@@ -312,6 +382,7 @@ extension ProductSearchIndex {
             } else {
                 postings[list].append(posting)
             }
+            if frequencies[list] == 0 { unusedTerms -= 1 }
             frequencies[list] += 1
             postingCount += 1
         }
@@ -335,6 +406,7 @@ extension ProductSearchIndex {
             termLength.append(UInt16(term.utf8.count))
             postings.append([])
             frequencies.append(0)
+            unusedTerms += 1
             recent.append(id)
             if recent.count >= Self.recentLimit { mergeRecent() }
             return id
