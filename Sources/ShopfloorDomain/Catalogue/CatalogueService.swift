@@ -214,9 +214,11 @@ public struct CatalogueService: Sendable {
             guard let seq = try store.productUsing(barcode: barcode) else { return ([], nil) }
             filter.seq = seq
         }
-        let (hits, more) = query.inStock
-            ? try inStock(words, filter: filter, offset: offset, limit: limit)
-            : { let found = index.search(words, filter: filter, offset: offset, limit: limit); return (found.hits, found.more) }()
+        let (hits, more) = if query.inStock {
+            try inStock(words, filter: filter, offset: offset, limit: limit)
+        } else {
+            index.search(words, filter: filter, offset: offset, limit: limit)
+        }
         return (hits, more && offset + limit <= Self.maxSearchOffset ? ProductQuery.Cursor.offset(offset + limit).token : nil)
     }
 

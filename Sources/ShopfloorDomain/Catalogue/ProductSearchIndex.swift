@@ -75,14 +75,14 @@ final class ProductSearchIndex: Sendable {
     }
 
     /// The hits ranked `offset ..< offset + limit` for `words` (each matched as a prefix, all
-    /// required), whether more follow, and the ``version`` they were found in.
-    func search(_ words: [String], filter: Filter, offset: Int, limit: Int) -> (hits: [ProductHit], more: Bool, version: Int) {
+    /// required), and whether more follow.
+    func search(_ words: [String], filter: Filter, offset: Int, limit: Int) -> (hits: [ProductHit], more: Bool) {
         let scratch = scratches.withLock { $0.popLast() } ?? Scratch()
         defer { scratches.withLock { pool in if pool.count < 16 { pool.append(scratch) } } }
         return state.read { state in
             let ranked = state.search(words.map { Array($0.utf8) }, filter: filter, keep: offset + limit + 1, scratch: scratch)
             let page = ranked.dropFirst(offset).prefix(limit).map { ProductHit(seq: state.seqs[Int($0.ordinal)], id: state.documents[Int($0.ordinal)].id) }
-            return (page, ranked.count > offset + limit, state.version)
+            return (page, ranked.count > offset + limit)
         }
     }
 }
@@ -178,8 +178,8 @@ extension ProductSearchIndex {
         var recent: [Int32] = []
 
         var documents: [Document] = []
-        /// Each document's `seq` (0 once removed), and its status as a byte (``removed`` once
-        /// removed), apart: the selection loop reads a status for every candidate.
+        /// Each document's `seq`, and its status as a byte (``removed`` once removed, the one mark of
+        /// a removed document), apart: the selection loop reads a status for every candidate.
         var seqs: [Int64] = []
         var statuses: [UInt8] = []
         static let removed: UInt8 = 0xFF
@@ -187,9 +187,10 @@ extension ProductSearchIndex {
         static func code(_ status: Product.Status) -> UInt8 {
             UInt8(Product.Status.allCases.firstIndex(of: status)!)
         }
+        /// The live documents' ordinals by `seq`.
         var ordinals: [Int64: Int32] = [:]
-        var live = 0
-        var postingCount = 0
+        var live: Int { ordinals.count }
+        var postingCount: Int { forwardTerms.count - forwardGarbage }
         /// Every document's terms, back to back, with their weights: a document's are `forwardCount` from
         /// `forwardStart`. A changed document's new terms go at the end; `forwardGarbage` counts the
         /// entries no document points at any more, packed away by ``compact()``.
@@ -223,7 +224,6 @@ extension ProductSearchIndex {
             for tag in document.tags { SearchText.appendTerms(of: tag, to: &fields[2]) }
             for sku in document.skus { SearchText.appendTerms(of: sku, to: &fields[3]) }
             let lengths = SIMD4<Float>(Float(fields[0].count), Float(fields[1].count), Float(fields[2].count), Float(fields[3].count))
-            live += 1
 
             var occurrences: [(term: Int32, field: Int)] = []
             occurrences.reserveCapacity(fields.reduce(0) { $0 + $1.count })
@@ -288,7 +288,7 @@ extension ProductSearchIndex {
             }
             var kept = State()
             kept.version = version
-            for old in documents.indices where seqs[old] != 0 {
+            for old in documents.indices where statuses[old] != Self.removed {
                 let ordinal = Int32(kept.documents.count)
                 let start = Int(forwardStart[old]), count = Int(forwardCount[old])
                 kept.documents.append(documents[old])
@@ -304,8 +304,6 @@ extension ProductSearchIndex {
                     lists[Int(term)].append(Posting(document: ordinal, weight: forwardWeights[index]))
                 }
             }
-            kept.live = kept.documents.count
-            kept.postingCount = kept.forwardTerms.count
             kept.termIDs = ids
             kept.termBytes = bytes
             kept.termStart = starts
@@ -317,9 +315,10 @@ extension ProductSearchIndex {
         }
 
         /// Packs a freshly loaded index in place: the forward lists and each posting list reallocated
-        /// at their size, the posting lists one after another in the terms' order (so the lists a prefix covers lie together and a broad prefix's
-        /// walk reads memory mostly in order). Lighter than ``compact()``, which holds a second copy
-        /// of everything while it runs: a load has nothing to forget.
+        /// at their size, the posting lists one after another in the terms' order (so the lists a
+        /// prefix covers lie together and a broad prefix's walk reads memory mostly in order).
+        /// Lighter than ``compact()``, which holds a second copy of everything while it runs: a load
+        /// has nothing to forget.
         mutating func relayout() {
             mergeRecent()
             for term in sorted.map(Int.init) { postings[term] = Self.exactly(postings[term]) }
@@ -352,9 +351,9 @@ extension ProductSearchIndex {
             return total
         }
 
-        /// Takes a live document's postings out and forgets its lengths.
+        /// Takes a live document's postings out and marks it removed.
         private mutating func unpost(_ ordinal: Int32) {
-            guard seqs[Int(ordinal)] != 0 else { return }
+            guard statuses[Int(ordinal)] != Self.removed else { return }
             let start = Int(forwardStart[Int(ordinal)]), count = Int(forwardCount[Int(ordinal)])
             for term in forwardTerms[start..<start + count] {
                 let list = Int(term)
@@ -362,15 +361,11 @@ extension ProductSearchIndex {
                     postings[list].remove(at: at)
                     frequencies[list] -= 1
                     if frequencies[list] == 0 { unusedTerms += 1 }
-                    postingCount -= 1
                 }
             }
-            live -= 1
-            seqs[Int(ordinal)] = 0
             statuses[Int(ordinal)] = Self.removed
             forwardCount[Int(ordinal)] = 0
             forwardGarbage += count
-
         }
 
         private mutating func post(_ ordinal: Int32, _ entry: TermWeight) {
@@ -384,7 +379,6 @@ extension ProductSearchIndex {
             }
             if frequencies[list] == 0 { unusedTerms -= 1 }
             frequencies[list] += 1
-            postingCount += 1
         }
 
         /// The first position in `list` whose document is not before `ordinal`, or `nil` past the end.

@@ -37,14 +37,11 @@ final class SearchCache: Sendable {
     /// Full, the oldest page goes, one for one: emptying ten thousand pages at once held every
     /// search behind this lock for as long as their release took.
     func store(_ page: Page, for key: String, version: Int) {
-        let stale: [String: Page]? = state.withLock { state in
-            var stale: [String: Page]?
+        let stale: State? = state.withLock { state in
+            var stale: State?
             if version > state.version {
-                state.version = version
-                stale = state.pages
-                state.pages = Dictionary(minimumCapacity: capacity + 1)
-                state.order = []
-                state.head = 0
+                stale = state
+                state = State(version: version, pages: Dictionary(minimumCapacity: capacity + 1))
             }
             guard state.version == version, state.pages.updateValue(page, forKey: key) == nil else { return stale }
             state.order.append(key)
@@ -58,7 +55,7 @@ final class SearchCache: Sendable {
             }
             return stale
         }
-        // Released after the lock, not under it.
+        // The pages of an older version are released here, after the lock, not under it.
         _ = stale
     }
 }
